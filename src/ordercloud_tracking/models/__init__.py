@@ -1,0 +1,1 @@
+"""Pydantic wire models: tracking events, delivery configurations, commerce objects, tokens."""

@@ -1,0 +1,208 @@
+"""Shared building blocks of every wire model (pydantic v2).
+
+Conventions (DESIGN §4):
+
+* snake_case attributes, the exact OrderCloud JSON name as alias; both names are accepted on input and
+  the alias is used on output;
+* unknown fields are kept (``extra="allow"``) and written back untouched;
+* money is :class:`~decimal.Decimal`, written as a JSON number;
+* dates are timezone-aware datetimes (a naive value is taken as UTC);
+* secrets are :class:`pydantic.SecretStr`: masked in ``repr``, ``str`` and ``model_dump()``; only
+  :meth:`OCModel.to_request` (which writes a request body) reveals them.
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, TypeVar, Union, get_args, get_origin
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    PlainSerializer,
+    SecretStr,
+    SerializationInfo,
+    ModelWrapValidatorHandler,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import PydanticUndefined
+from typing_extensions import Self
+
+__all__ = [
+    "API_CONTEXT",
+    "DateTime",
+    "JSONObject",
+    "Money",
+    "OCModel",
+    "OpenEnum",
+    "Secret",
+    "reveal_context",
+]
+
+JSONObject = dict[str, Any]
+
+#: Validation context used for bodies that came from the API (lenient about absent fields).
+API_CONTEXT: Mapping[str, Any] = {"from_api": True}
+_REVEAL = "reveal_secrets"
+
+
+def reveal_context() -> dict[str, Any]:
+    """Serialization context that writes secret values in clear (request bodies only)."""
+    return {_REVEAL: True}
+
+
+def _number(value: Decimal) -> int | float | str:
+    # JSON numbers in and out: integral values as int, others as the shortest float that round-trips.
+    if not value.is_finite():
+        return str(value)
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
+Money = Annotated[Decimal, PlainSerializer(_number, when_used="json")]
+"""A :class:`~decimal.Decimal` that is written as a JSON number."""
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
+DateTime = Annotated[datetime, AfterValidator(_aware)]
+"""A timezone-aware datetime; naive input is taken as UTC."""
+
+
+def _secret_out(value: SecretStr, info: SerializationInfo) -> Any:
+    if info.context and info.context.get(_REVEAL):
+        return value.get_secret_value()
+    if info.mode_is_json():
+        return str(value)  # "**********"
+    return value
+
+
+Secret = Annotated[SecretStr, PlainSerializer(_secret_out, when_used="always")]
+"""A write-only credential: masked everywhere except in a request body."""
+
+
+class OpenEnum(str, enum.Enum):
+    """A string enum that accepts values it does not know.
+
+    Known values are regular members; an unknown value becomes a pseudo-member that is not listed
+    by iteration, compares equal to its string and is written back unchanged::
+
+        >>> TrackingEventType("SomethingNew").value
+        'SomethingNew'
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if not isinstance(value, str):
+            return None
+        pseudo = str.__new__(cls, value)
+        pseudo._name_ = value
+        pseudo._value_ = value
+        return pseudo
+
+    @property
+    def is_known(self) -> bool:
+        """Whether this value is one of the members the SDK knows."""
+        return self._name_ in type(self).__members__
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+def _allows_none(annotation: Any) -> bool:
+    if annotation is None or annotation is type(None):
+        return True
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _allows_none(get_args(annotation)[0])
+    if origin is Union or origin is types.UnionType:
+        return any(_allows_none(arg) for arg in get_args(annotation))
+    return annotation is Any
+
+
+class OCModel(BaseModel):
+    """Base class of every OrderCloud wire model."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        use_enum_values=False,
+        arbitrary_types_allowed=False,
+        hide_input_in_errors=True,
+    )
+
+    # Names (aliases) of fields that are required when *writing* but may be absent in API responses
+    # because the API never returns them (write-only) or older objects lack them.
+    _nullable_required: ClassVar[frozenset[str]] = frozenset()
+    _alias_to_name: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._nullable_required = frozenset(
+            (field.alias or name)
+            for name, field in cls.model_fields.items()
+            if field.default is PydanticUndefined
+            and field.default_factory is None
+            and _allows_none(field.annotation)
+        )
+        cls._alias_to_name = {(field.alias or name): name for name, field in cls.model_fields.items()}
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _fill_absent_from_api(cls, data: Any, handler: ModelWrapValidatorHandler[Self], info: ValidationInfo) -> Self:
+        # A body from the API may leave out a nullable required field (write-only secrets, fields added
+        # in later API versions); a caller constructing a model still has to give them. Filled fields are
+        # not marked as set, so writing the object back does not send them as nulls.
+        context = info.context
+        missing: list[str] = []
+        if cls._nullable_required and context and context.get("from_api") and isinstance(data, dict):
+            missing = [key for key in cls._nullable_required if key not in data]
+            if missing:
+                data = {**data, **dict.fromkeys(missing)}
+        obj = handler(data)
+        if missing:
+            for key in missing:
+                obj.__pydantic_fields_set__.discard(cls._alias_to_name[key])
+        return obj
+
+    @classmethod
+    def from_api(cls, data: Any) -> Self:
+        """Validate a body returned by the API (tolerates absent write-only fields)."""
+        return cls.model_validate(data, context=API_CONTEXT)
+
+    @classmethod
+    def from_api_json(cls, data: str | bytes) -> Self:
+        """Validate a JSON body returned by the API."""
+        return cls.model_validate_json(data, context=API_CONTEXT)
+
+    def to_request(self, *, exclude_unset: bool = True) -> dict[str, Any]:
+        """The JSON body to send: aliases, secrets in clear, unknown fields kept.
+
+        Only fields that were given (or came from the API) are written, so a model built with a few
+        fields does not send nulls for the rest, and an explicit ``None`` is sent as ``null``.
+        """
+        return self.model_dump(
+            mode="json", by_alias=True, exclude_unset=exclude_unset, context=reveal_context()
+        )
+
+    def __repr_args__(self) -> Any:
+        # Unknown (extra) fields are not shown in repr: they may carry credentials we cannot mask.
+        for name, value in super().__repr_args__():
+            if name is not None and self.__pydantic_extra__ and name in self.__pydantic_extra__:
+                continue
+            yield name, value
+
+
+ModelT = TypeVar("ModelT", bound=OCModel)
