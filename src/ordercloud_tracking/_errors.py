@@ -14,6 +14,7 @@ OrderCloudError
 ├── APIConnectionError            no HTTP answer: DNS, refused, reset
 │   └── APITimeoutError           no answer in time
 ├── AmbiguousSubmitError          a submit whose outcome is unknown and that was not resent
+├── AnonymousTransferError        login worked (or not) but TransferAnonUserOrder failed
 ├── SignatureVerificationError    an x-oc-hash (or custom auth header) that does not verify
 ├── PayloadTooLargeError          a delivery body over the receiver's limit (checked before hashing)
 ├── InvalidPayloadError           a delivery body that is not JSON (also a ValueError)
@@ -27,6 +28,7 @@ redacted, and request bodies are not kept.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -38,6 +40,7 @@ __all__ = [
     "APIError",
     "APITimeoutError",
     "AmbiguousSubmitError",
+    "AnonymousTransferError",
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
@@ -54,6 +57,7 @@ __all__ = [
     "TokenError",
     "error_class_for_status",
     "parse_error_body",
+    "redact_text",
     "redact_url",
 ]
 
@@ -62,6 +66,12 @@ SENSITIVE_QUERY_PARAMS = frozenset(
     {"anonusertoken", "access_token", "token", "refresh_token", "client_secret", "password", "apikey"}
 )
 REDACTED = "[REDACTED]"
+_SENSITIVE_PARAM_RE = re.compile(r"(?i)([?&](?:" + "|".join(sorted(SENSITIVE_QUERY_PARAMS)) + r")=)[^&#\s\"'<>]*")
+
+
+def redact_text(text: str) -> str:
+    """Redact credential query parameters anywhere in a piece of text (a log line, a URL)."""
+    return _SENSITIVE_PARAM_RE.sub(lambda m: m.group(1) + REDACTED, text)
 
 
 def redact_url(url: object) -> str:
@@ -205,11 +215,20 @@ class TokenError(APIError):
 class APIConnectionError(OrderCloudError):
     """No HTTP answer was received (DNS failure, connection refused or reset)."""
 
-    def __init__(self, message: str = "Connection error", *, method: str | None = None, url: object = None):
+    def __init__(
+        self,
+        message: str = "Connection error",
+        *,
+        method: str | None = None,
+        url: object = None,
+        may_have_reached_server: bool = True,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.method = method
         self.url = redact_url(url) if url is not None else None
+        #: False when the failure happened before anything was sent (a connect error).
+        self.may_have_reached_server = may_have_reached_server
 
     def __str__(self) -> str:
         where = f" ({self.method} {self.url})" if self.method and self.url else ""
@@ -218,9 +237,6 @@ class APIConnectionError(OrderCloudError):
 
 class APITimeoutError(APIConnectionError):
     """The request timed out."""
-
-    def __init__(self, message: str = "Request timed out", *, method: str | None = None, url: object = None):
-        super().__init__(message, method=method, url=url)
 
 
 class AmbiguousSubmitError(OrderCloudError):
@@ -250,6 +266,23 @@ class AmbiguousSubmitError(OrderCloudError):
         """The order's ``Status`` as seen by the check, if the check succeeded."""
         status = getattr(self.order, "status", None)
         return str(status) if status is not None else None
+
+
+class AnonymousTransferError(OrderCloudError):
+    """Moving the anonymous shopper's order to the logged-in user failed.
+
+    ``logged_in`` says whether the login itself succeeded (the session then acts as the user and
+    :meth:`~ordercloud_tracking.identity.ShopperSession.transfer_anonymous_order` can be retried);
+    ``order_id`` is the anonymous order, ``cause`` the failure.
+    """
+
+    def __init__(
+        self, message: str, *, logged_in: bool, order_id: str | None, cause: BaseException | None = None
+    ) -> None:
+        super().__init__(message)
+        self.logged_in = logged_in
+        self.order_id = order_id
+        self.cause = cause
 
 
 class SignatureVerificationError(OrderCloudError):

@@ -24,10 +24,10 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    ModelWrapValidatorHandler,
     PlainSerializer,
     SecretStr,
     SerializationInfo,
-    ModelWrapValidatorHandler,
     ValidationInfo,
     model_validator,
 )
@@ -112,7 +112,7 @@ class OpenEnum(str, enum.Enum):
     @property
     def is_known(self) -> bool:
         """Whether this value is one of the members the SDK knows."""
-        return self._name_ in type(self).__members__
+        return type(self).__members__.get(self._name_) is self
 
     def __str__(self) -> str:
         return str(self.value)
@@ -153,9 +153,7 @@ class OCModel(BaseModel):
         cls._nullable_required = frozenset(
             (field.alias or name)
             for name, field in cls.model_fields.items()
-            if field.default is PydanticUndefined
-            and field.default_factory is None
-            and _allows_none(field.annotation)
+            if field.default is PydanticUndefined and field.default_factory is None and _allows_none(field.annotation)
         )
         cls._alias_to_name = {(field.alias or name): name for name, field in cls.model_fields.items()}
 
@@ -193,8 +191,12 @@ class OCModel(BaseModel):
         Only fields that were given (or came from the API) are written, so a model built with a few
         fields does not send nulls for the rest, and an explicit ``None`` is sent as ``null``.
         """
-        return self.model_dump(
-            mode="json", by_alias=True, exclude_unset=exclude_unset, context=reveal_context()
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=exclude_unset, context=reveal_context())
+
+    def to_request_json(self, *, exclude_unset: bool = True) -> bytes:
+        """:meth:`to_request` as JSON bytes, ready to send."""
+        return self.__pydantic_serializer__.to_json(
+            self, by_alias=True, exclude_unset=exclude_unset, context=reveal_context()
         )
 
     def __repr_args__(self) -> Any:

@@ -1,0 +1,141 @@
+"""ordercloud-tracking: the Python SDK for server-side commerce tracking with Sitecore OrderCloud.
+
+>>> from ordercloud_tracking import OrderCloud                                   # doctest: +SKIP
+>>> client = OrderCloud(client_id="...", client_secret="...", environment="sandbox")   # doctest: +SKIP
+>>> [e.event_type for e in client.tracking_events.iter_all()]                   # doctest: +SKIP
+
+Importing the package is cheap: every public name is loaded on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._auth import (
+        AnonymousGrant,
+        ClientCredentials,
+        DecodedToken,
+        PasswordGrant,
+        StaticToken,
+        decode_token,
+    )
+    from ._client import AsyncOrderCloud, OrderCloud
+    from ._errors import (
+        AmbiguousSubmitError,
+        AnonymousTransferError,
+        APIConnectionError,
+        APIError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ConflictError,
+        ErrorDetail,
+        InternalServerError,
+        InvalidPayloadError,
+        MappingError,
+        NotFoundError,
+        OrderCloudError,
+        PayloadTooLargeError,
+        PermissionDeniedError,
+        RateLimitError,
+        SignatureVerificationError,
+        TokenError,
+    )
+    from ._options import RetryPolicy
+    from ._pagination import ListPage, Meta
+    from .models.delivery import DeliveryConfig, DeliveryTargets
+    from .models.tracking import TrackingEvent, TrackingEventType
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AmbiguousSubmitError",
+    "AnonymousGrant",
+    "AnonymousTransferError",
+    "AsyncOrderCloud",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientCredentials",
+    "ConflictError",
+    "DecodedToken",
+    "DeliveryConfig",
+    "DeliveryTargets",
+    "ErrorDetail",
+    "InternalServerError",
+    "InvalidPayloadError",
+    "ListPage",
+    "MappingError",
+    "Meta",
+    "NotFoundError",
+    "OrderCloud",
+    "OrderCloudError",
+    "PasswordGrant",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RetryPolicy",
+    "SignatureVerificationError",
+    "StaticToken",
+    "TokenError",
+    "TrackingEvent",
+    "TrackingEventType",
+    "__version__",
+    "decode_token",
+]
+
+_ERRORS = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AmbiguousSubmitError",
+    "AnonymousTransferError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "ErrorDetail",
+    "InternalServerError",
+    "InvalidPayloadError",
+    "MappingError",
+    "NotFoundError",
+    "OrderCloudError",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "SignatureVerificationError",
+    "TokenError",
+]
+
+_LAZY: dict[str, str] = {
+    **dict.fromkeys(_ERRORS, "._errors"),
+    **dict.fromkeys(
+        ["AnonymousGrant", "ClientCredentials", "DecodedToken", "PasswordGrant", "StaticToken", "decode_token"],
+        "._auth",
+    ),
+    "OrderCloud": "._client",
+    "AsyncOrderCloud": "._client",
+    "RetryPolicy": "._options",
+    "ListPage": "._pagination",
+    "Meta": "._pagination",
+    "DeliveryConfig": ".models.delivery",
+    "DeliveryTargets": ".models.delivery",
+    "TrackingEvent": ".models.tracking",
+    "TrackingEventType": ".models.tracking",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

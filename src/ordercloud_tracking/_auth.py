@@ -1,0 +1,579 @@
+"""Grants, the token cache and the httpx auth flow shared by the sync and async clients.
+
+The auth flow is written once, as a generator that yields either an :class:`httpx.Request` to send or
+a lock command. :class:`OrderCloudAuth` drives it with a :class:`threading.Lock` for
+:class:`httpx.Client` and with an :class:`asyncio.Lock` for :class:`httpx.AsyncClient`, so both clients
+share one state machine:
+
+1. a fresh token (not within ``refresh_skew`` seconds of expiry) is used without taking any lock;
+2. a token inside the skew window is still used by everyone while exactly one caller refreshes it;
+3. with no usable token, callers queue on the lock and exactly one token request is made;
+4. a 401 answer invalidates that token and the request is replayed once with a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import threading
+import time
+import weakref
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
+from datetime import datetime, timezone
+from typing import Any, Final, TypeAlias, TypeVar
+
+import attrs
+import httpx
+
+from ._errors import TokenError, describe_error, error_class_for_status, parse_error_body
+
+__all__ = [
+    "AnonymousGrant",
+    "ClientCredentials",
+    "DecodedToken",
+    "Grant",
+    "OrderCloudAuth",
+    "PasswordGrant",
+    "StaticToken",
+    "TokenCache",
+    "decode_token",
+]
+
+_DEFAULT_LIFETIME: Final = 600.0  # seconds; OrderCloud's minimum AccessTokenDuration is 10 minutes
+
+
+# --------------------------------------------------------------------------------------------- grants
+
+
+def _scopes(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(value.split())
+    return tuple(value)
+
+
+@attrs.frozen
+class ClientCredentials:
+    """``client_credentials`` grant with a secret: acts as the API client's default context user.
+
+    >>> ClientCredentials("my-client-id", "my-secret", scopes=("TrackingEventAdmin",))
+    ClientCredentials(client_id='my-client-id', scopes=('TrackingEventAdmin',))
+    """
+
+    client_id: str
+    client_secret: str = attrs.field(repr=False)
+    scopes: tuple[str, ...] = attrs.field(default=("FullAccess",), converter=_scopes)
+
+    def form(self) -> dict[str, str]:
+        return {
+            "grant_type": "client_credentials",
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "scope": " ".join(self.scopes),
+        }
+
+
+@attrs.frozen
+class PasswordGrant:
+    """``password`` grant: a user's username and password (plus the client secret, if the client has one).
+
+    >>> PasswordGrant("my-client-id", "jane", "s3cret", scopes=("Shopper",))
+    PasswordGrant(client_id='my-client-id', username='jane', scopes=('Shopper',))
+    """
+
+    client_id: str
+    username: str
+    password: str = attrs.field(repr=False)
+    client_secret: str | None = attrs.field(default=None, repr=False)
+    scopes: tuple[str, ...] = attrs.field(default=("FullAccess",), converter=_scopes)
+
+    def form(self) -> dict[str, str]:
+        form = {
+            "grant_type": "password",
+            "client_id": self.client_id,
+            "username": self.username,
+            "password": self.password,
+            "scope": " ".join(self.scopes),
+        }
+        if self.client_secret:
+            form["client_secret"] = self.client_secret
+        return form
+
+
+@attrs.frozen
+class AnonymousGrant:
+    """Anonymous shopper token: ``client_credentials`` without a secret, optionally with ``anonuserid``.
+
+    ``anon_user_id`` is the Send/Discover beacon or visitor ID; OrderCloud attaches it to the anonymous
+    user so delivered events carry it as ``UserContext.AnonymousId``.
+
+    >>> AnonymousGrant("my-client-id", anon_user_id="7c9e6679742540de944be07fc1f90ae7")
+    AnonymousGrant(client_id='my-client-id', anon_user_id='7c9e6679742540de944be07fc1f90ae7', scopes=('Shopper',))
+    """
+
+    client_id: str
+    anon_user_id: str | None = None
+    scopes: tuple[str, ...] = attrs.field(default=("Shopper",), converter=_scopes)
+
+    def form(self) -> dict[str, str]:
+        form = {"grant_type": "client_credentials", "client_id": self.client_id, "scope": " ".join(self.scopes)}
+        if self.anon_user_id:
+            form["anonuserid"] = self.anon_user_id
+        return form
+
+
+@attrs.frozen
+class StaticToken:
+    """A token obtained elsewhere. It is never refreshed; a 401 raises :class:`AuthenticationError`.
+
+    >>> StaticToken("eyJhbGciOi...")
+    StaticToken()
+    """
+
+    access_token: str = attrs.field(repr=False)
+
+
+Grant: TypeAlias = ClientCredentials | PasswordGrant | AnonymousGrant | StaticToken
+
+
+# ------------------------------------------------------------------------------------- decode_token
+
+
+def _b64url_json(segment: str) -> Any:
+    padded = segment + "=" * (-len(segment) % 4)
+    try:
+        raw = base64.urlsafe_b64decode(padded.encode("ascii"))
+        return json.loads(raw)
+    except (binascii.Error, UnicodeError, ValueError) as exc:
+        raise ValueError("Malformed token: a segment is not base64url-encoded JSON") from exc
+
+
+def _epoch(value: Any) -> datetime | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    return None
+
+
+@attrs.frozen
+class DecodedToken:
+    """The claims of an OrderCloud JWT, read without checking the signature.
+
+    Use it to schedule refreshes or to tell anonymous tokens apart — never to authorise anything.
+
+    >>> decoded = decode_token(token)            # doctest: +SKIP
+    >>> decoded.is_anonymous, decoded.role       # doctest: +SKIP
+    (True, ['Shopper'])
+    """
+
+    usr: str | None
+    cid: str | None
+    u: str | None
+    usrtype: str | None
+    role: list[str]
+    iss: str | None
+    aud: str | None
+    exp: int | float | None
+    nbf: int | float | None
+    orderid: str | None
+    imp: str | None
+    claims: Mapping[str, Any] = attrs.field(repr=False)
+    header: Mapping[str, Any] = attrs.field(repr=False, factory=dict)
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """``exp`` as an aware datetime."""
+        return _epoch(self.exp)
+
+    @property
+    def not_before(self) -> datetime | None:
+        """``nbf`` as an aware datetime."""
+        return _epoch(self.nbf)
+
+    @property
+    def is_anonymous(self) -> bool:
+        """True for anonymous shopper tokens (they carry an ``orderid`` claim)."""
+        return bool(self.orderid)
+
+    def __getitem__(self, claim: str) -> Any:
+        return self.claims[claim]
+
+    def get(self, claim: str, default: Any = None) -> Any:
+        """Any claim by name, including ones this class has no attribute for."""
+        return self.claims.get(claim, default)
+
+
+def decode_token(token: str) -> DecodedToken:
+    """Decode an OrderCloud JWT's header and claims without verifying it.
+
+    ``role`` is always a list (OrderCloud sends a plain string for a single role). A value that is not
+    a three-part JWT with JSON header and payload raises :class:`ValueError` (the token is never
+    included in the message).
+
+    >>> decode_token("not a jwt")
+    Traceback (most recent call last):
+    ...
+    ValueError: Malformed token: expected three dot-separated segments
+    """
+    if not isinstance(token, str):
+        raise ValueError("Malformed token: expected a string")
+    parts = token.strip().split(".")
+    if len(parts) != 3 or not parts[0] or not parts[1]:
+        raise ValueError("Malformed token: expected three dot-separated segments")
+    header = _b64url_json(parts[0])
+    claims = _b64url_json(parts[1])
+    if not isinstance(claims, dict) or not isinstance(header, dict):
+        raise ValueError("Malformed token: header and payload must be JSON objects")
+    role = claims.get("role")
+    roles = [role] if isinstance(role, str) else [str(r) for r in role] if isinstance(role, list) else []
+
+    def text(name: str) -> str | None:
+        value = claims.get(name)
+        return None if value is None else str(value)
+
+    def number(name: str) -> int | float | None:
+        value = claims.get(name)
+        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    return DecodedToken(
+        usr=text("usr"),
+        cid=text("cid"),
+        u=text("u"),
+        usrtype=text("usrtype"),
+        role=roles,
+        iss=text("iss"),
+        aud=text("aud"),
+        exp=number("exp"),
+        nbf=number("nbf"),
+        orderid=text("orderid"),
+        imp=text("imp"),
+        claims=claims,
+        header=header,
+    )
+
+
+# -------------------------------------------------------------------------------------- token cache
+
+
+@attrs.define
+class _Token:
+    access_token: str = attrs.field(repr=False)
+    expires_at: float
+    refresh_token: str | None = attrs.field(default=None, repr=False)
+
+
+def _expiry(payload: Mapping[str, Any], access_token: str, now: float) -> float:
+    expires_in = payload.get("expires_in")
+    if isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool) and expires_in > 0:
+        return now + float(expires_in)
+    try:
+        exp = decode_token(access_token).exp
+    except ValueError:
+        exp = None
+    return float(exp) if exp is not None else now + _DEFAULT_LIFETIME
+
+
+class TokenCache:
+    """Tokens for one grant and token URL, shared by a client and its ``with_options`` copies."""
+
+    def __init__(
+        self,
+        grant: Grant,
+        token_url: str,
+        *,
+        refresh_skew: float = 60.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.grant = grant
+        self.token_url = token_url
+        self.refresh_skew = refresh_skew
+        self.clock = clock
+        self._token: _Token | None = None
+        if isinstance(grant, StaticToken):
+            self._token = _Token(grant.access_token, float("inf"))
+        self.thread_lock = threading.Lock()
+        self._async_lock: asyncio.Lock | None = None
+        self._async_loop: asyncio.AbstractEventLoop | None = None
+        self.token_requests = 0  # how many token requests this cache has made (for diagnostics/tests)
+
+    def __repr__(self) -> str:
+        return f"TokenCache(grant={self.grant!r}, token_url={self.token_url!r})"
+
+    @property
+    def renewable(self) -> bool:
+        """Whether a new token can be obtained (false for :class:`StaticToken`)."""
+        return not isinstance(self.grant, StaticToken)
+
+    def async_lock(self) -> asyncio.Lock:
+        """The asyncio lock for the running event loop (a new one if the loop changed)."""
+        loop = asyncio.get_running_loop()
+        if self._async_lock is None or self._async_loop is not loop:
+            self._async_lock = asyncio.Lock()
+            self._async_loop = loop
+        return self._async_lock
+
+    def fresh(self) -> str | None:
+        """A token that is not within ``refresh_skew`` of expiry."""
+        token = self._token
+        if token is not None and token.expires_at - self.refresh_skew > self.clock():
+            return token.access_token
+        return None
+
+    def usable(self) -> str | None:
+        """A token that has not expired yet (it may be due for an early refresh)."""
+        token = self._token
+        if token is not None and token.expires_at > self.clock():
+            return token.access_token
+        return None
+
+    def invalidate(self, access_token: str | None = None) -> None:
+        """Forget the cached token (only if it is still ``access_token``, when given)."""
+        token = self._token
+        if token is not None and self.renewable and (access_token is None or token.access_token == access_token):
+            # Keep the refresh token: a 401 means the access token is bad, not the refresh token.
+            self._token = _Token("", float("-inf"), token.refresh_token) if token.refresh_token else None
+
+    def set_token(
+        self, access_token: str, *, expires_in: float | None = None, refresh_token: str | None = None
+    ) -> None:
+        """Seed the cache with a token obtained elsewhere (e.g. from ``Me.Register``)."""
+        payload: dict[str, Any] = {} if expires_in is None else {"expires_in": expires_in}
+        self._token = _Token(access_token, _expiry(payload, access_token, self.clock()), refresh_token)
+
+    @property
+    def access_token(self) -> str | None:
+        """The current token if it has not expired."""
+        return self.usable()
+
+    def build_token_request(self) -> httpx.Request:
+        """The form-encoded token request: a refresh grant when a refresh token is held."""
+        grant = self.grant
+        if isinstance(grant, StaticToken):  # pragma: no cover - guarded by ``renewable``
+            raise TokenError("A StaticToken cannot be refreshed", status_code=401)
+        token = self._token
+        if token is not None and token.refresh_token:
+            form = {"grant_type": "refresh_token", "client_id": grant.client_id, "refresh_token": token.refresh_token}
+            if isinstance(grant, (ClientCredentials, PasswordGrant)) and grant.client_secret:
+                form["client_secret"] = grant.client_secret
+        else:
+            form = grant.form()
+        self.token_requests += 1
+        return httpx.Request(
+            "POST",
+            self.token_url,
+            data=form,
+            headers={"Accept": "application/json"},
+            extensions={"ordercloud_token_request": True},
+        )
+
+    def store(self, request: httpx.Request, response: httpx.Response) -> str | None:
+        """Keep the token from a token response; ``None`` means "retry with the primary grant"."""
+        is_refresh = b"grant_type=refresh_token" in request.content
+        if response.is_success:
+            try:
+                payload = json.loads(response.content.decode("utf-8-sig"))
+                access_token = payload["access_token"]
+            except (ValueError, KeyError, TypeError) as exc:
+                raise TokenError(
+                    "The token endpoint returned no access_token",
+                    status_code=response.status_code,
+                    method="POST",
+                    url=request.url,
+                ) from exc
+            refresh = payload.get("refresh_token")
+            self._token = _Token(
+                str(access_token),
+                _expiry(payload, str(access_token), self.clock()),
+                str(refresh) if refresh else None,
+            )
+            return str(access_token)
+        if is_refresh and response.status_code in (400, 401):
+            self._token = None  # the refresh token is spent or revoked: fall back to the grant
+            return None
+        raise token_error(request, response)
+
+
+def token_error(request: httpx.Request, response: httpx.Response) -> TokenError:
+    """A :class:`TokenError` from a failed token response (OAuth and OrderCloud fields)."""
+    body, errors = parse_error_body(response.content)
+    error = body.get("error") if isinstance(body, Mapping) else None
+    description = body.get("error_description") if isinstance(body, Mapping) else None
+    kind = error_class_for_status(response.status_code).__name__
+    message = describe_error(response.status_code, response.reason_phrase, errors, body)
+    return TokenError(
+        f"Token request failed ({kind}): {message}",
+        error=str(error) if error is not None else None,
+        error_description=str(description) if description is not None else None,
+        status_code=response.status_code,
+        errors=errors,
+        method="POST",
+        url=request.url,
+        retry_after=None,
+    )
+
+
+# ---------------------------------------------------------------------------------------- auth flow
+
+_ACQUIRE: Final = "acquire"  # wait for the lock
+_TRY_ACQUIRE: Final = "try-acquire"  # take the lock only if free; the flow is told whether it got it
+_RELEASE: Final = "release"
+
+_Step: TypeAlias = httpx.Request | str
+T = TypeVar("T")
+
+
+class OrderCloudAuth(httpx.Auth):
+    """``httpx.Auth`` that adds ``Authorization: Bearer`` from a :class:`TokenCache`."""
+
+    requires_response_body = True
+
+    def __init__(self, cache: TokenCache) -> None:
+        self.cache = cache
+
+    def __repr__(self) -> str:
+        return f"OrderCloudAuth({self.cache!r})"
+
+    # The shared state machine ------------------------------------------------------------------
+    def _flow(self, request: httpx.Request) -> Generator[_Step, Any, None]:
+        token = yield from self._obtain()
+        request.headers["Authorization"] = f"Bearer {token}"
+        response: httpx.Response = yield request
+        if response.status_code == 401 and self.cache.renewable:
+            self.cache.invalidate(token)
+            token = yield from self._obtain()
+            request.headers["Authorization"] = f"Bearer {token}"
+            yield request
+
+    def _obtain(self) -> Generator[_Step, Any, str]:
+        cache = self.cache
+        token = cache.fresh()
+        if token is not None:
+            return token
+        usable = cache.usable()
+        if usable is not None and not cache.renewable:
+            return usable
+        if usable is not None:
+            got = yield _TRY_ACQUIRE
+            if not got:  # someone else is refreshing; the current token is still valid
+                return usable
+        else:
+            yield _ACQUIRE
+        token = cache.fresh()
+        while token is None:
+            if not cache.renewable:
+                raise TokenError("The static access token has expired", status_code=401)
+            request = cache.build_token_request()
+            response: httpx.Response = yield request
+            token = cache.store(request, response)
+        yield _RELEASE
+        return token
+
+    # Drivers ------------------------------------------------------------------------------------
+    def _run_sync(self, flow: Generator[_Step, Any, T]) -> Generator[httpx.Request, httpx.Response, T]:
+        lock = self.cache.thread_lock
+        held = False
+        try:
+            step = next(flow)
+            while True:
+                if isinstance(step, httpx.Request):
+                    response = yield step
+                    step = flow.send(response)
+                elif step == _ACQUIRE:
+                    lock.acquire()
+                    held = True
+                    step = next(flow)
+                elif step == _TRY_ACQUIRE:
+                    held = lock.acquire(blocking=False)
+                    step = flow.send(held)
+                else:
+                    lock.release()
+                    held = False
+                    step = next(flow)
+        except StopIteration as stop:
+            result: T = stop.value
+            return result
+        finally:
+            if held:
+                lock.release()
+            flow.close()
+
+    async def _run_async(
+        self, flow: Generator[_Step, Any, Any], results: list[Any]
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        lock = self.cache.async_lock()
+        held = False
+        try:
+            step = next(flow)
+            while True:
+                if isinstance(step, httpx.Request):
+                    response = yield step
+                    step = flow.send(response)
+                elif step == _ACQUIRE:
+                    await lock.acquire()
+                    held = True
+                    step = next(flow)
+                elif step == _TRY_ACQUIRE:
+                    held = not lock.locked()
+                    if held:
+                        await lock.acquire()  # the lock is free, so this does not wait
+                    step = flow.send(held)
+                else:
+                    lock.release()
+                    held = False
+                    step = next(flow)
+        except StopIteration as stop:
+            results.append(stop.value)
+        finally:
+            if held:
+                lock.release()
+            flow.close()
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        return self._run_sync(self._flow(request))
+
+    def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        return self._run_async(self._flow(request), [])
+
+    def sync_token(self, http: httpx.Client) -> str:
+        """A valid access token, fetched through ``http`` if needed (single-flight)."""
+        driver = self._run_sync(self._obtain())
+        try:
+            request = next(driver)
+            while True:
+                request = driver.send(http.send(request, auth=None))
+        except StopIteration as stop:
+            token: str = stop.value
+            return token
+
+    async def async_token(self, http: httpx.AsyncClient) -> str:
+        """A valid access token, fetched through ``http`` if needed (single-flight)."""
+        results: list[str] = []
+        driver = self._run_async(self._obtain(), results)
+        try:
+            request = await driver.__anext__()
+            while True:
+                request = await driver.asend(await http.send(request, auth=None))
+        except StopAsyncIteration:
+            return results[0]
+
+
+class TokenCaches:
+    """Token caches by grant, shared by a client and all its ``with_options`` copies.
+
+    Entries live as long as some client uses them, so per-shopper grants do not accumulate.
+    """
+
+    def __init__(self, token_url: str, *, refresh_skew: float, clock: Callable[[], float]) -> None:
+        self.token_url = token_url
+        self.refresh_skew = refresh_skew
+        self.clock = clock
+        self._caches: weakref.WeakValueDictionary[Grant, TokenCache] = weakref.WeakValueDictionary()
+        self._lock = threading.Lock()
+
+    def get(self, grant: Grant) -> TokenCache:
+        with self._lock:
+            cache = self._caches.get(grant)
+            if cache is None:
+                cache = TokenCache(grant, self.token_url, refresh_skew=self.refresh_skew, clock=self.clock)
+                self._caches[grant] = cache
+            return cache

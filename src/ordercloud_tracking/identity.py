@@ -1,0 +1,440 @@
+"""One shopper's identity, from anonymous visitor to known customer, without losing the cart.
+
+Sitecore can only tell that the anonymous visitor who filled a cart is the customer who ordered when the
+storefront (a) requests the anonymous token with the visitor's beacon ID as ``anonuserid`` and (b) calls
+``TransferAnonUserOrder`` with that anonymous token right after login. :class:`ShopperSession` (and
+:class:`AsyncShopperSession`) does both, keeps the same beacon ID at logout, and serialises to a compact
+string for a server-side session store::
+
+    session = ShopperSession.start(client, client_id=STOREFRONT_CLIENT_ID, anon_user_id=beacon_id)
+    session.client.cart.add_line_item(LineItem(product_id="SKU-1", quantity=1))
+    session.login("jane", "s3cret")          # password grant, then TransferAnonUserOrder
+    session.client.cart.submit()
+    store["oc"] = session.dumps()            # a credential: keep it server-side
+
+    session = ShopperSession.loads(client, store["oc"])   # next request
+
+Sessions share the base client's connection pool but never its tokens: each session has its own token
+caches, so two shoppers (or two tabs of one shopper) never mix carts. The string from :meth:`dumps`
+holds access tokens, never passwords; treat it as a credential, and never log it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Sequence
+from typing import Any, Final, Literal
+
+import attrs
+
+from ._auth import AnonymousGrant, PasswordGrant, StaticToken, TokenCache, decode_token
+from ._client import AsyncOrderCloud, OrderCloud
+from ._errors import AnonymousTransferError, AuthenticationError, NotFoundError, OrderCloudError
+from .models.commerce import MeUser, Order
+
+__all__ = ["AsyncShopperSession", "ShopperSession"]
+
+_VERSION: Final = 1
+_PREFIX: Final = "ocs1."
+
+State = Literal["anonymous", "user"]
+
+
+@attrs.frozen
+class _Snapshot:
+    """What a session is, as data (pure; shared by the sync and async sessions)."""
+
+    client_id: str
+    anon_user_id: str
+    state: State
+    anon_token: str | None = attrs.field(default=None, repr=False)
+    user_token: str | None = attrs.field(default=None, repr=False)
+    transferred_order_id: str | None = None
+    pending_transfer: bool = False
+
+    def dumps(self) -> str:
+        data = {
+            "v": _VERSION,
+            "c": self.client_id,
+            "a": self.anon_user_id,
+            "s": self.state,
+            "at": self.anon_token,
+            "ut": self.user_token,
+            "o": self.transferred_order_id,
+            "p": self.pending_transfer,
+        }
+        raw = json.dumps({k: v for k, v in data.items() if v not in (None, False)}, separators=(",", ":"))
+        return _PREFIX + base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def loads(cls, data: str) -> _Snapshot:
+        if not isinstance(data, str) or not data.startswith(_PREFIX):
+            raise ValueError("Not a ShopperSession string (expected the output of ShopperSession.dumps())")
+        body = data[len(_PREFIX) :]
+        try:
+            payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        except (binascii.Error, UnicodeError, ValueError) as exc:
+            raise ValueError("Malformed ShopperSession string") from exc
+        if not isinstance(payload, dict) or payload.get("v") != _VERSION:
+            raise ValueError("Unsupported ShopperSession string version")
+        state = payload.get("s")
+        client_id, anon_user_id = payload.get("c"), payload.get("a")
+        if state not in ("anonymous", "user") or not isinstance(client_id, str) or not isinstance(anon_user_id, str):
+            raise ValueError("Malformed ShopperSession string")
+        token_key = "at" if state == "anonymous" else "ut"
+        if not isinstance(payload.get(token_key), str):
+            raise ValueError("Malformed ShopperSession string: no token for its state")
+        return cls(
+            client_id=client_id,
+            anon_user_id=anon_user_id,
+            state=state,
+            anon_token=payload.get("at"),
+            user_token=payload.get("ut"),
+            transferred_order_id=payload.get("o"),
+            pending_transfer=bool(payload.get("p")),
+        )
+
+
+def _new_anon_user_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _order_id_of(token: str | None) -> str | None:
+    if not token:
+        return None
+    try:
+        return decode_token(token).orderid
+    except ValueError:
+        return None
+
+
+def _needs_transfer(order: Order | None) -> bool:
+    return order is not None and bool(order.line_item_count)
+
+
+def _transfer_error(order_id: str | None, exc: BaseException) -> AnonymousTransferError:
+    return AnonymousTransferError(
+        f"Logged in, but moving the anonymous order {order_id or '(unknown)'} to the user failed: {exc}. "
+        "The session now acts as the user; call transfer_anonymous_order() to retry.",
+        logged_in=True,
+        order_id=order_id,
+        cause=exc,
+    )
+
+
+class _SessionBase:
+    """State and accessors shared by :class:`ShopperSession` and :class:`AsyncShopperSession`."""
+
+    _snapshot: _Snapshot
+
+    @property
+    def client_id(self) -> str:
+        """The storefront API client's ID."""
+        return self._snapshot.client_id
+
+    @property
+    def anon_user_id(self) -> str:
+        """The beacon/visitor ID sent as ``anonuserid``; it survives login and logout."""
+        return self._snapshot.anon_user_id
+
+    @property
+    def is_anonymous(self) -> bool:
+        """True until the shopper logs in or registers (and again after :meth:`logout`)."""
+        return self._snapshot.state == "anonymous"
+
+    @property
+    def order_id(self) -> str | None:
+        """The anonymous order (the token's ``orderid``), or after login the order that was transferred."""
+        if self.is_anonymous:
+            return _order_id_of(self._anon_cache.access_token or self._snapshot.anon_token)
+        return self._snapshot.transferred_order_id
+
+    @property
+    def transfer_pending(self) -> bool:
+        """Whether a login succeeded but moving the anonymous order did not (retry it)."""
+        return self._snapshot.pending_transfer
+
+    _anon_cache: TokenCache
+    _user_cache: TokenCache | None
+
+    def _current_snapshot(self) -> _Snapshot:
+        anon_token = self._anon_cache.access_token
+        user_token = self._user_cache.access_token if self._user_cache is not None else None
+        keep_anon = self.is_anonymous or self._snapshot.pending_transfer
+        return attrs.evolve(
+            self._snapshot,
+            anon_token=anon_token if keep_anon else None,
+            user_token=user_token,
+        )
+
+    def dumps(self) -> str:
+        """A compact string to keep in a server-side session store. **It is a credential** (it holds
+        access tokens, never passwords): do not log it or send it to the browser."""
+        return self._current_snapshot().dumps()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(client_id={self.client_id!r}, anon_user_id={self.anon_user_id!r}, "
+            f"is_anonymous={self.is_anonymous})"
+        )
+
+
+def _anon_grant(client_id: str, anon_user_id: str, scopes: Sequence[str]) -> AnonymousGrant:
+    return AnonymousGrant(client_id, anon_user_id=anon_user_id, scopes=tuple(scopes))
+
+
+class ShopperSession(_SessionBase):
+    """One shopper over a synchronous :class:`~ordercloud_tracking.OrderCloud` client.
+
+    >>> session = ShopperSession.start(client, client_id="storefront")   # doctest: +SKIP
+    >>> session.anon_user_id       # set this as the beacon/visitor ID   # doctest: +SKIP
+    '7c9e6679742540de944be07fc1f90ae7'
+    """
+
+    def __init__(self, base: OrderCloud, snapshot: _Snapshot, *, scopes: Sequence[str] = ("Shopper",)) -> None:
+        self._base = base
+        self._scopes = tuple(scopes)
+        self._snapshot = snapshot
+        self._anon_cache = base._private_token_cache(_anon_grant(snapshot.client_id, snapshot.anon_user_id, scopes))
+        if snapshot.anon_token:
+            self._anon_cache.set_token(snapshot.anon_token)
+        self._user_cache = None
+        if snapshot.state == "user" and snapshot.user_token:
+            self._user_cache = base._private_token_cache(StaticToken(snapshot.user_token))
+        self._bind()
+
+    def _bind(self) -> None:
+        cache = self._anon_cache if self.is_anonymous or self._user_cache is None else self._user_cache
+        self.client: OrderCloud = self._base._with_token_cache(cache)
+        """An :class:`~ordercloud_tracking.OrderCloud` acting as this shopper."""
+
+    @classmethod
+    def start(
+        cls,
+        client: OrderCloud,
+        *,
+        client_id: str | None = None,
+        anon_user_id: str | None = None,
+        scopes: Sequence[str] = ("Shopper",),
+    ) -> ShopperSession:
+        """Get an anonymous token carrying ``anon_user_id`` (a new UUID4 hex when not given)."""
+        client_id = client_id or client.client_id
+        if not client_id:
+            raise ValueError("client_id is required (the storefront API client's ID)")
+        snapshot = _Snapshot(client_id=client_id, anon_user_id=anon_user_id or _new_anon_user_id(), state="anonymous")
+        session = cls(client, snapshot, scopes=scopes)
+        session.client.get_access_token()
+        return session
+
+    @classmethod
+    def loads(cls, client: OrderCloud, data: str, *, scopes: Sequence[str] = ("Shopper",)) -> ShopperSession:
+        """Restore a session from :meth:`dumps` (``ValueError`` if ``data`` is not one)."""
+        return cls(client, _Snapshot.loads(data), scopes=scopes)
+
+    def _anonymous_order(self) -> Order | None:
+        order_id = self.order_id
+        if not order_id:
+            return None
+        anon = self._base._with_token_cache(self._anon_cache)
+        try:
+            return anon.orders.get("Outgoing", order_id)
+        except (NotFoundError, AuthenticationError):
+            return None  # never created (no line items) or the anonymous token is gone
+
+    def login(
+        self, username: str, password: str, *, client_secret: str | None = None, scopes: Sequence[str] | None = None
+    ) -> str | None:
+        """Log in with the password grant, then move the anonymous order to the user.
+
+        Returns the transferred order's ID (``None`` when the anonymous order had no line items). A
+        failed login raises :class:`~ordercloud_tracking.TokenError` and leaves the anonymous session as
+        it was; a failed transfer raises :class:`~ordercloud_tracking.AnonymousTransferError` with
+        ``logged_in=True``.
+        """
+        if not self.is_anonymous:
+            raise RuntimeError("This session is already logged in; call logout() first")
+        grant = PasswordGrant(self.client_id, username, password, client_secret, tuple(scopes or self._scopes))
+        user_cache = self._base._private_token_cache(grant)
+        self._base._with_token_cache(user_cache).get_access_token()  # TokenError: nothing changed
+        try:
+            order = self._anonymous_order()
+        except OrderCloudError as exc:
+            self._switch_to_user(user_cache, None, pending=True)
+            raise _transfer_error(self.order_id, exc) from exc
+        order_id = order.id if _needs_transfer(order) and order is not None else None
+        self._switch_to_user(user_cache, order_id, pending=order_id is not None)
+        if order_id is not None:
+            self.transfer_anonymous_order()
+        return order_id
+
+    def _switch_to_user(self, cache: TokenCache, order_id: str | None, *, pending: bool) -> None:
+        self._user_cache = cache
+        self._snapshot = attrs.evolve(
+            self._snapshot, state="user", transferred_order_id=order_id, pending_transfer=pending
+        )
+        self._bind()
+
+    def transfer_anonymous_order(self) -> None:
+        """(Re)try ``TransferAnonUserOrder`` with the stored anonymous token after a login."""
+        if not self._snapshot.pending_transfer:
+            return
+        anon_token = self._anon_cache.access_token
+        if not anon_token:
+            raise AnonymousTransferError(
+                "The anonymous token has expired; its order can no longer be transferred",
+                logged_in=True,
+                order_id=self._snapshot.transferred_order_id,
+            )
+        try:
+            self.client.me.transfer_anon_user_order(anon_token)
+        except OrderCloudError as exc:
+            raise _transfer_error(self._snapshot.transferred_order_id, exc) from exc
+        self._snapshot = attrs.evolve(self._snapshot, pending_transfer=False)
+
+    def register(self, user: MeUser | dict[str, Any]) -> str | None:
+        """``PUT /v1/me/register?anonUserToken=…`` and switch to the new user's token.
+
+        OrderCloud moves the anonymous order itself; returns its ID (or ``None``).
+        """
+        if not self.is_anonymous:
+            raise RuntimeError("Only an anonymous session can register")
+        anon_token = self.client.get_access_token()
+        order_id = self.order_id
+        token = self.client.me.register(user, anon_user_token=anon_token)
+        cache = self._base._private_token_cache(StaticToken(token.access_token.get_secret_value()))
+        self._switch_to_user(cache, order_id, pending=False)
+        return order_id
+
+    def logout(self) -> None:
+        """Back to a new anonymous token with the **same** ``anon_user_id``."""
+        grant = _anon_grant(self.client_id, self.anon_user_id, self._scopes)
+        self._anon_cache = self._base._private_token_cache(grant)
+        self._user_cache = None
+        self._snapshot = _Snapshot(client_id=self.client_id, anon_user_id=self.anon_user_id, state="anonymous")
+        self._bind()
+        self.client.get_access_token()
+
+
+class AsyncShopperSession(_SessionBase):
+    """One shopper over an :class:`~ordercloud_tracking.AsyncOrderCloud` client (see :class:`ShopperSession`).
+
+    >>> session = await AsyncShopperSession.start(client, client_id="storefront")   # doctest: +SKIP
+    """
+
+    def __init__(self, base: AsyncOrderCloud, snapshot: _Snapshot, *, scopes: Sequence[str] = ("Shopper",)) -> None:
+        self._base = base
+        self._scopes = tuple(scopes)
+        self._snapshot = snapshot
+        self._anon_cache = base._private_token_cache(_anon_grant(snapshot.client_id, snapshot.anon_user_id, scopes))
+        if snapshot.anon_token:
+            self._anon_cache.set_token(snapshot.anon_token)
+        self._user_cache = None
+        if snapshot.state == "user" and snapshot.user_token:
+            self._user_cache = base._private_token_cache(StaticToken(snapshot.user_token))
+        self._bind()
+
+    def _bind(self) -> None:
+        cache = self._anon_cache if self.is_anonymous or self._user_cache is None else self._user_cache
+        self.client: AsyncOrderCloud = self._base._with_token_cache(cache)
+        """An :class:`~ordercloud_tracking.AsyncOrderCloud` acting as this shopper."""
+
+    @classmethod
+    async def start(
+        cls,
+        client: AsyncOrderCloud,
+        *,
+        client_id: str | None = None,
+        anon_user_id: str | None = None,
+        scopes: Sequence[str] = ("Shopper",),
+    ) -> AsyncShopperSession:
+        """Get an anonymous token carrying ``anon_user_id`` (a new UUID4 hex when not given)."""
+        client_id = client_id or client.client_id
+        if not client_id:
+            raise ValueError("client_id is required (the storefront API client's ID)")
+        snapshot = _Snapshot(client_id=client_id, anon_user_id=anon_user_id or _new_anon_user_id(), state="anonymous")
+        session = cls(client, snapshot, scopes=scopes)
+        await session.client.get_access_token()
+        return session
+
+    @classmethod
+    def loads(cls, client: AsyncOrderCloud, data: str, *, scopes: Sequence[str] = ("Shopper",)) -> AsyncShopperSession:
+        """Restore a session from :meth:`dumps` (``ValueError`` if ``data`` is not one)."""
+        return cls(client, _Snapshot.loads(data), scopes=scopes)
+
+    async def _anonymous_order(self) -> Order | None:
+        order_id = self.order_id
+        if not order_id:
+            return None
+        anon = self._base._with_token_cache(self._anon_cache)
+        try:
+            return await anon.orders.get("Outgoing", order_id)
+        except (NotFoundError, AuthenticationError):
+            return None
+
+    async def login(
+        self, username: str, password: str, *, client_secret: str | None = None, scopes: Sequence[str] | None = None
+    ) -> str | None:
+        """Log in with the password grant, then move the anonymous order to the user (see
+        :meth:`ShopperSession.login`)."""
+        if not self.is_anonymous:
+            raise RuntimeError("This session is already logged in; call logout() first")
+        grant = PasswordGrant(self.client_id, username, password, client_secret, tuple(scopes or self._scopes))
+        user_cache = self._base._private_token_cache(grant)
+        await self._base._with_token_cache(user_cache).get_access_token()
+        try:
+            order = await self._anonymous_order()
+        except OrderCloudError as exc:
+            self._switch_to_user(user_cache, None, pending=True)
+            raise _transfer_error(self.order_id, exc) from exc
+        order_id = order.id if _needs_transfer(order) and order is not None else None
+        self._switch_to_user(user_cache, order_id, pending=order_id is not None)
+        if order_id is not None:
+            await self.transfer_anonymous_order()
+        return order_id
+
+    def _switch_to_user(self, cache: TokenCache, order_id: str | None, *, pending: bool) -> None:
+        self._user_cache = cache
+        self._snapshot = attrs.evolve(
+            self._snapshot, state="user", transferred_order_id=order_id, pending_transfer=pending
+        )
+        self._bind()
+
+    async def transfer_anonymous_order(self) -> None:
+        """(Re)try ``TransferAnonUserOrder`` with the stored anonymous token after a login."""
+        if not self._snapshot.pending_transfer:
+            return
+        anon_token = self._anon_cache.access_token
+        if not anon_token:
+            raise AnonymousTransferError(
+                "The anonymous token has expired; its order can no longer be transferred",
+                logged_in=True,
+                order_id=self._snapshot.transferred_order_id,
+            )
+        try:
+            await self.client.me.transfer_anon_user_order(anon_token)
+        except OrderCloudError as exc:
+            raise _transfer_error(self._snapshot.transferred_order_id, exc) from exc
+        self._snapshot = attrs.evolve(self._snapshot, pending_transfer=False)
+
+    async def register(self, user: MeUser | dict[str, Any]) -> str | None:
+        """``PUT /v1/me/register?anonUserToken=…`` and switch to the new user's token."""
+        if not self.is_anonymous:
+            raise RuntimeError("Only an anonymous session can register")
+        anon_token = await self.client.get_access_token()
+        order_id = self.order_id
+        token = await self.client.me.register(user, anon_user_token=anon_token)
+        cache = self._base._private_token_cache(StaticToken(token.access_token.get_secret_value()))
+        self._switch_to_user(cache, order_id, pending=False)
+        return order_id
+
+    async def logout(self) -> None:
+        """Back to a new anonymous token with the **same** ``anon_user_id``."""
+        grant = _anon_grant(self.client_id, self.anon_user_id, self._scopes)
+        self._anon_cache = self._base._private_token_cache(grant)
+        self._user_cache = None
+        self._snapshot = _Snapshot(client_id=self.client_id, anon_user_id=self.anon_user_id, state="anonymous")
+        self._bind()
+        await self.client.get_access_token()

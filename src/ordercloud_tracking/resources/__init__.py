@@ -1,0 +1,1 @@
+"""API resources. Each module holds a synchronous class and its ``Async`` twin."""

@@ -1,0 +1,50 @@
+"""Submitting is never doubled: the shared decision for ``cart.submit`` and ``orders.submit``.
+
+OrderCloud has no idempotency key, so a submit whose outcome is unknown (read timeout, connection
+dropped after sending, 5xx) is never resent. Instead the order is read once: submitted → that order is
+the result; otherwise :class:`~ordercloud_tracking.AmbiguousSubmitError`.
+"""
+
+from __future__ import annotations
+
+from .._errors import AmbiguousSubmitError, APIConnectionError, InternalServerError, OrderCloudError
+from ..models.commerce import Order, OrderStatus
+
+__all__ = ["is_ambiguous", "resolve_submit"]
+
+
+def is_ambiguous(exc: BaseException) -> bool:
+    """Whether a failed submit may nevertheless have been processed by OrderCloud."""
+    if isinstance(exc, APIConnectionError):
+        return exc.may_have_reached_server
+    return isinstance(exc, InternalServerError)
+
+
+def is_submitted(order: Order) -> bool:
+    if order.is_submitted:
+        return True
+    return order.status is not None and order.status != OrderStatus.UNSUBMITTED
+
+
+def resolve_submit(
+    order_id: str,
+    direction: str | None,
+    cause: OrderCloudError,
+    checked: Order | None,
+    check_error: BaseException | None = None,
+) -> Order:
+    """The submitted order, or :class:`AmbiguousSubmitError` saying what the check saw."""
+    if checked is not None and is_submitted(checked):
+        return checked
+    if checked is not None:
+        status = checked.status.value if checked.status is not None else "unknown"
+        detail = f"the order is not submitted (Status {status}); it is safe to submit it again"
+    else:
+        detail = f"checking the order failed too ({type(check_error).__name__}); its state is unknown"
+    raise AmbiguousSubmitError(
+        f"Submitting order {order_id} failed ({cause}) and {detail}",
+        order_id=order_id,
+        direction=direction,
+        order=checked,
+        cause=cause,
+    ) from cause

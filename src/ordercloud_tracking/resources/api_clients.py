@@ -1,0 +1,35 @@
+"""``/v1/apiclients``: API clients, including the anonymous-shopping settings tracking depends on."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..models.commerce import ApiClient, ApiClientPatch
+from ._base import AsyncCrudResource, CrudEndpoint, CrudResource
+
+if TYPE_CHECKING:
+    from .._client import AsyncOrderCloud, OrderCloud
+
+__all__ = ["ApiClients", "AsyncApiClients"]
+
+_ENDPOINT = CrudEndpoint("apiclients", ApiClient, ApiClientPatch, object_type="ApiClient", id_name="api_client_id")
+
+
+class ApiClients(CrudResource[ApiClient, ApiClientPatch]):
+    """API clients. For anonymous shopping a client needs ``IsAnonBuyer`` and a buyer
+    ``DefaultContextUserName``.
+
+    >>> client.api_clients.patch(client_id, {"IsAnonBuyer": True})   # doctest: +SKIP
+    """
+
+    def __init__(self, client: OrderCloud) -> None:
+        super().__init__(client)
+        self._endpoint = _ENDPOINT
+
+
+class AsyncApiClients(AsyncCrudResource[ApiClient, ApiClientPatch]):
+    """API clients, asynchronously. Same operations as :class:`ApiClients`."""
+
+    def __init__(self, client: AsyncOrderCloud) -> None:
+        super().__init__(client)
+        self._endpoint = _ENDPOINT

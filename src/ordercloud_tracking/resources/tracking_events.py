@@ -1,0 +1,45 @@
+"""``/v1/integrations/trackingEvents``: which events an API client publishes, and where to."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..models.tracking import TrackingEvent, TrackingEventPatch
+from ._base import AsyncCrudResource, CrudEndpoint, CrudResource
+
+if TYPE_CHECKING:
+    from .._client import AsyncOrderCloud, OrderCloud
+
+__all__ = ["AsyncTrackingEvents", "TrackingEvents"]
+
+_ENDPOINT = CrudEndpoint(
+    "integrations/trackingEvents",
+    TrackingEvent,
+    TrackingEventPatch,
+    object_type="TrackingEvent",
+    id_name="event_id",
+)
+
+
+class TrackingEvents(CrudResource[TrackingEvent, TrackingEventPatch]):
+    """Tracking events (one per ``EventType`` per API client).
+
+    >>> client.tracking_events.create(TrackingEvent(                       # doctest: +SKIP
+    ...     id="te-submit", event_type="OrderSubmitted", client_id=client_id,
+    ...     name="Order submitted", delivery_config_id="dc-1"))
+    >>> client.tracking_events.list(filters={"ClientID": client_id})        # doctest: +SKIP
+
+    Roles: ``FullAccess`` or ``TrackingEventAdmin`` to write, ``TrackingEventReader`` to read.
+    """
+
+    def __init__(self, client: OrderCloud) -> None:
+        super().__init__(client)
+        self._endpoint = _ENDPOINT
+
+
+class AsyncTrackingEvents(AsyncCrudResource[TrackingEvent, TrackingEventPatch]):
+    """Tracking events, asynchronously. Same operations as :class:`TrackingEvents`."""
+
+    def __init__(self, client: AsyncOrderCloud) -> None:
+        super().__init__(client)
+        self._endpoint = _ENDPOINT

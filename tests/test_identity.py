@@ -1,0 +1,296 @@
+"""ShopperSession / AsyncShopperSession: anonymous → login → transfer → submit, against a scripted API."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+from pytest_httpx import HTTPXMock
+
+from ordercloud_tracking import (
+    AnonymousTransferError,
+    AsyncOrderCloud,
+    OrderCloud,
+    RetryPolicy,
+    TokenError,
+    decode_token,
+)
+from ordercloud_tracking.identity import AsyncShopperSession, ShopperSession
+from ordercloud_tracking.models.commerce import LineItem
+
+from .conftest import make_jwt
+
+BASE = "https://api.test"
+CLIENT_ID = "storefront-client"
+T = TypeVar("T")
+
+
+class Stub:
+    """Just enough OrderCloud to drive the identity flow, recording every request."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.token_forms: list[dict[str, list[str]]] = []
+        self.anon_counter = 0
+        self.orders: dict[str, dict[str, Any]] = {}  # order id -> {"owner": token-holder, "lines": n}
+        self.fail_transfer = False
+        self.transfers: list[tuple[str, str]] = []  # (bearer, anonUserToken)
+
+    def token_for(self, claims: dict[str, Any]) -> str:
+        return make_jwt(claims)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        path, method = request.url.path, request.method
+        bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if path == "/oauth/token":
+            form = parse_qs(request.content.decode())
+            self.token_forms.append(form)
+            if form["grant_type"] == ["password"]:
+                if form["password"] != ["right-password"]:
+                    return httpx.Response(
+                        400,
+                        json={
+                            "error": "invalid_grant",
+                            "error_description": "Invalid username or password",
+                            "Errors": [{"ErrorCode": "Auth.InvalidUsernameOrPassword", "Message": "bad"}],
+                        },
+                    )
+                return httpx.Response(200, json={"access_token": self.token_for({"usr": "jane"}), "expires_in": 600})
+            self.anon_counter += 1
+            claims = {"usr": f"anon-{self.anon_counter}", "orderid": f"anon-order-{self.anon_counter}"}
+            return httpx.Response(200, json={"access_token": self.token_for(claims), "expires_in": 600})
+        caller = decode_token(bearer)
+        if path == "/v1/cart/lineitems" and method == "POST":
+            order_id = caller.orderid or "user-cart"
+            order = self.orders.setdefault(order_id, {"owner": caller.usr, "lines": 0})
+            order["lines"] += 1
+            item = json.loads(request.content)
+            return httpx.Response(201, json={**item, "ID": f"li-{order['lines']}"})
+        if path.startswith("/v1/orders/Outgoing/") and method == "GET":
+            order_id = path.rsplit("/", 1)[1]
+            if order_id not in self.orders:
+                return httpx.Response(404, json={"Errors": [{"ErrorCode": "NotFound", "Message": "Order not found"}]})
+            order = self.orders[order_id]
+            return httpx.Response(200, json={"ID": order_id, "LineItemCount": order["lines"], "Status": "Unsubmitted"})
+        if path == "/v1/me/orders" and method == "PUT":
+            anon = request.url.params["anonUserToken"]
+            if self.fail_transfer:
+                return httpx.Response(500, json={"Errors": [{"ErrorCode": "ServerError", "Message": "boom"}]})
+            self.transfers.append((bearer, anon))
+            anon_order = decode_token(anon).orderid
+            assert anon_order is not None
+            self.orders[anon_order]["owner"] = caller.usr
+            return httpx.Response(204)
+        if path == "/v1/me/register" and method == "PUT":
+            return httpx.Response(200, json={"access_token": self.token_for({"usr": "new-user"})})
+        if path == "/v1/me":
+            return httpx.Response(200, json={"ID": caller.usr, "Username": caller.usr})
+        return httpx.Response(501, json={"Errors": [{"ErrorCode": "NotImplemented", "Message": path}]})
+
+
+async def _no_sleep(_: float) -> None:
+    return None
+
+
+POLICY = RetryPolicy(max_retries=0, sleep=lambda _: None, async_sleep=_no_sleep)
+
+
+@pytest.fixture
+def stub(httpx_mock: HTTPXMock) -> Stub:
+    stub = Stub()
+    httpx_mock.add_callback(stub, is_reusable=True, is_optional=True)
+    return stub
+
+
+class Flow:
+    """Drives ShopperSession or AsyncShopperSession with the same script."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.client: OrderCloud | AsyncOrderCloud = (
+            OrderCloud(CLIENT_ID, base_url=BASE, retry_policy=POLICY)
+            if mode == "sync"
+            else AsyncOrderCloud(CLIENT_ID, base_url=BASE, retry_policy=POLICY)
+        )
+
+    async def run(self, fn: Callable[[], T | Awaitable[T]]) -> T:
+        result = fn()
+        if isinstance(result, Awaitable):
+            result = await result
+        assert not isinstance(result, Awaitable)
+        return result
+
+    async def start(self, **kwargs: Any) -> ShopperSession | AsyncShopperSession:
+        if isinstance(self.client, OrderCloud):
+            return ShopperSession.start(self.client, **kwargs)
+        return await AsyncShopperSession.start(self.client, **kwargs)
+
+    def loads(self, data: str) -> ShopperSession | AsyncShopperSession:
+        if isinstance(self.client, OrderCloud):
+            return ShopperSession.loads(self.client, data)
+        return AsyncShopperSession.loads(self.client, data)
+
+
+@pytest.fixture(params=["sync", "async"])
+def flow(request: pytest.FixtureRequest) -> Flow:
+    return Flow(str(request.param))
+
+
+async def test_start_sends_anonuserid_and_exposes_the_session(flow: Flow, stub: Stub) -> None:
+    session = await flow.start(client_id=CLIENT_ID, anon_user_id="beacon-123")
+    form = stub.token_forms[0]
+    assert form["grant_type"] == ["client_credentials"]
+    assert form["anonuserid"] == ["beacon-123"]
+    assert "client_secret" not in form
+    assert session.anon_user_id == "beacon-123"
+    assert session.is_anonymous
+    assert session.order_id == "anon-order-1"
+
+
+async def test_start_generates_a_uuid4_hex_beacon_id(flow: Flow, stub: Stub) -> None:
+    session = await flow.start(client_id=CLIENT_ID)
+    assert len(session.anon_user_id) == 32
+    int(session.anon_user_id, 16)
+    assert stub.token_forms[0]["anonuserid"] == [session.anon_user_id]
+
+
+async def test_full_flow_anonymous_login_transfer(flow: Flow, stub: Stub) -> None:
+    session = await flow.start(client_id=CLIENT_ID, anon_user_id="beacon-123")
+    anon_token = session.dumps()  # (not the token itself, just making sure it serialises mid-flow)
+    assert anon_token
+    await flow.run(lambda: session.client.cart.add_line_item(LineItem(product_id="SKU-1", quantity=2)))
+    await flow.run(lambda: session.client.cart.add_line_item(LineItem(product_id="SKU-2", quantity=1)))
+
+    transferred = await flow.run(lambda: session.login("jane", "right-password"))
+
+    assert transferred == "anon-order-1"
+    assert not session.is_anonymous
+    assert session.order_id == "anon-order-1"
+    assert session.anon_user_id == "beacon-123"
+    assert stub.orders["anon-order-1"]["owner"] == "jane"
+    user_bearer, anon_param = stub.transfers[0]
+    assert decode_token(user_bearer).usr == "jane"
+    assert decode_token(anon_param).orderid == "anon-order-1"
+    transfer_request = next(r for r in stub.requests if r.url.path == "/v1/me/orders")
+    assert transfer_request.content == b""
+    me = await flow.run(lambda: session.client.me.get())
+    assert me.username == "jane"
+
+
+async def test_login_without_line_items_does_not_transfer(flow: Flow, stub: Stub) -> None:
+    session = await flow.start(client_id=CLIENT_ID)
+    assert await flow.run(lambda: session.login("jane", "right-password")) is None
+    assert stub.transfers == []
+    assert not session.is_anonymous
+
+
+async def test_failed_login_leaves_the_anonymous_session_intact(flow: Flow, stub: Stub) -> None:
+    session = await flow.start(client_id=CLIENT_ID, anon_user_id="beacon-123")
+    await flow.run(lambda: session.client.cart.add_line_item(LineItem(product_id="SKU-1", quantity=1)))
+    with pytest.raises(TokenError) as info:
+        await flow.run(lambda: session.login("jane", "wrong"))
+    assert info.value.error_code == "Auth.InvalidUsernameOrPassword"
+    assert session.is_anonymous
+    assert session.order_id == "anon-order-1"
+    await flow.run(lambda: session.client.cart.add_line_item(LineItem(product_id="SKU-2", quantity=1)))
+    assert stub.orders["anon-order-1"]["lines"] == 2
+    assert stub.anon_counter == 1  # no new anonymous user was minted
+
+
+async def test_failed_transfer_says_login_succeeded_and_can_be_retried(flow: Flow, stub: Stub) -> None:
+    session = await flow.start(client_id=CLIENT_ID)
+    await flow.run(lambda: session.client.cart.add_line_item(LineItem(product_id="SKU-1", quantity=1)))
+    stub.fail_transfer = True
+    with pytest.raises(AnonymousTransferError) as info:
+        await flow.run(lambda: session.login("jane", "right-password"))
+    assert info.value.logged_in is True
+    assert info.value.order_id == "anon-order-1"
+    assert not session.is_anonymous
+    assert session.transfer_pending
+    # the pending transfer survives a round trip through the session store
+    restored = flow.loads(session.dumps())
+    assert restored.transfer_pending
+    stub.fail_transfer = False
+    await flow.run(restored.transfer_anonymous_order)
+    assert not restored.transfer_pending
+    assert stub.orders["anon-order-1"]["owner"] == "jane"
+
+
+async def test_logout_keeps_the_anon_user_id_and_gets_a_new_anonymous_token(flow: Flow, stub: Stub) -> None:
+    session = await flow.start(client_id=CLIENT_ID, anon_user_id="beacon-123")
+    await flow.run(lambda: session.login("jane", "right-password"))
+    await flow.run(session.logout)
+    assert session.is_anonymous
+    assert session.anon_user_id == "beacon-123"
+    assert session.order_id == "anon-order-2"
+    anon_forms = [f for f in stub.token_forms if f["grant_type"] == ["client_credentials"]]
+    assert [f["anonuserid"] for f in anon_forms] == [["beacon-123"], ["beacon-123"]]
+
+
+async def test_register_switches_to_the_returned_token(flow: Flow, stub: Stub) -> None:
+    session = await flow.start(client_id=CLIENT_ID)
+    user = {"Username": "new-user", "FirstName": "N", "LastName": "U", "Email": "n@example.com", "Active": True}
+    order_id = await flow.run(lambda: session.register(user))
+    assert order_id == "anon-order-1"
+    assert not session.is_anonymous
+    register = next(r for r in stub.requests if r.url.path == "/v1/me/register")
+    assert decode_token(register.url.params["anonUserToken"]).orderid == "anon-order-1"
+    assert decode_token(register.headers["Authorization"].removeprefix("Bearer ")).orderid == "anon-order-1"
+    me = await flow.run(lambda: session.client.me.get())
+    assert me.username == "new-user"
+
+
+async def test_dumps_loads_round_trip_keeps_the_same_shopper(flow: Flow, stub: Stub) -> None:
+    session = await flow.start(client_id=CLIENT_ID, anon_user_id="beacon-123")
+    await flow.run(lambda: session.client.cart.add_line_item(LineItem(product_id="SKU-1", quantity=1)))
+    data = session.dumps()
+    restored = flow.loads(data)
+    assert restored.anon_user_id == "beacon-123"
+    assert restored.order_id == "anon-order-1"
+    await flow.run(lambda: restored.client.cart.add_line_item(LineItem(product_id="SKU-2", quantity=1)))
+    assert stub.orders["anon-order-1"]["lines"] == 2
+    assert stub.anon_counter == 1  # the restored session did not mint a new anonymous user
+
+    await flow.run(lambda: restored.login("jane", "right-password"))
+    again = flow.loads(restored.dumps())
+    assert not again.is_anonymous
+    me = await flow.run(lambda: again.client.me.get())
+    assert me.username == "jane"
+
+
+def test_loads_rejects_garbage_without_echoing_it() -> None:
+    client = OrderCloud(CLIENT_ID, base_url=BASE)
+    for bad in ["", "nonsense", "ocs1.!!!", "ocs1.e30"]:
+        with pytest.raises(ValueError, match="ShopperSession string") as info:
+            ShopperSession.loads(client, bad)
+        assert bad not in str(info.value) or bad == ""
+
+
+async def test_sessions_never_share_tokens(flow: Flow, stub: Stub) -> None:
+    one = await flow.start(client_id=CLIENT_ID, anon_user_id="same-beacon")
+    two = await flow.start(client_id=CLIENT_ID, anon_user_id="same-beacon")
+    assert one.order_id != two.order_id
+
+
+async def test_no_token_or_session_string_in_logs_or_repr(
+    flow: Flow, stub: Stub, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    for name in ("httpx", "httpcore", "ordercloud_tracking"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    session = await flow.start(client_id=CLIENT_ID)
+    await flow.run(lambda: session.client.cart.add_line_item(LineItem(product_id="SKU-1", quantity=1)))
+    await flow.run(lambda: session.login("jane", "right-password"))
+    anon_token = stub.transfers[0][1]
+    user_token = stub.transfers[0][0]
+    data = session.dumps()
+    text = caplog.text + repr(session) + repr(session.client)
+    assert "/v1/me/orders" in caplog.text  # the transfer was logged …
+    for secret in (anon_token, user_token, data, "right-password"):
+        assert secret not in text  # … without the token, the session string or the password
