@@ -1,0 +1,865 @@
+"""Core OrderCloud commerce models: orders, line items, products, users, addresses, payments, API clients.
+
+These are the API models (reference §7, §3, §4.3), not the flattened payloads OrderCloud delivers to
+Send, Discover or an HTTP endpoint (those live in :mod:`ordercloud_tracking.messages`). They follow the
+wire-model conventions of :mod:`ordercloud_tracking.models._base`:
+
+* snake_case attributes with the exact OrderCloud JSON name as alias (``LineSubtotal`` keeps its
+  lower-case ``t``); unknown fields are kept and written back;
+* money (``UnitPrice``, ``LineTotal``, ``Subtotal``, ``Total``, ``Amount``, ``Price``, ...) is
+  :class:`~decimal.Decimal` and written as a JSON number; dates are timezone-aware;
+* ``Password``, ``ClientSecret`` and tokens are :class:`pydantic.SecretStr`, masked everywhere except
+  in :meth:`~ordercloud_tracking.models._base.OCModel.to_request`.
+
+Read-only fields
+    Fields the API computes (``Total``, ``Status``, ``DateCreated``, ...) carry
+    ``json_schema_extra={"readOnly": True}``, so they appear as ``readOnly`` in
+    ``Model.model_json_schema()``, and every model lists their aliases in the class attribute
+    ``read_only_fields`` (a frozenset, e.g. ``"Total" in Order.read_only_fields``). They are *not*
+    stripped when writing: OrderCloud ignores them in request bodies.
+
+Required fields
+    Fields OrderCloud requires on write and always returns (``LineItem.ProductID``, ``Address.Street1``,
+    ``User.Username``, ``ApiClient.AppName``, ...) are plainly required; every other field is optional
+    and defaults to ``None``. ``MeUser`` and ``OrderUser`` have no required fields (all their fields are
+    optional in the API); ``Register`` checks its five required fields server side.
+
+Typed ``xp``
+    Every model that carries ``xp`` is generic in the type of ``xp``, defaulting to ``dict[str, Any]``
+    (a PEP 696 type-variable default from :mod:`typing_extensions`, understood by both pydantic and
+    mypy)::
+
+        class CartXp(pydantic.BaseModel):
+            gift_wrap: bool = False
+
+        line = LineItem[CartXp].from_api(body)   # line.xp is CartXp | None, validated
+        plain = LineItem.from_api(body)          # plain.xp is dict[str, Any] | None
+
+    A :class:`typing.TypedDict` works too. Give a pydantic xp model ``extra="allow"`` if it should keep
+    (and write back) keys it does not declare. When writing, only the xp fields that were set are sent,
+    which suits OrderCloud's merging ``PATCH``. Nested models (``Order.FromUser``, ``LineItem.Product``,
+    ``LineItem.ShippingAddress``, ...) always keep ``dict`` xp.
+
+    Each model has its *own* xp type variable: pydantic substitutes a class's type variables into any
+    bare generic model named in its fields, so with one shared variable ``LineItem[CartXp]`` would
+    also validate ``LineItem.Product.xp`` as ``CartXp``.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, ClassVar, Generic
+
+from pydantic import ConfigDict, Field
+from typing_extensions import TypeVar
+
+from ._base import DateTime, JSONObject, Money, OCModel, OpenEnum, Secret
+
+__all__ = [
+    "AccessToken",
+    "Address",
+    "ApiClient",
+    "ApiClientPatch",
+    "LineItem",
+    "LineItemPatch",
+    "LineItemProduct",
+    "LineItemSpec",
+    "LineItemVariant",
+    "Locale",
+    "MeUser",
+    "Order",
+    "OrderDirection",
+    "OrderPatch",
+    "OrderStatus",
+    "OrderUser",
+    "Payment",
+    "PaymentTransaction",
+    "PaymentType",
+    "PriceBreak",
+    "PriceMarkupType",
+    "PriceSchedule",
+    "Product",
+    "ProductInventory",
+    "User",
+    "UserPatch",
+]
+
+# One xp type variable per model (see the module docstring for why they are not shared).
+_AddressXpT = TypeVar("_AddressXpT", default=JSONObject)
+_UserXpT = TypeVar("_UserXpT", default=JSONObject)
+_OrderUserXpT = TypeVar("_OrderUserXpT", default=JSONObject)
+_MeUserXpT = TypeVar("_MeUserXpT", default=JSONObject)
+_FullUserXpT = TypeVar("_FullUserXpT", default=JSONObject)
+_UserPatchXpT = TypeVar("_UserPatchXpT", default=JSONObject)
+_OrderXpT = TypeVar("_OrderXpT", default=JSONObject)
+_OrderPatchXpT = TypeVar("_OrderPatchXpT", default=JSONObject)
+_LineItemProductXpT = TypeVar("_LineItemProductXpT", default=JSONObject)
+_LineItemVariantXpT = TypeVar("_LineItemVariantXpT", default=JSONObject)
+_LineItemXpT = TypeVar("_LineItemXpT", default=JSONObject)
+_LineItemPatchXpT = TypeVar("_LineItemPatchXpT", default=JSONObject)
+_PriceScheduleXpT = TypeVar("_PriceScheduleXpT", default=JSONObject)
+_ProductXpT = TypeVar("_ProductXpT", default=JSONObject)
+_PaymentTransactionXpT = TypeVar("_PaymentTransactionXpT", default=JSONObject)
+_PaymentXpT = TypeVar("_PaymentXpT", default=JSONObject)
+_ApiClientXpT = TypeVar("_ApiClientXpT", default=JSONObject)
+_ApiClientPatchXpT = TypeVar("_ApiClientPatchXpT", default=JSONObject)
+
+_READ_ONLY_KEY = "readOnly"
+
+
+def _read_only(alias: str, description: str | None = None) -> Any:
+    """An optional field the API computes: ``None`` by default, ``readOnly`` in the JSON schema."""
+    return Field(default=None, alias=alias, description=description, json_schema_extra={_READ_ONLY_KEY: True})
+
+
+class _CommerceModel(OCModel):
+    """Adds :attr:`read_only_fields`, collected from the fields marked with :func:`_read_only`."""
+
+    #: Aliases of the fields the API computes and ignores on write.
+    read_only_fields: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.read_only_fields = frozenset(
+            field.alias or name
+            for name, field in cls.model_fields.items()
+            if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get(_READ_ONLY_KEY)
+        )
+
+
+# --------------------------------------------------------------------------------------------- enums
+
+
+class OrderStatus(OpenEnum):
+    """Status of an order; unknown statuses are kept (open enum).
+
+    Example::
+
+        >>> OrderStatus("Open") is OrderStatus.OPEN
+        True
+        >>> OrderStatus("OnHold").is_known
+        False
+    """
+
+    UNSUBMITTED = "Unsubmitted"
+    AWAITING_APPROVAL = "AwaitingApproval"
+    DECLINED = "Declined"
+    OPEN = "Open"
+    COMPLETED = "Completed"
+    CANCELED = "Canceled"
+
+
+class OrderDirection(str, enum.Enum):
+    """The ``{direction}`` segment of ``/v1/orders/{direction}/...`` (closed: only these three exist).
+
+    Buyers use ``Outgoing``. :meth:`coerce` accepts the member or a case-insensitive string.
+
+    Example::
+
+        >>> OrderDirection.coerce("outgoing")
+        <OrderDirection.OUTGOING: 'Outgoing'>
+        >>> f"/v1/orders/{OrderDirection.INCOMING}"
+        '/v1/orders/Incoming'
+    """
+
+    INCOMING = "Incoming"
+    OUTGOING = "Outgoing"
+    ALL = "All"
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    @classmethod
+    def coerce(cls, value: str | OrderDirection) -> OrderDirection:
+        """Return the member for ``value`` (a member or a string in any case).
+
+        Raises :class:`ValueError` naming the valid values for anything else.
+        """
+        if isinstance(value, OrderDirection):
+            return value
+        if isinstance(value, str):
+            for member in cls:
+                if member.value.lower() == value.lower():
+                    return member
+        valid = ", ".join(member.value for member in cls)
+        raise ValueError(f"invalid order direction {value!r}: expected one of {valid} (case-insensitive)")
+
+
+class PaymentType(OpenEnum):
+    """Type of a :class:`Payment`; unknown types are kept (open enum).
+
+    Example::
+
+        >>> PaymentType("CreditCard") is PaymentType.CREDIT_CARD
+        True
+    """
+
+    PURCHASE_ORDER = "PurchaseOrder"
+    CREDIT_CARD = "CreditCard"
+    SPENDING_ACCOUNT = "SpendingAccount"
+
+
+class PriceMarkupType(OpenEnum):
+    """How a spec option changes the price of a :class:`LineItemSpec`; unknown types are kept (open enum).
+
+    Example::
+
+        >>> PriceMarkupType("AmountPerQuantity") is PriceMarkupType.AMOUNT_PER_QUANTITY
+        True
+    """
+
+    NO_MARKUP = "NoMarkup"
+    AMOUNT_PER_QUANTITY = "AmountPerQuantity"
+    AMOUNT_TOTAL = "AmountTotal"
+    PERCENTAGE = "Percentage"
+
+
+# ------------------------------------------------------------------------------------ addresses, users
+
+
+class Address(_CommerceModel, Generic[_AddressXpT]):
+    """A postal address (bill-to, ship-to, ship-from). ``Street1``, ``City`` and ``Country`` are required.
+
+    Example::
+
+        >>> address = Address(street1="1 Main St", city="Minneapolis", country="US", state="MN")
+        >>> address.to_request()
+        {'Street1': '1 Main St', 'City': 'Minneapolis', 'State': 'MN', 'Country': 'US'}
+    """
+
+    id: str | None = Field(default=None, alias="ID")
+    date_created: DateTime | None = _read_only("DateCreated")
+    company_name: str | None = Field(default=None, alias="CompanyName")
+    first_name: str | None = Field(default=None, alias="FirstName")
+    last_name: str | None = Field(default=None, alias="LastName")
+    street1: str = Field(alias="Street1")
+    street2: str | None = Field(default=None, alias="Street2")
+    city: str = Field(alias="City")
+    state: str | None = Field(default=None, alias="State", description="Required for US and CA.")
+    zip: str | None = Field(default=None, alias="Zip", description="Required for US and CA.")
+    country: str = Field(alias="Country", description="Two-letter country code.")
+    phone: str | None = Field(default=None, alias="Phone")
+    address_name: str | None = Field(default=None, alias="AddressName")
+    xp: _AddressXpT | None = Field(default=None, alias="xp")
+
+
+class Locale(_CommerceModel):
+    """A user's locale (``User.Locale``, read-only there).
+
+    Example::
+
+        >>> Locale.from_api({"ID": "en-US", "Currency": "USD", "Language": "en-US"}).currency
+        'USD'
+    """
+
+    id: str | None = Field(default=None, alias="ID")
+    owner_id: str | None = Field(default=None, alias="OwnerID")
+    currency: str | None = Field(default=None, alias="Currency")
+    language: str | None = Field(default=None, alias="Language")
+
+
+class _UserBase(_CommerceModel, Generic[_UserXpT]):
+    """Fields shared by :class:`User`, :class:`OrderUser` and :class:`MeUser` (all optional here)."""
+
+    id: str | None = Field(default=None, alias="ID")
+    company_id: str | None = _read_only("CompanyID")
+    username: str | None = Field(default=None, alias="Username")
+    password: Secret | None = Field(default=None, alias="Password", description="Write-only; the API never returns it.")
+    first_name: str | None = Field(default=None, alias="FirstName")
+    last_name: str | None = Field(default=None, alias="LastName")
+    email: str | None = Field(default=None, alias="Email")
+    phone: str | None = Field(default=None, alias="Phone")
+    terms_accepted: DateTime | None = Field(default=None, alias="TermsAccepted")
+    active: bool | None = Field(default=None, alias="Active")
+    xp: _UserXpT | None = Field(default=None, alias="xp")
+    available_roles: list[str] | None = _read_only("AvailableRoles")
+    locale: Locale | None = _read_only("Locale")
+    date_created: DateTime | None = _read_only("DateCreated")
+    last_active: DateTime | None = _read_only("LastActive")
+    password_last_set_date: DateTime | None = _read_only("PasswordLastSetDate")
+
+
+class OrderUser(_UserBase[_OrderUserXpT], Generic[_OrderUserXpT]):
+    """The user who placed an order (``Order.FromUser``). All fields optional.
+
+    Example::
+
+        >>> user = OrderUser.from_api({"ID": "buyer01", "Email": "amy@example.com", "Active": True})
+        >>> user.email
+        'amy@example.com'
+    """
+
+
+class MeUser(_UserBase[_MeUserXpT], Generic[_MeUserXpT]):
+    """The authenticated user (``GET /v1/me``) and the body of ``PUT /v1/me/register``.
+
+    All fields are optional in the model; ``Register`` requires ``Username``, ``FirstName``,
+    ``LastName``, ``Email`` and ``Active`` (checked by OrderCloud).
+
+    Example::
+
+        >>> from pydantic import SecretStr
+        >>> me = MeUser(username="amy", first_name="Amy", last_name="Lee", email="amy@example.com",
+        ...             active=True, password=SecretStr("s3cret!"))
+        >>> me.password
+        SecretStr('**********')
+        >>> me.to_request()["Password"]
+        's3cret!'
+    """
+
+    buyer: JSONObject | None = _read_only("Buyer", "The user's buyer organisation (``{ID, DefaultCatalogID}``).")
+    supplier: JSONObject | None = _read_only("Supplier", "The user's supplier organisation (``{ID}``).")
+    seller: JSONObject | None = _read_only("Seller", "The seller organisation (``{ID}``).")
+
+
+class User(_UserBase[_FullUserXpT], Generic[_FullUserXpT]):
+    """A buyer, supplier or admin user (``/v1/buyers/{buyerID}/users`` and friends).
+
+    ``Username``, ``FirstName``, ``LastName``, ``Email`` and ``Active`` are required.
+
+    Example::
+
+        >>> user = User(username="amy", first_name="Amy", last_name="Lee", email="amy@example.com",
+        ...             active=True)
+        >>> sorted(user.to_request())
+        ['Active', 'Email', 'FirstName', 'LastName', 'Username']
+    """
+
+    username: str = Field(alias="Username")
+    first_name: str = Field(alias="FirstName")
+    last_name: str = Field(alias="LastName")
+    email: str = Field(alias="Email")
+    active: bool = Field(alias="Active")
+    failed_login_attempts: int | None = _read_only("FailedLoginAttempts")
+
+
+class UserPatch(_CommerceModel, Generic[_UserPatchXpT]):
+    """A partial user for ``PATCH`` calls (``/v1/me``, ``/v1/cart/fromuser``, ...).
+
+    Only the fields you set are sent; an explicit ``None`` is sent as ``null``.
+
+    Example::
+
+        >>> UserPatch(first_name="Amy", phone=None).to_request()
+        {'FirstName': 'Amy', 'Phone': None}
+    """
+
+    id: str | None = Field(default=None, alias="ID")
+    username: str | None = Field(default=None, alias="Username")
+    password: Secret | None = Field(default=None, alias="Password")
+    first_name: str | None = Field(default=None, alias="FirstName")
+    last_name: str | None = Field(default=None, alias="LastName")
+    email: str | None = Field(default=None, alias="Email")
+    phone: str | None = Field(default=None, alias="Phone")
+    terms_accepted: DateTime | None = Field(default=None, alias="TermsAccepted")
+    active: bool | None = Field(default=None, alias="Active")
+    xp: _UserPatchXpT | None = Field(default=None, alias="xp")
+
+
+# --------------------------------------------------------------------------------------------- orders
+
+
+class Order(_CommerceModel, Generic[_OrderXpT]):
+    """An order or cart (``/v1/cart``, ``/v1/orders/{direction}/{orderID}``).
+
+    Totals, status and dates are computed by OrderCloud (see :attr:`read_only_fields`).
+
+    Example::
+
+        >>> order = Order.from_api({"ID": "o1", "Status": "Open", "Subtotal": 20.2, "Total": 23.25})
+        >>> order.status is OrderStatus.OPEN, order.total
+        (True, Decimal('23.25'))
+    """
+
+    id: str | None = Field(default=None, alias="ID", description="``A-Za-z0-9-_``, at most 100 characters.")
+    from_user: OrderUser | None = _read_only("FromUser")
+    from_company_id: str | None = Field(default=None, alias="FromCompanyID")
+    to_company_id: str | None = Field(default=None, alias="ToCompanyID")
+    from_user_id: str | None = Field(default=None, alias="FromUserID")
+    billing_address_id: str | None = Field(default=None, alias="BillingAddressID")
+    billing_address: Address | None = _read_only("BillingAddress")
+    shipping_address_id: str | None = Field(
+        default=None,
+        alias="ShippingAddressID",
+        description="``None`` when line items ship to several addresses.",
+    )
+    comments: str | None = Field(default=None, alias="Comments")
+    line_item_count: int | None = _read_only("LineItemCount")
+    status: OrderStatus | None = _read_only("Status")
+    date_created: DateTime | None = _read_only("DateCreated")
+    date_submitted: DateTime | None = _read_only("DateSubmitted")
+    date_approved: DateTime | None = _read_only("DateApproved")
+    date_declined: DateTime | None = _read_only("DateDeclined")
+    date_canceled: DateTime | None = _read_only("DateCanceled")
+    date_completed: DateTime | None = _read_only("DateCompleted")
+    last_updated: DateTime | None = _read_only("LastUpdated")
+    subtotal: Money | None = _read_only("Subtotal", "Sum of the line items' ``LineSubtotal``.")
+    shipping_cost: Money | None = Field(
+        default=None, alias="ShippingCost", description="Writing it needs the ``OverrideShipping`` role."
+    )
+    tax_cost: Money | None = Field(default=None, alias="TaxCost", description="Writing it needs the tax override role.")
+    gratuity: Money | None = Field(default=None, alias="Gratuity")
+    fees: Money | None = _read_only("Fees")
+    promotion_discount: Money | None = _read_only("PromotionDiscount")
+    currency: str | None = _read_only("Currency", "Inherited from the user.")
+    total: Money | None = _read_only(
+        "Total", "Subtotal + TaxCost + ShippingCost + Gratuity + Fees - PromotionDiscount."
+    )
+    is_submitted: bool | None = _read_only("IsSubmitted")
+    subscription_id: str | None = _read_only("SubscriptionID")
+    xp: _OrderXpT | None = Field(default=None, alias="xp")
+
+
+class OrderPatch(_CommerceModel, Generic[_OrderPatchXpT]):
+    """A partial order for ``PATCH /v1/cart`` and ``PATCH /v1/orders/{direction}/{orderID}``.
+
+    Only the fields you set are sent; an explicit ``None`` is sent as ``null``.
+
+    Example::
+
+        >>> OrderPatch(comments="Leave at the door", xp={"GiftWrap": True}).to_request()
+        {'Comments': 'Leave at the door', 'xp': {'GiftWrap': True}}
+    """
+
+    id: str | None = Field(default=None, alias="ID")
+    from_company_id: str | None = Field(default=None, alias="FromCompanyID")
+    to_company_id: str | None = Field(default=None, alias="ToCompanyID")
+    from_user_id: str | None = Field(default=None, alias="FromUserID")
+    billing_address_id: str | None = Field(default=None, alias="BillingAddressID")
+    shipping_address_id: str | None = Field(default=None, alias="ShippingAddressID")
+    comments: str | None = Field(default=None, alias="Comments")
+    shipping_cost: Money | None = Field(default=None, alias="ShippingCost")
+    tax_cost: Money | None = Field(default=None, alias="TaxCost")
+    gratuity: Money | None = Field(default=None, alias="Gratuity")
+    xp: _OrderPatchXpT | None = Field(default=None, alias="xp")
+
+
+# ----------------------------------------------------------------------------------------- line items
+
+
+class LineItemProduct(_CommerceModel, Generic[_LineItemProductXpT]):
+    """The product snapshot on a line item (``LineItem.Product``).
+
+    Example::
+
+        >>> LineItemProduct.from_api({"ID": "shirt", "Name": "T-shirt", "ShipWeight": None}).name
+        'T-shirt'
+    """
+
+    id: str | None = Field(default=None, alias="ID")
+    name: str | None = Field(default=None, alias="Name")
+    description: str | None = Field(default=None, alias="Description")
+    returnable: bool | None = Field(default=None, alias="Returnable")
+    quantity_multiplier: int | None = Field(default=None, alias="QuantityMultiplier")
+    ship_weight: float | None = Field(default=None, alias="ShipWeight")
+    ship_height: float | None = Field(default=None, alias="ShipHeight")
+    ship_width: float | None = Field(default=None, alias="ShipWidth")
+    ship_length: float | None = Field(default=None, alias="ShipLength")
+    default_supplier_id: str | None = Field(default=None, alias="DefaultSupplierID")
+    parent_id: str | None = Field(default=None, alias="ParentID")
+    xp: _LineItemProductXpT | None = Field(default=None, alias="xp")
+
+
+class LineItemVariant(_CommerceModel, Generic[_LineItemVariantXpT]):
+    """The variant snapshot on a line item (``LineItem.Variant``).
+
+    Example::
+
+        >>> LineItemVariant.from_api({"ID": "shirt-red-m", "Name": "Red, M"}).id
+        'shirt-red-m'
+    """
+
+    id: str | None = Field(default=None, alias="ID")
+    name: str | None = Field(default=None, alias="Name")
+    description: str | None = Field(default=None, alias="Description")
+    ship_weight: float | None = Field(default=None, alias="ShipWeight")
+    ship_height: float | None = Field(default=None, alias="ShipHeight")
+    ship_width: float | None = Field(default=None, alias="ShipWidth")
+    ship_length: float | None = Field(default=None, alias="ShipLength")
+    xp: _LineItemVariantXpT | None = Field(default=None, alias="xp")
+
+
+class LineItemSpec(_CommerceModel):
+    """A spec choice on a line item (``LineItem.Specs[]``). ``SpecID`` is required.
+
+    Example::
+
+        >>> LineItemSpec(spec_id="size", option_id="m").to_request()
+        {'SpecID': 'size', 'OptionID': 'm'}
+    """
+
+    spec_id: str = Field(alias="SpecID")
+    name: str | None = _read_only("Name")
+    option_id: str | None = Field(default=None, alias="OptionID")
+    value: str | None = Field(default=None, alias="Value")
+    price_markup_type: PriceMarkupType | None = Field(default=None, alias="PriceMarkupType")
+    price_markup: Money | None = Field(default=None, alias="PriceMarkup")
+
+
+class LineItem(_CommerceModel, Generic[_LineItemXpT]):
+    """A line of a cart or order. ``ProductID`` is required and cannot change after create.
+
+    Example::
+
+        >>> line = LineItem.from_api({"ID": "l1", "ProductID": "shirt", "Quantity": 3, "UnitPrice": 10.1,
+        ...                           "LineSubtotal": 30.3})
+        >>> line.unit_price * line.quantity == line.line_subtotal
+        True
+        >>> LineItem(product_id="shirt", quantity=2).to_request()
+        {'ProductID': 'shirt', 'Quantity': 2}
+    """
+
+    id: str | None = Field(default=None, alias="ID")
+    product_id: str = Field(alias="ProductID")
+    quantity: int | None = Field(default=None, alias="Quantity", description="At least 1.")
+    bundle_item_id: str | None = _read_only("BundleItemID")
+    is_bundle: bool | None = _read_only("IsBundle")
+    date_added: DateTime | None = _read_only("DateAdded")
+    quantity_shipped: int | None = _read_only("QuantityShipped")
+    unit_price: Money | None = Field(
+        default=None,
+        alias="UnitPrice",
+        description="Computed by OrderCloud; writing it needs the ``OverrideUnitPrice`` role.",
+    )
+    promotion_discount: Money | None = _read_only("PromotionDiscount")
+    line_total: Money | None = _read_only("LineTotal", "LineSubtotal - PromotionDiscount.")
+    line_subtotal: Money | None = _read_only("LineSubtotal", "UnitPrice x Quantity.")
+    cost_center: str | None = Field(default=None, alias="CostCenter")
+    date_needed: DateTime | None = Field(default=None, alias="DateNeeded")
+    shipping_account: str | None = Field(default=None, alias="ShippingAccount")
+    shipping_address_id: str | None = Field(default=None, alias="ShippingAddressID")
+    ship_from_address_id: str | None = Field(default=None, alias="ShipFromAddressID")
+    product: LineItemProduct | None = _read_only("Product")
+    variant: LineItemVariant | None = _read_only("Variant")
+    shipping_address: Address | None = _read_only("ShippingAddress")
+    ship_from_address: Address | None = _read_only("ShipFromAddress")
+    supplier_id: str | None = _read_only("SupplierID")
+    inventory_record_id: str | None = Field(default=None, alias="InventoryRecordID")
+    price_schedule_id: str | None = _read_only("PriceScheduleID")
+    is_on_sale: bool | None = _read_only("IsOnSale")
+    price_overridden: bool | None = _read_only("PriceOverridden")
+    specs: list[LineItemSpec] | None = Field(default=None, alias="Specs")
+    incoming_order_id: str | None = _read_only("IncomingOrderID")
+    outgoing_order_id: str | None = _read_only("OutgoingOrderID")
+    invitation_id: str | None = _read_only("InvitationID")
+    xp: _LineItemXpT | None = Field(default=None, alias="xp")
+
+
+class LineItemPatch(_CommerceModel, Generic[_LineItemPatchXpT]):
+    """A partial line item for ``PATCH .../lineitems/{lineItemID}``.
+
+    Only the fields you set are sent; an explicit ``None`` is sent as ``null``. ``ProductID`` cannot
+    change after create (``LineItem.CannotChangeProductID``).
+
+    Example::
+
+        >>> LineItemPatch(quantity=3).to_request()
+        {'Quantity': 3}
+    """
+
+    id: str | None = Field(default=None, alias="ID")
+    product_id: str | None = Field(default=None, alias="ProductID")
+    quantity: int | None = Field(default=None, alias="Quantity")
+    unit_price: Money | None = Field(default=None, alias="UnitPrice")
+    cost_center: str | None = Field(default=None, alias="CostCenter")
+    date_needed: DateTime | None = Field(default=None, alias="DateNeeded")
+    shipping_account: str | None = Field(default=None, alias="ShippingAccount")
+    shipping_address_id: str | None = Field(default=None, alias="ShippingAddressID")
+    ship_from_address_id: str | None = Field(default=None, alias="ShipFromAddressID")
+    inventory_record_id: str | None = Field(default=None, alias="InventoryRecordID")
+    specs: list[LineItemSpec] | None = Field(default=None, alias="Specs")
+    xp: _LineItemPatchXpT | None = Field(default=None, alias="xp")
+
+
+# ------------------------------------------------------------------------------------------- products
+
+
+class PriceBreak(_CommerceModel):
+    """One quantity break of a :class:`PriceSchedule`.
+
+    Example::
+
+        >>> PriceBreak.from_api({"Quantity": 1, "Price": 19.99, "SalePrice": 14.99}).sale_price
+        Decimal('14.99')
+    """
+
+    quantity: int | None = Field(default=None, alias="Quantity")
+    price: Money | None = Field(default=None, alias="Price")
+    sale_price: Money | None = Field(default=None, alias="SalePrice")
+    subscription_price: Money | None = Field(default=None, alias="SubscriptionPrice")
+    bundle_price: Money | None = Field(default=None, alias="BundlePrice")
+
+
+class PriceSchedule(_CommerceModel, Generic[_PriceScheduleXpT]):
+    """The price schedule a buyer sees on a product (``BuyerProduct.PriceSchedule``).
+
+    Example::
+
+        >>> schedule = PriceSchedule.from_api({"ID": "ps1", "Currency": "USD",
+        ...                                    "PriceBreaks": [{"Quantity": 1, "Price": 19.99}]})
+        >>> schedule.price_breaks[0].price
+        Decimal('19.99')
+    """
+
+    owner_id: str | None = Field(default=None, alias="OwnerID")
+    id: str | None = Field(default=None, alias="ID")
+    name: str | None = Field(default=None, alias="Name")
+    apply_tax: bool | None = Field(default=None, alias="ApplyTax")
+    apply_shipping: bool | None = Field(default=None, alias="ApplyShipping")
+    min_quantity: int | None = Field(default=None, alias="MinQuantity")
+    max_quantity: int | None = Field(default=None, alias="MaxQuantity")
+    use_cumulative_quantity: bool | None = Field(default=None, alias="UseCumulativeQuantity")
+    restricted_quantity: bool | None = Field(default=None, alias="RestrictedQuantity")
+    price_breaks: list[PriceBreak] | None = Field(default=None, alias="PriceBreaks")
+    currency: str | None = Field(default=None, alias="Currency")
+    sale_start: DateTime | None = Field(default=None, alias="SaleStart")
+    sale_end: DateTime | None = Field(default=None, alias="SaleEnd")
+    is_on_sale: bool | None = _read_only("IsOnSale")
+    xp: _PriceScheduleXpT | None = Field(default=None, alias="xp")
+
+
+class ProductInventory(_CommerceModel):
+    """Inventory settings of a product (``Product.Inventory``).
+
+    Example::
+
+        >>> ProductInventory.from_api({"Enabled": True, "QuantityAvailable": 42}).quantity_available
+        42
+    """
+
+    enabled: bool | None = Field(default=None, alias="Enabled")
+    notification_point: int | None = Field(default=None, alias="NotificationPoint")
+    variant_level_tracking: bool | None = Field(default=None, alias="VariantLevelTracking")
+    order_can_exceed: bool | None = Field(default=None, alias="OrderCanExceed")
+    quantity_available: int | None = Field(default=None, alias="QuantityAvailable")
+    last_updated: DateTime | None = _read_only("LastUpdated")
+
+
+class Product(_CommerceModel, Generic[_ProductXpT]):
+    """A product (``/v1/products``) or a buyer product (``/v1/me/products``).
+
+    One model serves both: ``OwnerID``, ``DefaultPriceScheduleID`` and ``AutoForward`` appear only on
+    admin products, ``PriceSchedule`` only on buyer products.
+
+    Example::
+
+        >>> product = Product.from_api({"ID": "shirt", "Name": "T-shirt", "Inventory": {"Enabled": False},
+        ...                             "PriceSchedule": {"PriceBreaks": [{"Quantity": 1, "Price": 20}]}})
+        >>> product.price_schedule.price_breaks[0].price
+        Decimal('20')
+    """
+
+    owner_id: str | None = Field(default=None, alias="OwnerID")
+    default_price_schedule_id: str | None = Field(default=None, alias="DefaultPriceScheduleID")
+    auto_forward: bool | None = Field(default=None, alias="AutoForward")
+    id: str | None = Field(default=None, alias="ID")
+    parent_id: str | None = Field(default=None, alias="ParentID")
+    is_parent: bool | None = Field(default=None, alias="IsParent")
+    is_bundle: bool | None = _read_only("IsBundle")
+    name: str | None = Field(default=None, alias="Name")
+    description: str | None = Field(default=None, alias="Description")
+    quantity_multiplier: int | None = Field(default=None, alias="QuantityMultiplier")
+    ship_weight: float | None = Field(default=None, alias="ShipWeight")
+    ship_height: float | None = Field(default=None, alias="ShipHeight")
+    ship_width: float | None = Field(default=None, alias="ShipWidth")
+    ship_length: float | None = Field(default=None, alias="ShipLength")
+    active: bool | None = Field(default=None, alias="Active")
+    spec_count: int | None = _read_only("SpecCount")
+    variant_count: int | None = _read_only("VariantCount")
+    ship_from_address_id: str | None = Field(default=None, alias="ShipFromAddressID")
+    inventory: ProductInventory | None = Field(default=None, alias="Inventory")
+    default_supplier_id: str | None = Field(default=None, alias="DefaultSupplierID")
+    all_suppliers_can_sell: bool | None = Field(default=None, alias="AllSuppliersCanSell")
+    returnable: bool | None = Field(default=None, alias="Returnable")
+    date_created: DateTime | None = _read_only("DateCreated")
+    xp: _ProductXpT | None = Field(default=None, alias="xp")
+    price_schedule: PriceSchedule | None = _read_only("PriceSchedule", "Only on buyer products (``/v1/me/products``).")
+
+
+# ------------------------------------------------------------------------------------------- payments
+
+
+class PaymentTransaction(_CommerceModel, Generic[_PaymentTransactionXpT]):
+    """One transaction of a :class:`Payment` (``Payment.Transactions[]``).
+
+    Example::
+
+        >>> PaymentTransaction.from_api({"ID": "t1", "Amount": 23.25, "Succeeded": True}).amount
+        Decimal('23.25')
+    """
+
+    id: str | None = Field(default=None, alias="ID")
+    type: str | None = Field(default=None, alias="Type")
+    date_executed: DateTime | None = Field(default=None, alias="DateExecuted")
+    currency: str | None = Field(default=None, alias="Currency")
+    amount: Money | None = Field(default=None, alias="Amount")
+    succeeded: bool | None = Field(default=None, alias="Succeeded")
+    result_code: str | None = Field(default=None, alias="ResultCode")
+    result_message: str | None = Field(default=None, alias="ResultMessage")
+    xp: _PaymentTransactionXpT | None = Field(default=None, alias="xp")
+
+
+class Payment(_CommerceModel, Generic[_PaymentXpT]):
+    """A payment on an order (``/v1/cart/payments``, ``/v1/orders/{direction}/{orderID}/payments``).
+
+    Example::
+
+        >>> payment = Payment.from_api({"ID": "p1", "Type": "PurchaseOrder", "Amount": 23.25})
+        >>> payment.type is PaymentType.PURCHASE_ORDER, payment.amount
+        (True, Decimal('23.25'))
+    """
+
+    id: str | None = Field(default=None, alias="ID")
+    type: PaymentType | None = Field(default=None, alias="Type")
+    date_created: DateTime | None = _read_only("DateCreated")
+    credit_card_id: str | None = Field(default=None, alias="CreditCardID")
+    spending_account_id: str | None = Field(default=None, alias="SpendingAccountID")
+    description: str | None = Field(default=None, alias="Description")
+    currency: str | None = _read_only("Currency")
+    amount: Money | None = Field(default=None, alias="Amount")
+    accepted: bool | None = Field(default=None, alias="Accepted")
+    order_return_id: str | None = Field(default=None, alias="OrderReturnID")
+    xp: _PaymentXpT | None = Field(default=None, alias="xp")
+    transactions: list[PaymentTransaction] | None = _read_only("Transactions")
+
+
+# ---------------------------------------------------------------------------------------- API clients
+
+
+class ApiClient(_CommerceModel, Generic[_ApiClientXpT]):
+    """An API client (``/v1/apiclients``): the OAuth ``client_id`` and what may authenticate with it.
+
+    ``AppName`` and ``AccessTokenDuration`` are required. For anonymous shopping (and so for tracking
+    anonymous shoppers), set ``IsAnonBuyer=True`` and ``DefaultContextUserName`` to a *buyer* user, and
+    give the client no secret. Tracking itself is not configured here but with a ``TrackingEvent``
+    whose ``ClientID`` is this client's ``ID``.
+
+    Example::
+
+        >>> client = ApiClient(app_name="Storefront", access_token_duration=600, active=True,
+        ...                    is_anon_buyer=True, default_context_user_name="anon-template",
+        ...                    allow_any_buyer=True)
+        >>> client.to_request()["IsAnonBuyer"]
+        True
+    """
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    id: str | None = _read_only("ID")
+    """The OAuth ``client_id`` (the ``cid`` claim of its tokens); assigned by OrderCloud."""
+    client_secret: Secret | None = Field(default=None, alias="ClientSecret")
+    """If set, every grant must send it, even ``password``; leave it unset for anonymous or client-side
+    apps."""
+    access_token_duration: int = Field(alias="AccessTokenDuration")
+    """Lifetime of access tokens in minutes (10-600). Anonymous tokens use
+    :attr:`anonymous_token_duration` instead."""
+    active: bool | None = Field(default=None, alias="Active")
+    """``False`` blocks every authentication with this client."""
+    app_name: str = Field(alias="AppName")
+    """Display name of the application."""
+    refresh_token_duration: int | None = Field(default=None, alias="RefreshTokenDuration")
+    """Lifetime of refresh tokens in minutes (0-524160); ``0`` or unset disables refresh tokens.
+    Anonymous tokens never get a refresh token."""
+    default_context_user_name: str | None = Field(default=None, alias="DefaultContextUserName")
+    """Username of the template user the ``client_credentials`` grant acts as. Must be a buyer user for
+    anonymous shopping: each anonymous shopper is a temporary copy of this user."""
+    xp: _ApiClientXpT | None = Field(default=None, alias="xp")
+    """Extended properties."""
+    allow_any_buyer: bool | None = Field(default=None, alias="AllowAnyBuyer")
+    """Any buyer user may authenticate (otherwise only assigned buyers)."""
+    allow_any_supplier: bool | None = Field(default=None, alias="AllowAnySupplier")
+    """Any supplier user may authenticate (otherwise only assigned suppliers)."""
+    allow_seller: bool | None = Field(default=None, alias="AllowSeller")
+    """Seller (admin) users may authenticate."""
+    is_anon_buyer: bool | None = Field(default=None, alias="IsAnonBuyer")
+    """Enables anonymous shopping when :attr:`default_context_user_name` is a buyer user: a
+    ``client_credentials`` request *without* a secret (optionally with ``anonuserid``, the beacon ID)
+    returns an anonymous shopper token. Setting it without a buyer default user fails with
+    ``ApiClient.RequiredNotAnonBuyer``."""
+    assigned_buyer_count: int | None = _read_only("AssignedBuyerCount")
+    """Number of buyers assigned to this client."""
+    assigned_supplier_count: int | None = _read_only("AssignedSupplierCount")
+    """Number of suppliers assigned to this client."""
+    order_checkout_integration_event_id: str | None = Field(default=None, alias="OrderCheckoutIntegrationEventID")
+    """Integration event called during checkout (shipping rates, tax, order calculation)."""
+    order_checkout_integration_event_name: str | None = _read_only("OrderCheckoutIntegrationEventName")
+    """Name of the checkout integration event."""
+    order_return_integration_event_id: str | None = Field(default=None, alias="OrderReturnIntegrationEventID")
+    """Integration event called to calculate order returns."""
+    order_return_integration_event_name: str | None = _read_only("OrderReturnIntegrationEventName")
+    """Name of the order-return integration event."""
+    add_to_cart_integration_event_id: str | None = Field(default=None, alias="AddToCartIntegrationEventID")
+    """Integration event called when a line item is added to a cart."""
+    add_to_cart_integration_event_name: str | None = _read_only("AddToCartIntegrationEventName")
+    """Name of the add-to-cart integration event."""
+    minimum_required_roles: list[str] | None = Field(default=None, alias="MinimumRequiredRoles")
+    """API roles a user must hold to authenticate with this client."""
+    minimum_required_custom_roles: list[str] | None = Field(default=None, alias="MinimumRequiredCustomRoles")
+    """Custom roles a user must hold to authenticate with this client."""
+    maximum_granted_roles: list[str] | None = Field(default=None, alias="MaximumGrantedRoles")
+    """The most API roles a token from this client can carry."""
+    maximum_granted_custom_roles: list[str] | None = Field(default=None, alias="MaximumGrantedCustomRoles")
+    """The most custom roles a token from this client can carry."""
+    anonymous_token_duration: int | None = Field(default=None, alias="AnonymousTokenDuration")
+    """Lifetime of anonymous shopper tokens in minutes (OrderCloud's default is 10080, seven days).
+    Only used when the client is configured for anonymous shopping (:attr:`is_anon_buyer`)."""
+
+
+class ApiClientPatch(_CommerceModel, Generic[_ApiClientPatchXpT]):
+    """A partial API client for ``PATCH /v1/apiclients/{apiClientID}`` (fields as on :class:`ApiClient`).
+
+    Only the fields you set are sent; an explicit ``None`` is sent as ``null``.
+
+    Example::
+
+        >>> ApiClientPatch(is_anon_buyer=True, anonymous_token_duration=20160).to_request()
+        {'IsAnonBuyer': True, 'AnonymousTokenDuration': 20160}
+    """
+
+    client_secret: Secret | None = Field(default=None, alias="ClientSecret")
+    access_token_duration: int | None = Field(default=None, alias="AccessTokenDuration")
+    active: bool | None = Field(default=None, alias="Active")
+    app_name: str | None = Field(default=None, alias="AppName")
+    refresh_token_duration: int | None = Field(default=None, alias="RefreshTokenDuration")
+    default_context_user_name: str | None = Field(default=None, alias="DefaultContextUserName")
+    xp: _ApiClientPatchXpT | None = Field(default=None, alias="xp")
+    allow_any_buyer: bool | None = Field(default=None, alias="AllowAnyBuyer")
+    allow_any_supplier: bool | None = Field(default=None, alias="AllowAnySupplier")
+    allow_seller: bool | None = Field(default=None, alias="AllowSeller")
+    is_anon_buyer: bool | None = Field(default=None, alias="IsAnonBuyer")
+    order_checkout_integration_event_id: str | None = Field(default=None, alias="OrderCheckoutIntegrationEventID")
+    order_return_integration_event_id: str | None = Field(default=None, alias="OrderReturnIntegrationEventID")
+    add_to_cart_integration_event_id: str | None = Field(default=None, alias="AddToCartIntegrationEventID")
+    minimum_required_roles: list[str] | None = Field(default=None, alias="MinimumRequiredRoles")
+    minimum_required_custom_roles: list[str] | None = Field(default=None, alias="MinimumRequiredCustomRoles")
+    maximum_granted_roles: list[str] | None = Field(default=None, alias="MaximumGrantedRoles")
+    maximum_granted_custom_roles: list[str] | None = Field(default=None, alias="MaximumGrantedCustomRoles")
+    anonymous_token_duration: int | None = Field(default=None, alias="AnonymousTokenDuration")
+
+
+# --------------------------------------------------------------------------------------------- tokens
+
+
+class AccessToken(_CommerceModel):
+    """The body of a token response (``POST /oauth/token``) or of ``PUT /v1/me/register``.
+
+    ``Register`` returns only ``access_token``; the tokens are secrets, masked in ``repr``.
+
+    Example::
+
+        >>> token = AccessToken.from_api({"access_token": "eyJ...", "token_type": "bearer"})
+        >>> "eyJ" in repr(token), token.token_type
+        (False, 'bearer')
+        >>> token.access_token.get_secret_value()
+        'eyJ...'
+    """
+
+    access_token: Secret = Field(alias="access_token")
+    token_type: str | None = Field(default=None, alias="token_type", description="``bearer``.")
+    expires_in: int | None = Field(default=None, alias="expires_in", description="Lifetime in seconds.")
+    refresh_token: Secret | None = Field(
+        default=None,
+        alias="refresh_token",
+        description="Only when the client's ``RefreshTokenDuration`` > 0; never for anonymous users.",
+    )

@@ -1,0 +1,73 @@
+"""Tracking events: which events of an API client OrderCloud publishes, and to which delivery config.
+
+One :class:`TrackingEvent` per :class:`TrackingEventType` per API client (``ClientID``);
+``EventType`` and ``ClientID`` cannot be changed after creation.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from ._base import OCModel, OpenEnum
+from .delivery import _caller_max_length
+
+__all__ = ["TrackingEvent", "TrackingEventPatch", "TrackingEventType"]
+
+
+class TrackingEventType(OpenEnum):
+    """The event a :class:`TrackingEvent` publishes. Unknown (newer) values are accepted and kept.
+
+    >>> TrackingEventType("OrderSubmitted") is TrackingEventType.ORDER_SUBMITTED
+    True
+    >>> future = TrackingEventType("SomethingNew")
+    >>> future == "SomethingNew", future.is_known
+    (True, False)
+    """
+
+    USER_LOGGED_IN = "UserLoggedIn"
+    LINE_ITEM_ADDED = "LineItemAdded"
+    LINE_ITEM_UPDATED = "LineItemUpdated"
+    ORDER_SUBMITTED = "OrderSubmitted"
+
+
+class TrackingEvent(OCModel):
+    """A tracking event (``/v1/integrations/trackingEvents``).
+
+    ``DeliveryConfigID`` is required when you build one (it may be ``None`` explicitly), but bodies from
+    the API that lack it (objects created before v1.0.293) still parse with :meth:`from_api`.
+    ``ConfigData`` is opaque: a JSON object, a string or null, kept as given.
+
+    >>> event = TrackingEvent(
+    ...     event_type=TrackingEventType.ORDER_SUBMITTED, client_id="my-client",
+    ...     name="Orders to Send", delivery_config_id="dc-send",
+    ... )
+    >>> body = event.to_request()
+    >>> body["EventType"], body["DeliveryConfigID"]
+    ('OrderSubmitted', 'dc-send')
+    """
+
+    id: Annotated[str | None, _caller_max_length(100)] = Field(default=None, alias="ID")
+    event_type: TrackingEventType = Field(alias="EventType")
+    client_id: str = Field(alias="ClientID")
+    name: str = Field(alias="Name")
+    config_data: dict[str, Any] | str | None = Field(default=None, alias="ConfigData")
+    delivery_config_id: str | None = Field(alias="DeliveryConfigID")
+
+
+class TrackingEventPatch(OCModel):
+    """A partial :class:`TrackingEvent` for PATCH: only the fields you give are sent (``None`` as null).
+
+    >>> TrackingEventPatch(name="Renamed").to_request()
+    {'Name': 'Renamed'}
+    >>> TrackingEventPatch(config_data=None).to_request()
+    {'ConfigData': None}
+    """
+
+    id: Annotated[str | None, _caller_max_length(100)] = Field(default=None, alias="ID")
+    event_type: TrackingEventType | None = Field(default=None, alias="EventType")
+    client_id: str | None = Field(default=None, alias="ClientID")
+    name: str | None = Field(default=None, alias="Name")
+    config_data: dict[str, Any] | str | None = Field(default=None, alias="ConfigData")
+    delivery_config_id: str | None = Field(default=None, alias="DeliveryConfigID")
