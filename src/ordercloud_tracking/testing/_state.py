@@ -1,0 +1,249 @@
+"""The fake's data: seed descriptions, the default seed, the clock, tokens and stored objects."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+__all__ = [
+    "DEFAULT_SEED",
+    "FakeClock",
+    "Seed",
+    "SeedApiClient",
+    "SeedProduct",
+    "SeedUser",
+]
+
+BUYER_ROLES = ("Shopper", "MeAdmin", "MeAddressAdmin", "MeXpAdmin", "MeCreditCardAdmin", "BuyerReader")
+ADMIN_ROLES = (
+    "FullAccess",
+    "TrackingEventAdmin",
+    "TrackingEventReader",
+    "DeliveryConfigAdmin",
+    "ApiClientAdmin",
+    "ApiClientReader",
+    "OrderAdmin",
+    "OrderReader",
+    "ProductAdmin",
+    "ProductReader",
+    "BuyerAdmin",
+    "BuyerReader",
+    "Shopper",
+)
+
+
+class FakeClock:
+    """The fake's time: real time plus an offset you control (``advance``), so tokens can be expired.
+
+    >>> clock = FakeClock()
+    >>> before = clock.now()
+    >>> clock.advance(3600)
+    >>> clock.now() - before >= 3600
+    True
+    """
+
+    def __init__(self, *, offset: float = 0.0, source: Callable[[], float] = time.time) -> None:
+        self._offset = offset
+        self._source = source
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        """Seconds since the epoch, as the fake sees them."""
+        return self._source() + self._offset
+
+    def __call__(self) -> float:
+        return self.now()
+
+    def advance(self, seconds: float) -> None:
+        """Move the fake's time forward (tokens expire, dates move)."""
+        with self._lock:
+            self._offset += seconds
+
+    def datetime(self) -> datetime:
+        return datetime.fromtimestamp(self.now(), tz=timezone.utc)
+
+    def iso(self) -> str:
+        return self.datetime().isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@attrs.frozen
+class SeedApiClient:
+    """An API client to seed. Durations are in minutes, as on OrderCloud."""
+
+    id: str
+    app_name: str = "Fake app"
+    client_secret: str | None = attrs.field(default=None, repr=False)
+    is_anon_buyer: bool = False
+    default_context_username: str | None = None
+    access_token_duration: int = 600
+    refresh_token_duration: int = 0
+    anonymous_token_duration: int = 10080
+    active: bool = True
+    allow_any_buyer: bool = True
+    allow_seller: bool = True
+
+
+@attrs.frozen
+class SeedUser:
+    """A user to seed: ``user_type`` ``"buyer"`` (roles of a shopper) or ``"admin"`` (every admin role)."""
+
+    username: str
+    password: str = attrs.field(repr=False)
+    id: str | None = None
+    first_name: str = "Test"
+    last_name: str = "User"
+    email: str | None = None
+    user_type: str = "buyer"
+    roles: tuple[str, ...] | None = None
+    language: str = "en"
+    currency: str = "USD"
+    active: bool = True
+    xp: Mapping[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def available_roles(self) -> tuple[str, ...]:
+        if self.roles is not None:
+            return self.roles
+        return ADMIN_ROLES if self.user_type == "admin" else BUYER_ROLES
+
+
+def _breaks(
+    value: Sequence[tuple[int, Decimal | str | float]] | Decimal | str | float,
+) -> tuple[tuple[int, Decimal], ...]:
+    if isinstance(value, (Decimal, str, float, int)):
+        return ((1, Decimal(str(value))),)
+    return tuple(sorted((int(q), Decimal(str(p))) for q, p in value))
+
+
+@attrs.frozen
+class SeedProduct:
+    """A product with a price schedule: ``price`` is a unit price or ``[(min_quantity, unit_price), ...]``."""
+
+    id: str
+    name: str
+    price: tuple[tuple[int, Decimal], ...] = attrs.field(converter=_breaks)
+    description: str | None = None
+    xp: Mapping[str, Any] = attrs.field(factory=dict)
+    active: bool = True
+
+    def unit_price(self, quantity: int) -> Decimal:
+        price = self.price[0][1]
+        for minimum, unit in self.price:
+            if quantity >= minimum:
+                price = unit
+        return price
+
+
+@attrs.frozen
+class Seed:
+    """Everything a fresh fake starts with."""
+
+    api_clients: tuple[SeedApiClient, ...] = ()
+    users: tuple[SeedUser, ...] = ()
+    products: tuple[SeedProduct, ...] = ()
+    currency: str = "USD"
+
+
+#: ``FakeOrderCloud()`` starts with this: an admin client, an anonymous storefront client, three buyers
+#: and three products.
+DEFAULT_SEED = Seed(
+    api_clients=(
+        SeedApiClient(
+            id="admin-client",
+            app_name="Admin integration",
+            client_secret="admin-client-secret",
+            default_context_username="admin",
+        ),
+        SeedApiClient(
+            id="storefront",
+            app_name="Storefront",
+            is_anon_buyer=True,
+            default_context_username="anon-template",
+            refresh_token_duration=0,
+        ),
+    ),
+    users=(
+        SeedUser("admin", "admin-password", id="admin-user", first_name="Ada", last_name="Admin", user_type="admin"),
+        SeedUser("anon-template", "unused-password", id="anon-template", first_name="Anonymous", last_name="Shopper"),
+        SeedUser(
+            "jane", "jane-password", id="buyer-jane", first_name="Jane", last_name="Doe", email="jane@example.com"
+        ),
+        SeedUser(
+            "john", "john-password", id="buyer-john", first_name="John", last_name="Roe", email="john@example.com"
+        ),
+        SeedUser(
+            "ines",
+            "ines-password",
+            id="buyer-ines",
+            first_name="Inès",
+            last_name="Durand",
+            email="ines@example.fr",
+            language="fr",
+            currency="EUR",
+        ),
+    ),
+    products=(
+        SeedProduct(
+            "SKU-MUG", "Mug", [(1, "12.50"), (10, "11.00")], description="Blue mug, 350 ml", xp={"Color": "Blue"}
+        ),
+        SeedProduct("SKU-TEE", "T-shirt", "20.00", description="Organic cotton tee"),
+        SeedProduct("SKU-CAP", "Cap", "15.00", description="Baseball cap"),
+    ),
+)
+
+
+@attrs.define
+class TokenInfo:
+    """What the fake knows about an access token it issued."""
+
+    client_id: str
+    user_id: str
+    username: str
+    user_type: str
+    roles: tuple[str, ...]
+    expires_at: float
+    anonymous: bool = False
+    order_id: str | None = None
+    anon_user_id: str | None = None
+    revoked: bool = False
+
+
+class Ids:
+    """Readable sequential IDs (``order-1``, ``li-1`` …), per kind."""
+
+    def __init__(self) -> None:
+        self._counters: dict[str, itertools.count[int]] = {}
+        self._lock = threading.Lock()
+
+    def next(self, kind: str) -> str:
+        with self._lock:
+            counter = self._counters.setdefault(kind, itertools.count(1))
+            return f"{kind}-{next(counter)}"
+
+
+class Signer:
+    """Issues HS256 JWTs with OrderCloud's claims (the key is per fake; nothing verifies them but the fake)."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    @staticmethod
+    def _b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+    def sign(self, claims: Mapping[str, Any]) -> str:
+        header = self._b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": "fake"}, separators=(",", ":")).encode())
+        payload = self._b64(json.dumps(claims, separators=(",", ":")).encode())
+        signature = hmac.new(self._key, f"{header}.{payload}".encode(), hashlib.sha256).digest()
+        return f"{header}.{payload}.{self._b64(signature)}"

@@ -1,0 +1,63 @@
+"""pytest plugin (registered through the ``pytest11`` entry point): fixtures over a fresh fake per test.
+
+=====================  ===========================================================================
+Fixture                What it is
+=====================  ===========================================================================
+``oc_fake``            a fresh :class:`~ordercloud_tracking.testing.FakeOrderCloud` (default seed)
+``oc_client``          an :class:`~ordercloud_tracking.OrderCloud` on it with admin credentials
+``oc_async_client``    an :class:`~ordercloud_tracking.AsyncOrderCloud` on it with admin credentials
+``oc_shopper``         a started anonymous :class:`~ordercloud_tracking.identity.ShopperSession`
+=====================  ===========================================================================
+
+State never leaks between tests. To change the seed, override ``oc_fake`` in your ``conftest.py``::
+
+    @pytest.fixture
+    def oc_fake():
+        return FakeOrderCloud(Seed(...))
+
+The fake's transports are ``httpx.MockTransport`` instances, so the fixtures work beside pytest-httpx's
+``httpx_mock`` (which only patches the real network transports).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from .._client import AsyncOrderCloud, OrderCloud
+    from ..identity import ShopperSession
+    from .fake import FakeOrderCloud
+
+__all__ = ["oc_async_client", "oc_client", "oc_fake", "oc_shopper"]
+
+
+@pytest.fixture
+def oc_fake() -> Iterator[FakeOrderCloud]:
+    """A fresh FakeOrderCloud for this test."""
+    from .fake import FakeOrderCloud
+
+    fake = FakeOrderCloud()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def oc_client(oc_fake: FakeOrderCloud) -> Iterator[OrderCloud]:
+    """An admin OrderCloud client on ``oc_fake``."""
+    with oc_fake.client() as client:
+        yield client
+
+
+@pytest.fixture
+def oc_async_client(oc_fake: FakeOrderCloud) -> AsyncOrderCloud:
+    """An admin AsyncOrderCloud client on ``oc_fake`` (its in-memory transport needs no closing)."""
+    return oc_fake.async_client()
+
+
+@pytest.fixture
+def oc_shopper(oc_fake: FakeOrderCloud) -> ShopperSession:
+    """An anonymous shopper on the storefront client of ``oc_fake``."""
+    return oc_fake.shopper()
