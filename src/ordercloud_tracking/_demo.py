@@ -1,0 +1,225 @@
+"""``ordercloud-tracking demo``: a complete tracking journey on the embedded fake, in a few seconds.
+
+1. provision a delivery config (Http + Send + Discover) and the four tracking events with
+   :func:`~ordercloud_tracking.provisioning.ensure_tracking`;
+2. an anonymous shopper with a beacon ID adds two items and updates one;
+3. the shopper logs in (the anonymous order is transferred) and submits;
+4. a receiver endpoint (the real :func:`~ordercloud_tracking.receiver.wsgi_app`) verifies each Http delivery.
+
+Each step, each delivered message and what Send and Discover receive for it are printed, then a one-line
+summary. ``--json`` prints the request and delivery journal instead.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import IO, Any
+
+import httpx
+
+__all__ = ["run_demo"]
+
+BEACON_ID = "7c9e6679742540de944be07fc1f90ae7"
+SEND_SITE_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+RECEIVER_URL = "https://storefront.example/oc/events"
+
+
+def _line(out: IO[str], text: str = "") -> None:
+    out.write(text + "\n")
+
+
+def _who(context: dict[str, Any] | None) -> str:
+    context = context or {}
+    user, anon = context.get("ID"), context.get("AnonymousId")
+    return f"user {user or '—'}, anonymous {anon or '—'}"
+
+
+def _item(code: Any, quantity: Any, price: Any) -> str:
+    return f"{code} x {quantity} @ {price}"
+
+
+def _message_summary(body: dict[str, Any]) -> str:
+    """One readable line for a delivered OrderCloud message."""
+    who = _who(body.get("UserContext"))
+    if "LineItems" in body:
+        lines = ", ".join(
+            _item((li.get("Product") or {}).get("ProductID"), li.get("Quantity"), li.get("Price"))
+            for li in body["LineItems"]
+        )
+        return f"Order {body.get('OrderID')} {body.get('OrderStatus')}, total {body.get('OrderTotal')} ({lines}); {who}"
+    if "LineItem" in body:
+        li = body["LineItem"]
+        product = li.get("Product") or {}
+        return f"OrderLine {body.get('OrderId')}/{li.get('LineID')}: {_item(product.get('ProductID'), li.get('Quantity'), li.get('Price'))}; {who}"
+    return f"Session {body.get('FirstName')} {body.get('LastName')} <{body.get('Email')}>; {who}"
+
+
+def _send_summary(body: dict[str, Any]) -> str:
+    text = f"{body.get('actionType')} ContactId {body.get('ContactId')}"
+    if body.get("ContactEmailAddress"):
+        text += f" <{body['ContactEmailAddress']}>"
+    for entry in body.get("properties") or []:
+        if "product" in entry:
+            p = entry["product"]
+            text += f": {_item(p.get('itemCode'), p.get('itemQuantity'), p.get('itemPrice'))}"
+        if "products" in entry:
+            items = ", ".join(
+                _item(p.get("itemCode"), p.get("itemQuantity"), p.get("itemPrice")) for p in entry["products"]
+            )
+            text += f": {items}, total {entry.get('totalPrice')}"
+    return text
+
+
+def _discover_summary(body: dict[str, Any]) -> str:
+    who = body.get("uuid") or body.get("user_id")
+    value = body.get("value") or {}
+    text = f"{body.get('type')}:{body.get('name')} {'uuid' if body.get('uuid') else 'user_id'} {who}"
+    products = value.get("products") or []
+    if products:
+        text += " [" + ", ".join(_item(p.get("sku"), p.get("quantity"), p.get("price")) for p in products) + "]"
+    checkout = value.get("checkout")
+    if checkout:
+        text += f", order {checkout.get('order_id')} total {checkout.get('total')}"
+    user = (value.get("context") or {}).get("user")
+    if user:
+        text += f", user {user.get('id')}"
+    return text
+
+
+def run_demo(out: IO[str], *, as_json: bool = False) -> int:
+    """Run the journey; returns 0 when every event was delivered and verified, else 1."""
+    from .models.commerce import LineItem
+    from .provisioning import ensure_tracking
+    from .receiver import Delivery as ReceivedDelivery
+    from .receiver import Receiver, wsgi_app
+    from .testing import STOREFRONT_CLIENT_ID, FakeOrderCloud
+
+    started = time.perf_counter()
+    secret = "demo-http-secret"  # noqa: S105 - a throwaway secret for the embedded fake
+    received: list[ReceivedDelivery] = []
+    receiver = Receiver(secret)
+    endpoint = wsgi_app(received.append, receiver)
+    fake = FakeOrderCloud(http_delivery=httpx.WSGITransport(app=endpoint))
+    quiet = as_json
+
+    def step(text: str) -> None:
+        if not quiet:
+            _line(out, f"\n▶ {text}")
+
+    def show_new_deliveries(since: int) -> int:
+        for delivery in fake.deliveries[since:]:
+            if quiet:
+                continue
+            status = "ok" if delivery.ok else f"FAILED ({delivery.error})"
+            if delivery.target == "Http":
+                verdict = "x-oc-hash verified" if delivery.ok else status
+                _line(out, f"  ↳ {delivery.event_type} → Http [{delivery.status}, {verdict}]")
+                _line(out, f"      {_message_summary(json.loads(delivery.raw))}")
+            elif delivery.error and delivery.error.startswith("skipped"):
+                _line(out, f"    {delivery.target}: nothing to send ({delivery.error.removeprefix('skipped: ')})")
+            elif not delivery.ok:
+                _line(out, f"    {delivery.target}: {status}")
+            elif delivery.target == "SendEvent":
+                _line(out, f"    Send:     {_send_summary(delivery.body)}")
+            else:
+                _line(out, f"    Discover: {_discover_summary(delivery.body)}")
+        return len(fake.deliveries)
+
+    with fake.client() as admin:
+        step("Provision: one delivery config (Http + Send + Discover) and the four tracking events")
+        plan = ensure_tracking(
+            admin,
+            client_id=STOREFRONT_CLIENT_ID,
+            delivery_config={
+                "ID": "dc-demo",
+                "Name": "Demo: storefront receiver + Send + Discover",
+                "DeliveryTargets": {
+                    "Http": {"Endpoint": RECEIVER_URL, "Secret": secret},
+                    "SendEvent": {"SiteID": SEND_SITE_ID, "ServiceEndpoint": "https://t.stat-track.com"},
+                    "DiscoverEvent": {
+                        "ClientID": "demo-ckey",
+                        "ApiKey": "demo-api-key",
+                        "ServiceEndpoint": "https://demo.rfk.example/events",
+                    },
+                },
+            },
+        )
+        if not quiet:
+            for action in plan.actions:
+                _line(out, f"  {action.kind} {action.resource} {action.id}")
+
+        seen = 0
+        step(f"Anonymous shopper arrives with beacon ID {BEACON_ID}")
+        shopper = fake.shopper(anon_user_id=BEACON_ID)
+        if not quiet:
+            _line(
+                out, f"  anonymous token carries orderid {shopper.order_id}; anonuserid sent = {shopper.anon_user_id}"
+            )
+
+        step("Adds 2 x Mug and 1 x T-shirt to the cart")
+        mug = shopper.client.cart.add_line_item(LineItem(product_id="SKU-MUG", quantity=2))
+        seen = show_new_deliveries(seen)
+        shopper.client.cart.add_line_item(LineItem(product_id="SKU-TEE", quantity=1))
+        seen = show_new_deliveries(seen)
+
+        step("Updates the mugs to 10 (the price break: 12.50 → 11.00 each)")
+        assert mug.id is not None
+        shopper.client.cart.patch_line_item(mug.id, {"Quantity": 10})
+        seen = show_new_deliveries(seen)
+
+        step("Logs in as jane; the anonymous order is transferred (TransferAnonUserOrder)")
+        transferred = shopper.login("jane", "jane-password")
+        if not quiet:
+            _line(out, f"  transferred order {transferred} to jane")
+        seen = show_new_deliveries(seen)
+
+        step("Submits the order")
+        order = shopper.client.cart.submit(order_id=transferred)
+        if not quiet:
+            _line(out, f"  order {order.id}: {order.status}, total {order.total} {order.currency}")
+        seen = show_new_deliveries(seen)
+
+    elapsed = time.perf_counter() - started
+    http = fake.deliveries_for(target="Http")
+    failures = [d for d in fake.deliveries if not d.ok and not (d.error or "").startswith("skipped")]
+    verified = len(received)
+    events = len({(d.event_type, d.at) for d in http})
+    if as_json:
+        journal = {
+            "requests": [{"method": r.method, "path": r.path, "status": r.status} for r in fake.requests],
+            "deliveries": [
+                {
+                    "target": d.target,
+                    "event_type": d.event_type,
+                    "tracking_event_id": d.tracking_event_id,
+                    "url": d.url,
+                    "status": d.status,
+                    "error": d.error,
+                    "body": json.loads(d.raw) if d.target == "Http" else d.body,
+                }
+                for d in fake.deliveries
+            ],
+            "received": [{"message": type(r.message).__name__, "duplicate": r.duplicate} for r in received],
+            "summary": {
+                "events": events,
+                "deliveries": len(fake.deliveries),
+                "verified": verified,
+                "failures": len(failures),
+                "seconds": round(elapsed, 3),
+            },
+        }
+        json.dump(journal, out, indent=2, default=str, ensure_ascii=False)
+        out.write("\n")
+    else:
+        _line(out)
+        ok = "OK" if not failures and verified == len(http) else "FAILED"
+        _line(
+            out,
+            f"Demo {ok}: {events} events, {len(fake.deliveries)} deliveries "
+            f"({verified}/{len(http)} Http verified, {len(fake.deliveries_for(target='SendEvent'))} Send, "
+            f"{len(fake.deliveries_for(target='DiscoverEvent'))} Discover), {len(failures)} failures, "
+            f"{len(fake.requests)} API calls in {elapsed:.2f} s",
+        )
+    fake.close()
+    return 0 if not failures and verified == len(http) else 1

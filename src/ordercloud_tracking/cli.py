@@ -1,0 +1,452 @@
+"""The ``ordercloud-tracking`` command (also ``python -m ordercloud_tracking``).
+
+Commands: ``setup``, ``doctor``, ``events list``, ``configs list``, ``verify``, ``serve``, ``demo``.
+Credentials come from flags or the environment (``ORDERCLOUD_CLIENT_ID``, ``ORDERCLOUD_CLIENT_SECRET``,
+``ORDERCLOUD_ENVIRONMENT``, ``ORDERCLOUD_REGION``, ``ORDERCLOUD_BASE_URL``); secrets are read from the
+environment (``--…-env NAME``), never printed, and a secret given as a plain flag draws a warning.
+Errors print one line (OrderCloud's ``ErrorCode`` and what to do); ``--debug`` shows the traceback.
+Exit codes: 0 success, 1 problems found (``doctor``, ``verify``), 2 usage or connection error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, NoReturn
+
+from ._errors import APIConnectionError, APIError, OrderCloudError, TokenError
+
+if TYPE_CHECKING:
+    from ._client import OrderCloud
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+#: What to do about the ErrorCodes people meet most (also rendered in the troubleshooting guide).
+HINTS: Mapping[str, str] = {
+    "Auth.InvalidUsernameOrPassword": "check the username and password",
+    "Auth.InsufficientRoles": "give the API client (or user) the role named in the message",
+    "ApiClient.InvalidClientID": "check --client-id / ORDERCLOUD_CLIENT_ID and the environment/region",
+    "Auth.InvalidClientSecret": "check ORDERCLOUD_CLIENT_SECRET",
+    "invalid_client": "check the client ID and secret, and the environment/region",
+    "InvalidToken": "the token expired or belongs to another environment; get a new one",
+    "NotFound": "check the ID (and that you are on the right environment/region)",
+    "TrackingEvent.InvalidClientID": "the tracking event's ClientID must be an existing API client",
+    "TrackingEvent.InvalidDeliveryConfigID": "create the delivery config first (setup does it in order)",
+    "TrackingEvent.CannotCreateMultipleEventsOfSameType": "an API client has one tracking event per type; update it",
+    "TrackingEvent.CannotUpdateProperty": "ClientID and EventType cannot change; delete and recreate the event",
+    "DeliveryConfig.CannotDeleteConfigInUse": "point the tracking events elsewhere (or delete them) first",
+    "Integration.CustomAuthHeaderNameRequired": "give CustomAuthHeaderName together with its value",
+    "Integration.CustomAuthHeaderValueRequired": "give CustomAuthHeaderValue together with its name",
+    "List.InvalidPageSize": "pageSize must be between 1 and 100",
+    "ValidationFailure": "a required field is missing or invalid (see the message)",
+}
+
+
+def _hint(error: OrderCloudError) -> str:
+    code = getattr(error, "error_code", None)
+    return HINTS.get(code or "", "")
+
+
+class _Usage(Exception):
+    """A usage problem: printed as one line, exit code 2."""
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _progress(message: str) -> None:
+    if sys.stderr.isatty():
+        print(message, file=sys.stderr, flush=True)
+
+
+def _env_secret(name: str | None, what: str) -> str | None:
+    if not name:
+        return None
+    value = os.environ.get(name)
+    if not value:
+        raise _Usage(f"{what}: environment variable {name} is not set")
+    return value
+
+
+# ------------------------------------------------------------------------------------------ clients
+
+
+def _add_connection_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("connection (flags override ORDERCLOUD_* environment variables)")
+    group.add_argument("--client-id", help="admin API client ID (ORDERCLOUD_CLIENT_ID)")
+    group.add_argument(
+        "--client-secret-env",
+        metavar="NAME",
+        help="read the client secret from this variable (default ORDERCLOUD_CLIENT_SECRET)",
+    )
+    group.add_argument("--client-secret", help=argparse.SUPPRESS)
+    group.add_argument("--environment", help="production, staging or sandbox (ORDERCLOUD_ENVIRONMENT)")
+    group.add_argument("--region", help="us-west, us-east, australia-east, europe-west, japan-east (ORDERCLOUD_REGION)")
+    group.add_argument("--base-url", help="explicit API base URL, e.g. a fake (ORDERCLOUD_BASE_URL)")
+
+
+def _client(args: argparse.Namespace) -> OrderCloud:
+    from ._client import OrderCloud
+
+    client_id = args.client_id or os.environ.get("ORDERCLOUD_CLIENT_ID")
+    if not client_id:
+        raise _Usage("no client ID: pass --client-id or set ORDERCLOUD_CLIENT_ID")
+    secret = args.client_secret
+    if secret:
+        _warn("--client-secret puts the secret in your shell history and process list; prefer ORDERCLOUD_CLIENT_SECRET")
+    else:
+        secret = _env_secret(args.client_secret_env, "--client-secret-env") or os.environ.get(
+            "ORDERCLOUD_CLIENT_SECRET"
+        )
+    if not secret:
+        raise _Usage("no client secret: set ORDERCLOUD_CLIENT_SECRET (or --client-secret-env NAME)")
+    try:
+        return OrderCloud(
+            client_id,
+            secret,
+            environment=args.environment or os.environ.get("ORDERCLOUD_ENVIRONMENT") or "production",
+            region=args.region or os.environ.get("ORDERCLOUD_REGION") or "us-west",
+            base_url=args.base_url or os.environ.get("ORDERCLOUD_BASE_URL") or None,
+        )
+    except ValueError as exc:
+        raise _Usage(str(exc)) from exc
+
+
+# ------------------------------------------------------------------------------------------- output
+
+
+def _emit_json(data: Any, out: IO[str]) -> None:
+    json.dump(data, out, indent=2, default=str, ensure_ascii=False)
+    out.write("\n")
+
+
+def _table(rows: Sequence[Sequence[str]], headers: Sequence[str], out: IO[str]) -> None:
+    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows, strict=False)]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    out.write(line.format(*headers).rstrip() + "\n")
+    out.write(line.format(*("-" * w for w in widths)).rstrip() + "\n")
+    for row in rows:
+        out.write(line.format(*(str(x) for x in row)).rstrip() + "\n")
+
+
+# ----------------------------------------------------------------------------------------- commands
+
+
+def _load_file(path: str) -> dict[str, Any]:
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise _Usage(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        if file.suffix.lower() == ".toml":
+            if sys.version_info >= (3, 11):
+                import tomllib
+
+                data: Any = tomllib.loads(text)
+            else:  # pragma: no cover - Python 3.10
+                raise _Usage("TOML setup files need Python 3.11 or later; use JSON")
+        else:
+            data = json.loads(text)
+    except ValueError as exc:
+        raise _Usage(f"{path} is not valid {'TOML' if file.suffix.lower() == '.toml' else 'JSON'}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise _Usage(f"{path} must hold an object")
+    resolved: dict[str, Any] = _resolve_env_refs(data)
+    return resolved
+
+
+def _resolve_env_refs(value: Any) -> Any:
+    """``{"env": "NAME"}`` anywhere in a setup file is replaced by that environment variable."""
+    if isinstance(value, dict):
+        if set(value) == {"env"} and isinstance(value["env"], str):
+            return _env_secret(value["env"], "setup file")
+        return {k: _resolve_env_refs(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_env_refs(v) for v in value]
+    return value
+
+
+def _setup_spec(args: argparse.Namespace) -> dict[str, Any]:
+    spec: dict[str, Any] = _load_file(args.file) if args.file else {}
+    config: dict[str, Any] = dict(spec.get("delivery_config") or {})
+    targets: dict[str, Any] = dict(config.get("DeliveryTargets") or {})
+    if args.http_endpoint:
+        secret = _env_secret(args.http_secret_env, "--http-secret-env")
+        if args.http_secret:
+            _warn("--http-secret puts the secret in your shell history; prefer --http-secret-env NAME")
+            secret = args.http_secret
+        if not secret:
+            raise _Usage("--http-endpoint needs --http-secret-env NAME (the x-oc-hash key)")
+        targets["Http"] = {"Endpoint": args.http_endpoint, "Secret": secret}
+    if args.send_site_id:
+        targets["SendEvent"] = {"SiteID": args.send_site_id, "ServiceEndpoint": args.send_endpoint}
+    if args.discover_client_id:
+        key = _env_secret(args.discover_api_key_env, "--discover-api-key-env")
+        if not key:
+            raise _Usage("--discover-client-id needs --discover-api-key-env NAME")
+        targets["DiscoverEvent"] = {
+            "ClientID": args.discover_client_id,
+            "ApiKey": key,
+            "ServiceEndpoint": args.discover_endpoint,
+        }
+    if args.config_id:
+        config["ID"] = args.config_id
+    if args.config_name:
+        config["Name"] = args.config_name
+    config.setdefault("Name", "ordercloud-tracking")
+    if not targets:
+        raise _Usage("no delivery targets: pass --http-endpoint, --send-site-id or --discover-client-id, or --file")
+    config["DeliveryTargets"] = targets
+    api_client = args.api_client or spec.get("client_id") or args.client_id or os.environ.get("ORDERCLOUD_CLIENT_ID")
+    if not api_client:
+        raise _Usage("which API client's events? pass --api-client")
+    events = args.events.split(",") if args.events else spec.get("events")
+    return {
+        "client_id": api_client,
+        "delivery_config": config,
+        "events": events,
+        "prune": bool(args.prune or spec.get("prune")),
+    }
+
+
+def cmd_setup(args: argparse.Namespace, out: IO[str]) -> int:
+    from .provisioning import ALL_EVENTS, ensure_tracking
+
+    spec = _setup_spec(args)
+    client = _client(args)
+    _progress(f"{'Planning' if args.dry_run else 'Applying'} tracking for {spec['client_id']} …")
+    try:
+        from pydantic import ValidationError
+
+        plan = ensure_tracking(
+            client,
+            client_id=spec["client_id"],
+            delivery_config=spec["delivery_config"],
+            events=spec["events"] or ALL_EVENTS,
+            prune=spec["prune"],
+            dry_run=args.dry_run,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise _Usage(f"invalid delivery config: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+    if args.json:
+        _emit_json(plan.to_dict(), out)
+    else:
+        out.write(f"{plan}\n")
+    return EXIT_OK
+
+
+def cmd_doctor(args: argparse.Namespace, out: IO[str]) -> int:
+    from .provisioning import doctor
+
+    client = _client(args)
+    api_client = args.api_client or client.client_id
+    assert api_client is not None
+    _progress(f"Checking tracking for {api_client} …")
+    report = doctor(client, client_id=api_client)
+    if args.json:
+        _emit_json(report.to_dict(), out)
+    else:
+        out.write(f"{report}\n")
+    return EXIT_OK if report.healthy else EXIT_PROBLEMS
+
+
+def cmd_events_list(args: argparse.Namespace, out: IO[str]) -> int:
+    client = _client(args)
+    filters = {"ClientID": args.api_client} if args.api_client else None
+    events = list(client.tracking_events.iter_all(filters=filters))
+    if args.json:
+        _emit_json([e.to_request(exclude_unset=False) for e in events], out)
+        return EXIT_OK
+    rows = [(e.id or "", str(e.event_type), e.client_id, e.delivery_config_id or "", e.name) for e in events]
+    _table(rows, ("ID", "EventType", "ClientID", "DeliveryConfigID", "Name"), out)
+    return EXIT_OK
+
+
+def cmd_configs_list(args: argparse.Namespace, out: IO[str]) -> int:
+    client = _client(args)
+    configs = list(client.delivery_configs.iter_all())
+    if args.json:
+        _emit_json([c.model_dump(mode="json", by_alias=True) for c in configs], out)
+        return EXIT_OK
+    rows = [
+        (c.id or "", c.name, "no" if c.enabled is False else "yes", ", ".join(c.delivery_targets.configured()))
+        for c in configs
+    ]
+    _table(rows, ("ID", "Name", "Enabled", "Targets"), out)
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace, out: IO[str]) -> int:
+    from .messages import parse_message
+    from .receiver import verify_signature
+
+    secret = _env_secret(args.secret_env, "--secret-env")
+    assert secret is not None
+    try:
+        body = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise _Usage(f"cannot read {args.file}: {exc.strerror}") from exc
+    signature = args.signature
+    if signature is None and args.signature_file:
+        signature = Path(args.signature_file).read_text(encoding="utf-8").strip()
+    if not signature:
+        raise _Usage("pass the x-oc-hash value with --signature or --signature-file")
+    valid = verify_signature(body, signature, secret)
+    kind = None
+    if valid:
+        try:
+            kind = type(parse_message(body)).__name__
+        except ValueError as exc:
+            kind = f"not JSON ({exc})"
+    if args.json:
+        _emit_json({"valid": valid, "bytes": len(body), "message": kind}, out)
+    else:
+        out.write(
+            f"{'valid' if valid else 'INVALID'} x-oc-hash over {len(body)} bytes" + (f"; {kind}\n" if kind else "\n")
+        )
+    return EXIT_OK if valid else EXIT_PROBLEMS
+
+
+def cmd_serve(args: argparse.Namespace, out: IO[str]) -> int:
+    from .testing import ADMIN_CLIENT_ID, STOREFRONT_CLIENT_ID, FakeOrderCloud
+
+    fake = FakeOrderCloud(base_url=f"http://{args.host}:{args.port}")
+    server = fake.serve(host=args.host, port=args.port)
+    out.write(
+        f"FakeOrderCloud listening on {server.url}\n"
+        f"  admin client:      {ADMIN_CLIENT_ID} (secret: see ordercloud_tracking.testing.ADMIN_CLIENT_SECRET)\n"
+        f"  storefront client: {STOREFRONT_CLIENT_ID} (anonymous shopping; buyers jane, john, ines)\n"
+        "Press Ctrl+C to stop.\n"
+    )
+    out.flush()
+    server.serve_forever()
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
+    from ._demo import run_demo
+
+    return run_demo(out, as_json=args.json)
+
+
+# ------------------------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ordercloud-tracking",
+        description="Provision, diagnose and try out Sitecore OrderCloud tracking events.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    setup = sub.add_parser("setup", help="create or update the delivery config and tracking events (idempotent)")
+    _add_connection_flags(setup)
+    setup.add_argument("--api-client", help="the API client whose events are tracked (default: --client-id)")
+    setup.add_argument(
+        "--file", help='TOML or JSON file: client_id, delivery_config, events, prune; secrets as {"env": "NAME"}'
+    )
+    setup.add_argument("--config-id", help="delivery config ID (default dc-<api client>)")
+    setup.add_argument("--config-name", help="delivery config name")
+    setup.add_argument("--http-endpoint", help="Http target URL")
+    setup.add_argument("--http-secret-env", metavar="NAME", help="variable holding the Http secret (x-oc-hash key)")
+    setup.add_argument("--http-secret", help=argparse.SUPPRESS)
+    setup.add_argument("--send-site-id", help="Sitecore Send website ID")
+    setup.add_argument("--send-endpoint", default="https://t.stat-track.com", help="Send collector endpoint")
+    setup.add_argument("--discover-client-id", help="Sitecore Discover customer key")
+    setup.add_argument("--discover-api-key-env", metavar="NAME", help="variable holding the Discover API key")
+    setup.add_argument("--discover-endpoint", default=None, help="Discover events endpoint")
+    setup.add_argument("--events", help="comma-separated event types (default: all four)")
+    setup.add_argument("--prune", action="store_true", help="delete the client's tracking events of other types")
+    setup.add_argument("--dry-run", action="store_true", help="show the plan, write nothing")
+    setup.add_argument("--json", action="store_true", help="print the plan as JSON")
+    setup.set_defaults(handler=cmd_setup)
+
+    doc = sub.add_parser("doctor", help="check why events would not arrive (exit 1 when problems are found)")
+    _add_connection_flags(doc)
+    doc.add_argument("--api-client", help="the API client whose tracking is checked (default: --client-id)")
+    doc.add_argument("--json", action="store_true")
+    doc.set_defaults(handler=cmd_doctor)
+
+    events = sub.add_parser("events", help="tracking events")
+    events_sub = events.add_subparsers(dest="events_command", required=True, metavar="ACTION")
+    events_list = events_sub.add_parser("list", help="list tracking events")
+    _add_connection_flags(events_list)
+    events_list.add_argument("--api-client", help="only this API client's events")
+    events_list.add_argument("--json", action="store_true")
+    events_list.set_defaults(handler=cmd_events_list)
+
+    configs = sub.add_parser("configs", help="delivery configurations")
+    configs_sub = configs.add_subparsers(dest="configs_command", required=True, metavar="ACTION")
+    configs_list = configs_sub.add_parser("list", help="list delivery configs (secrets are never returned)")
+    _add_connection_flags(configs_list)
+    configs_list.add_argument("--json", action="store_true")
+    configs_list.set_defaults(handler=cmd_configs_list)
+
+    verify = sub.add_parser("verify", help="check a captured delivery body against its x-oc-hash")
+    verify.add_argument("file", help="the raw body, exactly as received")
+    verify.add_argument("--secret-env", metavar="NAME", required=True, help="variable holding the Http secret")
+    verify.add_argument("--signature", help="the x-oc-hash header value")
+    verify.add_argument("--signature-file", help="a file holding the x-oc-hash header value")
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(handler=cmd_verify)
+
+    serve = sub.add_parser("serve", help="run FakeOrderCloud as an HTTP server (for tools in any language)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8085)
+    serve.set_defaults(handler=cmd_serve)
+
+    demo = sub.add_parser("demo", help="run a complete tracking journey on the embedded fake")
+    demo.add_argument("--json", action="store_true", help="print the request and delivery journal as JSON")
+    demo.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    stdout = out or sys.stdout
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed the usage error
+        return int(exc.code or 0)
+    handler: Callable[[argparse.Namespace, IO[str]], int] = args.handler
+    try:
+        return handler(args, stdout)
+    except _Usage as exc:
+        return _fail(args, exc, str(exc), EXIT_USAGE)
+    except APIConnectionError as exc:
+        return _fail(args, exc, f"cannot reach OrderCloud: {exc}", EXIT_USAGE)
+    except (TokenError, APIError) as exc:
+        hint = _hint(exc)
+        return _fail(args, exc, f"{exc}" + (f" — {hint}" if hint else ""), EXIT_USAGE)
+    except OrderCloudError as exc:
+        return _fail(args, exc, str(exc), EXIT_USAGE)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # e.g. `ordercloud-tracking demo | head`
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+def _fail(args: argparse.Namespace, exc: BaseException, message: str, code: int) -> int:
+    if getattr(args, "debug", False):
+        traceback.print_exception(exc)
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+def run() -> NoReturn:
+    """``python -m ordercloud_tracking``."""
+    raise SystemExit(main())
