@@ -345,25 +345,34 @@ class TokenCache:
         """The current token if it has not expired."""
         return self.usable()
 
-    def build_token_request(self) -> httpx.Request:
-        """The form-encoded token request: a refresh grant when a refresh token is held."""
+    def build_token_request(self, timeout: Mapping[str, Any] | None = None) -> httpx.Request:
+        """The form-encoded token request: a refresh grant when a refresh token is held.
+
+        ``timeout`` (httpx's per-request timeout extension) should be the API request's: a request
+        built here does not pass through ``Client.build_request``, so it would otherwise have none.
+        """
         grant = self.grant
         if isinstance(grant, StaticToken):  # pragma: no cover - guarded by ``renewable``
             raise TokenError("A StaticToken cannot be refreshed", status_code=401)
         token = self._token
         if token is not None and token.refresh_token:
+            # Reference §4.2 lists client_id and refresh_token; §3 says a client that has a secret needs it on
+            # *all* grant types. Sending the secret we hold satisfies both readings.
             form = {"grant_type": "refresh_token", "client_id": grant.client_id, "refresh_token": token.refresh_token}
             if isinstance(grant, (ClientCredentials, PasswordGrant)) and grant.client_secret:
                 form["client_secret"] = grant.client_secret
         else:
             form = grant.form()
         self.token_requests += 1
+        extensions: dict[str, Any] = {"ordercloud_token_request": True}
+        if timeout is not None:
+            extensions["timeout"] = dict(timeout)
         return httpx.Request(
             "POST",
             self.token_url,
             data=form,
             headers={"Accept": "application/json"},
-            extensions={"ordercloud_token_request": True},
+            extensions=extensions,
         )
 
     def store(self, request: httpx.Request, response: httpx.Response) -> str | None:
@@ -435,16 +444,17 @@ class OrderCloudAuth(httpx.Auth):
 
     # The shared state machine ------------------------------------------------------------------
     def _flow(self, request: httpx.Request) -> Generator[_Step, Any, None]:
-        token = yield from self._obtain()
+        timeout = request.extensions.get("timeout")
+        token = yield from self._obtain(timeout)
         request.headers["Authorization"] = f"Bearer {token}"
         response: httpx.Response = yield request
         if response.status_code == 401 and self.cache.renewable:
             self.cache.invalidate(token)
-            token = yield from self._obtain()
+            token = yield from self._obtain(timeout)
             request.headers["Authorization"] = f"Bearer {token}"
             yield request
 
-    def _obtain(self) -> Generator[_Step, Any, str]:
+    def _obtain(self, timeout: Mapping[str, Any] | None = None) -> Generator[_Step, Any, str]:
         cache = self.cache
         token = cache.fresh()
         if token is not None:
@@ -462,7 +472,7 @@ class OrderCloudAuth(httpx.Auth):
         while token is None:
             if not cache.renewable:
                 raise TokenError("The static access token has expired", status_code=401)
-            request = cache.build_token_request()
+            request = cache.build_token_request(timeout)
             response: httpx.Response = yield request
             token = cache.store(request, response)
         yield _RELEASE
@@ -534,9 +544,9 @@ class OrderCloudAuth(httpx.Auth):
     def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         return self._run_async(self._flow(request), [])
 
-    def sync_token(self, http: httpx.Client) -> str:
+    def sync_token(self, http: httpx.Client, timeout: Mapping[str, Any] | None = None) -> str:
         """A valid access token, fetched through ``http`` if needed (single-flight)."""
-        driver = self._run_sync(self._obtain())
+        driver = self._run_sync(self._obtain(timeout if timeout is not None else http.timeout.as_dict()))
         try:
             request = next(driver)
             while True:
@@ -545,10 +555,10 @@ class OrderCloudAuth(httpx.Auth):
             token: str = stop.value
             return token
 
-    async def async_token(self, http: httpx.AsyncClient) -> str:
+    async def async_token(self, http: httpx.AsyncClient, timeout: Mapping[str, Any] | None = None) -> str:
         """A valid access token, fetched through ``http`` if needed (single-flight)."""
         results: list[str] = []
-        driver = self._run_async(self._obtain(), results)
+        driver = self._run_async(self._obtain(timeout if timeout is not None else http.timeout.as_dict()), results)
         try:
             request = await driver.__anext__()
             while True:

@@ -381,7 +381,10 @@ class OrderCloud(_BaseClient):
         if self._auth is None:
             raise AuthenticationError("This client has no credentials", status_code=401)
         auth = self._auth
-        return self._retrying(lambda: auth.sync_token(self._http), RequestSpec("POST", "oauth/token", idempotent=True))
+        timeout = httpx.Timeout(self.timeout).as_dict()
+        return self._retrying(
+            lambda: auth.sync_token(self._http, timeout), RequestSpec("POST", "oauth/token", idempotent=True)
+        )
 
     def close(self) -> None:
         """Close the connection pool (unless it was passed in as ``http_client``, or this is a copy)."""
@@ -537,8 +540,9 @@ class AsyncOrderCloud(_BaseClient):
         if self._auth is None:
             raise AuthenticationError("This client has no credentials", status_code=401)
         auth = self._auth
+        timeout = httpx.Timeout(self.timeout).as_dict()
         return await self._retrying(
-            lambda: auth.async_token(self._http), RequestSpec("POST", "oauth/token", idempotent=True)
+            lambda: auth.async_token(self._http, timeout), RequestSpec("POST", "oauth/token", idempotent=True)
         )
 
     async def close(self) -> None:

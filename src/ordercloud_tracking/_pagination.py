@@ -69,13 +69,19 @@ class ListPage(OCModel, Generic[T]):
 
 
 def path_id(value: str, name: str = "id") -> str:
-    """Percent-encode an object ID for a URL path; empty or ``/``-containing IDs are refused."""
+    """Percent-encode an object ID for a URL path; empty, ``/``-containing, ``.`` and ``..`` IDs are refused.
+
+    (``.`` and ``..`` are dot segments: URL normalisation would turn ``trackingEvents/..`` into the
+    parent path, so a DELETE could reach a different resource.)
+    """
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string, got {type(value).__name__}")
     if not value or not value.strip():
         raise ValueError(f"{name} must not be empty")
     if "/" in value:
         raise ValueError(f"{name} must not contain '/': {value!r}")
+    if value in (".", ".."):
+        raise ValueError(f"{name} must not be {value!r}")
     return quote(value, safe="")
 
 

@@ -17,6 +17,8 @@ import attrs
 import httpx
 
 from ._errors import (
+    REDACTED,
+    SENSITIVE_QUERY_PARAMS,
     APIConnectionError,
     APIError,
     APITimeoutError,
@@ -66,13 +68,20 @@ NOT_GIVEN: Final = NotGiven()
 Timeout = float | httpx.Timeout | None
 
 
+def _repr_params(params: Sequence[tuple[str, str]] | None) -> str:
+    # Credential query parameters (``anonUserToken`` …) are not shown: specs end up in tracebacks' locals.
+    if not params:
+        return repr(params)
+    return repr([(key, REDACTED if key.lower() in SENSITIVE_QUERY_PARAMS else value) for key, value in params])
+
+
 @attrs.frozen
 class RequestSpec:
     """One API call, before it is bound to a client."""
 
     method: str
     path: str  # relative to ``{base}/v1/``
-    params: Sequence[tuple[str, str]] | None = None
+    params: Sequence[tuple[str, str]] | None = attrs.field(default=None, repr=_repr_params)
     body: bytes | None = attrs.field(default=None, repr=False)
     idempotent: bool | None = None  # None: decided by the HTTP method
     timeout: Timeout | NotGiven = NOT_GIVEN

@@ -1,0 +1,251 @@
+"""No client secret, password, token or write-only delivery secret ever shows up in logs (DEBUG on for
+httpx, httpcore and this package), nor in ``repr()`` of clients, grants, token caches, models and errors,
+nor in ``str()`` of errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from ordercloud_tracking import (
+    AnonymousGrant,
+    APIConnectionError,
+    APIError,
+    ClientCredentials,
+    DeliveryConfig,
+    DeliveryTargets,
+    OrderCloudError,
+    PasswordGrant,
+    StaticToken,
+    TokenError,
+)
+from ordercloud_tracking._transport import RequestSpec
+from ordercloud_tracking.models.delivery import (
+    DeliveryConfigPatch,
+    DiscoverEventConfig,
+    HttpConfig,
+    KafkaConfig,
+)
+from tests.client_support import (
+    MODES,
+    TE_JSON,
+    FakeClock,
+    Mode,
+    Server,
+    make_client,
+    resolve,
+)
+from tests.conftest import make_jwt
+
+CLIENT_SECRET = "cs-7f3a9e1d-client-secret"
+PASSWORD = "pw-hunter2-b81c"
+REFRESH_TOKEN = "rt-0d5c-refresh-token"
+ANON_TOKEN = make_jwt({"orderid": "anon-order"}, usr="anon-7731e")
+USER_TOKEN = "ut-5a5a-user-access-token"
+STATIC_TOKEN = "st-1b2b-static-token"
+HTTP_SECRET = "hs-91ff-http-secret"
+DISCOVER_KEY = "dk-3e3e-discover-key"
+HEADER_VALUE = "hv-6c6c-header-value"
+SASL_PASSWORD = "sp-2d2d-sasl-password"
+TOKEN_PREFIX = "at-8e8e-access-token-"  # every token the fake server issues starts with this
+
+SECRETS = [
+    CLIENT_SECRET,
+    PASSWORD,
+    REFRESH_TOKEN,
+    ANON_TOKEN,
+    USER_TOKEN,
+    STATIC_TOKEN,
+    HTTP_SECRET,
+    DISCOVER_KEY,
+    HEADER_VALUE,
+    SASL_PASSWORD,
+    TOKEN_PREFIX,
+]
+
+
+@pytest.fixture
+def debug_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    for name in ("httpx", "httpcore", "ordercloud_tracking"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    return caplog
+
+
+def assert_clean(text: str, where: str) -> None:
+    for secret in SECRETS:
+        assert secret not in text, f"{secret!r} leaked into {where}: {text!r}"
+
+
+def assert_logs_clean(caplog: pytest.LogCaptureFixture) -> None:
+    assert caplog.records, "the flows should have logged something"
+    assert_clean(caplog.text, "the log text")
+    for record in caplog.records:
+        assert_clean(record.getMessage(), f"a {record.name} log message")
+        assert_clean(repr(record.args), f"the args of a {record.name} log record")
+
+
+def secret_config() -> DeliveryConfig:
+    return DeliveryConfig(
+        id="dc1",
+        name="All the secrets",
+        delivery_targets=DeliveryTargets(
+            http=HttpConfig(
+                endpoint="https://hooks.example.com/oc",
+                secret=SecretStr(HTTP_SECRET),
+                custom_auth_header_name="X-Auth",
+                custom_auth_header_value=SecretStr(HEADER_VALUE),
+            ),
+            discover_event=DiscoverEventConfig(
+                client_id="ck-1", api_key=SecretStr(DISCOVER_KEY), service_endpoint="https://discover.example"
+            ),
+            kafka=KafkaConfig(
+                bootstrap_servers="kafka:9092", sasl_username="oc", sasl_password=SecretStr(SASL_PASSWORD), topic="t"
+            ),
+        ),
+    )
+
+
+async def capture(call: Callable[[], Any]) -> OrderCloudError:
+    """The error a sync or async call raises."""
+    with pytest.raises(OrderCloudError) as excinfo:
+        await resolve(call())
+    return excinfo.value
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_flows_with_every_kind_of_secret_leave_no_trace(mode: Mode, debug_logs: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+    errors: list[OrderCloudError] = []
+    objects: list[Any] = []
+
+    # 1. Client credentials: a token, a 401 replay with a new token, a retried 503.
+    server = Server(token_prefix=TOKEN_PREFIX).reply(httpx.Response(401), httpx.Response(503))
+    admin = make_client(mode, server, grant=ClientCredentials("client-id", CLIENT_SECRET), clock=clock)
+    await resolve(admin.tracking_events.get("te1"))
+    objects += [admin, admin.token_cache, admin._auth, admin.grant]
+
+    # 2. Password grant with a refresh token; the refresh is refused and the password is sent again.
+    server = Server(token_prefix=TOKEN_PREFIX, refresh_token=REFRESH_TOKEN, expires_in=600)
+    refused = httpx.Response(400, json={"error": "invalid_grant", "error_description": "Refresh token expired"})
+    server.token_replies.extend([server.mint, refused, server.mint])
+    grant = PasswordGrant("client-id", "jane", PASSWORD, client_secret=CLIENT_SECRET, scopes=("Shopper",))
+    shopper = make_client(mode, server, grant=grant, clock=clock)
+    await resolve(shopper.tracking_events.get("te1"))
+    clock.advance(601)
+    await resolve(shopper.tracking_events.get("te1"))
+    assert len(server.token_requests) == 3
+    objects += [shopper, shopper.token_cache, grant]
+
+    # 3. A refused password.
+    server = Server(token_prefix=TOKEN_PREFIX)
+    server.token_replies.append(
+        httpx.Response(
+            400,
+            json={
+                "error": "invalid_grant",
+                "error_description": "Invalid username or password",
+                "Errors": [{"ErrorCode": "Auth.InvalidUsernameOrPassword", "Message": "Invalid username or password"}],
+            },
+        )
+    )
+    wrong = make_client(mode, server, grant=PasswordGrant("client-id", "jane", PASSWORD))
+    token_error = await capture(lambda: wrong.tracking_events.get("te1"))
+    assert isinstance(token_error, TokenError)
+    errors.append(token_error)
+
+    # 4. An anonymous shopper whose token travels in a query parameter (anonUserToken).
+    server = Server(token_prefix=TOKEN_PREFIX).reply(
+        httpx.Response(503),  # retried: the retry is logged
+        httpx.Response(204),
+        httpx.Response(403, json={"Errors": [{"ErrorCode": "Auth.AnonUserProhibited", "Message": "No"}]}),
+        httpx.ConnectError,
+        httpx.ConnectError,
+        httpx.ConnectError,
+    )
+    anon_grant = AnonymousGrant("client-id", anon_user_id="beacon-1")
+    anon = make_client(mode, server, grant=anon_grant)
+    transfer = RequestSpec("PUT", "me/orders", params=[("anonUserToken", ANON_TOKEN)])
+    await resolve(anon._send(transfer))
+    errors.append(await capture(lambda: anon._send(transfer)))
+    errors.append(await capture(lambda: anon._send(transfer)))
+    assert isinstance(errors[-2], APIError)
+    assert isinstance(errors[-1], APIConnectionError)
+    assert server.api_requests[0].url.params["anonUserToken"] == ANON_TOKEN  # it was really sent
+    objects += [anon, anon.token_cache, anon_grant, transfer]
+
+    # 5. Acting as another user: per call, and through with_options.
+    server = Server(token_prefix=TOKEN_PREFIX).reply(httpx.Response(401))
+    as_user = make_client(mode, server).with_options(access_token=USER_TOKEN)
+    errors.append(await capture(lambda: as_user.tracking_events.get("te1")))
+    per_call = RequestSpec("GET", "integrations/trackingEvents", access_token=USER_TOKEN)
+    await resolve(as_user._send(per_call))
+    static = make_client(mode, server, grant=StaticToken(STATIC_TOKEN))
+    await resolve(static.tracking_events.get("te1"))
+    objects += [as_user, as_user.token_cache, as_user.grant, per_call, static, static.grant, static.token_cache]
+
+    # 6. Write-only delivery secrets: sent on create and save, and in a patch.
+    server = Server(token_prefix=TOKEN_PREFIX, default=lambda request: httpx.Response(200, json=TE_JSON))
+    dc_json = {"ID": "dc1", "Name": "n", "DeliveryTargets": {"Http": {"Endpoint": "https://hooks.example.com/oc"}}}
+    server.reply(
+        httpx.Response(201, json=dc_json), httpx.Response(200, json=dc_json), httpx.Response(200, json=dc_json)
+    )
+    configs = make_client(mode, server)
+    config = secret_config()
+    patch = DeliveryConfigPatch(
+        delivery_targets={"Http": {"Secret": HTTP_SECRET}, "Kafka": {"SaslPassword": SASL_PASSWORD}}
+    )
+    await resolve(configs.delivery_configs.create(config))
+    await resolve(configs.delivery_configs.save("dc1", config))
+    await resolve(configs.delivery_configs.patch("dc1", patch))
+    sent = b"".join(r.content for r in server.api_requests).decode()
+    for secret in (HTTP_SECRET, DISCOVER_KEY, HEADER_VALUE, SASL_PASSWORD):
+        assert secret in sent  # the request bodies carry them...
+    objects += [config, config.delivery_targets, config.delivery_targets.http, patch]
+
+    # ...and nothing else does.
+    assert_logs_clean(debug_logs)
+    for obj in objects:
+        assert_clean(repr(obj), f"repr of {type(obj).__name__}")
+        assert_clean(str(obj), f"str of {type(obj).__name__}")
+    for error in errors:
+        assert_clean(repr(error), f"repr of {type(error).__name__}")
+        assert_clean(str(error), f"str of {type(error).__name__}")
+        assert_clean(repr(getattr(error, "url", "")), f"url of {type(error).__name__}")
+
+
+def test_grant_reprs_hide_credentials() -> None:
+    grants: list[Any] = [
+        ClientCredentials("client-id", CLIENT_SECRET),
+        PasswordGrant("client-id", "jane", PASSWORD, client_secret=CLIENT_SECRET),
+        AnonymousGrant("client-id", anon_user_id="beacon"),
+        StaticToken(STATIC_TOKEN),
+    ]
+    for grant in grants:
+        assert_clean(repr(grant), type(grant).__name__)
+        assert "client-id" in repr(grant) or isinstance(grant, StaticToken)
+
+
+def test_model_dumps_mask_secrets_unless_writing_a_request() -> None:
+    config = secret_config()
+    assert_clean(config.model_dump_json(), "model_dump_json")
+    assert_clean(repr(config.model_dump()), "model_dump")
+    assert HTTP_SECRET in config.to_request_json().decode()
+
+
+def test_errors_built_from_a_token_url_are_redacted() -> None:
+    error = APIError(
+        "Forbidden",
+        status_code=403,
+        method="PUT",
+        url=f"https://api.test/v1/me/orders?anonUserToken={ANON_TOKEN}&access_token={USER_TOKEN}",
+    )
+    assert_clean(str(error), "str")
+    assert_clean(repr(error), "repr")
+    assert_clean(error.url or "", "url")
+    connection = APIConnectionError(method="GET", url=f"https://api.test/v1/me?token={USER_TOKEN}")
+    assert_clean(str(connection), "str")
