@@ -42,6 +42,8 @@ __all__ = [
     "OCModel",
     "OpenEnum",
     "Secret",
+    "caller_max_length",
+    "from_api_context",
     "reveal_context",
 ]
 
@@ -205,6 +207,29 @@ class OCModel(BaseModel):
             if name is not None and self.__pydantic_extra__ and name in self.__pydantic_extra__:
                 continue
             yield name, value
+
+
+def from_api_context(info: ValidationInfo) -> bool:
+    """Whether the model is being validated from an API body (see :meth:`OCModel.from_api`)."""
+    return bool(info.context and info.context.get("from_api"))
+
+
+def caller_max_length(limit: int) -> AfterValidator:
+    """A maximum length checked only when the caller builds the model (not on API bodies).
+
+    Works for ``str`` and :class:`~pydantic.SecretStr` values (and lets ``None`` through). The error
+    never contains the value.
+    """
+
+    def check(value: Any, info: ValidationInfo) -> Any:
+        if value is None or from_api_context(info):
+            return value
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if len(text) > limit:
+            raise ValueError(f"must be at most {limit} characters (got {len(text)})")
+        return value
+
+    return AfterValidator(check)
 
 
 ModelT = TypeVar("ModelT", bound=OCModel)

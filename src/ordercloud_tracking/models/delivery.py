@@ -24,7 +24,6 @@ from collections.abc import Iterator
 from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
     Field,
     FieldSerializationInfo,
     SecretStr,
@@ -35,7 +34,7 @@ from pydantic import (
 )
 from typing_extensions import Self
 
-from ._base import _REVEAL, OCModel, Secret
+from ._base import _REVEAL, OCModel, Secret, caller_max_length, from_api_context
 
 __all__ = [
     "AzureBlobConfig",
@@ -63,34 +62,10 @@ _MASK = "**********"
 _SECRET_KEYS = frozenset({"secret", "apikey", "saslpassword", "connectionstring", "customauthheadervalue"})
 
 
-def _from_api(info: ValidationInfo) -> bool:
-    return bool(info.context and info.context.get("from_api"))
-
-
-def _caller_max_length(limit: int) -> AfterValidator:
-    """A maximum length checked only when the caller builds the model (not on API bodies).
-
-    Works for ``str`` and :class:`~pydantic.SecretStr` values (and lets ``None`` through). The error
-    never contains the value.
-    """
-
-    def check(value: Any, info: ValidationInfo) -> Any:
-        if value is None or _from_api(info):
-            return value
-        text = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if len(text) > limit:
-            raise ValueError(f"must be at most {limit} characters (got {len(text)})")
-        return value
-
-    return AfterValidator(check)
-
-
-def _check_header_pair(
-    model: OCModel, name: str | None, value: SecretStr | None, info: ValidationInfo
-) -> None:
+def _check_header_pair(model: OCModel, name: str | None, value: SecretStr | None, info: ValidationInfo) -> None:
     # Integration.CustomAuthHeaderNameRequired / Integration.CustomAuthHeaderValueRequired, caught early.
     # API bodies never carry the (write-only) value, so they are not checked.
-    if _from_api(info) or (name is None) == (value is None):
+    if from_api_context(info) or (name is None) == (value is None):
         return
     given, missing = "CustomAuthHeaderName", "CustomAuthHeaderValue"
     if name is None:
@@ -160,9 +135,9 @@ class HttpConfig(OCModel):
     """
 
     endpoint: str = Field(alias="Endpoint")
-    secret: Annotated[Secret | None, _caller_max_length(50)] = Field(alias="Secret")
+    secret: Annotated[Secret | None, caller_max_length(50)] = Field(alias="Secret")
     custom_auth_header_name: str | None = Field(default=None, alias="CustomAuthHeaderName")
-    custom_auth_header_value: Annotated[Secret | None, _caller_max_length(50)] = Field(
+    custom_auth_header_value: Annotated[Secret | None, caller_max_length(50)] = Field(
         default=None, alias="CustomAuthHeaderValue"
     )
 
@@ -302,7 +277,7 @@ class MandrillConfig(OCModel):
     {'ApiKey': 'md-key'}
     """
 
-    api_key: Annotated[Secret | None, _caller_max_length(50)] = Field(alias="ApiKey")
+    api_key: Annotated[Secret | None, caller_max_length(50)] = Field(alias="ApiKey")
 
 
 class MailchimpConfig(OCModel):
@@ -324,7 +299,7 @@ class MessageSenderConfig(OCModel):
     {'Endpoint': 'https://mail.example.com'}
     """
 
-    secret: Annotated[Secret | None, _caller_max_length(50)] = Field(alias="Secret")
+    secret: Annotated[Secret | None, caller_max_length(50)] = Field(alias="Secret")
     endpoint: str = Field(alias="Endpoint")
 
     @model_validator(mode="before")
@@ -348,7 +323,7 @@ class ContentHubConfig(OCModel):
     {'Color': 'xp.Color'}
     """
 
-    api_key: Annotated[Secret | None, _caller_max_length(50)] = Field(alias="ApiKey")
+    api_key: Annotated[Secret | None, caller_max_length(50)] = Field(alias="ApiKey")
     endpoint: str = Field(alias="Endpoint")
     target_schema_name: str = Field(alias="TargetSchemaName")
     config_data: dict[str, Any] | None = Field(default=None, alias="ConfigData")
@@ -390,9 +365,7 @@ class DeliveryTargets(OCModel):
     def configured(self) -> list[str]:
         """JSON keys of the targets that are set (not null): known ones in field order, then unknown ones."""
         known = [
-            field.alias or name
-            for name, field in type(self).model_fields.items()
-            if getattr(self, name) is not None
+            field.alias or name for name, field in type(self).model_fields.items() if getattr(self, name) is not None
         ]
         extra = [key for key, value in (self.model_extra or {}).items() if value is not None]
         return known + extra
@@ -411,7 +384,7 @@ class DeliveryConfig(OCModel):
     """
 
     id: str | None = Field(default=None, alias="ID")
-    name: Annotated[str, _caller_max_length(128)] = Field(alias="Name")
+    name: Annotated[str, caller_max_length(128)] = Field(alias="Name")
     enabled: bool | None = Field(default=None, alias="Enabled")
     delivery_targets: DeliveryTargets = Field(alias="DeliveryTargets")
 
@@ -433,7 +406,7 @@ class DeliveryConfigPatch(OCModel):
     """
 
     id: str | None = Field(default=None, alias="ID")
-    name: Annotated[str | None, _caller_max_length(128)] = Field(default=None, alias="Name")
+    name: Annotated[str | None, caller_max_length(128)] = Field(default=None, alias="Name")
     enabled: bool | None = Field(default=None, alias="Enabled")
     # dict first, left to right: a dict is always kept as written (never half-converted to a model).
     delivery_targets: dict[str, Any] | DeliveryTargets | None = Field(

@@ -10,8 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from ._base import OCModel, OpenEnum
-from .delivery import _caller_max_length
+from ._base import OCModel, OpenEnum, caller_max_length
 
 __all__ = ["TrackingEvent", "TrackingEventPatch", "TrackingEventType"]
 
@@ -48,7 +47,7 @@ class TrackingEvent(OCModel):
     ('OrderSubmitted', 'dc-send')
     """
 
-    id: Annotated[str | None, _caller_max_length(100)] = Field(default=None, alias="ID")
+    id: Annotated[str | None, caller_max_length(100)] = Field(default=None, alias="ID")
     event_type: TrackingEventType = Field(alias="EventType")
     client_id: str = Field(alias="ClientID")
     name: str = Field(alias="Name")
@@ -65,7 +64,7 @@ class TrackingEventPatch(OCModel):
     {'ConfigData': None}
     """
 
-    id: Annotated[str | None, _caller_max_length(100)] = Field(default=None, alias="ID")
+    id: Annotated[str | None, caller_max_length(100)] = Field(default=None, alias="ID")
     event_type: TrackingEventType | None = Field(default=None, alias="EventType")
     client_id: str | None = Field(default=None, alias="ClientID")
     name: str | None = Field(default=None, alias="Name")
