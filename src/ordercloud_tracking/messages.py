@@ -1,0 +1,839 @@
+"""The messages OrderCloud delivers for tracking events, and :func:`parse_message`.
+
+OrderCloud publishes four tracking events. Each has a *backbone* type name (what Sitecore Send and
+Discover consume), a *delivery-config namespace* alias (what the reference pages call the message
+namespace for custom targets), a :class:`~ordercloud_tracking.TrackingEventType`, and a payload model:
+
+=======================  ===========================================================  =====================
+``TrackingEventType``    type name (``sitecore.backbone.messages.`` /                 model
+                         ``sitecore.ordercloud.messages.`` + …)
+=======================  ===========================================================  =====================
+``UserLoggedIn``         ``sessions.identified``                                      :class:`SessionIdentified`
+``LineItemAdded``        ``orders.lines.added``                                       :class:`OrderLineAdded`
+``LineItemUpdated``      ``orders.lines.updated``                                     :class:`OrderLineUpdated`
+``OrderSubmitted``       ``orders.submitted``                                         :class:`OrderSubmitted`
+=======================  ===========================================================  =====================
+
+The models keep the exact documented casing — ``OrderId`` on a line message but ``OrderID`` on the
+order message, ``AnonymousId``, ``LineSubTotal`` with a capital ``T`` — keep unknown fields, and hold
+money and quantities as :class:`~decimal.Decimal`.
+
+How :func:`parse_message` decides the type (no envelope is documented, so it tolerates all of these):
+
+1. an explicit ``event_type=`` (a ``TrackingEventType``, either namespace name, or a message class);
+2. a type found in the body or in a wrapper around it. Wrappers are recognised by a payload key
+   (``Message``, ``Payload``, ``Body``, ``Data``, ``Event``, ``Detail``, ``Content`` — any casing,
+   a nested object or a JSON string), up to four levels deep; type keys are ``EventType``,
+   ``TrackingEventType``, ``MessageType``, ``Namespace``, ``EventName`` (which always declare the
+   event) and ``Type``, ``Topic``, ``Subject`` (which only count when their value is a name this
+   module knows or starts with ``sitecore.``, so an SNS ``"Type": "Notification"`` is ignored).
+   A declared type this module does not know gives an :class:`UnknownMessage` — a new event type is
+   never mistaken for a known one;
+3. the shape: ``LineItems`` (or order totals) → :class:`OrderSubmitted`; ``LineItem`` or ``OrderId``
+   → :class:`OrderLineAdded` *marked* ``type_inferred`` (a line message does not say whether it was an
+   add or an update: treat it as absolute line state); ``FirstName``/``LastName`` without order fields
+   → :class:`SessionIdentified`;
+4. anything else — or a body that does not validate as the chosen model — is an :class:`UnknownMessage`
+   holding the raw object. Only a body that is not a JSON object raises (:class:`InvalidPayloadError`).
+
+The builders :func:`session_identified`, :func:`order_line` and :func:`order_submitted` do what
+OrderCloud does server-side: they turn hydrated API objects into the message it would deliver.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeAlias, cast
+
+import pydantic_core
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+
+from ._errors import InvalidPayloadError
+from .models._base import Money, OCModel
+from .models.tracking import TrackingEventType
+
+if TYPE_CHECKING:
+    from .models.commerce import LineItem, Locale, MeUser, Order, OrderUser, Payment, User
+
+__all__ = [
+    "MESSAGE_CLASSES",
+    "Message",
+    "MessageLineItem",
+    "MessageProduct",
+    "MessageVariant",
+    "OrderLineAdded",
+    "OrderLineMessage",
+    "OrderLineUpdated",
+    "OrderSubmitted",
+    "SessionIdentified",
+    "TrackingMessage",
+    "UnknownMessage",
+    "UserContext",
+    "message_class_for",
+    "order_line",
+    "order_submitted",
+    "parse_message",
+    "session_identified",
+]
+
+BACKBONE_PREFIX = "sitecore.backbone.messages."
+ORDERCLOUD_PREFIX = "sitecore.ordercloud.messages."
+_WRAP_VALIDATOR = "_fill_absent_from_api"
+
+
+class _MessageModel(OCModel):
+    # Every field of a message model is optional, so OCModel's wrap validator (which fills absent
+    # write-only fields of API bodies) has nothing to do here. It is a Python call per nested object,
+    # which dominates validating a 50-line order, so it is taken out of the schema of these models.
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if not cls._nullable_required:
+            validators = cls.__pydantic_decorators__.model_validators
+            if validators.pop(_WRAP_VALIDATOR, None) is not None:
+                cls.model_rebuild(force=True)
+
+
+class UserContext(_MessageModel):
+    """Who caused the event (``UserContext`` in every message).
+
+    ``ID`` is the OrderCloud user ID when the shopper is authenticated; ``AnonymousId`` is the
+    ``anonuserid`` given with the anonymous token, set while anonymous and when turning known.
+
+    >>> UserContext.model_validate({"ID": "u-1", "AnonymousId": "7c9e"}).anonymous_id
+    '7c9e'
+    >>> UserContext(id="u-1").to_request()
+    {'ID': 'u-1'}
+    """
+
+    id: str | None = Field(default=None, alias="ID")
+    anonymous_id: str | None = Field(default=None, alias="AnonymousId")
+
+
+class MessageVariant(_MessageModel):
+    """The variant of a message line (``VariantName``, ``VariantDescription``; no variant ID).
+
+    >>> MessageVariant.model_validate({"VariantName": "Blue"}).variant_name
+    'Blue'
+    """
+
+    variant_name: str | None = Field(default=None, alias="VariantName")
+    variant_description: str | None = Field(default=None, alias="VariantDescription")
+
+
+class MessageProduct(_MessageModel):
+    """The product of a message line. ``Price`` is the unit price.
+
+    >>> MessageProduct.model_validate({"ProductID": "SKU-1", "Price": 10.5}).price
+    Decimal('10.5')
+    """
+
+    product_id: str | None = Field(default=None, alias="ProductID")
+    product_name: str | None = Field(default=None, alias="ProductName")
+    product_description: str | None = Field(default=None, alias="ProductDescription")
+    price: Money | None = Field(default=None, alias="Price")
+    variant: MessageVariant | None = Field(default=None, alias="Variant")
+    xp: dict[str, Any] | None = Field(default=None, alias="xp")
+
+
+class MessageLineItem(_MessageModel):
+    """A line of a message (``LineID``, ``Quantity``, ``Price``, ``LineTotal``, ``LineSubTotal``, ``xp``).
+
+    ``Price`` is the unit price, ``LineSubTotal`` (capital ``T``) is unit price x quantity and
+    ``LineTotal`` is ``LineSubTotal`` minus the line's promotion discount. ``Quantity`` is a decimal in
+    the reference and an integer in the API: both are accepted, and an integral value is written as an
+    integer.
+
+    >>> line = MessageLineItem.model_validate({"LineID": "li-1", "Quantity": 2, "LineSubTotal": 20})
+    >>> line.quantity, line.line_subtotal, line.to_request()["Quantity"]
+    (Decimal('2'), Decimal('20'), 2)
+    >>> line.unit_price is None
+    True
+    """
+
+    line_id: str | None = Field(default=None, alias="LineID")
+    product: MessageProduct | None = Field(default=None, alias="Product")
+    quantity: Money | None = Field(default=None, alias="Quantity")
+    price: Money | None = Field(default=None, alias="Price")
+    line_total: Money | None = Field(default=None, alias="LineTotal")
+    line_subtotal: Money | None = Field(default=None, alias="LineSubTotal")
+    xp: dict[str, Any] | None = Field(default=None, alias="xp")
+
+    @property
+    def unit_price(self) -> Decimal | None:
+        """``Price``, or the product's ``Price`` when the line has none (the reference is unsure).
+
+        >>> MessageLineItem.model_validate({"Product": {"Price": 4}}).unit_price
+        Decimal('4')
+        """
+        if self.price is not None:
+            return self.price
+        return self.product.price if self.product is not None else None
+
+
+class TrackingMessage(_MessageModel):
+    """Base class of the four typed messages.
+
+    Each subclass knows its event: ``event_type`` (a :class:`~ordercloud_tracking.TrackingEventType`),
+    ``backbone_type`` (``sitecore.backbone.messages.*``) and ``namespace``
+    (``sitecore.ordercloud.messages.*``). ``type_inferred`` tells whether :func:`parse_message` chose
+    the class from the shape of the body rather than from a declared type, and ``envelope`` holds the
+    wrapper the message came in (without the message), if any.
+
+    >>> OrderSubmitted.event_type, OrderSubmitted.namespace
+    (<TrackingEventType.ORDER_SUBMITTED: 'OrderSubmitted'>, 'sitecore.ordercloud.messages.orders.submitted')
+    """
+
+    event_type: ClassVar[TrackingEventType]
+    backbone_type: ClassVar[str]
+    namespace: ClassVar[str]
+
+    user_context: UserContext | None = Field(default=None, alias="UserContext")
+
+    _type_inferred: bool = PrivateAttr(default=False)
+    _envelope: dict[str, Any] | None = PrivateAttr(default=None)
+
+    @property
+    def type_inferred(self) -> bool:
+        """Whether the type was recognised from the shape of the body (no type was declared).
+
+        >>> parse_message({"OrderId": "o-1", "LineItem": {"LineID": "li-1"}}).type_inferred
+        True
+        """
+        return self._type_inferred
+
+    @property
+    def envelope(self) -> dict[str, Any] | None:
+        """The outermost wrapper around the message, without the message itself (``None`` if bare).
+
+        >>> parse_message({"Id": "d-1", "Data": {"OrderID": "o-1", "LineItems": []}}).envelope
+        {'Id': 'd-1'}
+        """
+        return self._envelope
+
+    @property
+    def user_id(self) -> str | None:
+        """``UserContext.ID``: the authenticated OrderCloud user, if any.
+
+        >>> SessionIdentified.model_validate({"UserContext": {"ID": "u-1"}}).user_id
+        'u-1'
+        """
+        return self.user_context.id if self.user_context is not None else None
+
+    @property
+    def anonymous_id(self) -> str | None:
+        """``UserContext.AnonymousId``: the beacon ID given with the anonymous token, if any.
+
+        >>> SessionIdentified.model_validate({"UserContext": {"AnonymousId": "a-1"}}).anonymous_id
+        'a-1'
+        """
+        return self.user_context.anonymous_id if self.user_context is not None else None
+
+
+class SessionIdentified(TrackingMessage):
+    """A shopper logged in (``UserLoggedIn``; ``sessions.identified``). This model has no ``xp``.
+
+    >>> msg = parse_message(b'{"UserContext": {"ID": "u-1"}, "Email": "jane@example.com",'
+    ...                     b' "FirstName": "Jane", "LastName": "Doe"}')
+    >>> type(msg).__name__, msg.email, msg.type_inferred
+    ('SessionIdentified', 'jane@example.com', True)
+    """
+
+    event_type: ClassVar[TrackingEventType] = TrackingEventType.USER_LOGGED_IN
+    backbone_type: ClassVar[str] = BACKBONE_PREFIX + "sessions.identified"
+    namespace: ClassVar[str] = ORDERCLOUD_PREFIX + "sessions.identified"
+
+    language: str | None = Field(default=None, alias="Language")
+    currency: str | None = Field(default=None, alias="Currency")
+    email: str | None = Field(default=None, alias="Email")
+    first_name: str | None = Field(default=None, alias="FirstName")
+    last_name: str | None = Field(default=None, alias="LastName")
+
+
+class OrderLineMessage(TrackingMessage):
+    """Fields shared by :class:`OrderLineAdded` and :class:`OrderLineUpdated` (note ``OrderId``).
+
+    The line's ``Quantity`` is the line's absolute quantity, for an update as for an add.
+
+    >>> msg = parse_message({"OrderId": "o-1", "LineItem": {"LineID": "li-1", "Quantity": 3}})
+    >>> isinstance(msg, OrderLineMessage), msg.order_id, msg.line_item.quantity
+    (True, 'o-1', Decimal('3'))
+    """
+
+    language: str | None = Field(default=None, alias="Language")
+    currency: str | None = Field(default=None, alias="Currency")
+    email: str | None = Field(default=None, alias="Email")
+    order_id: str | None = Field(default=None, alias="OrderId")
+    line_item: MessageLineItem | None = Field(default=None, alias="LineItem")
+
+
+class OrderLineAdded(OrderLineMessage):
+    """A line item was added (``LineItemAdded``; ``orders.lines.added``).
+
+    :func:`parse_message` also returns this class, with ``type_inferred`` set, for a line message whose
+    type is not declared: the payload of an add and of an update are the same.
+
+    >>> parse_message({"OrderId": "o-1", "LineItem": {}}, event_type="LineItemAdded").type_inferred
+    False
+    """
+
+    event_type: ClassVar[TrackingEventType] = TrackingEventType.LINE_ITEM_ADDED
+    backbone_type: ClassVar[str] = BACKBONE_PREFIX + "orders.lines.added"
+    namespace: ClassVar[str] = ORDERCLOUD_PREFIX + "orders.lines.added"
+
+
+class OrderLineUpdated(OrderLineMessage):
+    """A line item was updated (``LineItemUpdated``; ``orders.lines.updated``). Same shape as added.
+
+    >>> body = {"EventType": "sitecore.ordercloud.messages.orders.lines.updated",
+    ...         "Message": {"OrderId": "o-1", "LineItem": {"LineID": "li-1", "Quantity": 5}}}
+    >>> type(parse_message(body)).__name__
+    'OrderLineUpdated'
+    """
+
+    event_type: ClassVar[TrackingEventType] = TrackingEventType.LINE_ITEM_UPDATED
+    backbone_type: ClassVar[str] = BACKBONE_PREFIX + "orders.lines.updated"
+    namespace: ClassVar[str] = ORDERCLOUD_PREFIX + "orders.lines.updated"
+
+
+class OrderSubmitted(TrackingMessage):
+    """An order was submitted (``OrderSubmitted``; ``orders.submitted``). Note ``OrderID``.
+
+    ``Payments`` is undocumented and kept as loose JSON objects; ``OrderDate`` is kept as the string
+    that was sent. No ``Language`` is documented on this model.
+
+    >>> msg = parse_message(b'{"OrderID": "o-1", "OrderTotal": 42.5, "LineItems": []}')
+    >>> type(msg).__name__, msg.order_total
+    ('OrderSubmitted', Decimal('42.5'))
+    """
+
+    event_type: ClassVar[TrackingEventType] = TrackingEventType.ORDER_SUBMITTED
+    backbone_type: ClassVar[str] = BACKBONE_PREFIX + "orders.submitted"
+    namespace: ClassVar[str] = ORDERCLOUD_PREFIX + "orders.submitted"
+
+    order_id: str | None = Field(default=None, alias="OrderID")
+    currency: str | None = Field(default=None, alias="Currency")
+    email: str | None = Field(default=None, alias="Email")
+    order_date: str | None = Field(default=None, alias="OrderDate")
+    order_status: str | None = Field(default=None, alias="OrderStatus")
+    order_total: Money | None = Field(default=None, alias="OrderTotal")
+    order_subtotal: Money | None = Field(default=None, alias="OrderSubtotal")
+    payments: list[dict[str, Any]] | None = Field(default=None, alias="Payments")
+    line_items: list[MessageLineItem] | None = Field(default=None, alias="LineItems")
+    xp: dict[str, Any] | None = Field(default=None, alias="xp")
+
+
+class UnknownMessage(BaseModel):
+    """A delivery this SDK does not recognise: the raw JSON object and the declared type, if any.
+
+    ``data`` is the whole body as received (wrapper included). ``event_type`` is the declared type as
+    a :class:`~ordercloud_tracking.TrackingEventType` when it looks like one (a name without dots, such
+    as a newer ``"LineItemDeleted"``), else ``None``.
+
+    >>> msg = parse_message({"EventType": "LineItemDeleted", "Message": {"OrderId": "o-1"}})
+    >>> type(msg).__name__, msg.type_name, msg.event_type.is_known
+    ('UnknownMessage', 'LineItemDeleted', False)
+    >>> parse_message({"hello": "world"}).data
+    {'hello': 'world'}
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    data: dict[str, Any]
+    type_name: str | None = None
+
+    @property
+    def event_type(self) -> TrackingEventType | None:
+        """The declared type as a (possibly unknown) ``TrackingEventType``, if it looks like one.
+
+        >>> UnknownMessage(data={}, type_name="sitecore.ordercloud.messages.ordersync.updated").event_type
+        """
+        if self.type_name and "." not in self.type_name:
+            return TrackingEventType(self.type_name)
+        return None
+
+    def to_request(self) -> dict[str, Any]:
+        """The raw object, as received.
+
+        >>> UnknownMessage(data={"a": 1}).to_request()
+        {'a': 1}
+        """
+        return dict(self.data)
+
+
+Message: TypeAlias = SessionIdentified | OrderLineAdded | OrderLineUpdated | OrderSubmitted | UnknownMessage
+"""What :func:`parse_message` returns: one of the four typed messages or an :class:`UnknownMessage`.
+
+>>> msg: Message = parse_message({"OrderID": "o-1", "LineItems": []})
+>>> isinstance(msg, OrderSubmitted)
+True
+"""
+
+MESSAGE_CLASSES: tuple[type[TrackingMessage], ...] = (
+    SessionIdentified,
+    OrderLineAdded,
+    OrderLineUpdated,
+    OrderSubmitted,
+)
+"""The four typed message classes, in the order of the tracking event table.
+
+>>> [cls.event_type.value for cls in MESSAGE_CLASSES]
+['UserLoggedIn', 'LineItemAdded', 'LineItemUpdated', 'OrderSubmitted']
+"""
+
+
+def _build_type_index() -> dict[str, type[TrackingMessage]]:
+    index: dict[str, type[TrackingMessage]] = {}
+    for cls in MESSAGE_CLASSES:
+        suffix = cls.backbone_type[len(BACKBONE_PREFIX) :]
+        for name in (cls.event_type.value, cls.backbone_type, cls.namespace, suffix):
+            index[name.lower()] = cls
+    return index
+
+
+_TYPE_INDEX = _build_type_index()
+
+
+def message_class_for(name: str | type[TrackingMessage]) -> type[TrackingMessage] | None:
+    """The message class for a type name, or ``None`` if the name is not one of the four events.
+
+    Accepts a ``TrackingEventType`` (or its value), a ``sitecore.backbone.messages.*`` or
+    ``sitecore.ordercloud.messages.*`` name, the bare suffix (``orders.submitted``), in any casing,
+    or a message class.
+
+    >>> message_class_for("sitecore.backbone.messages.orders.lines.added").__name__
+    'OrderLineAdded'
+    >>> message_class_for(TrackingEventType.USER_LOGGED_IN).__name__
+    'SessionIdentified'
+    >>> message_class_for("ordersync.updated") is None
+    True
+    """
+    if isinstance(name, type):
+        return name if issubclass(name, TrackingMessage) and name is not TrackingMessage else None
+    return _TYPE_INDEX.get(_type_text(name).lower())
+
+
+def _type_text(name: object) -> str:
+    """The text of a type name; for an enum member (``SitecoreEventType``, ...) its value."""
+    return str(name.value if isinstance(name, enum.Enum) else name).strip()
+
+
+# --- parsing -------------------------------------------------------------------------------------------
+
+_MAX_DEPTH = 4
+_STRONG_TYPE_KEYS = frozenset({"eventtype", "trackingeventtype", "messagetype", "namespace", "eventname"})
+_WEAK_TYPE_KEYS = frozenset({"type", "topic", "subject"})
+_PAYLOAD_KEYS = frozenset({"message", "payload", "body", "data", "event", "detail", "content"})
+_ID_KEYS = frozenset({"id", "messageid", "eventid", "deliveryid", "logid", "notificationid"})
+_MESSAGE_KEYS = frozenset(
+    {"UserContext", "LineItem", "LineItems", "OrderID", "OrderId", "OrderTotal", "OrderSubtotal",
+     "OrderDate", "OrderStatus", "FirstName", "LastName"}
+)  # fmt: skip
+_ORDER_KEYS = frozenset({"OrderID", "OrderTotal", "OrderSubtotal", "OrderStatus", "OrderDate", "Payments"})
+
+
+def _norm(key: str) -> str:
+    return key.replace("_", "").replace("-", "").lower()
+
+
+class _Parsed(NamedTuple):
+    message: Message
+    envelope_id: str | None
+
+
+class _Found(NamedTuple):
+    message: dict[str, Any]
+    wrapped: bool
+    envelope: dict[str, Any] | None
+    envelope_id: str | None
+    declared: list[tuple[str, bool]]  # (type name, declares the event on its own), innermost first
+
+
+def _inner_payload(level: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    for key, value in level.items():
+        if not isinstance(key, str) or _norm(key) not in _PAYLOAD_KEYS:
+            continue
+        if isinstance(value, dict):
+            return key, value
+        if isinstance(value, str) and value.lstrip().startswith("{"):
+            try:
+                decoded = json.loads(value)
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(decoded, dict):
+                return key, decoded
+    return None
+
+
+def _scan_level(level: Mapping[str, Any], declared: list[tuple[str, bool]]) -> str | None:
+    # Appends this level's type names to ``declared`` and returns its ID-like value, if any.
+    envelope_id: str | None = None
+    for key, value in level.items():
+        if not isinstance(key, str):
+            continue
+        norm = _norm(key)
+        if isinstance(value, str) and not value.strip() and norm in _STRONG_TYPE_KEYS | _WEAK_TYPE_KEYS:
+            continue  # a blank type declares nothing
+        if isinstance(value, str) and norm in _STRONG_TYPE_KEYS:
+            declared.append((value, True))
+        elif isinstance(value, str) and norm in _WEAK_TYPE_KEYS:
+            declares = value.strip().lower().startswith("sitecore.") or message_class_for(value) is not None
+            declared.append((value, declares))
+        elif envelope_id is None and norm in _ID_KEYS:
+            if isinstance(value, str) and value:
+                envelope_id = value
+            elif isinstance(value, int) and not isinstance(value, bool):
+                envelope_id = str(value)
+    return envelope_id
+
+
+def _unwrap(obj: dict[str, Any]) -> _Found:
+    levels: list[tuple[str, dict[str, Any]]] = []  # (payload key, wrapper), outermost first
+    current = obj
+    for _ in range(_MAX_DEPTH):
+        if not _MESSAGE_KEYS.isdisjoint(current):
+            break
+        inner = _inner_payload(current)
+        if inner is None:
+            break
+        levels.append((inner[0], current))
+        current = inner[1]
+    declared: list[tuple[str, bool]] = []
+    envelope_id = _scan_level(current, declared)
+    if levels or not declared:
+        envelope_id = None  # an ID beside the message fields only counts in a flat envelope
+    for _key, wrapper in reversed(levels):
+        envelope_id = _scan_level(wrapper, declared) or envelope_id  # the outermost ID wins
+    envelope: dict[str, Any] | None = None
+    if levels:
+        key, outer = levels[0]
+        envelope = {k: v for k, v in outer.items() if k != key}
+    return _Found(current, bool(levels), envelope, envelope_id, declared)
+
+
+def _class_from_shape(data: Mapping[str, Any]) -> type[TrackingMessage] | None:
+    if "LineItems" in data:
+        return OrderSubmitted
+    if "LineItem" in data:
+        return OrderLineAdded
+    if not _ORDER_KEYS.isdisjoint(data):
+        return OrderSubmitted
+    if "OrderId" in data:
+        return OrderLineAdded
+    if "FirstName" in data or "LastName" in data:
+        return SessionIdentified
+    return None
+
+
+def _choose_class(
+    found: _Found, event_type: str | type[TrackingMessage] | None
+) -> tuple[type[TrackingMessage] | None, str | None, bool]:
+    """(class or None, type name, inferred from shape)."""
+    if event_type is not None:
+        name = event_type.__name__ if isinstance(event_type, type) else _type_text(event_type)
+        return message_class_for(event_type), name, False
+    for name, declares in found.declared:  # innermost first; the first declaration decides
+        if declares:
+            return message_class_for(name), name, False
+    return _class_from_shape(found.message), None, True
+
+
+def _raw_bytes(body: bytes | bytearray | memoryview | str) -> bytes:
+    if isinstance(body, str):
+        try:
+            raw = body.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidPayloadError("Body is not valid UTF-8 text") from exc
+    else:
+        raw = bytes(body)
+    return raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+
+
+def _load(raw: bytes) -> Any:
+    try:
+        return pydantic_core.from_json(raw)
+    except ValueError as exc:
+        raise InvalidPayloadError(f"Body is not valid JSON: {exc}") from None
+
+
+# A bare message (the documented form) is recognised by a key it must have; validating it straight
+# from the bytes parses the body once instead of twice.
+_SHAPE_HINTS: tuple[tuple[bytes, type[TrackingMessage]], ...] = (
+    (b'"LineItems"', OrderSubmitted),
+    (b'"LineItem"', OrderLineAdded),
+    (b'"OrderID"', OrderSubmitted),
+    (b'"OrderId"', OrderLineAdded),
+    (b'"FirstName"', SessionIdentified),
+    (b'"LastName"', SessionIdentified),
+)
+
+
+def _parse_fast(raw: bytes, event_type: str | type[TrackingMessage] | None) -> _Parsed | None:
+    """Validate ``raw`` as the message class it most likely is, or return ``None`` (use the full path).
+
+    The result is kept only if the rules of the full path, applied to the top-level keys of the
+    validated message, choose the same class from a bare (unwrapped) body.
+    """
+    if event_type is not None:
+        cls = message_class_for(event_type)
+    else:
+        cls = next((hinted for marker, hinted in _SHAPE_HINTS if marker in raw), None)
+    if cls is None:
+        return None
+    try:
+        message = cls.model_validate_json(raw)
+    except ValidationError:
+        return None
+    fields = type(message).model_fields
+    view: dict[str, Any] = {fields[name].alias or name: None for name in message.model_fields_set if name in fields}
+    if message.__pydantic_extra__:
+        view.update(message.__pydantic_extra__)
+    found = _unwrap(view)
+    if found.wrapped:
+        return None
+    chosen, _name, inferred = _choose_class(found, event_type)
+    if chosen is not cls:
+        return None
+    message._type_inferred = inferred
+    return _Parsed(cast(Message, message), found.envelope_id)
+
+
+def _parse(
+    body: bytes | bytearray | memoryview | str | Mapping[str, Any],
+    event_type: str | type[TrackingMessage] | None = None,
+) -> _Parsed:
+    raw: bytes | None
+    if isinstance(body, Mapping):
+        raw, obj = None, dict(body)
+    elif isinstance(body, (bytes, bytearray, memoryview, str)):
+        raw = _raw_bytes(body)
+        fast = _parse_fast(raw, event_type)
+        if fast is not None:
+            return fast
+        obj = _load(raw)
+    else:
+        raise TypeError(f"parse_message() takes bytes, str or a mapping, not {type(body).__name__}")
+    if not isinstance(obj, dict):
+        raise InvalidPayloadError(f"Body is JSON but not an object (got {type(obj).__name__})")
+    found = _unwrap(obj)
+    cls, name, inferred = _choose_class(found, event_type)
+    if cls is None:
+        return _Parsed(UnknownMessage.model_construct(data=obj, type_name=name), found.envelope_id)
+    try:
+        message = cls.model_validate(found.message)
+    except ValidationError:
+        return _Parsed(UnknownMessage.model_construct(data=obj, type_name=name), found.envelope_id)
+    message._type_inferred = inferred
+    message._envelope = found.envelope
+    return _Parsed(cast(Message, message), found.envelope_id)
+
+
+def parse_message(
+    body: bytes | bytearray | memoryview | str | Mapping[str, Any],
+    *,
+    event_type: TrackingEventType | str | type[TrackingMessage] | None = None,
+) -> Message:
+    """Parse a delivered message into its typed model (see the module docstring for the rules).
+
+    ``body`` is the raw bytes (or text) of a delivery, or an already decoded JSON object. Give
+    ``event_type`` when you know it (for example from the URL the delivery config posts to): it wins
+    over anything in the body. A well-formed JSON object never raises: what is not recognised is an
+    :class:`UnknownMessage`.
+
+    Raises:
+        InvalidPayloadError: the body is not JSON, or not a JSON object (a :class:`ValueError`).
+        TypeError: ``body`` is of another type.
+
+    >>> msg = parse_message(b'{"UserContext": {"AnonymousId": "a-1"}, "OrderId": "o-1",'
+    ...                     b' "LineItem": {"LineID": "li-1", "Quantity": 2, "Price": 10}}',
+    ...                     event_type="sitecore.backbone.messages.orders.lines.updated")
+    >>> type(msg).__name__, msg.order_id, msg.anonymous_id
+    ('OrderLineUpdated', 'o-1', 'a-1')
+    >>> parse_message(b"not json")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ordercloud_tracking._errors.InvalidPayloadError: Body is not valid JSON: ...
+    """
+    return _parse(body, event_type).message
+
+
+# --- builders: what OrderCloud does server-side --------------------------------------------------------
+
+
+def _xp(value: object) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    if isinstance(value, Mapping):
+        return dict(value)
+    return None
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.isoformat()
+
+
+def _user_context(
+    order: Order[Any], user: User[Any] | MeUser[Any] | OrderUser[Any] | None, anon_user_id: str | None
+) -> tuple[UserContext, str | None]:
+    """The ``UserContext`` and ``Email`` of an order event."""
+    if user is not None:
+        user_id = user.id
+    elif anon_user_id is None:  # an authenticated shopper: the order's owner
+        user_id = order.from_user.id if order.from_user is not None else order.from_user_id
+    else:  # an anonymous shopper has no OrderCloud identity in the message
+        user_id = None
+    source = user if user is not None else order.from_user
+    email = source.email if source is not None else None
+    return UserContext(id=user_id, anonymous_id=anon_user_id), email
+
+
+def _message_line(line: LineItem[Any]) -> MessageLineItem:
+    product = line.product
+    variant = line.variant
+    return MessageLineItem(
+        line_id=line.id,
+        product=MessageProduct(
+            product_id=line.product_id,
+            product_name=product.name if product is not None else None,
+            product_description=product.description if product is not None else None,
+            price=line.unit_price,
+            variant=(
+                MessageVariant(variant_name=variant.name, variant_description=variant.description)
+                if variant is not None
+                else None
+            ),
+            xp=_xp(product.xp) if product is not None else None,
+        ),
+        quantity=Decimal(line.quantity) if line.quantity is not None else None,
+        price=line.unit_price,
+        line_total=line.line_total,
+        line_subtotal=line.line_subtotal,
+        xp=_xp(line.xp),
+    )
+
+
+def session_identified(
+    user: User[Any] | MeUser[Any] | OrderUser[Any],
+    *,
+    anon_user_id: str | None = None,
+    locale: Locale | None = None,
+) -> SessionIdentified:
+    """The ``sessions.identified`` message OrderCloud sends when ``user`` logs in.
+
+    ``anon_user_id`` is the ``anonuserid`` of the anonymous session being left (``AnonymousId``);
+    ``locale`` defaults to the user's ``Locale`` (``Language``, ``Currency``).
+
+    >>> from ordercloud_tracking.models.commerce import Locale, MeUser
+    >>> me = MeUser(id="buyer01", email="amy@example.com", first_name="Amy", last_name="Lee")
+    >>> session_identified(me, anon_user_id="7c9e", locale=Locale(language="en-US", currency="USD")).to_request()
+    {'UserContext': {'ID': 'buyer01', 'AnonymousId': '7c9e'}, 'Language': 'en-US', 'Currency': 'USD', \
+'Email': 'amy@example.com', 'FirstName': 'Amy', 'LastName': 'Lee'}
+    """
+    loc = locale if locale is not None else user.locale
+    return SessionIdentified(
+        user_context=UserContext(id=user.id, anonymous_id=anon_user_id),
+        language=loc.language if loc is not None else None,
+        currency=loc.currency if loc is not None else None,
+        email=user.email,
+        first_name=user.first_name,
+        last_name=user.last_name,
+    )
+
+
+def order_line(
+    order: Order[Any],
+    line_item: LineItem[Any],
+    *,
+    event_type: TrackingEventType | str | type[OrderLineMessage],
+    user: User[Any] | MeUser[Any] | OrderUser[Any] | None = None,
+    anon_user_id: str | None = None,
+    language: str | None = None,
+) -> OrderLineAdded | OrderLineUpdated:
+    """The ``orders.lines.added`` / ``orders.lines.updated`` message for ``line_item`` of ``order``.
+
+    ``event_type`` is ``LineItemAdded`` or ``LineItemUpdated`` (or a namespace name). ``UserContext.ID``
+    is ``user``'s ID; without ``user`` it is the order's ``FromUser`` — unless ``anon_user_id`` is given,
+    which marks the shopper anonymous (``ID`` null, ``AnonymousId`` set). ``Email`` comes from ``user``
+    or ``FromUser``; ``Language`` from ``language`` or the user's locale; ``Currency`` from the order.
+    The line gets ``Price`` = ``UnitPrice`` and ``LineSubTotal`` = ``LineSubtotal``.
+
+    >>> from ordercloud_tracking.models.commerce import LineItem, Order
+    >>> order = Order.from_api({"ID": "o-1", "Currency": "USD", "FromUser": {"ID": "anon-1"}})
+    >>> line = LineItem.from_api({"ID": "li-1", "ProductID": "SKU-1", "Quantity": 2, "UnitPrice": 10,
+    ...                           "LineSubtotal": 20, "LineTotal": 18, "Product": {"Name": "Mug"}})
+    >>> msg = order_line(order, line, event_type="LineItemAdded", anon_user_id="7c9e", language="en")
+    >>> msg.to_request()["UserContext"], msg.line_item.line_subtotal, msg.line_item.product.price
+    ({'ID': None, 'AnonymousId': '7c9e'}, Decimal('20'), Decimal('10'))
+    """
+    cls = message_class_for(event_type)
+    if cls is None or not issubclass(cls, OrderLineMessage):
+        raise ValueError(f"order_line() needs a line event type, not {event_type!r}")
+    context, email = _user_context(order, user, anon_user_id)
+    if language is None:
+        source = user if user is not None else order.from_user
+        if source is not None and source.locale is not None:
+            language = source.locale.language
+    message = cls(
+        user_context=context,
+        language=language,
+        currency=order.currency,
+        email=email,
+        order_id=order.id,
+        line_item=_message_line(line_item),
+    )
+    return cast("OrderLineAdded | OrderLineUpdated", message)
+
+
+def order_submitted(
+    order: Order[Any],
+    line_items: Iterable[LineItem[Any]],
+    *,
+    user: User[Any] | MeUser[Any] | OrderUser[Any] | None = None,
+    anon_user_id: str | None = None,
+    payments: Iterable[Payment[Any] | Mapping[str, Any]] = (),
+) -> OrderSubmitted:
+    """The ``orders.submitted`` message for a submitted ``order`` and its ``line_items``.
+
+    ``OrderTotal`` = ``Total``, ``OrderSubtotal`` = ``Subtotal``, ``OrderStatus`` = ``Status``,
+    ``OrderDate`` = ``DateCreated`` (the reference calls it the date the order was created; falls back
+    to ``DateSubmitted``), ``Payments`` as loose objects, ``xp`` = the order's ``xp``. The user fields
+    follow :func:`order_line`.
+
+    >>> from ordercloud_tracking.models.commerce import LineItem, Order
+    >>> order = Order.from_api({"ID": "o-1", "Status": "Open", "Currency": "USD", "Subtotal": 20,
+    ...                         "Total": 21.5, "FromUser": {"ID": "buyer01", "Email": "amy@example.com"}})
+    >>> lines = [LineItem.from_api({"ID": "li-1", "ProductID": "SKU-1", "Quantity": 2, "UnitPrice": 10})]
+    >>> body = order_submitted(order, lines, payments=[{"Type": "CreditCard", "Amount": 21.5}]).to_request()
+    >>> body["OrderID"], body["OrderTotal"], body["OrderStatus"], body["UserContext"], body["Payments"]
+    ('o-1', 21.5, 'Open', {'ID': 'buyer01', 'AnonymousId': None}, [{'Type': 'CreditCard', 'Amount': 21.5}])
+    """
+    context, email = _user_context(order, user, anon_user_id)
+    loose_payments: list[dict[str, Any]] = []
+    for payment in payments:
+        if isinstance(payment, BaseModel):
+            loose_payments.append(payment.model_dump(mode="json", by_alias=True, exclude_unset=True))
+        else:
+            loose_payments.append(dict(payment))
+    return OrderSubmitted(
+        user_context=context,
+        order_id=order.id,
+        currency=order.currency,
+        email=email,
+        order_date=_iso(order.date_created or order.date_submitted),
+        order_status=str(order.status.value) if order.status is not None else None,
+        order_total=order.total,
+        order_subtotal=order.subtotal,
+        payments=loose_payments,
+        line_items=[_message_line(line) for line in line_items],
+        xp=_xp(order.xp),
+    )

@@ -1,0 +1,727 @@
+"""Receive tracking deliveries at your own endpoint: verify ``x-oc-hash``, parse, de-duplicate.
+
+An ``Http`` delivery target with a ``Secret`` signs every body: the ``x-oc-hash`` header is the
+Base64 (standard alphabet, padded) HMAC-SHA256 of the **raw body bytes**, keyed with the UTF-8 bytes
+of the secret. There is no timestamp in the signature and no documented delivery ID, and delivery is
+probably at least once, so :class:`Receiver` also de-duplicates.
+
+:meth:`Receiver.parse` runs, in this order:
+
+1. the size limit (``max_body_bytes``), before any hashing — :class:`PayloadTooLargeError`;
+2. ``x-oc-hash`` (header name matched case-insensitively; each configured secret is tried, for
+   rotation) — :class:`SignatureVerificationError` with ``missing=True`` when absent;
+3. the optional static ``CustomAuthHeaderName``/``CustomAuthHeaderValue`` pair, compared in constant
+   time — :class:`SignatureVerificationError` (``missing=True`` when absent);
+4. :func:`~ordercloud_tracking.messages.parse_message` — :class:`InvalidPayloadError` if not JSON;
+5. the dedupe store: the delivery key is the envelope's ID when the message came in a wrapper with one,
+   else the SHA-256 hex digest of the body; :attr:`Delivery.duplicate` says whether it was seen.
+
+:func:`asgi_app` and :func:`wsgi_app` wrap a receiver and your handler into an endpoint with no
+framework dependency:
+
+=======  =================================================================================
+Status   When
+=======  =================================================================================
+200      processed (``{"status": "ok"}``), or a duplicate (``{"status": "duplicate"}``)
+400      body is not a JSON object, or ``Content-Length`` is malformed
+401      ``x-oc-hash`` (or the custom auth header) is missing
+403      ``x-oc-hash`` (or the custom auth header) does not match
+405      method other than ``POST`` (``Allow: POST``)
+413      body over ``max_body_bytes`` (refused from ``Content-Length`` without reading it)
+500      your handler raised; the details are logged, not returned
+=======  =================================================================================
+
+The handler runs once per unique delivery. If it raises, the delivery is *forgotten* by the dedupe
+store, so OrderCloud's retry of that delivery is processed rather than answered as a duplicate.
+
+Secrets never appear in a ``repr`` or in an exception message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import collections
+import hashlib
+import hmac
+import inspect
+import json
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
+from typing import Any, Literal, Protocol, TypeAlias, cast, runtime_checkable
+
+import attrs
+from pydantic import SecretStr
+
+from ._errors import InvalidPayloadError, PayloadTooLargeError, SignatureVerificationError
+from .messages import Message, _parse
+from .models.tracking import TrackingEventType
+
+__all__ = [
+    "ASGIApp",
+    "DEFAULT_MAX_BODY_BYTES",
+    "DedupeStore",
+    "Delivery",
+    "DeliveryHandler",
+    "Headers",
+    "MemoryDedupeStore",
+    "Receiver",
+    "SIGNATURE_HEADER",
+    "WSGIApp",
+    "asgi_app",
+    "sign_payload",
+    "verify_signature",
+    "wsgi_app",
+]
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+"""Default largest body a :class:`Receiver` accepts: 1 MiB.
+
+>>> Receiver("s").max_body_bytes == DEFAULT_MAX_BODY_BYTES == 1_048_576
+True
+"""
+
+SIGNATURE_HEADER = "x-oc-hash"
+"""The header that carries the signature (matched case-insensitively).
+
+>>> body = b"{}"
+>>> Receiver("s").parse(body, {SIGNATURE_HEADER.upper(): sign_payload(body, "s")}).message.data
+{}
+"""
+
+_log = logging.getLogger("ordercloud_tracking.receiver")
+
+SecretLike: TypeAlias = "str | bytes | SecretStr"
+"""A secret: text (UTF-8), bytes, or a pydantic ``SecretStr``."""
+Headers: TypeAlias = (
+    "Mapping[str, str] | Mapping[bytes, bytes] | Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes]]"
+)
+"""Request headers: a mapping, a list of ``(name, value)`` pairs, or ASGI's raw byte pairs.
+
+>>> body, receiver = b'{"OrderID": "o-1"}', Receiver("s", dedupe=None)
+>>> for headers in ({"X-OC-Hash": sign_payload(body, "s")}, [("x-oc-hash", sign_payload(body, "s"))],
+...                 [(b"x-oc-hash", sign_payload(body, "s").encode())]):
+...     print(receiver.parse(body, headers).event_type.value)
+OrderSubmitted
+OrderSubmitted
+OrderSubmitted
+"""
+
+_BodyTypes = (bytes, bytearray, memoryview)
+_DIGEST_SIZE = 32  # SHA-256
+
+
+def _key(secret: SecretLike) -> bytes:
+    if isinstance(secret, SecretStr):
+        secret = secret.get_secret_value()
+    if isinstance(secret, str):
+        return secret.encode("utf-8")
+    if isinstance(secret, (bytes, bytearray)):
+        return bytes(secret)
+    raise TypeError(f"A secret must be str or bytes, not {type(secret).__name__}")
+
+
+def _check_body(body: object, what: str) -> None:
+    if not isinstance(body, _BodyTypes):
+        raise TypeError(
+            f"{what} needs the raw body bytes, not {type(body).__name__}: re-serialised JSON never verifies"
+        )
+
+
+def _digest(key: bytes, body: bytes | bytearray | memoryview) -> bytes:
+    return hmac.digest(key, body, "sha256")
+
+
+def sign_payload(body: bytes | bytearray | memoryview, secret: SecretLike) -> str:
+    """The ``x-oc-hash`` value OrderCloud sends for ``body``: Base64 of HMAC-SHA256(secret, body).
+
+    Useful in tests and for your own forwarding. ``secret`` is a ``str`` (UTF-8), ``bytes`` or a
+    pydantic ``SecretStr``. A ``dict`` or ``str`` body is a :class:`TypeError`.
+
+    >>> sign_payload(b'{"OrderID":"o-1001","OrderTotal":42.5}', "example-secret")
+    'zOWwGJhoV6yR+EimF1ylDFa7C/326QmR4VW6qDYNYDs='
+    """
+    _check_body(body, "sign_payload()")
+    return base64.b64encode(_digest(_key(secret), body)).decode("ascii")
+
+
+def _decode_signature(signature: object) -> bytes | None:
+    if isinstance(signature, (bytes, bytearray)):
+        try:
+            signature = bytes(signature).decode("ascii")
+        except UnicodeDecodeError:
+            return None
+    if not isinstance(signature, str):
+        return None
+    text = signature.strip()
+    if not text or not text.isascii():
+        return None
+    try:
+        decoded = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return decoded if len(decoded) == _DIGEST_SIZE else None
+
+
+def _matches(body: bytes | bytearray | memoryview, expected: bytes, keys: Sequence[bytes]) -> bool:
+    ok = False
+    for key in keys:  # every key is tried, so timing does not tell which one matched
+        ok |= hmac.compare_digest(_digest(key, body), expected)
+    return ok
+
+
+def verify_signature(body: bytes | bytearray | memoryview, signature: str | bytes | None, secret: SecretLike) -> bool:
+    """Whether ``signature`` (an ``x-oc-hash`` value) is the signature of ``body`` with ``secret``.
+
+    Compares in constant time. A missing, empty or malformed signature, or an empty secret, is simply
+    ``False``. A ``dict`` or ``str`` body is a :class:`TypeError`: only the raw bytes verify.
+
+    >>> body = b'{"OrderID":"o-1001","OrderTotal":42.5}'
+    >>> verify_signature(body, "zOWwGJhoV6yR+EimF1ylDFa7C/326QmR4VW6qDYNYDs=", "example-secret")
+    True
+    >>> verify_signature(b'{"OrderID": "o-1001", "OrderTotal": 42.5}',
+    ...                  "zOWwGJhoV6yR+EimF1ylDFa7C/326QmR4VW6qDYNYDs=", "example-secret")
+    False
+    >>> verify_signature(body, None, "example-secret"), verify_signature(body, "%%%", "example-secret")
+    (False, False)
+    """
+    _check_body(body, "verify_signature()")
+    key = _key(secret)
+    expected = _decode_signature(signature)
+    if expected is None or not key:
+        return False
+    return _matches(body, expected, (key,))
+
+
+# --- dedupe ----------------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class DedupeStore(Protocol):
+    """Remembers delivery keys. Implementations must be thread-safe.
+
+    ``seen(key)`` marks the key and reports, atomically, whether it was already marked. ``forget(key)``
+    unmarks it (called when the handler failed, so the retry is processed). Back it with Redis
+    ``SET key 1 NX EX ttl`` / ``DEL key`` to share it between processes.
+
+    >>> class NoDedupe:
+    ...     def seen(self, key: str) -> bool: return False
+    ...     def forget(self, key: str) -> None: pass
+    >>> isinstance(NoDedupe(), DedupeStore)
+    True
+    """
+
+    def seen(self, key: str) -> bool:
+        """Mark ``key``; return whether it was already marked."""
+        ...
+
+    def forget(self, key: str) -> None:
+        """Unmark ``key`` (no error if it is not marked)."""
+        ...
+
+
+class MemoryDedupeStore:
+    """The default :class:`DedupeStore`: an in-process LRU of the last ``maxsize`` keys.
+
+    Thread-safe. Per process only: with several workers, use a shared store.
+
+    >>> store = MemoryDedupeStore(maxsize=2)
+    >>> store.seen("a"), store.seen("a"), store.seen("b"), store.seen("c"), store.seen("a")
+    (False, True, False, False, False)
+    >>> store.forget("a"); store.seen("a")
+    False
+    """
+
+    def __init__(self, maxsize: int = 10_000) -> None:
+        if maxsize < 1:
+            raise ValueError("maxsize must be at least 1")
+        self._maxsize = maxsize
+        self._keys: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def maxsize(self) -> int:
+        """How many keys are kept at most.
+
+        >>> MemoryDedupeStore().maxsize
+        10000
+        """
+        return self._maxsize
+
+    def seen(self, key: str) -> bool:
+        """Mark ``key``; return whether it was already marked (and refresh it).
+
+        >>> MemoryDedupeStore().seen("k")
+        False
+        """
+        with self._lock:
+            if key in self._keys:
+                self._keys.move_to_end(key)
+                return True
+            self._keys[key] = None
+            if len(self._keys) > self._maxsize:
+                self._keys.popitem(last=False)
+            return False
+
+    def forget(self, key: str) -> None:
+        """Unmark ``key``.
+
+        >>> MemoryDedupeStore().forget("never-seen")
+        """
+        with self._lock:
+            self._keys.pop(key, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._keys)
+
+    def __repr__(self) -> str:
+        return f"MemoryDedupeStore(maxsize={self._maxsize})"
+
+
+# --- receiver --------------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Delivery:
+    """What :meth:`Receiver.parse` returns.
+
+    ``message`` is the typed message (or :class:`~ordercloud_tracking.messages.UnknownMessage`);
+    ``duplicate`` is true when the dedupe store had already seen ``delivery_key`` (the envelope ID, or
+    the SHA-256 hex digest of the body); ``event_type`` is the message's tracking event type, if known.
+
+    >>> receiver = Receiver("example-secret")
+    >>> body = b'{"OrderID":"o-1001","OrderTotal":42.5}'
+    >>> delivery = receiver.parse(body, {"X-oc-hash": sign_payload(body, "example-secret")})
+    >>> delivery.event_type, delivery.duplicate, len(delivery.delivery_key)
+    (<TrackingEventType.ORDER_SUBMITTED: 'OrderSubmitted'>, False, 64)
+    """
+
+    message: Message
+    duplicate: bool
+    delivery_key: str
+    event_type: TrackingEventType | None
+
+
+def _text(value: object) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("latin-1")
+    return str(value)
+
+
+def _header(headers: Headers, name: str) -> str | None:
+    """The first value of header ``name`` (lower-case), matched case-insensitively."""
+    items: Iterable[tuple[Any, Any]] = headers.items() if isinstance(headers, Mapping) else headers
+    for key, value in items:
+        if _text(key).lower() == name:
+            return _text(value)
+    return None
+
+
+def _custom_matches(value: str, expected: bytes) -> bool:
+    # Servers hand header values over as latin-1 text (the raw bytes); a mapping built by hand may hold
+    # real text. Both readings are compared, in constant time.
+    raw = value.encode("latin-1", "replace")
+    text = value.encode("utf-8", "surrogatepass")
+    return hmac.compare_digest(raw, expected) | hmac.compare_digest(text, expected)
+
+
+class Receiver:
+    """Verifies and parses deliveries of an ``Http`` delivery target.
+
+    ``secret`` is the target's ``Secret`` (``str``, ``bytes`` or ``SecretStr``), or a sequence of them
+    while you rotate it. ``custom_auth_header`` is the ``(CustomAuthHeaderName, CustomAuthHeaderValue)``
+    pair when the target sets one. ``dedupe`` is a :class:`DedupeStore`, ``"memory"`` (the default, a
+    fresh :class:`MemoryDedupeStore`) or ``None`` to turn de-duplication off.
+
+    >>> receiver = Receiver(["new-secret", "old-secret"], custom_auth_header=("X-Api-Key", "k3y"))
+    >>> receiver
+    Receiver(secrets=<2 hidden>, max_body_bytes=1048576, custom_auth_header='X-Api-Key', \
+dedupe=MemoryDedupeStore(maxsize=10000))
+    >>> body = b'{"OrderId": "o-1", "LineItem": {"LineID": "li-1", "Quantity": 1}}'
+    >>> headers = [(b"x-oc-hash", sign_payload(body, "old-secret").encode()), (b"x-api-key", b"k3y")]
+    >>> type(receiver.parse(body, headers).message).__name__
+    'OrderLineAdded'
+    >>> receiver.parse(body, headers).duplicate
+    True
+    """
+
+    __slots__ = ("_custom_label", "_custom_name", "_custom_value", "_dedupe", "_keys", "_max_body_bytes")
+
+    def __init__(
+        self,
+        secret: SecretLike | Sequence[SecretLike],
+        *,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        custom_auth_header: tuple[str, SecretLike] | None = None,
+        dedupe: DedupeStore | Literal["memory"] | None = "memory",
+    ) -> None:
+        secrets: list[SecretLike] = []
+        if isinstance(secret, (str, bytes, SecretStr)):
+            secrets.append(secret)
+        else:  # a sequence of secrets (anything else fails in _key)
+            secrets.extend(cast("Iterable[SecretLike]", secret))
+        keys = tuple(_key(item) for item in secrets)
+        if not keys or not all(keys):
+            raise ValueError("Receiver needs at least one non-empty secret")
+        if max_body_bytes < 1:
+            raise ValueError("max_body_bytes must be positive")
+        self._keys = keys
+        self._max_body_bytes = max_body_bytes
+        self._custom_label: str | None = None
+        self._custom_name: str | None = None
+        self._custom_value: bytes | None = None
+        if custom_auth_header is not None:
+            name, value = custom_auth_header
+            self._custom_label = str(name).strip()
+            self._custom_name = self._custom_label.lower()
+            self._custom_value = _key(value)
+            if not self._custom_name or not self._custom_value:
+                raise ValueError("custom_auth_header needs a non-empty name and value")
+        if dedupe == "memory":
+            self._dedupe: DedupeStore | None = MemoryDedupeStore()
+        elif dedupe is None or isinstance(dedupe, DedupeStore):
+            self._dedupe = dedupe
+        else:
+            raise TypeError("dedupe must be a DedupeStore, 'memory' or None")
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The largest body accepted, in bytes.
+
+        >>> Receiver("s", max_body_bytes=10).max_body_bytes
+        10
+        """
+        return self._max_body_bytes
+
+    @property
+    def dedupe(self) -> DedupeStore | None:
+        """The dedupe store in use (``None`` when turned off).
+
+        >>> Receiver("s", dedupe=None).dedupe is None
+        True
+        """
+        return self._dedupe
+
+    def verify(self, body: bytes | bytearray | memoryview, headers: Headers) -> None:
+        """Check size, ``x-oc-hash`` and the custom auth header; raise if any fails.
+
+        >>> Receiver("s").verify(b"{}", {})
+        Traceback (most recent call last):
+        ...
+        ordercloud_tracking._errors.SignatureVerificationError: Missing x-oc-hash header
+        """
+        _check_body(body, "Receiver")
+        size = memoryview(body).nbytes
+        if size > self._max_body_bytes:
+            raise PayloadTooLargeError(size, self._max_body_bytes)
+        signature = _header(headers, SIGNATURE_HEADER)
+        if signature is None or not signature.strip():
+            raise SignatureVerificationError(f"Missing {SIGNATURE_HEADER} header", missing=True)
+        expected = _decode_signature(signature)
+        if expected is None or not _matches(body, expected, self._keys):
+            raise SignatureVerificationError(f"{SIGNATURE_HEADER} does not match the body")
+        if self._custom_name is not None and self._custom_value is not None:
+            value = _header(headers, self._custom_name)
+            if value is None:
+                raise SignatureVerificationError("Missing custom auth header", missing=True)
+            if not _custom_matches(value.strip(), self._custom_value):
+                raise SignatureVerificationError("Custom auth header does not match")
+
+    def parse(self, body: bytes | bytearray | memoryview, headers: Headers) -> Delivery:
+        """Verify ``body`` against ``headers``, parse it and check it against the dedupe store.
+
+        Raises:
+            PayloadTooLargeError: the body is over ``max_body_bytes`` (nothing was hashed).
+            SignatureVerificationError: a signature or the custom auth header is missing or wrong.
+            InvalidPayloadError: the body is not a JSON object (a ``ValueError``).
+            TypeError: ``body`` is not bytes.
+
+        >>> body = b'{"UserContext": {"ID": "u-1"}, "FirstName": "Jane", "LastName": "Doe"}'
+        >>> Receiver("s").parse(body, {"x-oc-hash": sign_payload(body, "s")}).event_type
+        <TrackingEventType.USER_LOGGED_IN: 'UserLoggedIn'>
+        """
+        self.verify(body, headers)
+        parsed = _parse(body)
+        key = parsed.envelope_id or hashlib.sha256(body).hexdigest()
+        duplicate = self._dedupe.seen(key) if self._dedupe is not None else False
+        message = parsed.message
+        return Delivery(message=message, duplicate=duplicate, delivery_key=key, event_type=message.event_type)
+
+    def forget(self, delivery: Delivery | str) -> None:
+        """Unmark a delivery (or delivery key) in the dedupe store, so a retry is processed again.
+
+        The ASGI and WSGI apps call this when the handler raises.
+
+        >>> receiver = Receiver("s")
+        >>> body = b'{"OrderID": "o-1"}'
+        >>> delivery = receiver.parse(body, {"x-oc-hash": sign_payload(body, "s")})
+        >>> receiver.forget(delivery)
+        >>> receiver.parse(body, {"x-oc-hash": sign_payload(body, "s")}).duplicate
+        False
+        """
+        if self._dedupe is not None:
+            self._dedupe.forget(delivery.delivery_key if isinstance(delivery, Delivery) else delivery)
+
+    def __repr__(self) -> str:
+        custom = repr(self._custom_label) if self._custom_label is not None else "None"
+        return (
+            f"Receiver(secrets=<{len(self._keys)} hidden>, max_body_bytes={self._max_body_bytes}, "
+            f"custom_auth_header={custom}, dedupe={self._dedupe!r})"
+        )
+
+
+# --- endpoints -------------------------------------------------------------------------------------------
+
+DeliveryHandler: TypeAlias = Callable[[Delivery], Any]
+"""Your handler: called with each unique :class:`Delivery`. May be ``async`` for :func:`asgi_app`.
+
+>>> def handle(delivery: Delivery) -> None:
+...     print(delivery.event_type, delivery.message.to_request())
+>>> app = wsgi_app(handle, Receiver("s"))
+"""
+
+ASGIScope: TypeAlias = MutableMapping[str, Any]
+ASGIReceive: TypeAlias = Callable[[], Awaitable[MutableMapping[str, Any]]]
+ASGISend: TypeAlias = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp: TypeAlias = Callable[[ASGIScope, ASGIReceive, ASGISend], Awaitable[None]]
+"""An ASGI 3 application.
+
+>>> app: ASGIApp = asgi_app(lambda delivery: None, Receiver("s"))
+"""
+StartResponse: TypeAlias = Callable[..., Any]
+WSGIApp: TypeAlias = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+"""A WSGI (PEP 3333) application.
+
+>>> app: WSGIApp = wsgi_app(lambda delivery: None, Receiver("s"))
+"""
+
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    405: "Method Not Allowed",
+    413: "Payload Too Large",
+    500: "Internal Server Error",
+}
+
+
+@attrs.frozen
+class _Response:
+    status: int
+    body: bytes
+    extra_headers: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def json(cls, status: int, payload: Mapping[str, str], *extra: tuple[str, str]) -> _Response:
+        return cls(status, json.dumps(payload, separators=(",", ":")).encode(), extra)
+
+    def header_pairs(self) -> list[tuple[str, str]]:
+        return [
+            ("content-type", "application/json"),
+            ("content-length", str(len(self.body))),
+            *self.extra_headers,
+        ]
+
+
+_OK = _Response.json(200, {"status": "ok"})
+_DUPLICATE = _Response.json(200, {"status": "duplicate"})
+_BAD_JSON = _Response.json(400, {"error": "invalid JSON body"})
+_BAD_LENGTH = _Response.json(400, {"error": "invalid Content-Length"})
+_MISSING = _Response.json(401, {"error": "missing signature"})
+_FORBIDDEN = _Response.json(403, {"error": "invalid signature"})
+_NOT_ALLOWED = _Response.json(405, {"error": "method not allowed"}, ("allow", "POST"))
+_TOO_LARGE = _Response.json(413, {"error": "payload too large"})
+_FAILED = _Response.json(500, {"error": "internal error"})
+
+
+def _content_length(value: str | None) -> int | None:
+    """``None`` when absent; ``-1`` when malformed."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    return int(text) if text.isdigit() else -1
+
+
+def _receive(receiver: Receiver, body: bytes, headers: Headers) -> Delivery | _Response:
+    try:
+        return receiver.parse(body, headers)
+    except PayloadTooLargeError:
+        return _TOO_LARGE
+    except SignatureVerificationError as exc:
+        return _MISSING if exc.missing else _FORBIDDEN
+    except InvalidPayloadError:
+        return _BAD_JSON
+
+
+def _failed(receiver: Receiver, delivery: Delivery) -> _Response:
+    receiver.forget(delivery)
+    _log.exception("Tracking delivery handler failed (delivery key %s)", delivery.delivery_key)
+    return _FAILED
+
+
+def _is_async(handler: object) -> bool:
+    return inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
+        getattr(handler, "__call__", None)  # noqa: B004 - an object with an async __call__
+    )
+
+
+def asgi_app(handler: DeliveryHandler, receiver: Receiver) -> ASGIApp:
+    """An ASGI 3 endpoint that verifies deliveries and passes each unique one to ``handler``.
+
+    ``handler`` receives the :class:`Delivery`; it may be ``async`` or plain (a plain handler runs in a
+    worker thread under asyncio). Mount it under any ASGI server or framework (uvicorn, Starlette,
+    FastAPI ``app.mount``); statuses are listed in the module docstring.
+
+    >>> received = []
+    >>> app = asgi_app(received.append, Receiver("s"))
+    >>> callable(app)
+    True
+    """
+    run_async = _is_async(handler)
+
+    async def call_handler(delivery: Delivery) -> None:
+        if run_async:
+            await handler(delivery)
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # another async library: run inline
+            result = handler(delivery)
+        else:
+            result = await asyncio.to_thread(handler, delivery)
+        if inspect.isawaitable(result):
+            await result
+
+    async def respond(send: ASGISend, response: _Response) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.header_pairs()],
+            }
+        )
+        await send({"type": "http.response.body", "body": response.body, "more_body": False})
+
+    async def lifespan(receive: ASGIReceive, send: ASGISend) -> None:
+        while True:
+            event = await receive()
+            if event["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif event["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def app(scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
+        if scope["type"] == "lifespan":
+            await lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        if str(scope.get("method", "")).upper() != "POST":
+            await respond(send, _NOT_ALLOWED)
+            return
+        headers: list[tuple[bytes, bytes]] = list(scope.get("headers") or [])
+        limit = receiver.max_body_bytes
+        length = _content_length(_header(headers, "content-length"))
+        if length is not None and length < 0:
+            await respond(send, _BAD_LENGTH)
+            return
+        if length is not None and length > limit:
+            await respond(send, _TOO_LARGE)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            event = await receive()
+            if event["type"] == "http.disconnect":
+                return
+            chunk = bytes(event.get("body") or b"")
+            size += len(chunk)
+            if size > limit:
+                await respond(send, _TOO_LARGE)
+                return
+            chunks.append(chunk)
+            more = bool(event.get("more_body", False))
+        outcome = _receive(receiver, b"".join(chunks), headers)
+        if isinstance(outcome, _Response):
+            await respond(send, outcome)
+            return
+        if outcome.duplicate:
+            await respond(send, _DUPLICATE)
+            return
+        try:
+            await call_handler(outcome)
+        except Exception:
+            await respond(send, _failed(receiver, outcome))
+            return
+        except BaseException:  # cancelled: not processed, let the retry through
+            receiver.forget(outcome)
+            raise
+        await respond(send, _OK)
+
+    return app
+
+
+def wsgi_app(handler: DeliveryHandler, receiver: Receiver) -> WSGIApp:
+    """A WSGI (PEP 3333) endpoint that verifies deliveries and passes each unique one to ``handler``.
+
+    ``handler`` is a plain function receiving the :class:`Delivery` (an ``async`` one is a
+    :class:`TypeError`: use :func:`asgi_app`). Serve it with gunicorn, waitress or ``wsgiref``.
+
+    >>> from io import BytesIO
+    >>> app = wsgi_app(lambda delivery: None, Receiver("s"))
+    >>> statuses = []
+    >>> environ = {"REQUEST_METHOD": "GET", "wsgi.input": BytesIO()}
+    >>> app(environ, lambda status, headers: statuses.append(status))
+    [b'{"error":"method not allowed"}']
+    >>> statuses
+    ['405 Method Not Allowed']
+    """
+    if _is_async(handler):
+        raise TypeError("wsgi_app() needs a synchronous handler; use asgi_app() for an async one")
+
+    def handle(environ: dict[str, Any]) -> _Response:
+        if str(environ.get("REQUEST_METHOD", "")).upper() != "POST":
+            return _NOT_ALLOWED
+        limit = receiver.max_body_bytes
+        length = _content_length(environ.get("CONTENT_LENGTH"))
+        if length is not None and length < 0:
+            return _BAD_LENGTH
+        if length is not None and length > limit:
+            return _TOO_LARGE
+        stream = environ["wsgi.input"]
+        if length is None:
+            # PEP 3333: no Content-Length means no body, unless the server says the input is terminated.
+            body = bytes(stream.read(limit + 1)) if environ.get("wsgi.input_terminated") else b""
+        else:
+            body = bytes(stream.read(length)) if length else b""
+        if len(body) > limit:
+            return _TOO_LARGE
+        headers = [
+            (key[5:].replace("_", "-").lower(), str(value)) for key, value in environ.items() if key.startswith("HTTP_")
+        ]
+        outcome = _receive(receiver, body, headers)
+        if isinstance(outcome, _Response):
+            return outcome
+        if outcome.duplicate:
+            return _DUPLICATE
+        try:
+            handler(outcome)
+        except Exception:
+            return _failed(receiver, outcome)
+        except BaseException:
+            receiver.forget(outcome)
+            raise
+        return _OK
+
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        response = handle(environ)
+        start_response(f"{response.status} {_REASONS[response.status]}", response.header_pairs())
+        return [response.body]
+
+    return app

@@ -1,0 +1,456 @@
+"""The OrderCloud → Sitecore event table, as data, and :class:`SitecoreEventType`.
+
+:data:`EVENT_MAPPING` is the one place that says which OrderCloud operation emits which
+:class:`~ordercloud_tracking.TrackingEventType`, under which Sitecore backbone type (and its
+``sitecore.ordercloud.messages.*`` alias), and what Discover and Send receive for it. The docs render
+it with :func:`mapping_table_markdown`; :func:`~ordercloud_tracking.sitecore.to_discover_event` and
+:func:`~ordercloud_tracking.sitecore.to_send_event` implement it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, TypeAlias
+
+import attrs
+
+from .._errors import MappingError
+from ..messages import (
+    MESSAGE_CLASSES,
+    MessageLineItem,
+    OrderLineAdded,
+    OrderLineMessage,
+    OrderLineUpdated,
+    OrderSubmitted,
+    SessionIdentified,
+    TrackingMessage,
+    UnknownMessage,
+    message_class_for,
+)
+from ..models.commerce import LineItem, MeUser, Order, OrderUser, User
+from ..models.tracking import TrackingEventType
+
+__all__ = [
+    "EVENT_MAPPING",
+    "EventMapping",
+    "MappingSource",
+    "SitecoreEventType",
+    "mapping_for",
+    "mapping_table_markdown",
+]
+
+
+class SitecoreEventType(str, enum.Enum):
+    """The four Sitecore backbone event types OrderCloud publishes.
+
+    The value is the ``sitecore.backbone.messages.*`` name; :attr:`alias` is the
+    ``sitecore.ordercloud.messages.*`` name the delivery-config reference uses. Look a member up by
+    either name (any casing), or from a :class:`~ordercloud_tracking.TrackingEventType`.
+
+    >>> SitecoreEventType("sitecore.ordercloud.messages.orders.submitted")
+    <SitecoreEventType.ORDER_SUBMITTED: 'sitecore.backbone.messages.orders.submitted'>
+    >>> SitecoreEventType.from_tracking_event_type("LineItemAdded").alias
+    'sitecore.ordercloud.messages.orders.lines.added'
+    >>> SitecoreEventType.SESSION_IDENTIFIED.tracking_event_type
+    <TrackingEventType.USER_LOGGED_IN: 'UserLoggedIn'>
+    """
+
+    SESSION_IDENTIFIED = "sitecore.backbone.messages.sessions.identified"
+    ORDER_LINE_ADDED = "sitecore.backbone.messages.orders.lines.added"
+    ORDER_LINE_UPDATED = "sitecore.backbone.messages.orders.lines.updated"
+    ORDER_SUBMITTED = "sitecore.backbone.messages.orders.submitted"
+
+    @classmethod
+    def _missing_(cls, value: object) -> SitecoreEventType | None:
+        if isinstance(value, str):
+            wanted = value.strip().lower()
+            for member in cls:
+                if wanted in (member.value, member.alias):
+                    return member
+        return None
+
+    @property
+    def message_class(self) -> type[TrackingMessage]:
+        """The message model delivered for this type.
+
+        >>> SitecoreEventType.ORDER_SUBMITTED.message_class.__name__
+        'OrderSubmitted'
+        """
+        return _MESSAGE_CLASS_BY_BACKBONE[self.value]
+
+    @property
+    def alias(self) -> str:
+        """The ``sitecore.ordercloud.messages.*`` name (delivery-config message namespace).
+
+        >>> SitecoreEventType.SESSION_IDENTIFIED.alias
+        'sitecore.ordercloud.messages.sessions.identified'
+        """
+        return self.message_class.namespace
+
+    @property
+    def tracking_event_type(self) -> TrackingEventType:
+        """The :class:`~ordercloud_tracking.TrackingEventType` that emits this type.
+
+        >>> SitecoreEventType.ORDER_LINE_UPDATED.tracking_event_type.value
+        'LineItemUpdated'
+        """
+        return self.message_class.event_type
+
+    @classmethod
+    def from_tracking_event_type(cls, event_type: TrackingEventType | str) -> SitecoreEventType:
+        """The backbone type of a tracking event type (``ValueError`` for an unknown one).
+
+        >>> SitecoreEventType.from_tracking_event_type(TrackingEventType.ORDER_SUBMITTED).name
+        'ORDER_SUBMITTED'
+        """
+        wanted = _enum_text(event_type).lower()
+        for message_class in MESSAGE_CLASSES:
+            if message_class.event_type.value.lower() == wanted:
+                return cls(message_class.backbone_type)
+        raise ValueError(f"{event_type!r} is not a tracking event type with a Sitecore backbone type")
+
+
+def _enum_text(value: object) -> str:
+    return str(value.value if isinstance(value, enum.Enum) else value).strip()
+
+
+_MESSAGE_CLASS_BY_BACKBONE: dict[str, type[TrackingMessage]] = {cls.backbone_type: cls for cls in MESSAGE_CLASSES}
+
+
+@attrs.frozen
+class EventMapping:
+    """One row of :data:`EVENT_MAPPING`: an OrderCloud operation and what each side calls it.
+
+    ``discover_alternative`` is the Discover event of the other line-update policy (``a2c`` for
+    ``line_update="delta"``); ``send_path`` is appended to ``https://t.stat-track.com``.
+
+    >>> row = mapping_for("OrderSubmitted")
+    >>> row.discover_event, row.send_event, row.send_path, row.namespace
+    ('order:confirm', 'ORDER_COMPLETED', '/track', 'sitecore.ordercloud.messages.orders.submitted')
+    """
+
+    operation: str
+    api_calls: tuple[str, ...]
+    tracking_event_type: TrackingEventType
+    sitecore_event_type: SitecoreEventType
+    message_class: type[TrackingMessage]
+    discover_event: str
+    send_event: str
+    send_path: str
+    cdp_event: str
+    discover_alternative: str | None = None
+    notes: str = ""
+
+    @property
+    def backbone_type(self) -> str:
+        """The ``sitecore.backbone.messages.*`` name.
+
+        >>> mapping_for("UserLoggedIn").backbone_type
+        'sitecore.backbone.messages.sessions.identified'
+        """
+        return self.sitecore_event_type.value
+
+    @property
+    def namespace(self) -> str:
+        """The ``sitecore.ordercloud.messages.*`` alias.
+
+        >>> mapping_for("UserLoggedIn").namespace
+        'sitecore.ordercloud.messages.sessions.identified'
+        """
+        return self.sitecore_event_type.alias
+
+
+EVENT_MAPPING: tuple[EventMapping, ...] = (
+    EventMapping(
+        operation="Log in",
+        api_calls=("POST /oauth/token (password, SSO or elevated grant; not anonymous)",),
+        tracking_event_type=TrackingEventType.USER_LOGGED_IN,
+        sitecore_event_type=SitecoreEventType.SESSION_IDENTIFIED,
+        message_class=SessionIdentified,
+        discover_event="user:login",
+        send_event="IDENTIFY",
+        send_path="/identify",
+        cdp_event="IDENTITY",
+        notes="Send needs the email; Discover links uuid to the user id and email.",
+    ),
+    EventMapping(
+        operation="Add line item",
+        api_calls=("POST /v1/orders/{direction}/{orderID}/lineitems", "POST /v1/cart/lineitems"),
+        tracking_event_type=TrackingEventType.LINE_ITEM_ADDED,
+        sitecore_event_type=SitecoreEventType.ORDER_LINE_ADDED,
+        message_class=OrderLineAdded,
+        discover_event="a2c",
+        send_event="ADDED_TO_ORDER",
+        send_path="/track",
+        cdp_event="ADD",
+        notes="One product with the line's quantity (the positive delta when previous_quantity is given).",
+    ),
+    EventMapping(
+        operation="Update line item",
+        api_calls=(
+            "PUT /v1/orders/{direction}/{orderID}/lineitems/{lineItemID}",
+            "PATCH /v1/orders/{direction}/{orderID}/lineitems/{lineItemID}",
+            "PUT /v1/cart/lineitems/{lineItemID}",
+            "PATCH /v1/cart/lineitems/{lineItemID}",
+        ),
+        tracking_event_type=TrackingEventType.LINE_ITEM_UPDATED,
+        sitecore_event_type=SitecoreEventType.ORDER_LINE_UPDATED,
+        message_class=OrderLineUpdated,
+        discover_event="status:cart",
+        discover_alternative="a2c",
+        send_event="ADDED_TO_ORDER",
+        send_path="/track",
+        cdp_event="ADD",
+        notes=(
+            "Discover: line_update='cart' sends status:cart with the whole cart; line_update='delta' "
+            "sends a2c with the positive quantity delta, nothing on a decrease. "
+            "Send: the positive quantity delta only."
+        ),
+    ),
+    EventMapping(
+        operation="Submit order",
+        api_calls=("POST /v1/orders/{direction}/{orderID}/submit", "POST /v1/cart/submit"),
+        tracking_event_type=TrackingEventType.ORDER_SUBMITTED,
+        sitecore_event_type=SitecoreEventType.ORDER_SUBMITTED,
+        message_class=OrderSubmitted,
+        discover_event="order:confirm",
+        send_event="ORDER_COMPLETED",
+        send_path="/track",
+        cdp_event="ORDER_CHECKOUT",
+        notes="Discover price is the unit price after discount (LineTotal / Quantity).",
+    ),
+)
+"""The OrderCloud operation → TrackingEventType → Sitecore type → Discover / Send event table.
+
+>>> [(row.tracking_event_type.value, row.discover_event, row.send_event) for row in EVENT_MAPPING]
+[('UserLoggedIn', 'user:login', 'IDENTIFY'), ('LineItemAdded', 'a2c', 'ADDED_TO_ORDER'), \
+('LineItemUpdated', 'status:cart', 'ADDED_TO_ORDER'), ('OrderSubmitted', 'order:confirm', 'ORDER_COMPLETED')]
+"""
+
+
+def mapping_for(
+    key: TrackingEventType | SitecoreEventType | str | TrackingMessage | type[TrackingMessage],
+) -> EventMapping:
+    """The :data:`EVENT_MAPPING` row for an event type, a type name (either namespace) or a message.
+
+    >>> mapping_for("sitecore.ordercloud.messages.orders.lines.updated").discover_alternative
+    'a2c'
+    >>> mapping_for(SitecoreEventType.SESSION_IDENTIFIED).send_event
+    'IDENTIFY'
+    """
+    if isinstance(key, TrackingMessage):
+        key = type(key)
+    message_class = message_class_for(key if isinstance(key, type) else _enum_text(key))
+    for row in EVENT_MAPPING:
+        if row.message_class is message_class:
+            return row
+    raise ValueError(f"No Sitecore mapping for {key!r}")
+
+
+def mapping_table_markdown() -> str:
+    """:data:`EVENT_MAPPING` as a Markdown table (what the docs show).
+
+    >>> print(mapping_table_markdown().splitlines()[0])
+    | OrderCloud operation | API calls | TrackingEventType | Sitecore type (alias) | Discover | Send | CDP |
+    """
+    lines = [
+        "| OrderCloud operation | API calls | TrackingEventType | Sitecore type (alias) | Discover | Send | CDP |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in EVENT_MAPPING:
+        calls = "<br>".join(f"`{call}`" for call in row.api_calls)
+        discover = f"`{row.discover_event}`"
+        if row.discover_alternative:
+            discover += f" or `{row.discover_alternative}`"
+        lines.append(
+            f"| {row.operation} | {calls} | `{row.tracking_event_type.value}` | "
+            f"`{row.backbone_type}` (`{row.namespace}`) | {discover} | "
+            f"`{row.send_event}` (`{row.send_path}`) | `{row.cdp_event}` |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+# --- normalised input (shared by the Discover and Send builders) -------------------------------------------
+
+UserSource: TypeAlias = "User[Any] | MeUser[Any] | OrderUser[Any]"
+LineSource: TypeAlias = "MessageLineItem | LineItem[Any]"
+MappingSource: TypeAlias = "TrackingMessage | UnknownMessage | Order[Any] | User[Any] | MeUser[Any] | OrderUser[Any]"
+"""What the builders accept: a delivered message, or hydrated API objects (an order or a user).
+
+>>> from ordercloud_tracking.models.commerce import MeUser
+>>> source: MappingSource = MeUser(id="u-1", email="amy@example.com")
+>>> from ordercloud_tracking.sitecore import to_discover_event
+>>> to_discover_event(source, uuid="r-1")["value"]["context"]["user"]
+{'id': 'u-1', 'email': 'amy@example.com'}
+"""
+
+
+@attrs.frozen
+class _Line:
+    source: Any
+    line_id: str | None
+    sku: str | None
+    name: str | None
+    variant_name: str | None
+    unit_price: Decimal | None
+    quantity: Decimal | None
+    line_total: Decimal | None
+
+
+@attrs.frozen
+class _Event:
+    event_type: TrackingEventType
+    user_id: str | None = None
+    anonymous_id: str | None = None
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    language: str | None = None
+    currency: str | None = None
+    order_id: str | None = None
+    order_total: Decimal | None = None
+    order_subtotal: Decimal | None = None
+    line: _Line | None = None
+    lines: tuple[_Line, ...] = ()
+
+
+def _line(item: LineSource) -> _Line:
+    if isinstance(item, MessageLineItem):
+        product = item.product
+        variant = product.variant if product is not None else None
+        return _Line(
+            source=item,
+            line_id=item.line_id,
+            sku=product.product_id if product is not None else None,
+            name=product.product_name if product is not None else None,
+            variant_name=variant.variant_name if variant is not None else None,
+            unit_price=item.unit_price,
+            quantity=item.quantity,
+            line_total=item.line_total,
+        )
+    if isinstance(item, LineItem):
+        variant_id = item.variant.id if item.variant is not None else None
+        return _Line(
+            source=item,
+            line_id=item.id,
+            sku=variant_id or item.product_id,  # as Demo.Edge does: the variant when there is one
+            name=item.product.name if item.product is not None else None,
+            variant_name=item.variant.name if item.variant is not None else None,
+            unit_price=item.unit_price,
+            quantity=Decimal(item.quantity) if item.quantity is not None else None,
+            line_total=item.line_total,
+        )
+    raise TypeError(f"Expected a MessageLineItem or a LineItem, not {type(item).__name__}")
+
+
+def _lines(items: Sequence[LineSource] | None) -> tuple[_Line, ...]:
+    return tuple(_line(item) for item in items or ())
+
+
+def _line_event_type(event_type: TrackingEventType | str | None, default: TrackingEventType) -> TrackingEventType:
+    if event_type is None:
+        return default
+    cls = message_class_for(_enum_text(event_type))
+    if cls is None or not issubclass(cls, OrderLineMessage):
+        raise ValueError(f"event_type must be LineItemAdded or LineItemUpdated here, not {event_type!r}")
+    return cls.event_type
+
+
+def _normalise(
+    message: MappingSource,
+    *,
+    target: str,
+    line_item: LineItem[Any] | None = None,
+    line_items: Sequence[LineItem[Any]] | None = None,
+    user: UserSource | None = None,
+    event_type: TrackingEventType | str | None = None,
+) -> _Event:
+    if isinstance(message, UnknownMessage):
+        raise MappingError("event type", target, f"the message type {message.type_name!r} is not one of the four")
+    if isinstance(message, SessionIdentified):
+        return _Event(
+            TrackingEventType.USER_LOGGED_IN,
+            user_id=message.user_id,
+            anonymous_id=message.anonymous_id,
+            email=message.email,
+            first_name=message.first_name,
+            last_name=message.last_name,
+            language=message.language,
+            currency=message.currency,
+        )
+    if isinstance(message, OrderLineMessage):
+        return _Event(
+            _line_event_type(event_type, message.event_type),
+            user_id=message.user_id,
+            anonymous_id=message.anonymous_id,
+            email=message.email,
+            language=message.language,
+            currency=message.currency,
+            order_id=message.order_id,
+            line=_line(message.line_item) if message.line_item is not None else None,
+        )
+    if isinstance(message, OrderSubmitted):
+        return _Event(
+            TrackingEventType.ORDER_SUBMITTED,
+            user_id=message.user_id,
+            anonymous_id=message.anonymous_id,
+            email=message.email,
+            currency=message.currency,
+            order_id=message.order_id,
+            order_total=message.order_total,
+            order_subtotal=message.order_subtotal,
+            lines=_lines(message.line_items),
+        )
+    if isinstance(message, (User, MeUser, OrderUser)):
+        locale = message.locale
+        return _Event(
+            TrackingEventType.USER_LOGGED_IN,
+            user_id=message.id,
+            email=message.email,
+            first_name=message.first_name,
+            last_name=message.last_name,
+            language=locale.language if locale is not None else None,
+            currency=locale.currency if locale is not None else None,
+        )
+    if isinstance(message, Order):
+        who = user if user is not None else message.from_user
+        user_id = user.id if user is not None else (who.id if who is not None else None) or message.from_user_id
+        locale = who.locale if who is not None else None
+        common: dict[str, Any] = {
+            "user_id": user_id,
+            "email": who.email if who is not None else None,
+            "language": locale.language if locale is not None else None,
+            "currency": message.currency,
+            "order_id": message.id,
+        }
+        if line_item is not None:
+            kind = _line_event_type(event_type, TrackingEventType.LINE_ITEM_ADDED)
+            return _Event(kind, line=_line(line_item), **common)
+        if line_items is not None:
+            return _Event(
+                TrackingEventType.ORDER_SUBMITTED,
+                order_total=message.total,
+                order_subtotal=message.subtotal,
+                lines=_lines(line_items),
+                **common,
+            )
+        raise TypeError("With an Order, pass line_item= (a line event) or line_items= (a submitted order)")
+    raise TypeError(f"Cannot map a {type(message).__name__} to a Sitecore event")
+
+
+def _positive_delta(quantity: Decimal | None, previous: Decimal | int | float | None) -> Decimal | None:
+    """``quantity - previous``, or ``None`` when it is not positive."""
+    if quantity is None or previous is None:
+        return None
+    delta = quantity - Decimal(str(previous))
+    return delta if delta > 0 else None
+
+
+def _number(value: Decimal) -> float:
+    return float(value)
+
+
+def _quantity(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)

@@ -1,0 +1,805 @@
+"""Receiving deliveries: x-oc-hash, Receiver.parse, dedupe, and the ASGI / WSGI endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import doctest
+import hashlib
+import hmac
+import json
+import logging
+import threading
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from io import BytesIO
+from typing import Any, NoReturn
+from wsgiref.util import setup_testing_defaults
+from wsgiref.validate import validator
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import SecretStr
+
+from ordercloud_tracking import receiver as receiver_module
+from ordercloud_tracking._errors import InvalidPayloadError, PayloadTooLargeError, SignatureVerificationError
+from ordercloud_tracking.messages import OrderLineAdded, OrderSubmitted, SessionIdentified, UnknownMessage
+from ordercloud_tracking.models.tracking import TrackingEventType
+from ordercloud_tracking.receiver import (
+    DEFAULT_MAX_BODY_BYTES,
+    ASGIApp,
+    DedupeStore,
+    Delivery,
+    Headers,
+    MemoryDedupeStore,
+    Receiver,
+    WSGIApp,
+    asgi_app,
+    sign_payload,
+    verify_signature,
+    wsgi_app,
+)
+from tests.test_messages import check_public_docstrings
+
+SECRET = "s3cr3t-Value-XYZ"
+OTHER_SECRET = "0ld-s3cr3t-ABC"
+CUSTOM_VALUE = "hdr-Secret-QRS"
+VECTOR_BODY = b'{"OrderID":"o-1001","OrderTotal":42.5}'
+VECTOR_HASH = "zOWwGJhoV6yR+EimF1ylDFa7C/326QmR4VW6qDYNYDs="
+ORDER = json.dumps({"OrderID": "o-1", "OrderTotal": 10, "LineItems": [{"LineID": "li-1", "Quantity": 1}]}).encode()
+
+
+def signed(body: bytes, secret: str = SECRET, **extra: str) -> dict[str, str]:
+    return {"X-OC-Hash": sign_payload(body, secret), **extra}
+
+
+# --- module hygiene ---------------------------------------------------------------------------------------
+
+
+def test_doctests() -> None:
+    result = doctest.testmod(receiver_module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 10
+    assert result.failed == 0
+
+
+def test_all_is_sorted_and_documented() -> None:
+    assert receiver_module.__all__ == sorted(receiver_module.__all__)
+    check_public_docstrings(receiver_module)
+    for name in receiver_module.__all__:
+        assert hasattr(receiver_module, name)
+
+
+# --- signatures --------------------------------------------------------------------------------------------
+
+
+def test_reference_vector() -> None:
+    assert sign_payload(VECTOR_BODY, "example-secret") == VECTOR_HASH
+    assert verify_signature(VECTOR_BODY, VECTOR_HASH, "example-secret")
+    assert verify_signature(VECTOR_BODY, VECTOR_HASH.encode(), b"example-secret")
+    assert verify_signature(VECTOR_BODY, VECTOR_HASH, SecretStr("example-secret"))
+    spaced = b'{"OrderID": "o-1001", "OrderTotal": 42.5}'
+    assert sign_payload(spaced, "example-secret") == "cxRp5P7I+34JWx3Jv0/KB6pOMHi0vfqEQP77YONU9VU="
+    assert not verify_signature(spaced, VECTOR_HASH, "example-secret")
+
+
+def test_reordered_json_does_not_verify() -> None:
+    reordered = b'{"OrderTotal":42.5,"OrderID":"o-1001"}'
+    assert json.loads(reordered) == json.loads(VECTOR_BODY)
+    assert not verify_signature(reordered, VECTOR_HASH, "example-secret")
+
+
+@given(body=st.binary(max_size=2048), secret=st.text(min_size=1, max_size=50))
+def test_sign_verify_round_trip(body: bytes, secret: str) -> None:
+    signature = sign_payload(body, secret)
+    assert len(base64.b64decode(signature, validate=True)) == 32
+    assert verify_signature(body, signature, secret)
+    assert verify_signature(bytearray(body), signature, secret)
+    assert verify_signature(body, f"  {signature}\r\n", secret)  # header whitespace is tolerated
+
+
+@given(body=st.binary(min_size=1, max_size=512), data=st.data())
+def test_single_byte_flips_fail(body: bytes, data: st.DataObject) -> None:
+    signature = sign_payload(body, SECRET)
+    index = data.draw(st.integers(0, len(body) - 1))
+    mask = data.draw(st.integers(1, 255))
+    flipped = bytearray(body)
+    flipped[index] ^= mask
+    assert not verify_signature(bytes(flipped), signature, SECRET)
+
+
+@given(body=st.binary(max_size=512), secret=st.text(min_size=1, max_size=20), other=st.text(min_size=1, max_size=20))
+def test_wrong_key_fails(body: bytes, secret: str, other: str) -> None:
+    if secret != other:
+        assert not verify_signature(body, sign_payload(body, secret), other)
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [None, "", "   ", "%%%", "not base64!", "YWJj", VECTOR_HASH[:-1], VECTOR_HASH + "AA==", "é" * 44, b"\xff\xfe", 42],
+)
+def test_missing_or_malformed_signature_is_false(signature: Any) -> None:
+    assert verify_signature(VECTOR_BODY, signature, "example-secret") is False
+
+
+def test_empty_secret_never_verifies() -> None:
+    assert verify_signature(b"{}", sign_payload(b"{}", ""), "") is False
+
+
+@pytest.mark.parametrize("body", [{"OrderID": "o"}, '{"OrderID":"o"}', 3])
+def test_non_bytes_bodies_are_a_type_error(body: Any) -> None:
+    with pytest.raises(TypeError, match="raw body bytes"):
+        sign_payload(body, SECRET)
+    with pytest.raises(TypeError, match="raw body bytes"):
+        verify_signature(body, VECTOR_HASH, SECRET)
+    with pytest.raises(TypeError, match="raw body bytes"):
+        Receiver(SECRET).parse(body, {})
+
+
+# --- Receiver.parse ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-OC-Hash": sign_payload(ORDER, SECRET)},
+        {"x-oc-hash": sign_payload(ORDER, SECRET)},
+        {"X-OC-HASH": sign_payload(ORDER, SECRET)},
+        [("Content-Type", "application/json"), ("x-Oc-Hash", sign_payload(ORDER, SECRET))],
+        [(b"content-type", b"application/json"), (b"x-oc-hash", sign_payload(ORDER, SECRET).encode())],
+    ],
+)
+def test_parse_with_any_header_form(headers: Headers) -> None:
+    delivery = Receiver(SECRET).parse(ORDER, headers)
+    assert isinstance(delivery.message, OrderSubmitted)
+    assert delivery.event_type is TrackingEventType.ORDER_SUBMITTED
+    assert delivery.duplicate is False
+    assert delivery.delivery_key == hashlib.sha256(ORDER).hexdigest()
+
+
+def test_delivery_is_frozen_attrs() -> None:
+    delivery = Receiver(SECRET).parse(ORDER, signed(ORDER))
+    assert attrs.has(Delivery)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        delivery.duplicate = True  # type: ignore[misc]
+
+
+def test_missing_and_wrong_signature() -> None:
+    receiver = Receiver(SECRET)
+    for headers in ({}, {"x-oc-hash": ""}, {"x-oc-hash": "  "}, [("other", "x")]):
+        with pytest.raises(SignatureVerificationError) as missing:
+            receiver.parse(ORDER, headers)
+        assert missing.value.missing is True
+    for bad in ("%%%", sign_payload(ORDER, "other"), sign_payload(ORDER + b" ", SECRET)):
+        with pytest.raises(SignatureVerificationError) as wrong:
+            receiver.parse(ORDER, {"x-oc-hash": bad})
+        assert wrong.value.missing is False
+
+
+def test_rotation_accepts_every_configured_secret() -> None:
+    receiver = Receiver([SECRET, SecretStr(OTHER_SECRET), b"third"])
+    for secret in (SECRET, OTHER_SECRET, "third"):
+        assert isinstance(receiver.parse(ORDER, signed(ORDER, secret)).message, OrderSubmitted)
+    with pytest.raises(SignatureVerificationError):
+        Receiver([SECRET]).parse(ORDER, signed(ORDER, OTHER_SECRET))
+
+
+def test_custom_auth_header() -> None:
+    receiver = Receiver(SECRET, custom_auth_header=("X-Api-Key", SecretStr(CUSTOM_VALUE)), dedupe=None)
+    ok = receiver.parse(ORDER, signed(ORDER, **{"x-api-key": CUSTOM_VALUE}))
+    assert isinstance(ok.message, OrderSubmitted)
+    raw = [(b"x-oc-hash", sign_payload(ORDER, SECRET).encode()), (b"X-API-KEY", CUSTOM_VALUE.encode())]
+    assert isinstance(receiver.parse(ORDER, raw).message, OrderSubmitted)
+    with pytest.raises(SignatureVerificationError) as missing:
+        receiver.parse(ORDER, signed(ORDER))
+    assert missing.value.missing is True
+    with pytest.raises(SignatureVerificationError) as wrong:
+        receiver.parse(ORDER, signed(ORDER, **{"X-Api-Key": CUSTOM_VALUE + "x"}))
+    assert wrong.value.missing is False
+    # the signature is checked first
+    with pytest.raises(SignatureVerificationError, match="x-oc-hash"):
+        receiver.parse(ORDER, {"x-oc-hash": "bad", "x-api-key": CUSTOM_VALUE})
+
+
+def test_custom_auth_header_with_non_ascii_value() -> None:
+    receiver = Receiver(SECRET, custom_auth_header=("X-Key", "clé"), dedupe=None)
+    as_text = signed(ORDER, **{"X-Key": "clé"})
+    as_latin1 = [(b"x-oc-hash", sign_payload(ORDER, SECRET).encode()), (b"x-key", "clé".encode())]
+    assert receiver.parse(ORDER, as_text).message is not None
+    assert receiver.parse(ORDER, as_latin1).message is not None
+
+
+def test_invalid_json_after_a_valid_signature() -> None:
+    body = b"not json"
+    with pytest.raises(InvalidPayloadError):
+        Receiver(SECRET).parse(body, signed(body))
+    unknown = Receiver(SECRET).parse(b'{"hello": 1}', signed(b'{"hello": 1}'))
+    assert isinstance(unknown.message, UnknownMessage)
+    assert unknown.event_type is None
+
+
+def test_size_limit_is_checked_before_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(*args: object, **kwargs: object) -> NoReturn:
+        raise AssertionError("hashing reached")
+
+    receiver = Receiver(SECRET, max_body_bytes=16)
+    monkeypatch.setattr(hmac, "digest", boom)
+    monkeypatch.setattr(hmac, "new", boom)
+    monkeypatch.setattr(hashlib, "sha256", boom)
+    big = b"x" * 17
+    with pytest.raises(PayloadTooLargeError) as info:
+        receiver.parse(big, {"x-oc-hash": VECTOR_HASH})
+    assert (info.value.size, info.value.limit) == (17, 16)
+    with pytest.raises(PayloadTooLargeError):
+        receiver.parse(memoryview(big), {})  # even before looking for the signature
+    with pytest.raises(AssertionError, match="hashing reached"):  # the patch is effective
+        receiver.parse(b"x" * 16, {"x-oc-hash": VECTOR_HASH})
+
+
+def test_body_at_the_limit_is_accepted() -> None:
+    assert len(ORDER) > 16
+    receiver = Receiver(SECRET, max_body_bytes=len(ORDER))
+    assert isinstance(receiver.parse(ORDER, signed(ORDER)).message, OrderSubmitted)
+    assert Receiver(SECRET).max_body_bytes == DEFAULT_MAX_BODY_BYTES == 1024 * 1024
+
+
+def test_constructor_validation() -> None:
+    with pytest.raises(ValueError, match="non-empty secret"):
+        Receiver("")
+    with pytest.raises(ValueError, match="non-empty secret"):
+        Receiver([])
+    with pytest.raises(ValueError, match="non-empty secret"):
+        Receiver([SECRET, ""])
+    with pytest.raises(TypeError):
+        Receiver(3)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_body_bytes"):
+        Receiver(SECRET, max_body_bytes=0)
+    with pytest.raises(ValueError, match="custom_auth_header"):
+        Receiver(SECRET, custom_auth_header=("X-Key", ""))
+    with pytest.raises(TypeError, match="dedupe"):
+        Receiver(SECRET, dedupe="redis")  # type: ignore[arg-type]
+
+
+# --- secrets never leak -------------------------------------------------------------------------------------
+
+
+def test_secrets_are_not_in_repr_or_errors() -> None:
+    receiver = Receiver([SECRET, OTHER_SECRET], custom_auth_header=("X-Api-Key", CUSTOM_VALUE))
+    texts = [repr(receiver), str(receiver)]
+    attempts: list[tuple[bytes, Headers]] = [
+        (ORDER, {}),
+        (ORDER, {"x-oc-hash": "bad"}),
+        (ORDER, signed(ORDER)),
+        (ORDER, signed(ORDER, **{"x-api-key": "guess"})),
+        (b"x" * (DEFAULT_MAX_BODY_BYTES + 1), {}),
+        (b"nope", signed(b"nope", **{"x-api-key": CUSTOM_VALUE})),
+    ]
+    for body, headers in attempts:
+        with pytest.raises((SignatureVerificationError, PayloadTooLargeError, InvalidPayloadError)) as info:
+            receiver.parse(body, headers)
+        texts += [str(info.value), repr(info.value), repr(info.value.args)]
+    for bad_secret in ("", [SECRET, ""]):
+        with pytest.raises(ValueError, match="secret") as error:
+            Receiver(bad_secret)
+        texts.append(str(error.value))
+    for text in texts:
+        for secret in (SECRET, OTHER_SECRET, CUSTOM_VALUE):
+            assert secret not in text
+    assert "x-api-key" in repr(receiver).lower()
+
+
+# --- dedupe -------------------------------------------------------------------------------------------------
+
+
+def test_duplicates_are_reported() -> None:
+    receiver = Receiver(SECRET)
+    first = receiver.parse(ORDER, signed(ORDER))
+    second = receiver.parse(ORDER, signed(ORDER))
+    assert (first.duplicate, second.duplicate) == (False, True)
+    assert first.delivery_key == second.delivery_key == hashlib.sha256(ORDER).hexdigest()
+    receiver.forget(second.delivery_key)
+    assert receiver.parse(ORDER, signed(ORDER)).duplicate is False
+
+
+def test_envelope_id_is_the_delivery_key() -> None:
+    receiver = Receiver(SECRET)
+    one = json.dumps({"MessageId": "m-1", "EventType": "UserLoggedIn", "Message": {"FirstName": "A"}}).encode()
+    again = json.dumps({"Message": {"FirstName": "A"}, "EventType": "UserLoggedIn", "MessageId": "m-1"}).encode()
+    first = receiver.parse(one, signed(one))
+    assert isinstance(first.message, SessionIdentified)
+    assert first.delivery_key == "m-1"
+    assert receiver.parse(again, signed(again)).duplicate is True  # same ID, different bytes
+
+
+def test_dedupe_can_be_turned_off() -> None:
+    receiver = Receiver(SECRET, dedupe=None)
+    assert receiver.dedupe is None
+    assert not receiver.parse(ORDER, signed(ORDER)).duplicate
+    assert not receiver.parse(ORDER, signed(ORDER)).duplicate
+    receiver.forget("anything")
+
+
+class RecordingStore:
+    def __init__(self) -> None:
+        self.keys: set[str] = set()
+        self.calls: list[tuple[str, str]] = []
+
+    def seen(self, key: str) -> bool:
+        self.calls.append(("seen", key))
+        was = key in self.keys
+        self.keys.add(key)
+        return was
+
+    def forget(self, key: str) -> None:
+        self.calls.append(("forget", key))
+        self.keys.discard(key)
+
+
+def test_custom_dedupe_store() -> None:
+    store = RecordingStore()
+    assert isinstance(store, DedupeStore)
+    receiver = Receiver(SECRET, dedupe=store)
+    delivery = receiver.parse(ORDER, signed(ORDER))
+    receiver.forget(delivery)
+    assert store.calls == [("seen", delivery.delivery_key), ("forget", delivery.delivery_key)]
+    with pytest.raises(SignatureVerificationError):
+        receiver.parse(ORDER, {"x-oc-hash": "bad"})
+    assert len(store.calls) == 2  # unauthenticated bodies never reach the store
+
+
+def test_memory_store_is_bounded_lru() -> None:
+    store = MemoryDedupeStore(maxsize=3)
+    assert [store.seen(key) for key in "abc"] == [False, False, False]
+    assert store.seen("a") is True  # refreshes "a"
+    assert store.seen("d") is False  # evicts "b", the least recently used
+    assert len(store) == 3
+    assert store.seen("b") is False
+    assert store.seen("a") is True
+    with pytest.raises(ValueError, match="maxsize"):
+        MemoryDedupeStore(0)
+    assert MemoryDedupeStore().maxsize == 10_000
+
+
+def test_memory_store_is_thread_safe() -> None:
+    store = MemoryDedupeStore()
+    barrier = threading.Barrier(16)
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        barrier.wait()
+        for index in range(200):
+            seen = store.seen(f"k{index}")
+            with lock:
+                results.append(seen)
+
+    threads = [threading.Thread(target=worker) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count(False) == 200  # each key reported new exactly once
+
+
+# --- fuzz ---------------------------------------------------------------------------------------------------
+
+_HEADER_NAMES = st.sampled_from(["x-oc-hash", "X-OC-HASH", "x-api-key", "content-type", "content-length"])
+_JSON_BODIES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["OrderID", "LineItems", "LineItem", "FirstName", "EventType", "Message", "ID"])
+            | st.text(max_size=5),
+            children,
+            max_size=4,
+        )
+    ),
+    max_leaves=10,
+).map(lambda value: json.dumps(value).encode())
+_BODIES = st.binary(max_size=300) | _JSON_BODIES
+_TEXT_HEADERS = st.lists(st.tuples(_HEADER_NAMES | st.text(max_size=10), st.text(max_size=60)), max_size=4)
+_BYTE_HEADERS = st.lists(st.tuples(_HEADER_NAMES.map(str.encode) | st.binary(max_size=10), st.binary(max_size=60)))
+_ESCAPES = (SignatureVerificationError, PayloadTooLargeError, InvalidPayloadError)
+
+
+@given(body=_BODIES, headers=_TEXT_HEADERS | _BYTE_HEADERS, sign=st.booleans(), as_mapping=st.booleans())
+def test_fuzz_parse_only_raises_documented_errors(
+    body: bytes, headers: list[tuple[Any, Any]], sign: bool, as_mapping: bool
+) -> None:
+    receiver = Receiver(SECRET, max_body_bytes=200, custom_auth_header=("X-Api-Key", CUSTOM_VALUE))
+    pairs = list(headers)
+    if sign:
+        name: Any = b"X-Oc-Hash" if pairs and isinstance(pairs[0][0], bytes) else "X-Oc-Hash"
+        value: Any = sign_payload(body, SECRET)
+        pairs.insert(0, (name, value.encode() if isinstance(name, bytes) else value))
+        pairs.insert(
+            1, (b"x-api-key", CUSTOM_VALUE.encode()) if isinstance(name, bytes) else ("x-api-key", CUSTOM_VALUE)
+        )
+    given_headers: Headers = dict(pairs) if as_mapping else pairs
+    try:
+        delivery = receiver.parse(body, given_headers)
+    except _ESCAPES:
+        return
+    assert isinstance(delivery, Delivery)
+    assert delivery.delivery_key
+
+
+# --- ASGI ---------------------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    reads: int
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+async def call_asgi(
+    app: ASGIApp,
+    *,
+    method: str = "POST",
+    headers: Mapping[str, str] | None = None,
+    chunks: Sequence[bytes] = (b"",),
+    content_length: bool = True,
+) -> Answer:
+    raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    if content_length:
+        raw_headers.append((b"content-length", str(sum(len(c) for c in chunks)).encode()))
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": "/ordercloud/events",
+        "raw_path": b"/ordercloud/events",
+        "query_string": b"",
+        "headers": raw_headers,
+    }
+    events: list[MutableMapping[str, Any]] = [
+        {"type": "http.request", "body": chunk, "more_body": index < len(chunks) - 1}
+        for index, chunk in enumerate(chunks)
+    ]
+    reads = 0
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def receive() -> MutableMapping[str, Any]:
+        nonlocal reads
+        reads += 1
+        return events.pop(0) if events else {"type": "http.disconnect"}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    assert sent[0]["type"] == "http.response.start"
+    assert [m["type"] for m in sent[1:]] == ["http.response.body"]
+    assert sent[-1]["more_body"] is False
+    response_headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in sent[0]["headers"]}
+    body = b"".join(m["body"] for m in sent[1:])
+    assert response_headers["content-length"] == str(len(body))
+    return Answer(sent[0]["status"], response_headers, body, reads)
+
+
+async def test_asgi_ok_calls_the_handler_once() -> None:
+    calls: list[Delivery] = []
+    app = asgi_app(calls.append, Receiver(SECRET))
+    answer = await call_asgi(app, headers=signed(ORDER), chunks=[ORDER])
+    assert answer.status == 200
+    assert answer.json == {"status": "ok"}
+    assert answer.headers["content-type"] == "application/json"
+    assert len(calls) == 1
+    assert isinstance(calls[0].message, OrderSubmitted)
+    duplicate = await call_asgi(app, headers=signed(ORDER), chunks=[ORDER])
+    assert (duplicate.status, duplicate.json) == (200, {"status": "duplicate"})
+    assert len(calls) == 1
+
+
+async def test_asgi_body_in_chunks_and_without_content_length() -> None:
+    calls: list[Delivery] = []
+    app = asgi_app(calls.append, Receiver(SECRET))
+    chunks = [ORDER[:5], b"", ORDER[5:20], ORDER[20:]]
+    answer = await call_asgi(app, headers=signed(ORDER), chunks=chunks, content_length=False)
+    assert answer.status == 200
+    assert answer.reads == 4
+    assert isinstance(calls[0].message, OrderSubmitted)
+
+
+@pytest.mark.parametrize(
+    ("method", "headers", "body", "status", "error"),
+    [
+        ("GET", {}, b"", 405, "method not allowed"),
+        ("PUT", signed(ORDER), ORDER, 405, "method not allowed"),
+        ("POST", {}, ORDER, 401, "missing signature"),
+        ("POST", {"x-oc-hash": "bad"}, ORDER, 403, "invalid signature"),
+        ("POST", signed(ORDER, OTHER_SECRET), ORDER, 403, "invalid signature"),
+        ("POST", signed(b"not json"), b"not json", 400, "invalid JSON body"),
+        ("POST", signed(b"[1, 2]"), b"[1, 2]", 400, "invalid JSON body"),
+    ],
+)
+async def test_asgi_statuses(method: str, headers: dict[str, str], body: bytes, status: int, error: str) -> None:
+    calls: list[Delivery] = []
+    answer = await call_asgi(asgi_app(calls.append, Receiver(SECRET)), method=method, headers=headers, chunks=[body])
+    assert answer.status == status
+    assert answer.json == {"error": error}
+    assert calls == []
+    if status == 405:
+        assert answer.headers["allow"] == "POST"
+
+
+async def test_asgi_custom_header_statuses() -> None:
+    calls: list[Delivery] = []
+    app = asgi_app(calls.append, Receiver(SECRET, custom_auth_header=("X-Api-Key", CUSTOM_VALUE)))
+    missing = await call_asgi(app, headers=signed(ORDER), chunks=[ORDER])
+    wrong = await call_asgi(app, headers=signed(ORDER, **{"X-Api-Key": "nope"}), chunks=[ORDER])
+    right = await call_asgi(app, headers=signed(ORDER, **{"X-Api-Key": CUSTOM_VALUE}), chunks=[ORDER])
+    assert (missing.status, wrong.status, right.status) == (401, 403, 200)
+    assert len(calls) == 1
+
+
+async def test_asgi_too_large_is_refused_from_content_length_without_reading() -> None:
+    calls: list[Delivery] = []
+    app = asgi_app(calls.append, Receiver(SECRET, max_body_bytes=10))
+    answer = await call_asgi(app, headers=signed(ORDER), chunks=[ORDER])
+    assert (answer.status, answer.json) == (413, {"error": "payload too large"})
+    assert answer.reads == 0
+    assert calls == []
+
+
+async def test_asgi_too_large_stream_stops_reading() -> None:
+    app = asgi_app(lambda delivery: None, Receiver(SECRET, max_body_bytes=10))
+    answer = await call_asgi(app, headers=signed(ORDER), chunks=[b"x" * 6, b"x" * 6, b"x" * 6], content_length=False)
+    assert answer.status == 413
+    assert answer.reads == 2
+
+
+async def test_asgi_malformed_content_length() -> None:
+    app = asgi_app(lambda delivery: None, Receiver(SECRET))
+    answer = await call_asgi(
+        app, headers={**signed(ORDER), "content-length": "12abc"}, chunks=[ORDER], content_length=False
+    )
+    assert (answer.status, answer.json) == (400, {"error": "invalid Content-Length"})
+
+
+async def test_asgi_handler_failure_is_a_500_and_the_retry_is_processed(caplog: pytest.LogCaptureFixture) -> None:
+    attempts: list[Delivery] = []
+
+    def flaky(delivery: Delivery) -> None:
+        attempts.append(delivery)
+        if len(attempts) == 1:
+            raise RuntimeError(f"database down, password={SECRET}")
+
+    app = asgi_app(flaky, Receiver(SECRET))
+    with caplog.at_level(logging.ERROR, logger="ordercloud_tracking.receiver"):
+        failed = await call_asgi(app, headers=signed(ORDER), chunks=[ORDER])
+    assert (failed.status, failed.json) == (500, {"error": "internal error"})
+    assert b"database" not in failed.body
+    assert SECRET.encode() not in failed.body
+    assert any("handler failed" in record.getMessage() for record in caplog.records)
+    retried = await call_asgi(app, headers=signed(ORDER), chunks=[ORDER])
+    assert (retried.status, retried.json) == (200, {"status": "ok"})
+    assert len(attempts) == 2
+    again = await call_asgi(app, headers=signed(ORDER), chunks=[ORDER])
+    assert again.json == {"status": "duplicate"}
+
+
+async def test_asgi_async_handler_and_async_callable_object() -> None:
+    seen: list[str] = []
+
+    async def handler(delivery: Delivery) -> None:
+        await asyncio.sleep(0)
+        seen.append(delivery.delivery_key)
+
+    class Handler:
+        async def __call__(self, delivery: Delivery) -> None:
+            seen.append("object")
+
+    for candidate in (handler, Handler()):
+        answer = await call_asgi(asgi_app(candidate, Receiver(SECRET)), headers=signed(ORDER), chunks=[ORDER])
+        assert answer.status == 200
+    assert seen == [hashlib.sha256(ORDER).hexdigest(), "object"]
+
+
+async def test_asgi_sync_handler_runs_off_the_event_loop() -> None:
+    threads: list[int] = []
+    app = asgi_app(lambda delivery: threads.append(threading.get_ident()), Receiver(SECRET))
+    answer = await call_asgi(app, headers=signed(ORDER), chunks=[ORDER])
+    assert answer.status == 200
+    assert threads
+    assert threads[0] != threading.get_ident()
+
+
+async def test_asgi_async_handler_failure() -> None:
+    async def handler(delivery: Delivery) -> None:
+        raise ValueError("boom")
+
+    receiver = Receiver(SECRET)
+    answer = await call_asgi(asgi_app(handler, receiver), headers=signed(ORDER), chunks=[ORDER])
+    assert answer.status == 500
+    assert not receiver.parse(ORDER, signed(ORDER)).duplicate  # forgotten, so the retry is processed
+
+
+async def test_asgi_disconnect_and_lifespan() -> None:
+    calls: list[Delivery] = []
+    app = asgi_app(calls.append, Receiver(SECRET))
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    async def disconnect() -> MutableMapping[str, Any]:
+        return {"type": "http.disconnect"}
+
+    scope: dict[str, Any] = {"type": "http", "method": "POST", "headers": []}
+    await app(scope, disconnect, send)
+    assert sent == []
+    lifespan_events: list[MutableMapping[str, Any]] = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+
+    async def lifespan_receive() -> MutableMapping[str, Any]:
+        return lifespan_events.pop(0)
+
+    await app({"type": "lifespan"}, lifespan_receive, send)
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    await app({"type": "websocket"}, disconnect, send)  # ignored
+    assert len(sent) == 2
+    assert calls == []
+
+
+# --- WSGI ---------------------------------------------------------------------------------------------------
+
+
+class CountingInput(BytesIO):
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.reads = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.reads += 1
+        return super().read(size)
+
+
+def call_wsgi(
+    app: WSGIApp,
+    *,
+    method: str = "POST",
+    headers: Mapping[str, str] | None = None,
+    body: bytes = b"",
+    content_length: str | None = "auto",
+    terminated: bool = False,
+    validate: bool = True,
+) -> tuple[Answer, CountingInput]:
+    stream = CountingInput(body)
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "wsgi.input": stream,
+        "PATH_INFO": "/ordercloud/events",
+        "QUERY_STRING": "",
+        "SCRIPT_NAME": "",
+    }
+    if content_length == "auto":
+        environ["CONTENT_LENGTH"] = str(len(body))
+    elif content_length is not None:
+        environ["CONTENT_LENGTH"] = content_length
+    if terminated:
+        environ["wsgi.input_terminated"] = True
+    for name, value in (headers or {}).items():
+        environ["HTTP_" + name.upper().replace("-", "_")] = value
+    setup_testing_defaults(environ)
+    captured: dict[str, Any] = {}
+
+    def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        captured["status"] = status
+        captured["headers"] = response_headers
+        return lambda data: None
+
+    result: Iterable[bytes] = (validator(app) if validate else app)(environ, start_response)
+    try:
+        out = b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    status = int(captured["status"].split()[0])
+    header_map = {k.lower(): v for k, v in captured["headers"]}
+    assert header_map["content-length"] == str(len(out))
+    return Answer(status, header_map, out, stream.reads), stream
+
+
+def test_wsgi_ok_duplicate_and_reason_phrases() -> None:
+    calls: list[Delivery] = []
+    app = wsgi_app(calls.append, Receiver(SECRET))
+    answer, _ = call_wsgi(app, headers=signed(ORDER), body=ORDER)
+    assert (answer.status, answer.json) == (200, {"status": "ok"})
+    duplicate, _ = call_wsgi(app, headers=signed(ORDER), body=ORDER)
+    assert (duplicate.status, duplicate.json) == (200, {"status": "duplicate"})
+    assert len(calls) == 1
+    assert isinstance(calls[0].message, OrderSubmitted)
+
+
+@pytest.mark.parametrize(
+    ("method", "headers", "body", "status", "error"),
+    [
+        ("GET", {}, b"", 405, "method not allowed"),
+        ("DELETE", signed(ORDER), ORDER, 405, "method not allowed"),
+        ("POST", {}, ORDER, 401, "missing signature"),
+        ("POST", {"x-oc-hash": "bad"}, ORDER, 403, "invalid signature"),
+        ("POST", signed(b"{"), b"{", 400, "invalid JSON body"),
+    ],
+)
+def test_wsgi_statuses(method: str, headers: dict[str, str], body: bytes, status: int, error: str) -> None:
+    calls: list[Delivery] = []
+    answer, _ = call_wsgi(wsgi_app(calls.append, Receiver(SECRET)), method=method, headers=headers, body=body)
+    assert (answer.status, answer.json) == (status, {"error": error})
+    assert calls == []
+
+
+def test_wsgi_custom_header() -> None:
+    app = wsgi_app(lambda delivery: None, Receiver(SECRET, custom_auth_header=("X-Api-Key", CUSTOM_VALUE)))
+    assert call_wsgi(app, headers=signed(ORDER), body=ORDER)[0].status == 401
+    assert call_wsgi(app, headers=signed(ORDER, **{"X-Api-Key": "x"}), body=ORDER)[0].status == 403
+    assert call_wsgi(app, headers=signed(ORDER, **{"X-Api-Key": CUSTOM_VALUE}), body=ORDER)[0].status == 200
+
+
+def test_wsgi_too_large_is_refused_without_reading() -> None:
+    app = wsgi_app(lambda delivery: None, Receiver(SECRET, max_body_bytes=10))
+    answer, stream = call_wsgi(app, headers=signed(ORDER), body=ORDER)
+    assert (answer.status, answer.json) == (413, {"error": "payload too large"})
+    assert stream.reads == 0
+    terminated, stream = call_wsgi(app, headers=signed(ORDER), body=ORDER, content_length=None, terminated=True)
+    assert terminated.status == 413
+    assert stream.tell() == 11  # read at most max_body_bytes + 1
+
+
+def test_wsgi_content_length_edge_cases() -> None:
+    calls: list[Delivery] = []
+    app = wsgi_app(calls.append, Receiver(SECRET))
+    bad, _ = call_wsgi(app, headers=signed(ORDER), body=ORDER, content_length="-3", validate=False)
+    assert (bad.status, bad.json) == (400, {"error": "invalid Content-Length"})
+    # no Content-Length and no terminated input: PEP 3333 says there is no body
+    empty, stream = call_wsgi(app, headers=signed(ORDER), body=ORDER, content_length=None)
+    assert empty.status == 403  # the signature of ORDER does not match an empty body
+    assert stream.reads == 0
+    streamed, _ = call_wsgi(app, headers=signed(ORDER), body=ORDER, content_length="", terminated=True)
+    assert streamed.status == 200
+    assert len(calls) == 1
+
+
+def test_wsgi_handler_failure_is_a_500_and_the_retry_is_processed() -> None:
+    attempts: list[Delivery] = []
+
+    def flaky(delivery: Delivery) -> None:
+        attempts.append(delivery)
+        if len(attempts) == 1:
+            raise RuntimeError(f"secret={SECRET}")
+
+    app = wsgi_app(flaky, Receiver(SECRET))
+    failed, _ = call_wsgi(app, headers=signed(ORDER), body=ORDER)
+    assert (failed.status, failed.json) == (500, {"error": "internal error"})
+    assert SECRET.encode() not in failed.body
+    retried, _ = call_wsgi(app, headers=signed(ORDER), body=ORDER)
+    assert retried.status == 200
+    assert len(attempts) == 2
+
+
+def test_wsgi_rejects_an_async_handler() -> None:
+    async def handler(delivery: Delivery) -> None:
+        return None
+
+    with pytest.raises(TypeError, match="asgi_app"):
+        wsgi_app(handler, Receiver(SECRET))
+
+
+def test_line_message_through_the_wsgi_app() -> None:
+    calls: list[Delivery] = []
+    body = json.dumps({"OrderId": "o-1", "LineItem": {"LineID": "li-1", "Quantity": 2}}).encode()
+    answer, _ = call_wsgi(wsgi_app(calls.append, Receiver(SECRET)), headers=signed(body), body=body)
+    assert answer.status == 200
+    assert isinstance(calls[0].message, OrderLineAdded)
+    assert calls[0].message.type_inferred is True
+    assert calls[0].event_type is TrackingEventType.LINE_ITEM_ADDED
