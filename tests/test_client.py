@@ -398,3 +398,27 @@ async def test_constructor_max_retries_is_used(mode: Mode) -> None:
         await resolve(client.tracking_events.get("te1"))
     assert len(server.api_requests) == 5
     assert len(sleeps.calls) == 4
+
+
+# ----------------------------------------------------------------------- over a real loopback socket
+
+
+def test_first_call_fetches_a_token_over_real_http() -> None:
+    """A token fetched inside the auth flow has a streamed body that must be read (httpx skips it)."""
+    from ordercloud_tracking.testing import ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, FakeOrderCloud
+
+    with (
+        FakeOrderCloud().serve() as server,
+        OrderCloud(ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, base_url=server.url) as client,
+    ):
+        assert client.tracking_events.list().meta.total_count == 0
+        assert client.api_clients.get("storefront").is_anon_buyer is True
+
+
+async def test_first_async_call_fetches_a_token_over_real_http() -> None:
+    from ordercloud_tracking.testing import ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, FakeOrderCloud
+
+    with FakeOrderCloud().serve() as server:
+        async with AsyncOrderCloud(ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, base_url=server.url) as client:
+            page = await client.tracking_events.list()
+            assert page.meta.total_count == 0

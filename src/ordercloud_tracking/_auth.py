@@ -13,7 +13,6 @@ share one state machine:
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
@@ -22,10 +21,13 @@ import time
 import weakref
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from datetime import datetime, timezone
-from typing import Any, Final, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar
 
 import attrs
 import httpx
+
+if TYPE_CHECKING:
+    import asyncio
 
 from ._errors import TokenError, describe_error, error_class_for_status, parse_error_body
 
@@ -306,6 +308,8 @@ class TokenCache:
 
     def async_lock(self) -> asyncio.Lock:
         """The asyncio lock for the running event loop (a new one if the loop changed)."""
+        import asyncio  # only async clients pay for importing asyncio
+
         loop = asyncio.get_running_loop()
         if self._async_lock is None or self._async_loop is not loop:
             self._async_lock = asyncio.Lock()
@@ -487,6 +491,7 @@ class OrderCloudAuth(httpx.Auth):
             while True:
                 if isinstance(step, httpx.Request):
                     response = yield step
+                    response.read()  # overriding sync_auth_flow skips httpx's requires_response_body read
                     step = flow.send(response)
                 elif step == _ACQUIRE:
                     lock.acquire()
@@ -517,6 +522,7 @@ class OrderCloudAuth(httpx.Auth):
             while True:
                 if isinstance(step, httpx.Request):
                     response = yield step
+                    await response.aread()  # overriding async_auth_flow skips httpx's body read
                     step = flow.send(response)
                 elif step == _ACQUIRE:
                     await lock.acquire()

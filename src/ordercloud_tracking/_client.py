@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 import httpx
-import pydantic
 from typing_extensions import Self
 
 from ._auth import ClientCredentials, Grant, OrderCloudAuth, StaticToken, TokenCache, TokenCaches
+from ._context import API_CONTEXT
 from ._errors import APIError, AuthenticationError, TokenError, redact_text
 from ._logging import install_redaction_filter
 from ._options import DEFAULT_TIMEOUT, RetryPolicy, resolve_auth_url, resolve_base_url
@@ -34,9 +34,9 @@ from ._transport import (
     strip_bom,
 )
 from ._version import __version__
-from .models._base import API_CONTEXT, OCModel
 
 if TYPE_CHECKING:
+    from .models._base import OCModel
     from .resources.api_clients import ApiClients, AsyncApiClients
     from .resources.cart import AsyncCart, Cart
     from .resources.delivery_configs import AsyncDeliveryConfigs, DeliveryConfigs
@@ -48,7 +48,7 @@ __all__ = ["AsyncOrderCloud", "OrderCloud"]
 
 log = logging.getLogger("ordercloud_tracking")
 
-M = TypeVar("M", bound=OCModel)
+M = TypeVar("M", bound="OCModel")
 R = TypeVar("R")
 
 USER_AGENT = f"ordercloud-tracking-python/{__version__}"
@@ -210,9 +210,12 @@ class _BaseClient:
 
     @staticmethod
     def _parse(response: httpx.Response, model: type[M]) -> M:
+        # pydantic is imported with the first model, not with the client (keeps `import` light).
+        from pydantic import ValidationError
+
         try:
             return model.model_validate_json(strip_bom(response.content), context=API_CONTEXT)
-        except pydantic.ValidationError as exc:
+        except ValidationError as exc:
             raise APIError(
                 f"Unexpected {model.__name__} body from OrderCloud: {exc.error_count()} validation error(s): "
                 + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3]),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -87,6 +86,12 @@ def resolve_auth_url(base_url: str, auth_url: str | httpx.URL | None) -> str:
     return text if text.endswith("/oauth/token") else f"{text}/oauth/token"
 
 
+async def _asyncio_sleep(seconds: float) -> None:
+    import asyncio  # only async clients pay for importing asyncio
+
+    await asyncio.sleep(seconds)
+
+
 def _validate_non_negative(_: object, attribute: attrs.Attribute[float], value: float) -> None:
     if value < 0:
         raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
@@ -114,7 +119,7 @@ class RetryPolicy:
     max_delay: float = attrs.field(default=8.0, validator=_validate_non_negative)
     max_retry_after: float = attrs.field(default=60.0, validator=_validate_non_negative)
     sleep: Callable[[float], None] = attrs.field(default=time.sleep, eq=False, repr=False)
-    async_sleep: Callable[[float], Awaitable[None]] = attrs.field(default=asyncio.sleep, eq=False, repr=False)
+    async_sleep: Callable[[float], Awaitable[None]] = attrs.field(default=_asyncio_sleep, eq=False, repr=False)
     clock: Callable[[], float] = attrs.field(default=time.time, eq=False, repr=False)
     random: Callable[[], float] = attrs.field(default=random.random, eq=False, repr=False)
 

@@ -82,20 +82,10 @@ __all__ = [
 
 BACKBONE_PREFIX = "sitecore.backbone.messages."
 ORDERCLOUD_PREFIX = "sitecore.ordercloud.messages."
-_WRAP_VALIDATOR = "_fill_absent_from_api"
 
 
 class _MessageModel(OCModel):
-    # Every field of a message model is optional, so OCModel's wrap validator (which fills absent
-    # write-only fields of API bodies) has nothing to do here. It is a Python call per nested object,
-    # which dominates validating a 50-line order, so it is taken out of the schema of these models.
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        super().__pydantic_init_subclass__(**kwargs)
-        if not cls._nullable_required:
-            validators = cls.__pydantic_decorators__.model_validators
-            if validators.pop(_WRAP_VALIDATOR, None) is not None:
-                cls.model_rebuild(force=True)
+    """Base of the delivered-message models (every field optional, so no API-body filling is needed)."""
 
 
 class UserContext(_MessageModel):

@@ -15,24 +15,25 @@ from __future__ import annotations
 
 import enum
 import types
-from collections.abc import Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
-    ModelWrapValidatorHandler,
+    GetCoreSchemaHandler,
     PlainSerializer,
     SecretStr,
     SerializationInfo,
     ValidationInfo,
-    model_validator,
+    ValidatorFunctionWrapHandler,
 )
-from pydantic_core import PydanticUndefined
+from pydantic_core import CoreSchema, PydanticUndefined, core_schema
 from typing_extensions import Self
+
+from .._context import API_CONTEXT
 
 __all__ = [
     "API_CONTEXT",
@@ -49,8 +50,6 @@ __all__ = [
 
 JSONObject = dict[str, Any]
 
-#: Validation context used for bodies that came from the API (lenient about absent fields).
-API_CONTEXT: Mapping[str, Any] = {"from_api": True}
 _REVEAL = "reveal_secrets"
 
 
@@ -144,38 +143,36 @@ class OCModel(BaseModel):
         hide_input_in_errors=True,
     )
 
-    # Names (aliases) of fields that are required when *writing* but may be absent in API responses
-    # because the API never returns them (write-only) or older objects lack them.
-    _nullable_required: ClassVar[frozenset[str]] = frozenset()
-    _alias_to_name: ClassVar[dict[str, str]] = {}
-
     @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        super().__pydantic_init_subclass__(**kwargs)
-        cls._nullable_required = frozenset(
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        # A body from the API may leave out a nullable required field (write-only secrets, fields added
+        # in later API versions); a caller constructing a model still has to give them. Only models that
+        # have such fields get the wrapping validator, so every other model validates without a Python
+        # call per object.
+        schema = handler(source)
+        fields = getattr(cls, "__pydantic_fields__", None) or {}
+        nullable_required = frozenset(
             (field.alias or name)
-            for name, field in cls.model_fields.items()
+            for name, field in fields.items()
             if field.default is PydanticUndefined and field.default_factory is None and _allows_none(field.annotation)
         )
-        cls._alias_to_name = {(field.alias or name): name for name, field in cls.model_fields.items()}
+        if not nullable_required:
+            return schema
+        alias_to_name = {(field.alias or name): name for name, field in fields.items()}
 
-    @model_validator(mode="wrap")
-    @classmethod
-    def _fill_absent_from_api(cls, data: Any, handler: ModelWrapValidatorHandler[Self], info: ValidationInfo) -> Self:
-        # A body from the API may leave out a nullable required field (write-only secrets, fields added
-        # in later API versions); a caller constructing a model still has to give them. Filled fields are
-        # not marked as set, so writing the object back does not send them as nulls.
-        context = info.context
-        missing: list[str] = []
-        if cls._nullable_required and context and context.get("from_api") and isinstance(data, dict):
-            missing = [key for key in cls._nullable_required if key not in data]
-            if missing:
-                data = {**data, **dict.fromkeys(missing)}
-        obj = handler(data)
-        if missing:
-            for key in missing:
-                obj.__pydantic_fields_set__.discard(cls._alias_to_name[key])
-        return obj
+        def fill_absent_from_api(data: Any, validate: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+            context = info.context
+            missing: list[str] = []
+            if context and context.get("from_api") and isinstance(data, dict):
+                missing = [key for key in nullable_required if key not in data]
+                if missing:
+                    data = {**data, **dict.fromkeys(missing)}
+            obj = validate(data)
+            for key in missing:  # filled fields are not "set": writing the object back does not send nulls
+                obj.__pydantic_fields_set__.discard(alias_to_name[key])
+            return obj
+
+        return core_schema.with_info_wrap_validator_function(fill_absent_from_api, schema)
 
     @classmethod
     def from_api(cls, data: Any) -> Self:
