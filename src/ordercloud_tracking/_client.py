@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import attrs
 import httpx
@@ -54,10 +54,15 @@ R = TypeVar("R")
 USER_AGENT = f"ordercloud-tracking-python/{__version__}"
 
 
-class _BaseClient:
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+
+
+class _BaseClient(Generic[HttpT]):
     """Options and the pure request/response handling shared by both clients."""
 
-    _http: httpx.Client | httpx.AsyncClient
+    _http: HttpT
+    _http_class: type[HttpT]
+    _twin: str  # the other client's name, for error messages
 
     def __init__(
         self,
@@ -73,9 +78,14 @@ class _BaseClient:
         timeout: Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         default_headers: Mapping[str, str] | None = None,
+        http_client: HttpT | None = None,
         retry_policy: RetryPolicy | None = None,
         refresh_skew: float = 60.0,
     ) -> None:
+        if http_client is not None and not isinstance(http_client, self._http_class):
+            raise TypeError(
+                f"http_client must be an httpx.{self._http_class.__name__} (use {self._twin} for the other kind)"
+            )
         self.base_url = resolve_base_url(environment, region, base_url)
         self.auth_url = resolve_auth_url(self.base_url, auth_url)
         self.environment = environment if base_url is None else None
@@ -103,7 +113,8 @@ class _BaseClient:
         self._grant = grant
         self._token_cache: TokenCache | None = self._caches.get(grant) if grant is not None else None
         self._auth: OrderCloudAuth | None = OrderCloudAuth(self._token_cache) if self._token_cache else None
-        self._owns_http = True
+        self._http = http_client if http_client is not None else self._http_class(timeout=timeout)
+        self._owns_http = http_client is None
         install_redaction_filter()
 
     # ------------------------------------------------------------------------------------- options
@@ -125,7 +136,7 @@ class _BaseClient:
         """The token cache (shared with ``with_options`` copies that keep the grant)."""
         return self._token_cache
 
-    def _copy(
+    def with_options(
         self,
         *,
         timeout: Timeout | NotGiven = NOT_GIVEN,
@@ -135,6 +146,13 @@ class _BaseClient:
         grant: Grant | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> Self:
+        """A copy with other options that shares the connection pool and, for the same grant, the tokens.
+
+        ``access_token=`` makes the copy act as another user (a :class:`StaticToken`); ``grant=`` gives it
+        other credentials. Closing a copy never closes the shared pool.
+
+        >>> shopper = client.with_options(access_token=token, timeout=5)   # doctest: +SKIP
+        """
         clone = object.__new__(type(self))
         clone.__dict__.update(
             {key: value for key, value in self.__dict__.items() if key not in type(self)._resource_names()}
@@ -164,7 +182,7 @@ class _BaseClient:
 
     def _with_token_cache(self, cache: TokenCache) -> Self:
         """A copy that authenticates through ``cache`` (shares the pool, not the tokens)."""
-        clone = self._copy()
+        clone = self.with_options()
         clone._grant = cache.grant
         clone._token_cache = cache
         clone._auth = OrderCloudAuth(cache)
@@ -261,7 +279,7 @@ class _BaseClient:
         return decision.delay
 
 
-class OrderCloud(_BaseClient):
+class OrderCloud(_BaseClient[httpx.Client]):
     """Synchronous OrderCloud client on :class:`httpx.Client`.
 
     >>> client = OrderCloud(client_id="...", client_secret="...", environment="sandbox")   # doctest: +SKIP
@@ -272,45 +290,8 @@ class OrderCloud(_BaseClient):
     SDK never closes a client it was given.
     """
 
-    _http: httpx.Client
-
-    def __init__(
-        self,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        *,
-        grant: Grant | None = None,
-        environment: str = "production",
-        region: str = "us-west",
-        base_url: str | httpx.URL | None = None,
-        auth_url: str | httpx.URL | None = None,
-        scopes: tuple[str, ...] | list[str] = ("FullAccess",),
-        timeout: Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
-        http_client: httpx.Client | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        retry_policy: RetryPolicy | None = None,
-        refresh_skew: float = 60.0,
-    ) -> None:
-        if http_client is not None and not isinstance(http_client, httpx.Client):
-            raise TypeError("http_client must be an httpx.Client (use AsyncOrderCloud for httpx.AsyncClient)")
-        super().__init__(
-            client_id,
-            client_secret,
-            grant=grant,
-            environment=environment,
-            region=region,
-            base_url=base_url,
-            auth_url=auth_url,
-            scopes=scopes,
-            timeout=timeout,
-            max_retries=max_retries,
-            default_headers=default_headers,
-            retry_policy=retry_policy,
-            refresh_skew=refresh_skew,
-        )
-        self._http = http_client if http_client is not None else httpx.Client(timeout=timeout)
-        self._owns_http = http_client is None
+    _http_class = httpx.Client
+    _twin = "AsyncOrderCloud"
 
     # ----------------------------------------------------------------------------------- resources
     @cached_property
@@ -356,29 +337,6 @@ class OrderCloud(_BaseClient):
         return ApiClients(self)
 
     # ------------------------------------------------------------------------------------- options
-    def with_options(
-        self,
-        *,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-        max_retries: int | None = None,
-        headers: Mapping[str, str] | None = None,
-        access_token: str | None = None,
-        grant: Grant | None = None,
-        retry_policy: RetryPolicy | None = None,
-    ) -> OrderCloud:
-        """A copy with other options that shares the connection pool and, for the same grant, the tokens.
-
-        >>> shopper = client.with_options(access_token=token, timeout=5)   # doctest: +SKIP
-        """
-        return self._copy(
-            timeout=timeout,
-            max_retries=max_retries,
-            headers=headers,
-            access_token=access_token,
-            grant=grant,
-            retry_policy=retry_policy,
-        )
-
     def get_access_token(self) -> str:
         """A valid access token for this client's grant, requesting one if needed."""
         if self._auth is None:
@@ -427,52 +385,15 @@ class OrderCloud(_BaseClient):
         return self._parse(self._send(spec), model)
 
 
-class AsyncOrderCloud(_BaseClient):
+class AsyncOrderCloud(_BaseClient[httpx.AsyncClient]):
     """Asynchronous OrderCloud client on :class:`httpx.AsyncClient`.
 
     >>> async with AsyncOrderCloud(client_id="...", client_secret="...") as client:   # doctest: +SKIP
     ...     event = await client.tracking_events.get("te-submit-web")
     """
 
-    _http: httpx.AsyncClient
-
-    def __init__(
-        self,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        *,
-        grant: Grant | None = None,
-        environment: str = "production",
-        region: str = "us-west",
-        base_url: str | httpx.URL | None = None,
-        auth_url: str | httpx.URL | None = None,
-        scopes: tuple[str, ...] | list[str] = ("FullAccess",),
-        timeout: Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
-        http_client: httpx.AsyncClient | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        retry_policy: RetryPolicy | None = None,
-        refresh_skew: float = 60.0,
-    ) -> None:
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
-            raise TypeError("http_client must be an httpx.AsyncClient (use OrderCloud for httpx.Client)")
-        super().__init__(
-            client_id,
-            client_secret,
-            grant=grant,
-            environment=environment,
-            region=region,
-            base_url=base_url,
-            auth_url=auth_url,
-            scopes=scopes,
-            timeout=timeout,
-            max_retries=max_retries,
-            default_headers=default_headers,
-            retry_policy=retry_policy,
-            refresh_skew=refresh_skew,
-        )
-        self._http = http_client if http_client is not None else httpx.AsyncClient(timeout=timeout)
-        self._owns_http = http_client is None
+    _http_class = httpx.AsyncClient
+    _twin = "OrderCloud"
 
     # ----------------------------------------------------------------------------------- resources
     @cached_property
@@ -518,26 +439,6 @@ class AsyncOrderCloud(_BaseClient):
         return AsyncApiClients(self)
 
     # ------------------------------------------------------------------------------------- options
-    def with_options(
-        self,
-        *,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-        max_retries: int | None = None,
-        headers: Mapping[str, str] | None = None,
-        access_token: str | None = None,
-        grant: Grant | None = None,
-        retry_policy: RetryPolicy | None = None,
-    ) -> AsyncOrderCloud:
-        """A copy with other options that shares the connection pool and, for the same grant, the tokens."""
-        return self._copy(
-            timeout=timeout,
-            max_retries=max_retries,
-            headers=headers,
-            access_token=access_token,
-            grant=grant,
-            retry_policy=retry_policy,
-        )
-
     async def get_access_token(self) -> str:
         """A valid access token for this client's grant, requesting one if needed."""
         if self._auth is None:
