@@ -102,6 +102,8 @@ async def test_retryable_statuses_are_retried(mode: Mode, status: int) -> None:
         (403, PermissionDeniedError),
         (404, NotFoundError),
         (409, ConflictError),
+        (501, InternalServerError),  # Not Implemented is permanent: retrying cannot help
+        (505, InternalServerError),
     ],
 )
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])

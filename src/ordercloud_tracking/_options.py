@@ -101,8 +101,9 @@ def _validate_non_negative(_: object, attribute: attrs.Attribute[float], value: 
 class RetryPolicy:
     """When and how long to wait before retrying a request.
 
-    Retried: connection errors and timeouts, HTTP 408, 429 and >= 500 — except that a request which may
-    have reached the server (read timeout, 5xx) is only retried when the operation is idempotent.
+    Retried: connection errors and timeouts, HTTP 408, 429 and >= 500 (not 501 or 505, which are
+    permanent) — except that a request which may have reached the server (read timeout, 5xx) is only
+    retried when the operation is idempotent.
     Waits use exponential backoff with full jitter (``random() * min(max_delay, base_delay * 2**n)``);
     a ``Retry-After`` header (seconds or HTTP-date) is honoured, and one longer than
     ``max_retry_after`` is not waited for: the error is raised with ``retry_after`` set.

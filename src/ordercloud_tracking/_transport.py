@@ -43,6 +43,7 @@ log = logging.getLogger("ordercloud_tracking")
 
 IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _RETRY_ANY_METHOD_STATUSES: Final = frozenset({408, 429})  # the server did not process the request
+_NEVER_RETRY: Final = frozenset({501, 505})  # permanent: Not Implemented, HTTP Version Not Supported
 _BOM: Final = b"\xef\xbb\xbf"
 
 
@@ -177,7 +178,7 @@ def retry_delay(
     else:
         return _NO_RETRY
 
-    if status is None or not (status in _RETRY_ANY_METHOD_STATUSES or status >= 500):
+    if status is None or not (status in _RETRY_ANY_METHOD_STATUSES or status >= 500) or status in _NEVER_RETRY:
         return _NO_RETRY
     retry_after = parse_retry_after(headers.get("retry-after") if headers is not None else None, policy.clock())
     if retry_number >= policy.max_retries:

@@ -193,6 +193,8 @@ def _setup_spec(args: argparse.Namespace) -> dict[str, Any]:
         key = _env_secret(args.discover_api_key_env, "--discover-api-key-env")
         if not key:
             raise _Usage("--discover-client-id needs --discover-api-key-env NAME")
+        if not args.discover_endpoint:
+            raise _Usage("--discover-client-id needs --discover-endpoint URL (the Discover events API URL)")
         targets["DiscoverEvent"] = {
             "ClientID": args.discover_client_id,
             "ApiKey": key,
@@ -206,10 +208,11 @@ def _setup_spec(args: argparse.Namespace) -> dict[str, Any]:
     if not targets:
         raise _Usage("no delivery targets: pass --http-endpoint, --send-site-id or --discover-client-id, or --file")
     config["DeliveryTargets"] = targets
-    api_client = args.api_client or spec.get("client_id") or args.client_id or os.environ.get("ORDERCLOUD_CLIENT_ID")
+    api_client = args.api_client or spec.get("client_id")
     if not api_client:
-        raise _Usage("which API client's events? pass --api-client")
-    events = args.events.split(",") if args.events else spec.get("events")
+        # Not defaulted to the admin --client-id: that is rarely the storefront whose events you mean.
+        raise _Usage("which API client's events? pass --api-client (the storefront's client ID) or client_id in --file")
+    events = [e.strip() for e in args.events.split(",") if e.strip()] if args.events else spec.get("events")
     return {
         "client_id": api_client,
         "delivery_config": config,
@@ -219,25 +222,27 @@ def _setup_spec(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_setup(args: argparse.Namespace, out: IO[str]) -> int:
+    from pydantic import ValidationError
+
     from .provisioning import ALL_EVENTS, ensure_tracking
 
     spec = _setup_spec(args)
-    client = _client(args)
-    _progress(f"{'Planning' if args.dry_run else 'Applying'} tracking for {spec['client_id']} …")
-    try:
-        from pydantic import ValidationError
-
-        plan = ensure_tracking(
-            client,
-            client_id=spec["client_id"],
-            delivery_config=spec["delivery_config"],
-            events=spec["events"] or ALL_EVENTS,
-            prune=spec["prune"],
-            dry_run=args.dry_run,
-        )
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise _Usage(f"invalid delivery config: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+    with _client(args) as client:
+        _progress(f"{'Planning' if args.dry_run else 'Applying'} tracking for {spec['client_id']} …")
+        try:
+            plan = ensure_tracking(
+                client,
+                client_id=spec["client_id"],
+                delivery_config=spec["delivery_config"],
+                events=spec["events"] or ALL_EVENTS,
+                prune=spec["prune"],
+                dry_run=args.dry_run,
+            )
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise _Usage(f"invalid delivery config: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+        except ValueError as exc:  # an unknown event type: a usage error, not a traceback
+            raise _Usage(str(exc)) from exc
     if args.json:
         _emit_json(plan.to_dict(), out)
     else:
@@ -248,11 +253,11 @@ def cmd_setup(args: argparse.Namespace, out: IO[str]) -> int:
 def cmd_doctor(args: argparse.Namespace, out: IO[str]) -> int:
     from .provisioning import doctor
 
-    client = _client(args)
-    api_client = args.api_client or client.client_id
-    assert api_client is not None
-    _progress(f"Checking tracking for {api_client} …")
-    report = doctor(client, client_id=api_client)
+    with _client(args) as client:
+        api_client = args.api_client or client.client_id
+        assert api_client is not None
+        _progress(f"Checking tracking for {api_client} …")
+        report = doctor(client, client_id=api_client)
     if args.json:
         _emit_json(report.to_dict(), out)
     else:
@@ -261,9 +266,9 @@ def cmd_doctor(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def cmd_events_list(args: argparse.Namespace, out: IO[str]) -> int:
-    client = _client(args)
     filters = {"ClientID": args.api_client} if args.api_client else None
-    events = list(client.tracking_events.iter_all(filters=filters))
+    with _client(args) as client:
+        events = list(client.tracking_events.iter_all(filters=filters))
     if args.json:
         _emit_json([e.to_request(exclude_unset=False) for e in events], out)
         return EXIT_OK
@@ -273,8 +278,8 @@ def cmd_events_list(args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def cmd_configs_list(args: argparse.Namespace, out: IO[str]) -> int:
-    client = _client(args)
-    configs = list(client.delivery_configs.iter_all())
+    with _client(args) as client:
+        configs = list(client.delivery_configs.iter_all())
     if args.json:
         _emit_json([c.model_dump(mode="json", by_alias=True) for c in configs], out)
         return EXIT_OK
@@ -352,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     setup = sub.add_parser("setup", help="create or update the delivery config and tracking events (idempotent)")
     _add_connection_flags(setup)
-    setup.add_argument("--api-client", help="the API client whose events are tracked (default: --client-id)")
+    setup.add_argument("--api-client", help="the API client whose events are tracked (or client_id in --file)")
     setup.add_argument(
         "--file", help='TOML or JSON file: client_id, delivery_config, events, prune; secrets as {"env": "NAME"}'
     )

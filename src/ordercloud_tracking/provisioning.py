@@ -19,6 +19,7 @@ an update of that field and never shows any secret value.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import re
 from collections.abc import Coroutine, Generator, Iterable, Mapping, Sequence
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 import attrs
 
 from ._auth import decode_token
-from ._errors import NotFoundError, OrderCloudError, PermissionDeniedError
+from ._errors import APIError, NotFoundError, OrderCloudError, PermissionDeniedError
 from .models.delivery import DeliveryConfig
 from .models.tracking import TrackingEvent, TrackingEventType
 
@@ -265,6 +266,30 @@ def _diff(before: Any, after: Any, path: str = "") -> list[FieldChange]:
     return []
 
 
+def _hide_marker(value: Any) -> Any:
+    if isinstance(value, Mapping) and MARKER in value:
+        return {**value, MARKER: "(secret fingerprint)"}
+    return value
+
+
+def _invalidate_fingerprint(events: Sequence[TrackingEvent], types: set[str], config_id: str) -> list[_Call]:
+    """Before the config's secrets change, clear the fingerprint of one managed event.
+
+    Otherwise a run interrupted between the config write and the event writes leaves every event with
+    the old fingerprint, and a later run asking for the old secret would wrongly see it as unchanged.
+    """
+    for event in events:
+        if event.id and str(event.event_type) in types and event.delivery_config_id == config_id:
+            body = event.to_request(exclude_unset=False)
+            data = body.get("ConfigData")
+            body["ConfigData"] = {
+                **(data if isinstance(data, Mapping) else {}),
+                MARKER: {"DeliveryConfigFingerprint": None},
+            }
+            return [_Call("tracking_events", "save", (event.id, body))]
+    return []
+
+
 def _sdk_data(event: TrackingEvent) -> dict[str, Any]:
     data = event.config_data
     if isinstance(data, Mapping) and isinstance(data.get(MARKER), Mapping):
@@ -280,12 +305,18 @@ def _ensure_logic(
     dry_run: bool,
     event_name: str,
     config_data: Mapping[str, Any] | None,
+    fingerprint_secrets: bool,
 ) -> Logic[Plan]:
     config_id = desired_config.id or f"dc-{_slug(client_id)}"
     desired_body = desired_config.to_request()
     desired_body["ID"] = config_id
     secrets = _secret_values(desired_body.get("DeliveryTargets") or {})
-    fingerprint = _fingerprint(config_id, secrets)
+    fingerprint = _fingerprint(config_id, secrets) if fingerprint_secrets else None
+
+    # An unknown API client would leave a config behind and then fail on the first event. A caller that
+    # may not read API clients skips this check (OrderCloud still checks ClientID on the event write).
+    with contextlib.suppress(PermissionDeniedError):
+        yield _Call("api_clients", "get", (client_id,))
 
     try:
         existing_config: DeliveryConfig | None = yield _Call("delivery_configs", "get", (config_id,))
@@ -295,10 +326,18 @@ def _ensure_logic(
 
     actions: list[Action] = []
     writes: list[_Call] = []
+    invalidate = False
 
     # --- the delivery config
-    previous_fingerprints = {_sdk_data(e).get("DeliveryConfigFingerprint") for e in existing_events}
-    previous_fingerprints.discard(None)
+    # The fingerprints on the events this run manages (those already pointing at this config). The
+    # config is written first, so after an interrupted run they can disagree, and then the config's
+    # secret is unknown: only when all of them match is it known to be the one asked for.
+    managed_types = {TrackingEventType(e).value for e in events}
+    previous_fingerprints = {
+        _sdk_data(e).get("DeliveryConfigFingerprint")
+        for e in existing_events
+        if str(e.event_type) in managed_types and e.delivery_config_id == config_id
+    }
     if existing_config is None:
         actions.append(Action("create", "DeliveryConfig", config_id))
         writes.append(_Call("delivery_configs", "save", (config_id, desired_body)))
@@ -311,13 +350,18 @@ def _ensure_logic(
                 wanted_targets[key] = None  # a target the config has but was not asked for: PUT removes it
         changes = _diff(current, wanted)
         note = None
-        if secrets and fingerprint not in previous_fingerprints:
-            if previous_fingerprints:
+        if secrets and fingerprint is None:
+            note = "secrets cannot be compared (fingerprint_secrets=False), so they are written again"
+        elif secrets and previous_fingerprints != {fingerprint}:
+            if fingerprint in previous_fingerprints:
+                note = "an earlier run did not finish, so secrets are written again"
+            elif previous_fingerprints - {None}:
                 changes += [FieldChange(path, "(secret)", "(secret)", secret=True) for path, _ in secrets]
             else:
                 note = "secrets cannot be read back, so they are written again"
         if changes or note:
             actions.append(Action("update", "DeliveryConfig", config_id, tuple(changes), note))
+            invalidate = fingerprint is not None and previous_fingerprints != {fingerprint}
             writes.append(_Call("delivery_configs", "save", (config_id, desired_body)))
         else:
             actions.append(Action("unchanged", "DeliveryConfig", config_id))
@@ -339,7 +383,8 @@ def _ensure_logic(
             "ID": event_id,
             "EventType": kind.value,
             "ClientID": client_id,
-            "Name": f"{event_name} {kind.value}",
+            # an event that already exists keeps its name; only new events are named here
+            "Name": current_event.name if current_event is not None else f"{event_name} {kind.value}",
             "DeliveryConfigID": config_id,
             "ConfigData": data,
         }
@@ -348,17 +393,32 @@ def _ensure_logic(
             writes.append(_Call("tracking_events", "save", (event_id, body)))
             continue
         current = current_event.to_request(exclude_unset=False)
-        changes = [
+        current_data = current.get("ConfigData")
+        removed = [
+            FieldChange(f"ConfigData.{key}", "(secret)" if key == MARKER else value, None, secret=key == MARKER)
+            for key, value in (current_data.items() if isinstance(current_data, Mapping) else ())
+            if key not in data
+        ]
+        changes = removed + [
             c
             if not c.path.startswith(f"ConfigData.{MARKER}")
             else FieldChange(c.path, "(secret)", "(secret)", secret=True)
             for c in _diff(current, body)
+        ]
+        # ConfigData that was not an object is replaced whole: never show the fingerprint in that diff
+        changes = [
+            attrs.evolve(c, before=_hide_marker(c.before), after=_hide_marker(c.after)) if c.path == "ConfigData" else c
+            for c in changes
         ]
         if changes:
             actions.append(Action("update", "TrackingEvent", event_id, tuple(changes)))
             writes.append(_Call("tracking_events", "save", (event_id, body)))
         else:
             actions.append(Action("unchanged", "TrackingEvent", event_id))
+
+    if invalidate:  # clear one fingerprint before the config write; that event's own update restores it
+        updated = {a.id for a in actions if a.kind == "update" and a.resource == "TrackingEvent"}
+        writes[:0] = _invalidate_fingerprint([e for e in existing_events if e.id in updated], managed_types, config_id)
 
     # --- events of other types
     wanted = {TrackingEventType(e).value for e in events}
@@ -368,6 +428,15 @@ def _ensure_logic(
         if prune:
             actions.append(Action("delete", "TrackingEvent", other.id))
             writes.append(_Call("tracking_events", "delete", (other.id,)))
+        else:
+            actions.append(
+                Action(
+                    "unchanged",
+                    "TrackingEvent",
+                    other.id,
+                    note=f"{other.event_type}: not managed here, kept (prune=True deletes it)",
+                )
+            )
 
     if not dry_run:
         for call in writes:
@@ -386,6 +455,7 @@ def ensure_tracking(
     dry_run: bool = False,
     event_name: str = "Tracking:",
     config_data: Mapping[str, Any] | None = None,
+    fingerprint_secrets: bool = True,
 ) -> Plan: ...
 
 
@@ -400,6 +470,7 @@ def ensure_tracking(
     dry_run: bool = False,
     event_name: str = "Tracking:",
     config_data: Mapping[str, Any] | None = None,
+    fingerprint_secrets: bool = True,
 ) -> Coroutine[Any, Any, Plan]: ...
 
 
@@ -413,13 +484,20 @@ def ensure_tracking(
     dry_run: bool = False,
     event_name: str = "Tracking:",
     config_data: Mapping[str, Any] | None = None,
+    fingerprint_secrets: bool = True,
 ) -> Plan | Coroutine[Any, Any, Plan]:
     """Make the delivery config and one tracking event per type in ``events`` exist exactly as asked.
 
     Uses deterministic IDs (the config's ``ID``, else ``dc-{client_id}``; events ``te-{client_id}-{Type}``,
     or the ID of an event of that type the client already has) and PUT ``save``, so a second run changes
-    nothing and an interrupted run can simply be run again. Events of other types are left alone unless
-    ``prune=True``. ``dry_run=True`` reads but writes nothing.
+    nothing and an interrupted run can simply be run again. Events of other types are left alone (listed
+    as kept) unless ``prune=True``. ``dry_run=True`` reads but writes nothing. An existing event keeps
+    its ``Name``; ``event_name`` names new ones. An unknown ``client_id`` raises
+    :class:`~ordercloud_tracking.NotFoundError` before anything is written.
+
+    ``fingerprint_secrets=False`` keeps no secret fingerprint in the events' ``ConfigData`` (see the
+    module docstring: its salt is the public config ID, so a weak secret could be guessed offline by
+    whoever can read tracking events); the config's secrets are then written again on every run.
 
     >>> plan = ensure_tracking(client, client_id="storefront", delivery_config=config)   # doctest: +SKIP
     >>> print(plan)                                                                     # doctest: +SKIP
@@ -438,7 +516,9 @@ def ensure_tracking(
     unknown = [k.value for k in kinds if not k.is_known]
     if unknown:
         raise ValueError(f"Unknown event type(s) {unknown}; valid: {', '.join(e.value for e in ALL_EVENTS)}")
-    logic = _ensure_logic(client_id, config, list(dict.fromkeys(kinds)), prune, dry_run, event_name, config_data)
+    logic = _ensure_logic(
+        client_id, config, list(dict.fromkeys(kinds)), prune, dry_run, event_name, config_data, fingerprint_secrets
+    )
     return _drive(client, logic)
 
 
@@ -503,13 +583,9 @@ def _doctor_logic(client_id: str) -> Logic[Report]:
     checks: list[Check] = []
 
     # --- the caller's roles, from its own token
-    try:
-        token = yield _Call("client", "get_access_token")
-    except OrderCloudError as exc:
-        checks.append(
-            Check("credentials", "fail", f"Could not get a token: {exc}", "Check the client ID, secret and URL")
-        )
-        return Report(client_id, tuple(checks))
+    # Connection problems and refused credentials raise (the command's exit code 2): they are about the
+    # caller, not findings about tracking.
+    token = yield _Call("client", "get_access_token")
     roles = set(decode_token(token).role)
     missing = [what for what, needed in _NEEDED_ROLES.items() if not roles & set(needed)]
     if missing:
@@ -650,9 +726,10 @@ def _doctor_logic(client_id: str) -> Logic[Report]:
     if not config_denied:
         try:
             all_configs: list[DeliveryConfig] = yield from _list_all("delivery_configs", {})
-        except OrderCloudError:
-            all_configs = []
-        used = {e.delivery_config_id for e in events}
+            every_event: list[TrackingEvent] = yield from _list_all("tracking_events", {})
+        except APIError:
+            all_configs, every_event = [], []
+        used = {e.delivery_config_id for e in every_event}
         for config in all_configs:
             known = [k for k in ("SendEvent", "DiscoverEvent") if getattr(config.delivery_targets, _attr(k), None)]
             if known and config.id not in used:
@@ -660,7 +737,7 @@ def _doctor_logic(client_id: str) -> Logic[Report]:
                     Check(
                         f"delivery config {config.id}",
                         "warn",
-                        f"Has {'/'.join(known)} but no tracking event of {client_id} uses it",
+                        f"Has {'/'.join(known)} but no tracking event uses it",
                         "Send and Discover targets only work with tracking events; point one at it or remove them",
                     )
                 )

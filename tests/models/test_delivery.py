@@ -236,9 +236,7 @@ def test_every_sub_config_builds_from_snake_names() -> None:
             sasl_password=SecretStr("SECRET-kafka-password"),
             topic="commerce-events",
         ),
-        http=http(
-            custom_auth_header_name="X-Api-Key", custom_auth_header_value=SecretStr("SECRET-http-header")
-        ),
+        http=http(custom_auth_header_name="X-Api-Key", custom_auth_header_value=SecretStr("SECRET-http-header")),
         search_ingestion=SearchIngestionConfig(
             domain="domain-1",
             source="source-1",
@@ -262,23 +260,13 @@ def test_every_sub_config_builds_from_snake_names() -> None:
             api_key=SecretStr("SECRET-discover-key"),
             service_endpoint="https://discover.invalid",
         ),
-        event_hub=EventHubConfig(
-            event_hub_name="commerce", connection_string=SecretStr("SECRET-eventhub-conn")
-        ),
-        azure_blob=AzureBlobConfig(
-            connection_string=SecretStr("SECRET-blob-conn"), override_container_name="events"
-        ),
-        azure_table=AzureTableConfig(
-            connection_string=SecretStr("SECRET-table-conn"), override_table_name="events"
-        ),
-        cosmos_db=CosmosDbConfig(
-            connection_string=SecretStr("SECRET-cosmos-conn"), override_database_name="oc"
-        ),
+        event_hub=EventHubConfig(event_hub_name="commerce", connection_string=SecretStr("SECRET-eventhub-conn")),
+        azure_blob=AzureBlobConfig(connection_string=SecretStr("SECRET-blob-conn"), override_container_name="events"),
+        azure_table=AzureTableConfig(connection_string=SecretStr("SECRET-table-conn"), override_table_name="events"),
+        cosmos_db=CosmosDbConfig(connection_string=SecretStr("SECRET-cosmos-conn"), override_database_name="oc"),
         mandrill=MandrillConfig(api_key=SecretStr("SECRET-mandrill-key")),
         mailchimp=MailchimpConfig(api_key=SecretStr("SECRET-mailchimp-key")),
-        message_sender=MessageSenderConfig(
-            secret=SecretStr("SECRET-sender"), endpoint="https://mail.example.com"
-        ),
+        message_sender=MessageSenderConfig(secret=SecretStr("SECRET-sender"), endpoint="https://mail.example.com"),
         content_hub=ContentHubConfig(
             api_key=SecretStr("SECRET-contenthub-key"),
             endpoint="https://ch.example.com",
@@ -549,9 +537,7 @@ def test_header_name_without_value_is_rejected(model: type[OCModel]) -> None:
 @pytest.mark.parametrize("model", [HttpConfig, SearchIngestionHttpContent])
 def test_header_value_without_name_is_rejected(model: type[OCModel]) -> None:
     body = {"Endpoint": "e", "Secret": "s", "CustomAuthHeaderValue": "SECRET-value"}
-    with pytest.raises(
-        ValidationError, match="CustomAuthHeaderValue was given without CustomAuthHeaderName"
-    ) as exc:
+    with pytest.raises(ValidationError, match="CustomAuthHeaderValue was given without CustomAuthHeaderName") as exc:
         model.model_validate(body)
     assert "SECRET-value" not in str(exc.value)
 
@@ -662,9 +648,7 @@ def test_patch_with_delivery_targets_model() -> None:
     assert patch.delivery_targets is targets
     assert patch.to_request() == {
         "Name": "renamed",
-        "DeliveryTargets": {
-            "Http": {"Endpoint": "https://hooks.example.com/oc", "Secret": "SECRET-http-hmac"}
-        },
+        "DeliveryTargets": {"Http": {"Endpoint": "https://hooks.example.com/oc", "Secret": "SECRET-http-hmac"}},
     }
     assert "SECRET-http-hmac" not in repr(patch)
     assert "SECRET-http-hmac" not in patch.model_dump_json()

@@ -120,9 +120,7 @@ def test_accepts_json_names_and_snake_names_mixed() -> None:
 
 
 def test_only_given_fields_are_written() -> None:
-    event = TrackingEvent(
-        event_type=TrackingEventType.USER_LOGGED_IN, client_id="c", name="n", delivery_config_id="dc"
-    )
+    event = TrackingEvent(event_type=TrackingEventType.USER_LOGGED_IN, client_id="c", name="n", delivery_config_id="dc")
     assert event.to_request() == {
         "EventType": "UserLoggedIn",
         "ClientID": "c",

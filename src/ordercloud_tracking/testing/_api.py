@@ -175,13 +175,33 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+
+
+def _text_key(text: str) -> tuple[str, str]:
+    # Case-insensitive (like the equality and wildcard filters), ties broken by the exact text: one total
+    # order shared by sortBy and the ``<``/``>`` filters, so LastID paging neither skips nor repeats.
+    return text.casefold(), text
+
+
+def _order_key(value: Any) -> tuple[int, Decimal, tuple[str, str]]:
+    """Sort key of a stored value: numbers by value, everything else (IDs, dates, names) as text."""
+    if _is_number(value):
+        return 0, Decimal(str(value)), ("", "")
+    return 1, Decimal(0), _text_key(_as_text(value))
+
+
 def _compare(left: Any, right: str) -> int | None:
-    try:
-        a, b = Decimal(_as_text(left)), Decimal(right)
-    except (InvalidOperation, ValueError):
-        a_text, b_text = _as_text(left).lower(), right.lower()
-        return (a_text > b_text) - (a_text < b_text)
-    return (a > b) - (a < b)
+    if _is_number(left):
+        try:
+            a, b = Decimal(str(left)), Decimal(right)
+        except (InvalidOperation, ValueError):
+            pass
+        else:
+            return (a > b) - (a < b)
+    a_key, b_key = _text_key(_as_text(left)), _text_key(right)
+    return (a_key > b_key) - (a_key < b_key)
 
 
 def _match_one(value: Any, expression: str) -> bool:
@@ -204,10 +224,10 @@ def _matches(item: Mapping[str, Any], key: str, expression: str) -> bool:
     return any(_match_one(value, alternative) for alternative in expression.split("|"))
 
 
-def _sort_key(name: str) -> Callable[[JSON], tuple[bool, str]]:
-    def key(row: JSON) -> tuple[bool, str]:
+def _sort_key(name: str) -> Callable[[JSON], tuple[bool, tuple[int, Decimal, tuple[str, str]]]]:
+    def key(row: JSON) -> tuple[bool, tuple[int, Decimal, tuple[str, str]]]:
         value = _lookup(row, name)
-        return value is None, _as_text(value if value is not None else "")
+        return value is None, _order_key(value if value is not None else "")
 
     return key
 
@@ -376,8 +396,8 @@ class FakeApi:
                     if method != request.method:
                         continue
                     return handler(request, emissions, **match.groupdict()), emissions
-                if any(p.fullmatch(request.path) for _, p, _ in self.routes):
-                    _fail(405, "Request.MethodNotAllowed", f"{request.method} is not allowed on {request.path}")
+                # A method the fake lacks on a path it knows (``DELETE /v1/cart``, ``POST /v1/apiclients``) is a
+                # real OrderCloud route too: it is "not implemented" (501), never a 405 that looks like OrderCloud's.
                 _fail(
                     501,
                     "NotImplemented",
@@ -474,7 +494,7 @@ class FakeApi:
     def token(self, request: FakeRequest, emissions: list[Emission]) -> FakeResponse:  # noqa: RET503
         content_type = request.headers.get("content-type", "")
         if "application/x-www-form-urlencoded" not in content_type:
-            _fail(400, "Request.InvalidContentType", "Please use x-www-form-urlencoded")
+            self._oauth_fail("invalid_request", "Please use x-www-form-urlencoded", "Request.InvalidContentType")
         form = dict(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
         grant_type = form.get("grant_type", "")
         client = self.api_clients.get(form.get("client_id", ""))
@@ -561,7 +581,7 @@ class FakeApi:
         body: JSON = {
             "access_token": token,
             "token_type": "bearer",
-            "expires_in": int(info.expires_at - self.clock.now()),
+            "expires_in": round(info.expires_at - self.clock.now()),  # the duration, not a truncated 35999
             "refresh_token": None,
         }
         if refresh and client["RefreshTokenDuration"] > 0 and not info.anonymous:
@@ -597,10 +617,11 @@ class FakeApi:
     def revoke(self, token: str | None = None, *, user_id: str | None = None) -> int:
         """Revoke one token, or every token of a user; returns how many."""
         count = 0
-        for value, info in self.tokens.items():
-            if (token is not None and value == token) or (user_id is not None and info.user_id == user_id):
-                info.revoked = True
-                count += 1
+        for store in (self.tokens, self.refresh_tokens):  # a user's refresh tokens go with their access tokens
+            for value, info in store.items():
+                if (token is not None and value == token) or (user_id is not None and info.user_id == user_id):
+                    info.revoked = True
+                    count += 1
         return count
 
     def authorize(self, request: FakeRequest, roles: Sequence[str]) -> TokenInfo:
@@ -655,7 +676,7 @@ class FakeApi:
         if not token:
             _fail(400, "ValidationFailure", "anonUserToken is required", {"Property": "anonUserToken"})
         info = self.tokens.get(token)
-        if info is None or not info.anonymous or info.revoked:
+        if info is None or not info.anonymous or info.revoked or info.expires_at <= self.clock.now():
             _fail(
                 400,
                 "Auth.MustPassAnonUserToken",
@@ -727,8 +748,10 @@ class FakeApi:
 
     # --------------------------------------------------------------------------------------- orders
     def _owns(self, info: TokenInfo, order_id: str) -> bool:
-        if info.anonymous:
-            return order_id == info.order_id and order_id in self.orders
+        # An anonymous token reaches its ``orderid`` only while the order is still the anonymous user's:
+        # once TransferAnonUserOrder (or Register) has moved it, the order is the new owner's alone.
+        if info.anonymous and order_id != info.order_id:
+            return False
         return self.order_meta.get(order_id, {}).get("owner") == info.user_id
 
     def _visible_order(self, info: TokenInfo, direction: str, order_id: str) -> JSON:
@@ -1070,7 +1093,7 @@ class FakeApi:
     # ------------------------------------------------------------------------------------------ cart
     def _cart_id(self, info: TokenInfo) -> str | None:
         if info.anonymous:
-            return info.order_id if info.order_id in self.orders else None
+            return info.order_id if info.order_id is not None and self._owns(info, info.order_id) else None
         mine = [
             oid
             for oid, order in self.orders.items()
@@ -1419,13 +1442,12 @@ class FakeApi:
 
     def dc_list(self, request: FakeRequest, emissions: list[Emission]) -> FakeResponse:
         self.authorize(request, DELIVERY)
-        body = list_page(
-            self.delivery_configs.values(),
+        body = list_page(  # filtered as read: a write-only secret is not a filter oracle either
+            [self._public_config(config) for config in self.delivery_configs.values()],
             request,
             searchable=("ID", "Name"),
             sortable=("ID", "Name"),
             filterable=("ID", "Name", "Enabled", "DeliveryTargets"),
-            render=self._public_config,
         )
         return FakeResponse(200, body)
 

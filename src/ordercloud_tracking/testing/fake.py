@@ -261,7 +261,7 @@ class FakeOrderCloud:
             self.api.products[product.id] = product
 
     def revoke(self, token: str | None = None, *, username: str | None = None) -> int:
-        """Revoke a token, or every token of a user. Returns how many were revoked."""
+        """Revoke a token (access or refresh), or every token of a user. Returns how many were revoked."""
         with self.api.lock:
             user = self.api.user_by_name(username) if username else None
             return self.api.revoke(token, user_id=user["ID"] if user else None)
@@ -421,9 +421,11 @@ class FakeOrderCloud:
 
     def _message(self, emission: Emission) -> Any:
         from ..messages import order_line, order_submitted, session_identified
-        from ..models.commerce import LineItem, Order, User
+        from ..models.commerce import LineItem, MeUser, Order
 
-        user = User.from_api(emission.user) if emission.user is not None else None
+        # MeUser, not User: every field optional, so a user without an Email (the seed's admin, a SeedUser
+        # without one) still yields a message instead of a ValidationError raised into the caller's request.
+        user = MeUser.from_api(emission.user) if emission.user is not None else None
         if emission.event_type == "UserLoggedIn":
             assert user is not None
             return session_identified(user, anon_user_id=emission.anon_user_id)
@@ -446,8 +448,24 @@ class FakeOrderCloud:
         plans = self._planned(emission)
         if not plans:
             return
-        message = self._message(emission)
-        body = dumps(message.to_request())
+        try:
+            message = self._message(emission)
+            body = dumps(message.to_request())
+        except Exception as exc:
+            for event, config in plans:
+                failed = Delivery(
+                    "*",
+                    emission.event_type,
+                    event["ID"],
+                    config["ID"],
+                    url=None,
+                    body=None,
+                    raw=b"",
+                    error=f"building the message failed: {type(exc).__name__}: {exc}",
+                    at=self.clock.now(),
+                )
+                yield failed, None
+            return
         for event, config in plans:
             targets = config.get("DeliveryTargets") or {}
             common = {
@@ -584,7 +602,9 @@ class FakeOrderCloud:
         attempt = 0
         for attempt in range(1, self.delivery_attempts + 1):  # noqa: B007 - the count is recorded
             try:
-                if isinstance(delivery, httpx.AsyncBaseTransport):
+                # httpx.MockTransport is both a BaseTransport and an AsyncBaseTransport: only a purely async
+                # transport (httpx.ASGITransport) cannot serve a synchronous delivery.
+                if isinstance(delivery, httpx.AsyncBaseTransport) and not isinstance(delivery, httpx.BaseTransport):
                     raise RuntimeError("an async delivery transport cannot serve a synchronous client")
                 if callable(delivery) and not isinstance(delivery, httpx.BaseTransport):
                     response = delivery(request)

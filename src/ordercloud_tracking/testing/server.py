@@ -17,6 +17,9 @@ __all__ = ["FakeServer"]
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm and delayed ACKs every keep-alive
+    # request then waits ~40 ms for the second one.
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -83,7 +86,10 @@ class FakeServer:
         self.fake = fake
         self._server = _Server((host, port), _Handler)
         self._server.fake = fake
-        self._thread = threading.Thread(target=self._server.serve_forever, name="FakeOrderCloud", daemon=True)
+        # A short poll interval: stop() (shutdown) waits up to one interval, 0.5 s by default, in every test.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="FakeOrderCloud", daemon=True
+        )
 
     @property
     def host(self) -> str:

@@ -1,0 +1,739 @@
+"""The ``ordercloud-tracking`` command: in-process through ``main([...], out=...)`` against a loopback
+FakeOrderCloud (the command builds its own real httpx client), and once as a real subprocess against
+``ordercloud-tracking serve``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ordercloud_tracking.cli import main
+from ordercloud_tracking.receiver import sign_payload
+from ordercloud_tracking.testing import (
+    ADMIN_CLIENT_ID,
+    ADMIN_CLIENT_SECRET,
+    STOREFRONT_CLIENT_ID,
+    FakeOrderCloud,
+    FakeServer,
+)
+
+HOOK_SECRET = "hook-secret-4d2c9f7a"
+DISCOVER_KEY = "discover-key-0e8b51"
+ENDPOINT = "https://storefront.example/oc/events"
+SEND_SITE_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+SECRETS = (HOOK_SECRET, DISCOVER_KEY, ADMIN_CLIENT_SECRET)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOrderCloud]:
+    made = FakeOrderCloud()
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def server(fake: FakeOrderCloud) -> Iterator[FakeServer]:
+    with fake.serve(port=0) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith("ORDERCLOUD_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("ORDERCLOUD_CLIENT_ID", ADMIN_CLIENT_ID)
+    monkeypatch.setenv("ORDERCLOUD_CLIENT_SECRET", ADMIN_CLIENT_SECRET)
+    monkeypatch.setenv("HOOK_SECRET", HOOK_SECRET)
+    monkeypatch.setenv("DISCOVER_KEY", DISCOVER_KEY)
+
+
+class Result:
+    """One in-process run of the command."""
+
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code = code
+        self.out = out
+        self.err = err
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+    def __repr__(self) -> str:
+        return f"Result(code={self.code}, out={self.out!r}, err={self.err!r})"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> Result:
+    capsys.readouterr()  # start from clean captures
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    captured = capsys.readouterr()
+    result = Result(code, out.getvalue() + captured.out, captured.err)
+    for secret in SECRETS:  # whatever happens, no secret is ever printed
+        assert secret not in result.out, result
+        assert secret not in result.err, result
+    return result
+
+
+def setup_args(server: FakeServer, *extra: str) -> list[str]:
+    return [
+        "setup",
+        "--base-url",
+        server.url,
+        "--api-client",
+        STOREFRONT_CLIENT_ID,
+        "--http-endpoint",
+        ENDPOINT,
+        "--http-secret-env",
+        "HOOK_SECRET",
+        *extra,
+    ]
+
+
+def write_requests(fake: FakeOrderCloud, since: int = 0) -> list[tuple[str, str]]:
+    return [
+        (e.method, e.path)
+        for e in fake.requests[since:]
+        if e.method in ("PUT", "POST", "PATCH", "DELETE") and not e.path.startswith("/oauth/")
+    ]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+# ------------------------------------------------------------------------------------------------- setup
+
+
+def test_setup_from_flags(capsys: pytest.CaptureFixture[str], fake: FakeOrderCloud, server: FakeServer) -> None:
+    result = run(capsys, *setup_args(server))
+
+    assert result.code == 0, result
+    assert result.out.splitlines() == [
+        "create    DeliveryConfig dc-storefront",
+        "create    TrackingEvent te-storefront-UserLoggedIn",
+        "create    TrackingEvent te-storefront-LineItemAdded",
+        "create    TrackingEvent te-storefront-LineItemUpdated",
+        "create    TrackingEvent te-storefront-OrderSubmitted",
+        "Applied: 5 create",
+    ]
+    assert result.err == ""  # no warning (secret from the environment) and no progress (not a terminal)
+    config = fake.api.delivery_configs["dc-storefront"]
+    assert config["DeliveryTargets"]["Http"] == {"Endpoint": ENDPOINT, "Secret": HOOK_SECRET}
+    assert config["Name"] == "ordercloud-tracking"
+    assert len([e for e in fake.api.tracking_events.values() if e["ClientID"] == STOREFRONT_CLIENT_ID]) == 4
+
+
+def test_setup_with_send_discover_and_a_subset_of_events(
+    capsys: pytest.CaptureFixture[str], fake: FakeOrderCloud, server: FakeServer
+) -> None:
+    result = run(
+        capsys,
+        *setup_args(server, "--config-id", "dc-all", "--config-name", "All targets"),
+        "--send-site-id",
+        SEND_SITE_ID,
+        "--discover-client-id",
+        "ck-1",
+        "--discover-api-key-env",
+        "DISCOVER_KEY",
+        "--discover-endpoint",
+        "https://discover.example/events",
+        "--events",
+        "UserLoggedIn,OrderSubmitted",
+    )
+
+    assert result.code == 0, result
+    targets = fake.api.delivery_configs["dc-all"]["DeliveryTargets"]
+    assert targets["DiscoverEvent"]["ApiKey"] == DISCOVER_KEY
+    assert targets["SendEvent"]["SiteID"] == SEND_SITE_ID
+    assert sorted(e["EventType"] for e in fake.api.tracking_events.values()) == ["OrderSubmitted", "UserLoggedIn"]
+
+
+def test_setup_rerun_is_unchanged(capsys: pytest.CaptureFixture[str], fake: FakeOrderCloud, server: FakeServer) -> None:
+    assert run(capsys, *setup_args(server)).code == 0
+    before = len(fake.requests)
+
+    result = run(capsys, *setup_args(server))
+
+    assert result.code == 0, result
+    assert result.out.splitlines()[-1] == "Applied: 5 unchanged"
+    assert write_requests(fake, before) == []
+    as_json = run(capsys, *setup_args(server, "--json")).json()
+    assert as_json["changed"] is False
+    assert {a["kind"] for a in as_json["actions"]} == {"unchanged"}
+
+
+def test_setup_dry_run_writes_nothing(
+    capsys: pytest.CaptureFixture[str], fake: FakeOrderCloud, server: FakeServer
+) -> None:
+    result = run(capsys, *setup_args(server, "--dry-run"))
+
+    assert result.code == 0, result
+    assert result.out.splitlines()[-1] == "Dry run: would apply: 5 create"
+    assert write_requests(fake) == []
+    assert fake.api.delivery_configs == {}
+
+    as_json = run(capsys, *setup_args(server, "--dry-run", "--json")).json()
+    assert as_json["dry_run"] is True
+    assert as_json["applied"] is False
+    assert [a["kind"] for a in as_json["actions"]] == ["create"] * 5
+    assert write_requests(fake) == []
+
+
+def test_setup_json_output(
+    capsys: pytest.CaptureFixture[str], server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = run(capsys, *setup_args(server, "--json")).json()
+
+    assert plan["applied"] is True
+    assert plan["changed"] is True
+    assert [(a["kind"], a["resource"]) for a in plan["actions"]][:2] == [
+        ("create", "DeliveryConfig"),
+        ("create", "TrackingEvent"),
+    ]
+
+    rotated_secret = "rotated-secret-77aa"
+    monkeypatch.setenv("HOOK_SECRET", rotated_secret)
+    rotated = run(capsys, *setup_args(server, "--json"))
+    assert rotated_secret not in rotated.out
+    config_action = rotated.json()["actions"][0]
+    assert config_action["kind"] == "update"
+    assert config_action["changes"] == [{"path": "DeliveryTargets.Http.Secret", "secret": True}]
+
+
+SETUP_JSON = {
+    "client_id": STOREFRONT_CLIENT_ID,
+    "events": ["UserLoggedIn", "OrderSubmitted"],
+    "delivery_config": {
+        "ID": "dc-from-file",
+        "Name": "From a file",
+        "DeliveryTargets": {
+            "Http": {"Endpoint": ENDPOINT, "Secret": {"env": "HOOK_SECRET"}},
+            "DiscoverEvent": {
+                "ClientID": "ck-1",
+                "ApiKey": {"env": "DISCOVER_KEY"},
+                "ServiceEndpoint": "https://discover.example/events",
+            },
+        },
+    },
+}
+
+SETUP_TOML = f"""
+client_id = "{STOREFRONT_CLIENT_ID}"
+events = ["UserLoggedIn", "OrderSubmitted"]
+
+[delivery_config]
+ID = "dc-from-file"
+Name = "From a file"
+
+[delivery_config.DeliveryTargets.Http]
+Endpoint = "{ENDPOINT}"
+Secret = {{ env = "HOOK_SECRET" }}
+
+[delivery_config.DeliveryTargets.DiscoverEvent]
+ClientID = "ck-1"
+ApiKey = {{ env = "DISCOVER_KEY" }}
+ServiceEndpoint = "https://discover.example/events"
+"""
+
+
+@pytest.mark.parametrize("suffix", [".json", ".toml"])
+def test_setup_from_a_file_with_env_secret_references(
+    capsys: pytest.CaptureFixture[str], fake: FakeOrderCloud, server: FakeServer, tmp_path: Path, suffix: str
+) -> None:
+    if suffix == ".toml" and sys.version_info < (3, 11):
+        pytest.skip("TOML setup files need Python 3.11")
+    spec = tmp_path / f"tracking{suffix}"
+    spec.write_text(json.dumps(SETUP_JSON) if suffix == ".json" else SETUP_TOML, encoding="utf-8")
+
+    result = run(capsys, "setup", "--base-url", server.url, "--file", str(spec))
+
+    assert result.code == 0, result
+    assert result.out.splitlines() == [
+        "create    DeliveryConfig dc-from-file",
+        "create    TrackingEvent te-storefront-UserLoggedIn",
+        "create    TrackingEvent te-storefront-OrderSubmitted",
+        "Applied: 3 create",
+    ]
+    targets = fake.api.delivery_configs["dc-from-file"]["DeliveryTargets"]
+    assert targets["Http"]["Secret"] == HOOK_SECRET
+    assert targets["DiscoverEvent"]["ApiKey"] == DISCOVER_KEY
+    assert result.err == ""
+    assert run(capsys, "setup", "--base-url", server.url, "--file", str(spec)).out.endswith("Applied: 3 unchanged\n")
+
+
+def test_setup_file_problems_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], server: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = tmp_path / "tracking.json"
+    spec.write_text(json.dumps(SETUP_JSON), encoding="utf-8")
+    monkeypatch.delenv("DISCOVER_KEY")
+    missing_env = run(capsys, "setup", "--base-url", server.url, "--file", str(spec))
+    assert missing_env.code == 2
+    assert missing_env.err.startswith("error: ")
+    assert "DISCOVER_KEY is not set" in missing_env.err
+
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json", encoding="utf-8")
+    invalid = run(capsys, "setup", "--base-url", server.url, "--file", str(broken))
+    assert invalid.code == 2
+    assert "is not valid JSON" in invalid.err
+
+    absent = run(capsys, "setup", "--base-url", server.url, "--file", str(tmp_path / "absent.toml"))
+    assert absent.code == 2
+    assert "cannot read" in absent.err
+
+
+def test_setup_usage_errors(capsys: pytest.CaptureFixture[str], server: FakeServer) -> None:
+    no_targets = run(capsys, "setup", "--base-url", server.url)
+    assert no_targets.code == 2
+    assert no_targets.err.startswith("error: no delivery targets")
+
+    no_secret = run(capsys, "setup", "--base-url", server.url, "--http-endpoint", ENDPOINT)
+    assert no_secret.code == 2
+    assert "--http-secret-env" in no_secret.err
+
+
+@pytest.mark.parametrize("events", ["OrderShipped", "UserLoggedIn,Bogus"])
+def test_setup_unknown_event_type_is_one_error_line(
+    capsys: pytest.CaptureFixture[str], fake: FakeOrderCloud, server: FakeServer, events: str
+) -> None:
+    result = run(capsys, *setup_args(server, "--events", events))
+
+    assert result.code == 2, result
+    assert result.err.startswith("error: ")
+    assert len(result.err.splitlines()) == 1
+    assert "Traceback" not in result.err
+    assert "Unknown event type" in result.err
+    assert write_requests(fake) == []
+
+
+def test_setup_event_list_tolerates_spaces(
+    capsys: pytest.CaptureFixture[str], fake: FakeOrderCloud, server: FakeServer
+) -> None:
+    result = run(capsys, *setup_args(server, "--events", "UserLoggedIn, OrderSubmitted"))
+
+    assert result.code == 0, result
+    assert sorted(e["EventType"] for e in fake.api.tracking_events.values()) == ["OrderSubmitted", "UserLoggedIn"]
+
+
+def test_plain_secret_flags_warn_and_are_never_printed(
+    capsys: pytest.CaptureFixture[str], fake: FakeOrderCloud, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ORDERCLOUD_CLIENT_SECRET")
+    result = run(
+        capsys,
+        "setup",
+        "--base-url",
+        server.url,
+        "--client-secret",
+        ADMIN_CLIENT_SECRET,
+        "--api-client",
+        STOREFRONT_CLIENT_ID,
+        "--http-endpoint",
+        ENDPOINT,
+        "--http-secret",
+        HOOK_SECRET,
+    )  # run() asserts neither secret is in stdout or stderr
+
+    assert result.code == 0, result
+    warnings = [line for line in result.err.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 2
+    assert any("--client-secret" in w for w in warnings)
+    assert any("--http-secret" in w for w in warnings)
+    assert fake.api.delivery_configs["dc-storefront"]["DeliveryTargets"]["Http"]["Secret"] == HOOK_SECRET
+
+
+def test_a_secret_given_to_json_output_is_never_printed(capsys: pytest.CaptureFixture[str], server: FakeServer) -> None:
+    assert run(capsys, *setup_args(server, "--json")).code == 0
+    for argv in (
+        ["configs", "list", "--base-url", server.url, "--json"],
+        ["configs", "list", "--base-url", server.url],
+        ["events", "list", "--base-url", server.url, "--json"],
+        ["doctor", "--base-url", server.url, "--api-client", STOREFRONT_CLIENT_ID, "--json"],
+    ):
+        assert run(capsys, *argv).code == 0  # run() checks the secrets
+
+
+# ------------------------------------------------------------------------------------------------ doctor
+
+
+def test_doctor_healthy_is_exit_0(capsys: pytest.CaptureFixture[str], server: FakeServer) -> None:
+    assert run(capsys, *setup_args(server)).code == 0
+
+    result = run(capsys, "doctor", "--base-url", server.url, "--api-client", STOREFRONT_CLIENT_ID)
+
+    assert result.code == 0, result
+    assert result.out.splitlines()[-1] == "Tracking for storefront: healthy"
+    report = run(capsys, "doctor", "--base-url", server.url, "--api-client", STOREFRONT_CLIENT_ID, "--json").json()
+    assert report["healthy"] is True
+    assert report["client_id"] == STOREFRONT_CLIENT_ID
+    assert {c["status"] for c in report["checks"]} == {"ok"}
+
+
+def test_doctor_problems_are_exit_1(capsys: pytest.CaptureFixture[str], server: FakeServer) -> None:
+    result = run(capsys, "doctor", "--base-url", server.url, "--api-client", STOREFRONT_CLIENT_ID)
+
+    assert result.code == 1, result
+    assert "[FAIL] tracking events" in result.out
+    assert "fix: Run `ordercloud-tracking setup`" in result.out
+    as_json = run(capsys, "doctor", "--base-url", server.url, "--api-client", STOREFRONT_CLIENT_ID, "--json")
+    assert as_json.code == 1
+    assert as_json.json()["healthy"] is False
+
+
+def test_doctor_without_a_client_id_is_exit_2(
+    capsys: pytest.CaptureFixture[str], server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ORDERCLOUD_CLIENT_ID")
+
+    result = run(capsys, "doctor", "--base-url", server.url)
+
+    assert result.code == 2
+    assert result.out == ""
+    assert result.err == "error: no client ID: pass --client-id or set ORDERCLOUD_CLIENT_ID\n"
+
+
+def test_doctor_without_a_secret_is_exit_2(
+    capsys: pytest.CaptureFixture[str], server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ORDERCLOUD_CLIENT_SECRET")
+
+    result = run(capsys, "doctor", "--base-url", server.url)
+
+    assert result.code == 2
+    assert result.err.startswith("error: no client secret")
+
+
+def test_doctor_connection_error_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+
+    result = run(capsys, "doctor", "--base-url", closed, "--api-client", STOREFRONT_CLIENT_ID)
+
+    assert result.code == 2, result
+    assert result.out == ""
+    assert result.err.startswith("error: cannot reach OrderCloud")
+    assert len(result.err.splitlines()) == 1
+
+
+def test_doctor_uses_the_environment_base_url(
+    capsys: pytest.CaptureFixture[str], server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORDERCLOUD_BASE_URL", server.url)
+
+    result = run(capsys, "doctor", "--api-client", STOREFRONT_CLIENT_ID)
+
+    assert result.code == 1  # reached the fake: no tracking events yet
+
+
+# ----------------------------------------------------------------------------------------- errors, --debug
+
+
+def test_an_api_error_is_one_line_with_its_error_code(capsys: pytest.CaptureFixture[str], server: FakeServer) -> None:
+    args = setup_args(server)
+    args[args.index("--api-client") + 1] = "no-such-client"
+
+    result = run(capsys, *args)
+
+    assert result.code == 2, result
+    assert result.err.startswith("error: ")
+    assert len(result.err.splitlines()) == 1
+    assert "NotFound: ApiClient no-such-client not found" in result.err
+    assert "Traceback" not in result.err
+    assert "check the ID" in result.err  # what to do
+
+
+def test_a_token_error_is_one_line_and_debug_shows_the_traceback(
+    capsys: pytest.CaptureFixture[str], server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORDERCLOUD_CLIENT_SECRET", "not-the-secret")
+
+    plain = run(capsys, "events", "list", "--base-url", server.url)
+
+    assert plain.code == 2, plain
+    assert plain.err.startswith("error: ")
+    assert len(plain.err.splitlines()) == 1
+    assert "Auth.InvalidClientSecret" in plain.err
+    assert "Traceback" not in plain.err
+    assert "not-the-secret" not in plain.err
+
+    debug = run(capsys, "--debug", "events", "list", "--base-url", server.url)
+
+    assert debug.code == 2
+    assert "Traceback (most recent call last)" in debug.err
+    assert debug.err.splitlines()[-1].startswith("error: ")
+    assert "not-the-secret" not in debug.err
+
+
+def test_argparse_usage_errors_are_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "no-such-command").code == 2
+    assert run(capsys).code == 2
+    assert run(capsys, "events").code == 2
+    helped = run(capsys, "--help")
+    assert helped.code == 0
+    assert "doctor" in helped.out
+
+
+# ---------------------------------------------------------------------------------------------- listings
+
+
+def test_events_and_configs_list(capsys: pytest.CaptureFixture[str], server: FakeServer) -> None:
+    assert run(capsys, *setup_args(server)).code == 0
+
+    table = run(capsys, "events", "list", "--base-url", server.url)
+    assert table.code == 0
+    lines = table.out.splitlines()
+    assert lines[0].split() == ["ID", "EventType", "ClientID", "DeliveryConfigID", "Name"]
+    assert len(lines) == 2 + 4
+    assert any(line.startswith("te-storefront-OrderSubmitted") for line in lines)
+
+    events = run(capsys, "events", "list", "--base-url", server.url, "--json").json()
+    assert sorted(e["EventType"] for e in events) == [
+        "LineItemAdded",
+        "LineItemUpdated",
+        "OrderSubmitted",
+        "UserLoggedIn",
+    ]
+    assert {e["DeliveryConfigID"] for e in events} == {"dc-storefront"}
+
+    only_admin = run(capsys, "events", "list", "--base-url", server.url, "--api-client", ADMIN_CLIENT_ID, "--json")
+    assert only_admin.json() == []
+
+    configs_table = run(capsys, "configs", "list", "--base-url", server.url)
+    assert configs_table.code == 0
+    assert configs_table.out.splitlines()[0].split() == ["ID", "Name", "Enabled", "Targets"]
+    assert configs_table.out.splitlines()[2].split() == ["dc-storefront", "ordercloud-tracking", "yes", "Http"]
+
+    configs = run(capsys, "configs", "list", "--base-url", server.url, "--json").json()
+    assert [c["ID"] for c in configs] == ["dc-storefront"]
+    assert configs[0]["DeliveryTargets"]["Http"]["Endpoint"] == ENDPOINT
+    assert not configs[0]["DeliveryTargets"]["Http"].get("Secret")
+
+
+# ------------------------------------------------------------------------------------------------- verify
+
+
+BODY = b'{"OrderID":"o-1001","OrderStatus":"Open","OrderTotal":42.5,"LineItems":[]}'
+
+
+@pytest.fixture
+def captured(tmp_path: Path) -> Path:
+    path = tmp_path / "delivery.json"
+    path.write_bytes(BODY)
+    return path
+
+
+def test_verify_a_good_signature(capsys: pytest.CaptureFixture[str], captured: Path, tmp_path: Path) -> None:
+    signature = sign_payload(BODY, HOOK_SECRET)
+
+    result = run(capsys, "verify", str(captured), "--secret-env", "HOOK_SECRET", "--signature", signature)
+
+    assert result.code == 0, result
+    assert result.out.startswith(f"valid x-oc-hash over {len(BODY)} bytes")
+    signature_file = tmp_path / "x-oc-hash.txt"
+    signature_file.write_text(signature + "\n", encoding="utf-8")
+    from_file = run(
+        capsys, "verify", str(captured), "--secret-env", "HOOK_SECRET", "--signature-file", str(signature_file)
+    )
+    assert from_file.code == 0
+    as_json = run(capsys, "verify", str(captured), "--secret-env", "HOOK_SECRET", "--signature", signature, "--json")
+    assert as_json.json() == {"valid": True, "bytes": len(BODY), "message": "OrderSubmitted"}
+
+
+def test_verify_a_bad_signature(capsys: pytest.CaptureFixture[str], captured: Path) -> None:
+    wrong = sign_payload(BODY, "some-other-secret")
+
+    result = run(capsys, "verify", str(captured), "--secret-env", "HOOK_SECRET", "--signature", wrong)
+
+    assert result.code == 1, result
+    assert result.out.startswith("INVALID x-oc-hash")
+    tampered = run(
+        capsys,
+        "verify",
+        str(captured),
+        "--secret-env",
+        "HOOK_SECRET",
+        "--signature",
+        sign_payload(BODY + b" ", HOOK_SECRET),
+        "--json",
+    )
+    assert tampered.code == 1
+    assert tampered.json() == {"valid": False, "bytes": len(BODY), "message": None}
+
+
+def test_verify_usage_errors(
+    capsys: pytest.CaptureFixture[str], captured: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    no_signature = run(capsys, "verify", str(captured), "--secret-env", "HOOK_SECRET")
+    assert no_signature.code == 2
+    assert "--signature" in no_signature.err
+
+    missing_file = run(capsys, "verify", str(tmp_path / "absent"), "--secret-env", "HOOK_SECRET", "--signature", "x")
+    assert missing_file.code == 2
+    assert missing_file.err.startswith("error: cannot read")
+
+    monkeypatch.delenv("HOOK_SECRET")
+    unset = run(capsys, "verify", str(captured), "--secret-env", "HOOK_SECRET", "--signature", "x")
+    assert unset.code == 2
+    assert "HOOK_SECRET is not set" in unset.err
+
+
+# --------------------------------------------------------------------------------------------------- demo
+
+
+def test_demo(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run(capsys, "demo")
+
+    assert result.code == 0, result
+    summary = [line for line in result.out.splitlines() if line.startswith("Demo ")]
+    assert len(summary) == 1
+    assert summary[0].startswith("Demo OK: 5 events, 15 deliveries")
+    assert "0 failures" in summary[0]
+
+
+def test_demo_json(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run(capsys, "demo", "--json")
+
+    assert result.code == 0, result
+    journal = result.json()
+    assert journal["summary"]["events"] == 5
+    assert journal["summary"]["deliveries"] == 15
+    assert journal["summary"]["failures"] == 0
+    assert journal["summary"]["verified"] == 5
+    assert len(journal["deliveries"]) == 15
+    assert {d["target"] for d in journal["deliveries"]} == {"Http", "SendEvent", "DiscoverEvent"}
+    assert "demo-http-secret" not in result.out
+
+
+# ---------------------------------------------------------------------------------------------- subprocess
+
+
+def _wait_until_listening(port: int, process: subprocess.Popen[str], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited early with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"serve did not listen on {port} within {timeout} s")
+
+
+def test_the_command_as_a_subprocess_against_serve(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("ORDERCLOUD_")},
+        "ORDERCLOUD_CLIENT_ID": ADMIN_CLIENT_ID,
+        "ORDERCLOUD_CLIENT_SECRET": ADMIN_CLIENT_SECRET,
+        "ORDERCLOUD_BASE_URL": f"http://127.0.0.1:{port}",
+        "HOOK_SECRET": HOOK_SECRET,
+    }
+    command = [sys.executable, "-m", "ordercloud_tracking"]
+    serve = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
+        [*command, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_until_listening(port, serve)
+
+        def cli(*argv: str) -> subprocess.CompletedProcess[str]:
+            done = subprocess.run(  # noqa: S603 - our own command, fixed arguments
+                [*command, *argv], env=env, capture_output=True, text=True, timeout=60, check=False
+            )
+            for secret in SECRETS:
+                assert secret not in done.stdout + done.stderr
+            return done
+
+        before = cli("doctor", "--api-client", STOREFRONT_CLIENT_ID)
+        assert before.returncode == 1, before
+        assert "[FAIL] tracking events" in before.stdout
+
+        setup = cli(
+            "setup",
+            "--api-client",
+            STOREFRONT_CLIENT_ID,
+            "--http-endpoint",
+            ENDPOINT,
+            "--http-secret-env",
+            "HOOK_SECRET",
+            "--json",
+        )
+        assert setup.returncode == 0, setup
+        assert [a["kind"] for a in json.loads(setup.stdout)["actions"]] == ["create"] * 5
+
+        again = cli(
+            "setup",
+            "--api-client",
+            STOREFRONT_CLIENT_ID,
+            "--http-endpoint",
+            ENDPOINT,
+            "--http-secret-env",
+            "HOOK_SECRET",
+        )
+        assert again.returncode == 0, again
+        assert again.stdout.splitlines()[-1] == "Applied: 5 unchanged"
+
+        healthy = cli("doctor", "--api-client", STOREFRONT_CLIENT_ID, "--json")
+        assert healthy.returncode == 0, healthy
+        assert json.loads(healthy.stdout)["healthy"] is True
+
+        events = cli("events", "list", "--api-client", STOREFRONT_CLIENT_ID, "--json")
+        assert events.returncode == 0, events
+        assert len(json.loads(events.stdout)) == 4
+
+        refused = cli("events", "list", "--client-secret-env", "HOOK_SECRET")  # the wrong secret
+        assert refused.returncode == 2
+        assert refused.stderr.startswith("error: ")
+        assert "Traceback" not in refused.stderr
+    finally:
+        serve.terminate()
+        try:
+            out, _err = serve.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+            out, _err = serve.communicate()
+    assert f"FakeOrderCloud listening on http://127.0.0.1:{port}" in out
+
+
+def test_setup_needs_the_api_client_whose_events_are_tracked(
+    capsys: pytest.CaptureFixture[str], server: FakeServer
+) -> None:
+    args = setup_args(server)
+    del args[args.index("--api-client") : args.index("--api-client") + 2]
+
+    result = run(capsys, *args)
+
+    assert result.code == 2
+    assert result.err.startswith("error: which API client's events? pass --api-client")
+
+
+def test_a_discover_target_needs_its_endpoint(
+    capsys: pytest.CaptureFixture[str], server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISCOVER_KEY", "discover-api-key-value")
+    args = setup_args(server, "--discover-client-id", "ckey", "--discover-api-key-env", "DISCOVER_KEY")
+
+    result = run(capsys, *args)
+
+    assert result.code == 2
+    assert "--discover-endpoint" in result.err
+    assert "discover-api-key-value" not in result.out + result.err
