@@ -294,3 +294,51 @@ async def test_no_token_or_session_string_in_logs_or_repr(
     assert "/v1/me/orders" in caplog.text  # the transfer was logged …
     for secret in (anon_token, user_token, data, "right-password"):
         assert secret not in text  # … without the token, the session string or the password
+
+
+# ------------------------------------------------------------------- token expiry after login (on the fake)
+
+
+def _fake_with_refresh() -> Any:
+    from ordercloud_tracking.testing import FakeOrderCloud, SeedApiClient
+
+    fake = FakeOrderCloud()
+    fake.add_api_client(
+        SeedApiClient(
+            "storefront-rt",
+            is_anon_buyer=True,
+            default_context_username="anon-template",
+            access_token_duration=10,
+            refresh_token_duration=600,
+        )
+    )
+    return fake
+
+
+def test_an_expired_login_without_refresh_token_ends_the_session_and_never_logs_in_again() -> None:
+    from ordercloud_tracking.testing import FakeOrderCloud
+
+    fake = FakeOrderCloud()
+    session = fake.shopper(anon_user_id="beacon-x")
+    session.login("jane", "jane-password")
+    fake.clock.advance(601 * 60)  # past the access token's lifetime (600 minutes)
+
+    with pytest.raises(TokenError, match="expired"):
+        session.client.me.get()
+    password_grants = [r for r in fake.requests_to("POST", "/oauth/token") if b"grant_type=password" in r.body]
+    assert len(password_grants) == 1  # the password was used once and is not kept
+
+
+def test_a_login_with_a_refresh_token_refreshes_also_after_a_session_store_round_trip() -> None:
+    fake = _fake_with_refresh()
+    session = fake.shopper(client_id="storefront-rt", anon_user_id="beacon-y")
+    session.login("jane", "jane-password")
+    fake.clock.advance(11 * 60)
+    assert session.client.me.get().username == "jane"  # refreshed, not re-logged-in
+
+    restored = ShopperSession.loads(fake.client(), session.dumps())
+    fake.clock.advance(11 * 60)
+    assert restored.client.me.get().username == "jane"
+    grants = [r.body.split(b"&")[0] for r in fake.requests_to("POST", "/oauth/token")]
+    assert grants.count(b"grant_type=password") == 1
+    assert grants.count(b"grant_type=refresh_token") == 2

@@ -154,7 +154,8 @@ def test_parse_with_any_header_form(headers: Headers) -> None:
     assert isinstance(delivery.message, OrderSubmitted)
     assert delivery.event_type is TrackingEventType.ORDER_SUBMITTED
     assert delivery.duplicate is False
-    assert delivery.delivery_key == hashlib.sha256(ORDER).hexdigest()
+    assert delivery.delivery_key == "order:o-1"
+    assert delivery.fingerprint == hashlib.sha256(ORDER).hexdigest()
 
 
 def test_delivery_is_frozen_attrs() -> None:
@@ -296,9 +297,34 @@ def test_duplicates_are_reported() -> None:
     first = receiver.parse(ORDER, signed(ORDER))
     second = receiver.parse(ORDER, signed(ORDER))
     assert (first.duplicate, second.duplicate) == (False, True)
-    assert first.delivery_key == second.delivery_key == hashlib.sha256(ORDER).hexdigest()
-    receiver.forget(second.delivery_key)
+    assert first.delivery_key == second.delivery_key == "order:o-1"
+    receiver.forget(second)
     assert receiver.parse(ORDER, signed(ORDER)).duplicate is False
+
+
+def _line(quantity: int, line_id: str = "li-1") -> bytes:
+    return json.dumps(
+        {"UserContext": {"AnonymousId": "b-1"}, "OrderId": "o-1", "LineItem": {"LineID": line_id, "Quantity": quantity}}
+    ).encode()
+
+
+def test_a_real_change_back_to_an_earlier_state_is_not_a_duplicate() -> None:
+    # A line set to 3, then 2, then 3 again sends the same body twice; the third is a real event.
+    receiver = Receiver(SECRET)
+    results = [receiver.parse(body, signed(body)).duplicate for body in (_line(3), _line(2), _line(3))]
+    assert results == [False, False, False]
+    assert receiver.parse(_line(3), signed(_line(3))).duplicate is True  # a redelivery of the latest state
+    assert receiver.parse(_line(3, "li-2"), signed(_line(3, "li-2"))).duplicate is False  # another line
+
+
+def test_line_added_and_updated_share_their_entity() -> None:
+    receiver = Receiver(SECRET)
+    body = _line(2)
+    added = receiver.parse(body, signed(body), event_type="LineItemAdded")
+    updated = receiver.parse(body, signed(body), event_type=TrackingEventType.LINE_ITEM_UPDATED)
+    assert added.delivery_key == updated.delivery_key == "line:o-1:li-1"
+    assert type(updated.message).__name__ == "OrderLineUpdated"
+    assert updated.event_type is TrackingEventType.LINE_ITEM_UPDATED
 
 
 def test_envelope_id_is_the_delivery_key() -> None:
@@ -314,25 +340,27 @@ def test_envelope_id_is_the_delivery_key() -> None:
 def test_dedupe_can_be_turned_off() -> None:
     receiver = Receiver(SECRET, dedupe=None)
     assert receiver.dedupe is None
+    first = receiver.parse(ORDER, signed(ORDER))
+    assert not first.duplicate
     assert not receiver.parse(ORDER, signed(ORDER)).duplicate
-    assert not receiver.parse(ORDER, signed(ORDER)).duplicate
-    receiver.forget("anything")
+    receiver.forget(first)  # nothing to forget: no error
 
 
 class RecordingStore:
     def __init__(self) -> None:
-        self.keys: set[str] = set()
+        self.latest: dict[str, str] = {}
         self.calls: list[tuple[str, str]] = []
 
-    def seen(self, key: str) -> bool:
+    def seen(self, key: str, fingerprint: str) -> bool:
         self.calls.append(("seen", key))
-        was = key in self.keys
-        self.keys.add(key)
+        was = self.latest.get(key) == fingerprint
+        self.latest[key] = fingerprint
         return was
 
-    def forget(self, key: str) -> None:
+    def forget(self, key: str, fingerprint: str) -> None:
         self.calls.append(("forget", key))
-        self.keys.discard(key)
+        if self.latest.get(key) == fingerprint:
+            del self.latest[key]
 
 
 def test_custom_dedupe_store() -> None:
@@ -349,12 +377,14 @@ def test_custom_dedupe_store() -> None:
 
 def test_memory_store_is_bounded_lru() -> None:
     store = MemoryDedupeStore(maxsize=3)
-    assert [store.seen(key) for key in "abc"] == [False, False, False]
-    assert store.seen("a") is True  # refreshes "a"
-    assert store.seen("d") is False  # evicts "b", the least recently used
+    assert [store.seen(key, "f") for key in "abc"] == [False, False, False]
+    assert store.seen("a", "f") is True  # refreshes "a"
+    assert store.seen("d", "f") is False  # evicts "b", the least recently used
     assert len(store) == 3
-    assert store.seen("b") is False
-    assert store.seen("a") is True
+    assert store.seen("b", "f") is False
+    assert store.seen("a", "f") is True
+    store.forget("a", "other")  # not the latest: kept
+    assert store.seen("a", "f") is True
     with pytest.raises(ValueError, match="maxsize"):
         MemoryDedupeStore(0)
     assert MemoryDedupeStore().maxsize == 10_000
@@ -369,7 +399,7 @@ def test_memory_store_is_thread_safe() -> None:
     def worker() -> None:
         barrier.wait()
         for index in range(200):
-            seen = store.seen(f"k{index}")
+            seen = store.seen(f"k{index}", "f")
             with lock:
                 results.append(seen)
 
@@ -447,6 +477,7 @@ async def call_asgi(
     headers: Mapping[str, str] | None = None,
     chunks: Sequence[bytes] = (b"",),
     content_length: bool = True,
+    query: bytes = b"",
 ) -> Answer:
     raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
     if content_length:
@@ -459,7 +490,7 @@ async def call_asgi(
         "scheme": "http",
         "path": "/ordercloud/events",
         "raw_path": b"/ordercloud/events",
-        "query_string": b"",
+        "query_string": query,
         "headers": raw_headers,
     }
     events: list[MutableMapping[str, Any]] = [
@@ -603,7 +634,7 @@ async def test_asgi_async_handler_and_async_callable_object() -> None:
     for candidate in (handler, Handler()):
         answer = await call_asgi(asgi_app(candidate, Receiver(SECRET)), headers=signed(ORDER), chunks=[ORDER])
         assert answer.status == 200
-    assert seen == [hashlib.sha256(ORDER).hexdigest(), "object"]
+    assert seen == ["order:o-1", "object"]
 
 
 async def test_asgi_sync_handler_runs_off_the_event_loop() -> None:
@@ -673,13 +704,14 @@ def call_wsgi(
     content_length: str | None = "auto",
     terminated: bool = False,
     validate: bool = True,
+    query: str = "",
 ) -> tuple[Answer, CountingInput]:
     stream = CountingInput(body)
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method,
         "wsgi.input": stream,
         "PATH_INFO": "/ordercloud/events",
-        "QUERY_STRING": "",
+        "QUERY_STRING": query,
         "SCRIPT_NAME": "",
     }
     if content_length == "auto":
@@ -803,3 +835,28 @@ def test_line_message_through_the_wsgi_app() -> None:
     assert isinstance(calls[0].message, OrderLineAdded)
     assert calls[0].message.type_inferred is True
     assert calls[0].event_type is TrackingEventType.LINE_ITEM_ADDED
+
+
+async def test_the_type_query_parameter_tells_updated_from_added() -> None:
+    body = _line(4)
+    got: list[Delivery] = []
+    answer = await call_asgi(
+        asgi_app(got.append, Receiver(SECRET)), headers=signed(body), chunks=[body], query=b"type=LineItemUpdated"
+    )
+    assert answer.status == 200
+    wsgi_answer, _ = call_wsgi(
+        wsgi_app(got.append, Receiver(SECRET)),
+        headers=signed(body),
+        body=body,
+        query="type=sitecore.ordercloud.messages.orders.lines.updated",
+    )
+    assert wsgi_answer.status == 200
+    unknown, _ = call_wsgi(
+        wsgi_app(got.append, Receiver(SECRET)), headers=signed(body), body=body, query="type=nonsense"
+    )
+    assert unknown.status == 200
+    assert [d.event_type for d in got] == [
+        TrackingEventType.LINE_ITEM_UPDATED,
+        TrackingEventType.LINE_ITEM_UPDATED,
+        TrackingEventType.LINE_ITEM_ADDED,  # an unknown hint is ignored: the shape decides
+    ]

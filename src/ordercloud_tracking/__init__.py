@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         ClientCredentials,
         DecodedToken,
         PasswordGrant,
+        RefreshTokenGrant,
         StaticToken,
         decode_token,
     )
@@ -78,6 +79,7 @@ __all__ = [
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RefreshTokenGrant",
     "RetryPolicy",
     "SignatureVerificationError",
     "StaticToken",
@@ -113,7 +115,15 @@ _ERRORS = [
 _LAZY: dict[str, str] = {
     **dict.fromkeys(_ERRORS, "._errors"),
     **dict.fromkeys(
-        ["AnonymousGrant", "ClientCredentials", "DecodedToken", "PasswordGrant", "StaticToken", "decode_token"],
+        [
+            "AnonymousGrant",
+            "ClientCredentials",
+            "DecodedToken",
+            "PasswordGrant",
+            "RefreshTokenGrant",
+            "StaticToken",
+            "decode_token",
+        ],
         "._auth",
     ),
     "OrderCloud": "._client",

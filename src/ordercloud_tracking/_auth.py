@@ -38,6 +38,7 @@ __all__ = [
     "Grant",
     "OrderCloudAuth",
     "PasswordGrant",
+    "RefreshTokenGrant",
     "StaticToken",
     "TokenCache",
     "decode_token",
@@ -136,7 +137,30 @@ class StaticToken:
     access_token: str = attrs.field(repr=False)
 
 
-Grant: TypeAlias = ClientCredentials | PasswordGrant | AnonymousGrant | StaticToken
+@attrs.frozen
+class RefreshTokenGrant:
+    """Continue a user's session from a refresh token you hold (no password kept anywhere).
+
+    The refresh token rotates as it is used; when OrderCloud refuses it (expired, revoked) the cache
+    raises :class:`TokenError` — the user has to log in again.
+
+    >>> RefreshTokenGrant("my-client-id", "rt-...")
+    RefreshTokenGrant(client_id='my-client-id')
+    """
+
+    client_id: str
+    refresh_token: str = attrs.field(repr=False)
+    client_secret: str | None = attrs.field(default=None, repr=False)
+
+    def form(self) -> dict[str, str]:
+        """The form-encoded fields of the token request."""
+        form = {"grant_type": "refresh_token", "client_id": self.client_id, "refresh_token": self.refresh_token}
+        if self.client_secret:
+            form["client_secret"] = self.client_secret
+        return form
+
+
+Grant: TypeAlias = ClientCredentials | PasswordGrant | AnonymousGrant | RefreshTokenGrant | StaticToken
 
 
 # ------------------------------------------------------------------------------------- decode_token
@@ -338,11 +362,20 @@ class TokenCache:
             self._token = _Token("", float("-inf"), token.refresh_token) if token.refresh_token else None
 
     def set_token(
-        self, access_token: str, *, expires_in: float | None = None, refresh_token: str | None = None
+        self,
+        access_token: str,
+        *,
+        expires_in: float | None = None,
+        expires_at: float | None = None,
+        refresh_token: str | None = None,
     ) -> None:
-        """Seed the cache with a token obtained elsewhere (e.g. from ``Me.Register``)."""
+        """Seed the cache with a token obtained elsewhere (e.g. from ``Me.Register``).
+
+        The expiry is ``expires_at`` (epoch seconds), else now + ``expires_in``, else the JWT's ``exp``.
+        """
         payload: dict[str, Any] = {} if expires_in is None else {"expires_in": expires_in}
-        self._token = _Token(access_token, _expiry(payload, access_token, self.clock()), refresh_token)
+        expiry = expires_at if expires_at is not None else _expiry(payload, access_token, self.clock())
+        self._token = _Token(access_token, expiry, refresh_token)
 
     @property
     def access_token(self) -> str | None:
@@ -363,7 +396,7 @@ class TokenCache:
             # Reference §4.2 lists client_id and refresh_token; §3 says a client that has a secret needs it on
             # *all* grant types. Sending the secret we hold satisfies both readings.
             form = {"grant_type": "refresh_token", "client_id": grant.client_id, "refresh_token": token.refresh_token}
-            if isinstance(grant, (ClientCredentials, PasswordGrant)) and grant.client_secret:
+            if isinstance(grant, (ClientCredentials, PasswordGrant, RefreshTokenGrant)) and grant.client_secret:
                 form["client_secret"] = grant.client_secret
         else:
             form = grant.form()
@@ -400,10 +433,17 @@ class TokenCache:
                 str(refresh) if refresh else None,
             )
             return str(access_token)
-        if is_refresh and response.status_code in (400, 401):
+        if is_refresh and response.status_code in (400, 401) and not isinstance(self.grant, RefreshTokenGrant):
             self._token = None  # the refresh token is spent or revoked: fall back to the grant
             return None
         raise token_error(request, response)
+
+    def current(self) -> tuple[str, float, str | None] | None:
+        """``(access_token, expires_at, refresh_token)`` of the cached token, if any (credentials!)."""
+        token = self._token
+        if token is None or not token.access_token:
+            return None
+        return token.access_token, token.expires_at, token.refresh_token
 
 
 def token_error(request: httpx.Request, response: httpx.Response) -> TokenError:

@@ -30,7 +30,7 @@ from typing import Any, Final, Literal
 
 import attrs
 
-from ._auth import AnonymousGrant, PasswordGrant, StaticToken, TokenCache, decode_token
+from ._auth import AnonymousGrant, PasswordGrant, RefreshTokenGrant, StaticToken, TokenCache, decode_token
 from ._client import AsyncOrderCloud, OrderCloud
 from ._errors import AnonymousTransferError, AuthenticationError, NotFoundError, OrderCloudError
 from .models.commerce import MeUser, Order
@@ -52,6 +52,8 @@ class _Snapshot:
     state: State
     anon_token: str | None = attrs.field(default=None, repr=False)
     user_token: str | None = attrs.field(default=None, repr=False)
+    user_refresh_token: str | None = attrs.field(default=None, repr=False)
+    user_expires_at: float | None = None
     transferred_order_id: str | None = None
     pending_transfer: bool = False
 
@@ -63,6 +65,8 @@ class _Snapshot:
             "s": self.state,
             "at": self.anon_token,
             "ut": self.user_token,
+            "ur": self.user_refresh_token,
+            "ue": self.user_expires_at,
             "o": self.transferred_order_id,
             "p": self.pending_transfer,
         }
@@ -93,9 +97,39 @@ class _Snapshot:
             state=state,
             anon_token=payload.get("at"),
             user_token=payload.get("ut"),
+            user_refresh_token=payload.get("ur"),
+            user_expires_at=payload.get("ue") if isinstance(payload.get("ue"), (int, float)) else None,
             transferred_order_id=payload.get("o"),
             pending_transfer=bool(payload.get("p")),
         )
+
+
+def _user_cache(
+    base: OrderCloud | AsyncOrderCloud,
+    client_id: str,
+    access_token: str,
+    *,
+    expires_at: float | None = None,
+    refresh_token: str | None = None,
+    client_secret: str | None = None,
+) -> TokenCache:
+    """The logged-in user's token cache. It never holds a password: it refreshes with the refresh token
+    when OrderCloud issued one; otherwise the session ends when the token expires (log in again)."""
+    grant = RefreshTokenGrant(client_id, refresh_token, client_secret) if refresh_token else StaticToken(access_token)
+    cache = base._private_token_cache(grant)
+    cache.set_token(access_token, expires_at=expires_at, refresh_token=refresh_token)
+    return cache
+
+
+def _from_login(
+    base: OrderCloud | AsyncOrderCloud, client_id: str, login_cache: TokenCache, client_secret: str | None
+) -> TokenCache:
+    current = login_cache.current()
+    assert current is not None, "a login that succeeded has a token"
+    access, expires_at, refresh = current
+    return _user_cache(
+        base, client_id, access, expires_at=expires_at, refresh_token=refresh, client_secret=client_secret
+    )
 
 
 def _new_anon_user_id() -> str:
@@ -162,12 +196,14 @@ class _SessionBase:
 
     def _current_snapshot(self) -> _Snapshot:
         anon_token = self._anon_cache.access_token
-        user_token = self._user_cache.access_token if self._user_cache is not None else None
+        user = self._user_cache.current() if self._user_cache is not None else None
         keep_anon = self.is_anonymous or self._snapshot.pending_transfer
         return attrs.evolve(
             self._snapshot,
             anon_token=anon_token if keep_anon else None,
-            user_token=user_token,
+            user_token=user[0] if user else None,
+            user_expires_at=user[1] if user else None,
+            user_refresh_token=user[2] if user else None,
         )
 
     def dumps(self) -> str:
@@ -203,7 +239,13 @@ class ShopperSession(_SessionBase):
             self._anon_cache.set_token(snapshot.anon_token)
         self._user_cache = None
         if snapshot.state == "user" and snapshot.user_token:
-            self._user_cache = base._private_token_cache(StaticToken(snapshot.user_token))
+            self._user_cache = _user_cache(
+                base,
+                snapshot.client_id,
+                snapshot.user_token,
+                expires_at=snapshot.user_expires_at,
+                refresh_token=snapshot.user_refresh_token,
+            )
         self._bind()
 
     def _bind(self) -> None:
@@ -257,8 +299,9 @@ class ShopperSession(_SessionBase):
         if not self.is_anonymous:
             raise RuntimeError("This session is already logged in; call logout() first")
         grant = PasswordGrant(self.client_id, username, password, client_secret, tuple(scopes or self._scopes))
-        user_cache = self._base._private_token_cache(grant)
-        self._base._with_token_cache(user_cache).get_access_token()  # TokenError: nothing changed
+        login_cache = self._base._private_token_cache(grant)
+        self._base._with_token_cache(login_cache).get_access_token()  # TokenError: nothing changed
+        user_cache = _from_login(self._base, self.client_id, login_cache, client_secret)  # the password is dropped
         try:
             order = self._anonymous_order()
         except OrderCloudError as exc:
@@ -304,7 +347,7 @@ class ShopperSession(_SessionBase):
         anon_token = self.client.get_access_token()
         order_id = self.order_id
         token = self.client.me.register(user, anon_user_token=anon_token)
-        cache = self._base._private_token_cache(StaticToken(token.access_token.get_secret_value()))
+        cache = _user_cache(self._base, self.client_id, token.access_token.get_secret_value())
         self._switch_to_user(cache, order_id, pending=False)
         return order_id
 
@@ -333,7 +376,13 @@ class AsyncShopperSession(_SessionBase):
             self._anon_cache.set_token(snapshot.anon_token)
         self._user_cache = None
         if snapshot.state == "user" and snapshot.user_token:
-            self._user_cache = base._private_token_cache(StaticToken(snapshot.user_token))
+            self._user_cache = _user_cache(
+                base,
+                snapshot.client_id,
+                snapshot.user_token,
+                expires_at=snapshot.user_expires_at,
+                refresh_token=snapshot.user_refresh_token,
+            )
         self._bind()
 
     def _bind(self) -> None:
@@ -382,8 +431,9 @@ class AsyncShopperSession(_SessionBase):
         if not self.is_anonymous:
             raise RuntimeError("This session is already logged in; call logout() first")
         grant = PasswordGrant(self.client_id, username, password, client_secret, tuple(scopes or self._scopes))
-        user_cache = self._base._private_token_cache(grant)
-        await self._base._with_token_cache(user_cache).get_access_token()
+        login_cache = self._base._private_token_cache(grant)
+        await self._base._with_token_cache(login_cache).get_access_token()
+        user_cache = _from_login(self._base, self.client_id, login_cache, client_secret)  # the password is dropped
         try:
             order = await self._anonymous_order()
         except OrderCloudError as exc:
@@ -426,7 +476,7 @@ class AsyncShopperSession(_SessionBase):
         anon_token = await self.client.get_access_token()
         order_id = self.order_id
         token = await self.client.me.register(user, anon_user_token=anon_token)
-        cache = self._base._private_token_cache(StaticToken(token.access_token.get_secret_value()))
+        cache = _user_cache(self._base, self.client_id, token.access_token.get_secret_value())
         self._switch_to_user(cache, order_id, pending=False)
         return order_id
 

@@ -13,8 +13,33 @@ probably at least once, so :class:`Receiver` also de-duplicates.
 3. the optional static ``CustomAuthHeaderName``/``CustomAuthHeaderValue`` pair, compared in constant
    time — :class:`SignatureVerificationError` (``missing=True`` when absent);
 4. :func:`~ordercloud_tracking.messages.parse_message` — :class:`InvalidPayloadError` if not JSON;
-5. the dedupe store: the delivery key is the envelope's ID when the message came in a wrapper with one,
-   else the SHA-256 hex digest of the body; :attr:`Delivery.duplicate` says whether it was seen.
+5. the dedupe store (see *Duplicates* below); :attr:`Delivery.duplicate` says whether it was seen.
+
+Duplicates
+    OrderCloud documents no delivery ID, and delivery is probably at least once. A plain "have I seen
+    these bytes?" check would drop real events: a line set to 3, then 2, then 3 again sends the same
+    body twice. So the store keeps, per *entity*, the fingerprint (SHA-256) of the latest body, and a
+    delivery is a duplicate only when it repeats the latest state of its entity:
+
+    ===================  ================================================
+    Message              Entity (the delivery key)
+    ===================  ================================================
+    with an envelope ID  the ID itself (exact redelivery detection)
+    OrderSubmitted       ``order:{OrderID}``
+    OrderLine…           ``line:{OrderId}:{LineID}`` (added and updated)
+    SessionIdentified    ``session:{UserContext.ID or AnonymousId}``
+    anything else        the body's SHA-256
+    ===================  ================================================
+
+    The price of not dropping real changes: a retry that arrives *after* a newer state of the same
+    entity is processed again (handle line events as absolute state, as OrderCloud sends them), and two
+    identical logins in a row count as one.
+
+Added or updated?
+    The bare bodies of ``LineItemAdded`` and ``LineItemUpdated`` are identical. If your endpoint URL
+    says which it is (``https://shop.example/oc/events?type=LineItemUpdated`` — one delivery config per
+    event type), pass it: ``Receiver.parse(..., event_type=...)``; :func:`asgi_app` and
+    :func:`wsgi_app` read a ``type`` query parameter for you.
 
 :func:`asgi_app` and :func:`wsgi_app` wrap a receiver and your handler into an endpoint with no
 framework dependency:
@@ -56,7 +81,7 @@ import attrs
 from pydantic import SecretStr
 
 from ._errors import InvalidPayloadError, PayloadTooLargeError, SignatureVerificationError
-from .messages import Message, _parse
+from .messages import Message, OrderLineMessage, OrderSubmitted, SessionIdentified, _parse, message_class_for
 from .models.tracking import TrackingEventType
 
 __all__ = [
@@ -200,25 +225,27 @@ def verify_signature(body: bytes | bytearray | memoryview, signature: str | byte
 
 @runtime_checkable
 class DedupeStore(Protocol):
-    """Remembers delivery keys. Implementations must be thread-safe.
+    """Remembers the latest delivery per key. Implementations must be thread-safe.
 
-    ``seen(key)`` marks the key and reports, atomically, whether it was already marked. ``forget(key)``
-    unmarks it (called when the handler failed, so the retry is processed). Back it with Redis
-    ``SET key 1 NX EX ttl`` / ``DEL key`` to share it between processes.
+    ``seen(key, fingerprint)`` records ``fingerprint`` as the latest for ``key`` and reports,
+    atomically, whether it already was. ``forget(key, fingerprint)`` removes it if it is still the
+    latest (called when the handler failed, so the retry is processed). With Redis:
+    ``SET key fingerprint GET EX ttl`` and compare the old value; ``forget`` with a compare-and-delete
+    script.
 
     >>> class NoDedupe:
-    ...     def seen(self, key: str) -> bool: return False
-    ...     def forget(self, key: str) -> None: pass
+    ...     def seen(self, key: str, fingerprint: str) -> bool: return False
+    ...     def forget(self, key: str, fingerprint: str) -> None: pass
     >>> isinstance(NoDedupe(), DedupeStore)
     True
     """
 
-    def seen(self, key: str) -> bool:
-        """Mark ``key``; return whether it was already marked."""
+    def seen(self, key: str, fingerprint: str) -> bool:
+        """Make ``fingerprint`` the latest for ``key``; return whether it already was."""
         ...
 
-    def forget(self, key: str) -> None:
-        """Unmark ``key`` (no error if it is not marked)."""
+    def forget(self, key: str, fingerprint: str) -> None:
+        """Remove ``key`` if ``fingerprint`` is still its latest (no error otherwise)."""
         ...
 
 
@@ -228,9 +255,11 @@ class MemoryDedupeStore:
     Thread-safe. Per process only: with several workers, use a shared store.
 
     >>> store = MemoryDedupeStore(maxsize=2)
-    >>> store.seen("a"), store.seen("a"), store.seen("b"), store.seen("c"), store.seen("a")
-    (False, True, False, False, False)
-    >>> store.forget("a"); store.seen("a")
+    >>> store.seen("line:o-1:li-1", "q3"), store.seen("line:o-1:li-1", "q3"), store.seen("line:o-1:li-1", "q2")
+    (False, True, False)
+    >>> store.seen("line:o-1:li-1", "q3")  # 3 again after 2 is a real change
+    False
+    >>> store.forget("line:o-1:li-1", "q3"); store.seen("line:o-1:li-1", "q3")
     False
     """
 
@@ -238,7 +267,7 @@ class MemoryDedupeStore:
         if maxsize < 1:
             raise ValueError("maxsize must be at least 1")
         self._maxsize = maxsize
-        self._keys: collections.OrderedDict[str, None] = collections.OrderedDict()
+        self._keys: collections.OrderedDict[str, str] = collections.OrderedDict()
         self._lock = threading.Lock()
 
     @property
@@ -250,28 +279,28 @@ class MemoryDedupeStore:
         """
         return self._maxsize
 
-    def seen(self, key: str) -> bool:
-        """Mark ``key``; return whether it was already marked (and refresh it).
+    def seen(self, key: str, fingerprint: str) -> bool:
+        """Make ``fingerprint`` the latest for ``key``; return whether it already was (and refresh it).
 
-        >>> MemoryDedupeStore().seen("k")
+        >>> MemoryDedupeStore().seen("k", "f")
         False
         """
         with self._lock:
-            if key in self._keys:
-                self._keys.move_to_end(key)
-                return True
-            self._keys[key] = None
+            latest = self._keys.get(key)
+            self._keys[key] = fingerprint
+            self._keys.move_to_end(key)
             if len(self._keys) > self._maxsize:
                 self._keys.popitem(last=False)
-            return False
+            return latest == fingerprint
 
-    def forget(self, key: str) -> None:
-        """Unmark ``key``.
+    def forget(self, key: str, fingerprint: str) -> None:
+        """Remove ``key`` if ``fingerprint`` is still its latest.
 
-        >>> MemoryDedupeStore().forget("never-seen")
+        >>> MemoryDedupeStore().forget("never-seen", "f")
         """
         with self._lock:
-            self._keys.pop(key, None)
+            if self._keys.get(key) == fingerprint:
+                del self._keys[key]
 
     def __len__(self) -> int:
         with self._lock:
@@ -289,20 +318,37 @@ class Delivery:
     """What :meth:`Receiver.parse` returns.
 
     ``message`` is the typed message (or :class:`~ordercloud_tracking.messages.UnknownMessage`);
-    ``duplicate`` is true when the dedupe store had already seen ``delivery_key`` (the envelope ID, or
-    the SHA-256 hex digest of the body); ``event_type`` is the message's tracking event type, if known.
+    ``duplicate`` is true when this body repeats the latest delivery of its entity ``delivery_key``
+    (the envelope ID, ``order:…``, ``line:…``, ``session:…`` or the body's SHA-256 — see the module
+    docstring); ``fingerprint`` is what the dedupe store compared; ``event_type`` is the message's
+    tracking event type, if known.
 
     >>> receiver = Receiver("example-secret")
     >>> body = b'{"OrderID":"o-1001","OrderTotal":42.5}'
     >>> delivery = receiver.parse(body, {"X-oc-hash": sign_payload(body, "example-secret")})
-    >>> delivery.event_type, delivery.duplicate, len(delivery.delivery_key)
-    (<TrackingEventType.ORDER_SUBMITTED: 'OrderSubmitted'>, False, 64)
+    >>> delivery.event_type, delivery.duplicate, delivery.delivery_key
+    (<TrackingEventType.ORDER_SUBMITTED: 'OrderSubmitted'>, False, 'order:o-1001')
     """
 
     message: Message
     duplicate: bool
     delivery_key: str
     event_type: TrackingEventType | None
+    fingerprint: str = ""
+
+
+def _entity_key(message: Message) -> str | None:
+    """The entity whose latest state a message carries (``None``: dedupe on the exact body)."""
+    if isinstance(message, OrderSubmitted):
+        return f"order:{message.order_id}" if message.order_id else None
+    if isinstance(message, OrderLineMessage):
+        line_id = message.line_item.line_id if message.line_item is not None else None
+        return f"line:{message.order_id}:{line_id}" if message.order_id and line_id else None
+    if isinstance(message, SessionIdentified):
+        context = message.user_context
+        who = (context.id or context.anonymous_id) if context is not None else None
+        return f"session:{who}" if who else None
+    return None
 
 
 def _text(value: object) -> str:
@@ -430,8 +476,17 @@ dedupe=MemoryDedupeStore(maxsize=10000))
             if not _custom_matches(value.strip(), self._custom_value):
                 raise SignatureVerificationError("Custom auth header does not match")
 
-    def parse(self, body: bytes | bytearray | memoryview, headers: Headers) -> Delivery:
+    def parse(
+        self,
+        body: bytes | bytearray | memoryview,
+        headers: Headers,
+        *,
+        event_type: TrackingEventType | str | None = None,
+    ) -> Delivery:
         """Verify ``body`` against ``headers``, parse it and check it against the dedupe store.
+
+        ``event_type`` (a :class:`TrackingEventType` or namespace name) overrides what the body says or
+        its shape suggests — e.g. from the endpoint URL, to tell ``LineItemUpdated`` from an add.
 
         Raises:
             PayloadTooLargeError: the body is over ``max_body_bytes`` (nothing was hashed).
@@ -444,14 +499,25 @@ dedupe=MemoryDedupeStore(maxsize=10000))
         <TrackingEventType.USER_LOGGED_IN: 'UserLoggedIn'>
         """
         self.verify(body, headers)
-        parsed = _parse(body)
-        key = parsed.envelope_id or hashlib.sha256(body).hexdigest()
-        duplicate = self._dedupe.seen(key) if self._dedupe is not None else False
+        parsed = _parse(body, event_type)
         message = parsed.message
-        return Delivery(message=message, duplicate=duplicate, delivery_key=key, event_type=message.event_type)
+        digest = hashlib.sha256(body).hexdigest()
+        if parsed.envelope_id:
+            key, fingerprint = parsed.envelope_id, ""
+        else:
+            entity = _entity_key(message)
+            key, fingerprint = (entity, digest) if entity else (digest, "")
+        duplicate = self._dedupe.seen(key, fingerprint) if self._dedupe is not None else False
+        return Delivery(
+            message=message,
+            duplicate=duplicate,
+            delivery_key=key,
+            event_type=message.event_type,
+            fingerprint=fingerprint,
+        )
 
-    def forget(self, delivery: Delivery | str) -> None:
-        """Unmark a delivery (or delivery key) in the dedupe store, so a retry is processed again.
+    def forget(self, delivery: Delivery) -> None:
+        """Unmark a delivery in the dedupe store, so a retry of it is processed again.
 
         The ASGI and WSGI apps call this when the handler raises.
 
@@ -463,7 +529,7 @@ dedupe=MemoryDedupeStore(maxsize=10000))
         False
         """
         if self._dedupe is not None:
-            self._dedupe.forget(delivery.delivery_key if isinstance(delivery, Delivery) else delivery)
+            self._dedupe.forget(delivery.delivery_key, delivery.fingerprint)
 
     def __repr__(self) -> str:
         custom = repr(self._custom_label) if self._custom_label is not None else "None"
@@ -546,9 +612,20 @@ def _content_length(value: str | None) -> int | None:
     return int(text) if text.isdigit() else -1
 
 
-def _receive(receiver: Receiver, body: bytes, headers: Headers) -> Delivery | _Response:
+def _type_hint(query: bytes | str) -> str | None:
+    """The ``type`` query parameter, when it names a message type the SDK knows."""
+    from urllib.parse import parse_qs
+
+    text = query.decode("latin-1") if isinstance(query, bytes) else query
+    values = parse_qs(text).get("type")
+    if values and message_class_for(values[0]) is not None:
+        return values[0]
+    return None
+
+
+def _receive(receiver: Receiver, body: bytes, headers: Headers, query: bytes | str) -> Delivery | _Response:
     try:
-        return receiver.parse(body, headers)
+        return receiver.parse(body, headers, event_type=_type_hint(query))
     except PayloadTooLargeError:
         return _TOO_LARGE
     except SignatureVerificationError as exc:
@@ -647,7 +724,7 @@ def asgi_app(handler: DeliveryHandler, receiver: Receiver) -> ASGIApp:
                 return
             chunks.append(chunk)
             more = bool(event.get("more_body", False))
-        outcome = _receive(receiver, b"".join(chunks), headers)
+        outcome = _receive(receiver, b"".join(chunks), headers, scope.get("query_string") or b"")
         if isinstance(outcome, _Response):
             await respond(send, outcome)
             return
@@ -705,7 +782,7 @@ def wsgi_app(handler: DeliveryHandler, receiver: Receiver) -> WSGIApp:
         headers = [
             (key[5:].replace("_", "-").lower(), str(value)) for key, value in environ.items() if key.startswith("HTTP_")
         ]
-        outcome = _receive(receiver, body, headers)
+        outcome = _receive(receiver, body, headers, environ.get("QUERY_STRING") or "")
         if isinstance(outcome, _Response):
             return outcome
         if outcome.duplicate:
