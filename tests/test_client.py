@@ -13,6 +13,7 @@ from ordercloud_tracking import (
     InternalServerError,
     OrderCloud,
     PasswordGrant,
+    RetryPolicy,
     StaticToken,
 )
 from ordercloud_tracking._version import __version__
@@ -422,3 +423,11 @@ async def test_first_async_call_fetches_a_token_over_real_http() -> None:
         async with AsyncOrderCloud(ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, base_url=server.url) as client:
             page = await client.tracking_events.list()
             assert page.meta.total_count == 0
+
+
+def test_max_retries_defaults_to_2_or_the_policy_and_an_explicit_value_wins() -> None:
+    policy = RetryPolicy(max_retries=5)
+    assert OrderCloud(grant=StaticToken("t")).max_retries == 2
+    assert OrderCloud(grant=StaticToken("t"), retry_policy=policy).max_retries == 5
+    assert OrderCloud(grant=StaticToken("t"), retry_policy=policy, max_retries=2).max_retries == 2
+    assert AsyncOrderCloud(grant=StaticToken("t"), max_retries=0).max_retries == 0

@@ -76,7 +76,7 @@ class _BaseClient(Generic[HttpT]):
         auth_url: str | httpx.URL | None = None,
         scopes: tuple[str, ...] | list[str] = ("FullAccess",),
         timeout: Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
+        max_retries: int | NotGiven = NOT_GIVEN,
         default_headers: Mapping[str, str] | None = None,
         http_client: HttpT | None = None,
         retry_policy: RetryPolicy | None = None,
@@ -97,12 +97,9 @@ class _BaseClient(Generic[HttpT]):
         if grant is not None and client_id and getattr(grant, "client_id", client_id) != client_id:
             raise ValueError("client_id does not match the grant's client_id")
         self.client_id = client_id or getattr(grant, "client_id", None)
-        if retry_policy is None:
-            self._retry = RetryPolicy(max_retries=max_retries)
-        elif max_retries != retry_policy.max_retries and max_retries != 2:  # an explicit max_retries wins
-            self._retry = attrs.evolve(retry_policy, max_retries=max_retries)
-        else:
-            self._retry = retry_policy
+        # max_retries defaults to 2, or to retry_policy's; when both are given, max_retries wins.
+        policy = retry_policy or RetryPolicy()
+        self._retry = policy if isinstance(max_retries, NotGiven) else attrs.evolve(policy, max_retries=max_retries)
         self.timeout = timeout
         self._headers: dict[str, str] = {
             "Accept": "application/json",

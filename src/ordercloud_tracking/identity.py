@@ -230,6 +230,10 @@ class ShopperSession(_SessionBase):
     '7c9e6679742540de944be07fc1f90ae7'
     """
 
+    client: OrderCloud
+    """An :class:`~ordercloud_tracking.OrderCloud` acting as this shopper (anonymous or logged in); it
+    shares the base client's connection pool, never its tokens."""
+
     def __init__(self, base: OrderCloud, snapshot: _Snapshot, *, scopes: Sequence[str] = ("Shopper",)) -> None:
         self._base = base
         self._scopes = tuple(scopes)
@@ -250,8 +254,7 @@ class ShopperSession(_SessionBase):
 
     def _bind(self) -> None:
         cache = self._anon_cache if self.is_anonymous or self._user_cache is None else self._user_cache
-        self.client: OrderCloud = self._base._with_token_cache(cache)
-        """An :class:`~ordercloud_tracking.OrderCloud` acting as this shopper."""
+        self.client = self._base._with_token_cache(cache)
 
     @classmethod
     def start(
@@ -367,6 +370,9 @@ class AsyncShopperSession(_SessionBase):
     >>> session = await AsyncShopperSession.start(client, client_id="storefront")   # doctest: +SKIP
     """
 
+    client: AsyncOrderCloud
+    """An :class:`~ordercloud_tracking.AsyncOrderCloud` acting as this shopper (anonymous or logged in)."""
+
     def __init__(self, base: AsyncOrderCloud, snapshot: _Snapshot, *, scopes: Sequence[str] = ("Shopper",)) -> None:
         self._base = base
         self._scopes = tuple(scopes)
@@ -387,8 +393,7 @@ class AsyncShopperSession(_SessionBase):
 
     def _bind(self) -> None:
         cache = self._anon_cache if self.is_anonymous or self._user_cache is None else self._user_cache
-        self.client: AsyncOrderCloud = self._base._with_token_cache(cache)
-        """An :class:`~ordercloud_tracking.AsyncOrderCloud` acting as this shopper."""
+        self.client = self._base._with_token_cache(cache)
 
     @classmethod
     async def start(
