@@ -342,3 +342,22 @@ def test_a_login_with_a_refresh_token_refreshes_also_after_a_session_store_round
     grants = [r.body.split(b"&")[0] for r in fake.requests_to("POST", "/oauth/token")]
     assert grants.count(b"grant_type=password") == 1
     assert grants.count(b"grant_type=refresh_token") == 2
+
+
+def test_a_failed_anonymous_order_check_at_login_still_names_the_order() -> None:
+    from ordercloud_tracking.testing import FakeOrderCloud
+
+    fake = FakeOrderCloud()
+    session = fake.shopper(anon_user_id="beacon-z")
+    session.client.cart.add_line_item(LineItem(product_id="SKU-MUG", quantity=1))
+    anonymous_order = session.order_id
+    fake.faults.add("GET", "/v1/orders/Outgoing/*", status=500, times=3)
+
+    with pytest.raises(AnonymousTransferError) as raised:
+        session.login("jane", "jane-password")
+
+    assert raised.value.logged_in is True
+    assert raised.value.order_id == anonymous_order
+    assert session.transfer_pending
+    session.transfer_anonymous_order()  # the retry moves the order
+    assert not session.transfer_pending

@@ -69,6 +69,11 @@ class ClientCredentials:
     scopes: tuple[str, ...] = attrs.field(default=("FullAccess",), converter=_scopes)
 
     def form(self) -> dict[str, str]:
+        """The token request's form fields (they include the secret: never log them).
+
+        >>> ClientCredentials("my-client-id", "my-secret", scopes=("TrackingEventAdmin",)).form()["scope"]
+        'TrackingEventAdmin'
+        """
         return {
             "grant_type": "client_credentials",
             "client_id": self.client_id,
@@ -92,6 +97,11 @@ class PasswordGrant:
     scopes: tuple[str, ...] = attrs.field(default=("FullAccess",), converter=_scopes)
 
     def form(self) -> dict[str, str]:
+        """The token request's form fields; ``client_secret`` only when set (they hold the password: never log them).
+
+        >>> sorted(PasswordGrant("my-client-id", "jane", "s3cret", scopes=("Shopper",)).form())
+        ['client_id', 'grant_type', 'password', 'scope', 'username']
+        """
         form = {
             "grant_type": "password",
             "client_id": self.client_id,
@@ -120,6 +130,11 @@ class AnonymousGrant:
     scopes: tuple[str, ...] = attrs.field(default=("Shopper",), converter=_scopes)
 
     def form(self) -> dict[str, str]:
+        """The token request's form fields: ``client_credentials`` without a secret, plus ``anonuserid`` when set.
+
+        >>> AnonymousGrant("my-client-id", anon_user_id="beacon-42").form()
+        {'grant_type': 'client_credentials', 'client_id': 'my-client-id', 'scope': 'Shopper', 'anonuserid': 'beacon-42'}
+        """
         form = {"grant_type": "client_credentials", "client_id": self.client_id, "scope": " ".join(self.scopes)}
         if self.anon_user_id:
             form["anonuserid"] = self.anon_user_id

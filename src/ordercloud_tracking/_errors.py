@@ -14,7 +14,7 @@ OrderCloudError
 ├── APIConnectionError            no HTTP answer: DNS, refused, reset
 │   └── APITimeoutError           no answer in time
 ├── AmbiguousSubmitError          a submit whose outcome is unknown and that was not resent
-├── AnonymousTransferError        login worked (or not) but TransferAnonUserOrder failed
+├── AnonymousTransferError        logged in, but moving the anonymous order to the user failed
 ├── SignatureVerificationError    an x-oc-hash (or custom auth header) that does not verify
 ├── PayloadTooLargeError          a delivery body over the receiver's limit (checked before hashing)
 ├── InvalidPayloadError           a delivery body that is not JSON (also a ValueError)
@@ -92,7 +92,16 @@ def redact_url(url: object) -> str:
 
 @attrs.frozen
 class ErrorDetail:
-    """One entry of OrderCloud's ``Errors`` array."""
+    """One entry of OrderCloud's ``Errors`` array: ``error_code``, ``message`` and ``data`` (not in the repr).
+
+    :attr:`APIError.errors` holds them; ``errors[0].error_code`` is :attr:`APIError.error_code`.
+
+    >>> detail = ErrorDetail("NotFound", "TrackingEvent te-1 not found", {"ObjectType": "TrackingEvent"})
+    >>> detail
+    ErrorDetail(error_code='NotFound', message='TrackingEvent te-1 not found')
+    >>> detail.data
+    {'ObjectType': 'TrackingEvent'}
+    """
 
     error_code: str | None
     message: str | None
@@ -100,6 +109,16 @@ class ErrorDetail:
 
     @classmethod
     def from_json(cls, raw: Any) -> ErrorDetail:
+        """Read one entry of an ``Errors`` array (``ErrorCode``, ``Message``, ``Data``).
+
+        Lenient: a missing field is ``None``, codes and messages become strings, and an entry that is
+        not a JSON object is kept as the message.
+
+        >>> ErrorDetail.from_json({"ErrorCode": "IdExists", "Message": "DeliveryConfig dc-1 already exists"})
+        ErrorDetail(error_code='IdExists', message='DeliveryConfig dc-1 already exists')
+        >>> ErrorDetail.from_json("Api.Offline")
+        ErrorDetail(error_code=None, message='Api.Offline')
+        """
         if not isinstance(raw, Mapping):
             return cls(error_code=None, message=str(raw))
         code = raw.get("ErrorCode")
@@ -112,11 +131,42 @@ class ErrorDetail:
 
 
 class OrderCloudError(Exception):
-    """Base class of every error raised by ``ordercloud_tracking``."""
+    """Base class of every error raised by ``ordercloud_tracking``.
+
+    Catch it to handle any failure of the SDK (the SDK's own argument checks raise plain
+    ``ValueError``/``TypeError`` instead, before any request):
+
+    >>> from ordercloud_tracking.testing import FakeOrderCloud
+    >>> with FakeOrderCloud().client() as client:
+    ...     try:
+    ...         client.tracking_events.get("te-nope")
+    ...     except OrderCloudError as exc:
+    ...         print(type(exc).__name__)
+    NotFoundError
+    >>> issubclass(AmbiguousSubmitError, OrderCloudError), issubclass(MappingError, ValueError)
+    (True, True)
+    """
 
 
 class APIError(OrderCloudError):
-    """OrderCloud answered with an HTTP error status."""
+    """OrderCloud answered with an HTTP error status.
+
+    Raised as the subclass for the status (:class:`NotFoundError` for 404 …; ``APIError`` itself for a
+    status without one). ``status_code``,
+    ``errors`` (OrderCloud's ``Errors`` as :class:`ErrorDetail`), :attr:`error_code`, ``method`` and
+    ``url`` (credential query parameters redacted), ``retry_after`` (seconds, when the server sent
+    ``Retry-After``) and ``body`` (the parsed error body) say what happened.
+
+    >>> from ordercloud_tracking.testing import FakeOrderCloud
+    >>> with FakeOrderCloud().client() as client:
+    ...     try:
+    ...         client.tracking_events.get("te-nope")
+    ...     except APIError as exc:
+    ...         print(type(exc).__name__, exc.status_code, exc.error_code, exc.errors)
+    ...         print(exc)
+    NotFoundError 404 NotFound [ErrorDetail(error_code='NotFound', message='TrackingEvent te-nope not found')]
+    NotFound: TrackingEvent te-nope not found [HTTP 404] (GET https://fake.ordercloud.test/v1/integrations/trackingEvents/te-nope)
+    """
 
     status_code: int
     errors: list[ErrorDetail]
@@ -161,38 +211,134 @@ class APIError(OrderCloudError):
 
 
 class BadRequestError(APIError):
-    """HTTP 400: the request was invalid (see ``error_code``)."""
+    """HTTP 400: the request was invalid (see ``error_code``).
+
+    >>> from ordercloud_tracking.testing import FakeOrderCloud
+    >>> event = {"ID": "te-1", "Name": "Orders", "EventType": "OrderSubmitted", "ClientID": "storefront",
+    ...          "DeliveryConfigID": "dc-missing"}
+    >>> with FakeOrderCloud().client() as client:
+    ...     try:
+    ...         client.tracking_events.create(event)
+    ...     except BadRequestError as exc:
+    ...         print(exc.error_code, "-", exc.errors[0].message)
+    TrackingEvent.InvalidDeliveryConfigID - Delivery config dc-missing does not exist
+    """
 
 
 class AuthenticationError(APIError):
-    """HTTP 401: the token was missing, invalid or expired, even after one refresh."""
+    """HTTP 401: the token was missing, invalid, expired or revoked.
+
+    A client with a grant has already replayed the request once with a new token; a
+    :class:`~ordercloud_tracking.StaticToken` is never renewed, so its first 401 is raised.
+
+    >>> from ordercloud_tracking import StaticToken
+    >>> from ordercloud_tracking.testing import FakeOrderCloud
+    >>> with FakeOrderCloud().client(StaticToken("not-a-token")) as client:
+    ...     try:
+    ...         client.tracking_events.list()
+    ...     except AuthenticationError as exc:
+    ...         print(exc.status_code, exc.error_code)
+    401 InvalidToken
+    """
 
 
 class PermissionDeniedError(APIError):
-    """HTTP 403: the token lacks a role the endpoint needs (usually ``Auth.InsufficientRoles``)."""
+    """HTTP 403: the token lacks a role the endpoint needs (usually ``Auth.InsufficientRoles``).
+
+    >>> from ordercloud_tracking import AnonymousGrant
+    >>> from ordercloud_tracking.testing import FakeOrderCloud
+    >>> with FakeOrderCloud().client(AnonymousGrant("storefront")) as shopper:   # a Shopper token
+    ...     try:
+    ...         shopper.tracking_events.list()
+    ...     except PermissionDeniedError as exc:
+    ...         print(exc.error_code)
+    Auth.InsufficientRoles
+    """
 
 
 class NotFoundError(APIError):
-    """HTTP 404: the object does not exist (or is not visible to this user)."""
+    """HTTP 404: the object does not exist (or is not visible to this user).
+
+    >>> from ordercloud_tracking.testing import FakeOrderCloud
+    >>> with FakeOrderCloud().client() as client:
+    ...     try:
+    ...         client.tracking_events.get("te-nope")
+    ...     except NotFoundError as exc:
+    ...         print(exc.error_code, "-", exc.errors[0].message)
+    NotFound - TrackingEvent te-nope not found
+    """
 
 
 class ConflictError(APIError):
-    """HTTP 409: an object with this ID already exists."""
+    """HTTP 409: an object with this ID already exists.
+
+    Branch on the class rather than on the ``ErrorCode`` (commonly ``IdExists``), or use ``save`` (PUT),
+    which creates or replaces.
+
+    >>> from ordercloud_tracking.testing import FakeOrderCloud
+    >>> http = {"Endpoint": "https://shop.example/oc/events", "Secret": "s3cret"}
+    >>> config = {"ID": "dc-web", "Name": "Web", "DeliveryTargets": {"Http": http}}
+    >>> with FakeOrderCloud().client() as client:
+    ...     _ = client.delivery_configs.create(config)
+    ...     try:
+    ...         client.delivery_configs.create(config)
+    ...     except ConflictError as exc:
+    ...         print(exc.status_code, exc.error_code)
+    409 IdExists
+    """
 
 
 class RateLimitError(APIError):
-    """HTTP 429: too many requests. ``retry_after`` holds the server's wait hint in seconds."""
+    """HTTP 429: too many requests. ``retry_after`` holds the server's wait hint in seconds.
+
+    A 429 is retried; it is raised once the retries are used up, or at once when ``Retry-After`` is
+    longer than the retry policy's ``max_retry_after`` (60 seconds by default).
+
+    >>> from ordercloud_tracking.testing import FakeOrderCloud
+    >>> fake = FakeOrderCloud()
+    >>> _ = fake.faults.add("GET", "/v1/integrations/trackingEvents", status=429, headers={"Retry-After": "120"})
+    >>> with fake.client() as client:
+    ...     try:
+    ...         client.tracking_events.list()
+    ...     except RateLimitError as exc:
+    ...         print(exc.status_code, exc.retry_after)
+    429 120.0
+    """
 
 
 class InternalServerError(APIError):
-    """HTTP 5xx: OrderCloud failed (``Api.Offline`` during maintenance)."""
+    """HTTP 5xx: OrderCloud failed (``Api.Offline`` during maintenance).
+
+    Idempotent requests are retried first (except on 501 and 505); others, such as a ``POST``, are not.
+
+    >>> from ordercloud_tracking.testing import FakeOrderCloud
+    >>> fake = FakeOrderCloud()
+    >>> _ = fake.faults.add("GET", "/v1/integrations/trackingEvents", status=503, times=3)   # every attempt
+    >>> with fake.client() as client:
+    ...     try:
+    ...         client.tracking_events.list()
+    ...     except InternalServerError as exc:
+    ...         print(exc.status_code, len(fake.requests_to("GET", "/v1/integrations/trackingEvents")))
+    503 3
+    """
 
 
 class TokenError(APIError):
-    """The token endpoint refused the grant.
+    """The token endpoint refused the grant (or answered without an ``access_token``).
 
     ``error`` and ``error_description`` are the OAuth fields; ``errors`` holds OrderCloud's
-    ``Errors`` (e.g. ``Auth.InvalidUsernameOrPassword``).
+    ``Errors`` (e.g. ``Auth.InvalidUsernameOrPassword``). Also raised, with ``status_code`` 401 and no
+    request, when a :class:`~ordercloud_tracking.StaticToken` is known to have expired.
+
+    >>> from ordercloud_tracking import PasswordGrant
+    >>> from ordercloud_tracking.testing import FakeOrderCloud
+    >>> grant = PasswordGrant("storefront", "jane", "wrong-password", scopes=("Shopper",))
+    >>> with FakeOrderCloud().client(grant) as client:
+    ...     try:
+    ...         client.me.get()
+    ...     except TokenError as exc:
+    ...         print(exc.status_code, exc.error_code, exc.error, exc.error_description)
+    400 Auth.InvalidUsernameOrPassword invalid_grant Invalid username or password
     """
 
     def __init__(
@@ -209,11 +355,30 @@ class TokenError(APIError):
 
     @property
     def error_code(self) -> str | None:
+        """The first error's ``ErrorCode``, else the OAuth ``error`` (e.g. ``invalid_grant``).
+
+        >>> TokenError("Token request failed", error="invalid_client", status_code=400).error_code
+        'invalid_client'
+        """
         return super().error_code or self.error
 
 
 class APIConnectionError(OrderCloudError):
-    """No HTTP answer was received (DNS failure, connection refused or reset)."""
+    """No HTTP answer was received (DNS failure, connection refused or reset).
+
+    ``may_have_reached_server`` is false when nothing was sent (a connect error), so the request was
+    certainly not processed; ``method`` and ``url`` (credentials redacted) name the request.
+
+    >>> from ordercloud_tracking.testing import FakeOrderCloud
+    >>> fake = FakeOrderCloud()
+    >>> _ = fake.faults.add("GET", "/v1/integrations/trackingEvents", error="connect")
+    >>> with fake.client(max_retries=0) as client:
+    ...     try:
+    ...         client.tracking_events.list()
+    ...     except APIConnectionError as exc:
+    ...         print(exc.may_have_reached_server, "-", exc)
+    False - Connection error (ConnectError) (GET https://fake.ordercloud.test/v1/integrations/trackingEvents)
+    """
 
     def __init__(
         self,
@@ -236,14 +401,56 @@ class APIConnectionError(OrderCloudError):
 
 
 class APITimeoutError(APIConnectionError):
-    """The request timed out."""
+    """The request timed out (``timeout=``, 30 seconds by default).
+
+    After a read timeout the server may have processed the request (``may_have_reached_server`` is
+    true); a connect timeout sets it to false.
+
+    >>> from ordercloud_tracking.testing import FakeOrderCloud
+    >>> fake = FakeOrderCloud()
+    >>> _ = fake.faults.add("GET", "/v1/integrations/trackingEvents", error="read_timeout")
+    >>> with fake.client(max_retries=0) as client:
+    ...     try:
+    ...         client.tracking_events.list()
+    ...     except APITimeoutError as exc:
+    ...         print(exc.may_have_reached_server, "-", exc.message)
+    True - Request timed out (ReadTimeout)
+    """
 
 
 class AmbiguousSubmitError(OrderCloudError):
-    """A submit failed in a way that leaves its outcome unknown, and the order is not submitted.
+    """A submit failed in a way that may nevertheless have been processed, and it was not confirmed.
 
-    The SDK never resends a submit. It checked the order once: ``order`` is what that check saw (or
-    ``None`` if the check failed too), ``cause`` is the original failure.
+    The SDK never resends a submit; it reads the order once instead (an order found submitted is simply
+    returned). So either:
+
+    * ``order`` is what that check saw: the order is **not submitted** (:attr:`status` e.g.
+      ``"Unsubmitted"``) and submitting it again is safe; or
+    * ``order`` is ``None``: the check failed too and the order's **state is unknown** — read it later
+      before submitting again.
+
+    ``cause`` is the original failure; ``order_id`` and ``direction`` name the order.
+
+    >>> from ordercloud_tracking import AnonymousGrant
+    >>> from ordercloud_tracking.models.commerce import LineItem
+    >>> from ordercloud_tracking.testing import FakeOrderCloud
+    >>> fake = FakeOrderCloud()
+    >>> with fake.client(AnonymousGrant("storefront")) as shopper:
+    ...     _ = shopper.cart.add_line_item(LineItem(product_id="SKU-MUG", quantity=1))
+    ...     order_id = shopper.cart.get().id
+    ...     _ = fake.faults.add("POST", "/v1/cart/submit", status=503)            # not processed
+    ...     try:
+    ...         shopper.cart.submit(order_id=order_id)
+    ...     except AmbiguousSubmitError as exc:
+    ...         print(exc.status, "-", repr(exc.cause))
+    ...     _ = fake.faults.add("POST", "/v1/cart/submit", status=503)
+    ...     _ = fake.faults.add("GET", f"/v1/orders/Outgoing/{order_id}", error="connect", times=3)  # the check fails
+    ...     try:
+    ...         shopper.cart.submit(order_id=order_id)
+    ...     except AmbiguousSubmitError as exc:
+    ...         print(exc.order, exc.status)
+    Unsubmitted - InternalServerError(status_code=503, error_code='FakeFault', message='FakeFault: Injected HTTP 503')
+    None None
     """
 
     def __init__(
@@ -269,11 +476,31 @@ class AmbiguousSubmitError(OrderCloudError):
 
 
 class AnonymousTransferError(OrderCloudError):
-    """Moving the anonymous shopper's order to the logged-in user failed.
+    """After a successful login, moving the anonymous shopper's order to the user failed.
 
-    ``logged_in`` says whether the login itself succeeded (the session then acts as the user and
-    :meth:`~ordercloud_tracking.identity.ShopperSession.transfer_anonymous_order` can be retried);
-    ``order_id`` is the anonymous order, ``cause`` the failure.
+    Raised by :meth:`~ordercloud_tracking.identity.ShopperSession.login` when ``TransferAnonUserOrder``
+    (or reading the anonymous order before it) fails, and by
+    :meth:`~ordercloud_tracking.identity.ShopperSession.transfer_anonymous_order`. The login has
+    succeeded — ``logged_in`` is always true — and the session acts as the user; calling
+    ``transfer_anonymous_order()`` retries. ``order_id`` is the anonymous order (``None`` when it is
+    unknown), ``cause`` the failure (``None`` when the anonymous token had expired).
+
+    >>> from ordercloud_tracking.models.commerce import LineItem
+    >>> from ordercloud_tracking.testing import FakeOrderCloud
+    >>> fake = FakeOrderCloud()
+    >>> session = fake.shopper()
+    >>> _ = session.client.cart.add_line_item(LineItem(product_id="SKU-MUG", quantity=1))
+    >>> _ = fake.faults.add("PUT", "/v1/me/orders", status=500, times=3)     # TransferAnonUserOrder fails
+    >>> try:
+    ...     session.login("jane", "jane-password")
+    ... except AnonymousTransferError as exc:
+    ...     print(exc.logged_in, exc.order_id, type(exc.cause).__name__)
+    True anon-order-1 InternalServerError
+    >>> session.is_anonymous, session.transfer_pending
+    (False, True)
+    >>> session.transfer_anonymous_order()                                    # retry
+    >>> session.transfer_pending
+    False
     """
 
     def __init__(
@@ -286,7 +513,18 @@ class AnonymousTransferError(OrderCloudError):
 
 
 class SignatureVerificationError(OrderCloudError):
-    """A delivery's ``x-oc-hash`` (or static auth header) is missing or does not match."""
+    """A delivery's ``x-oc-hash`` (or custom auth header) is missing or does not match.
+
+    ``missing`` tells an absent header (the receiver apps answer 401) from a wrong one (403).
+
+    >>> from ordercloud_tracking.receiver import Receiver, sign_payload
+    >>> body = b'{"OrderId": "o-1"}'
+    >>> try:
+    ...     Receiver("new-secret").parse(body, {"x-oc-hash": sign_payload(body, "old-secret")})
+    ... except SignatureVerificationError as exc:
+    ...     print(exc, "- missing:", exc.missing)
+    x-oc-hash does not match the body - missing: False
+    """
 
     def __init__(self, message: str, *, missing: bool = False) -> None:
         super().__init__(message)
@@ -294,7 +532,15 @@ class SignatureVerificationError(OrderCloudError):
 
 
 class PayloadTooLargeError(OrderCloudError):
-    """A delivery body is larger than the receiver accepts (checked before hashing)."""
+    """A delivery body is larger than the receiver accepts (checked before hashing): ``size`` and ``limit``.
+
+    >>> from ordercloud_tracking.receiver import Receiver
+    >>> try:
+    ...     Receiver("s3cret", max_body_bytes=1024).parse(b" " * 2000, {})
+    ... except PayloadTooLargeError as exc:
+    ...     print(exc.size, exc.limit, "-", exc)
+    2000 1024 - Payload of 2000 bytes is over the limit of 1024 bytes
+    """
 
     def __init__(self, size: int, limit: int) -> None:
         super().__init__(f"Payload of {size} bytes is over the limit of {limit} bytes")
@@ -303,11 +549,34 @@ class PayloadTooLargeError(OrderCloudError):
 
 
 class InvalidPayloadError(OrderCloudError, ValueError):
-    """A delivery body is not valid JSON (or not a JSON object)."""
+    """A delivery body is not valid JSON (or not UTF-8, or not a JSON object). Also a ``ValueError``.
+
+    >>> from ordercloud_tracking.receiver import Receiver, sign_payload
+    >>> body = b"not json"
+    >>> try:
+    ...     Receiver("s3cret").parse(body, {"x-oc-hash": sign_payload(body, "s3cret")})
+    ... except InvalidPayloadError as exc:
+    ...     print(exc)
+    Body is not valid JSON: ...
+    """
 
 
 class MappingError(OrderCloudError, ValueError):
-    """A message lacks a field that a Sitecore target requires."""
+    """A message lacks a field a Sitecore target requires, or has a value it cannot use. Also a ``ValueError``.
+
+    ``field`` is the target's field (``siteId``, ``ContactId``, ``value.checkout.total`` …), ``target``
+    the target (``Send``, ``Discover cart:checkout`` …).
+
+    >>> from ordercloud_tracking.messages import parse_message
+    >>> from ordercloud_tracking.sitecore import to_send_event
+    >>> message = parse_message({"UserContext": {"ID": "u-1"}, "Email": "jane@example.com",
+    ...                          "FirstName": "Jane", "LastName": "Doe"})
+    >>> try:
+    ...     to_send_event(message, site_id="my-site", contact_id="7c9e", session_id=None)
+    ... except MappingError as exc:
+    ...     print(exc.field, exc.target, "-", exc)
+    siteId Send - Send requires siteId: the Send website ID must be a UUID
+    """
 
     def __init__(self, field: str, target: str, detail: str | None = None) -> None:
         message = f"{target} requires {field}" + (f": {detail}" if detail else "")

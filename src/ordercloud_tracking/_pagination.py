@@ -29,6 +29,13 @@ class Meta(OCModel):
 
     ``item_range`` is kept as sent: sources disagree on whether it is 0- or 1-based, so the SDK never
     computes with it.
+
+    >>> meta = Meta.from_api({"Page": 1, "PageSize": 20, "TotalCount": 45, "TotalPages": 3, "ItemRange": [1, 20]})
+    >>> meta.page, meta.total_pages, meta.total_count, meta.item_range
+    (1, 3, 45, [1, 20])
+    >>> page = client.tracking_events.list(page_size=20)     # doctest: +SKIP
+    >>> page.meta.total_count, page.has_next_page           # doctest: +SKIP
+    (45, True)
     """
 
     page: int | None = Field(None, alias="Page")

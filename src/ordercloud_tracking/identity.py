@@ -305,11 +305,12 @@ class ShopperSession(_SessionBase):
         login_cache = self._base._private_token_cache(grant)
         self._base._with_token_cache(login_cache).get_access_token()  # TokenError: nothing changed
         user_cache = _from_login(self._base, self.client_id, login_cache, client_secret)  # the password is dropped
+        anonymous_order_id = self.order_id
         try:
             order = self._anonymous_order()
         except OrderCloudError as exc:
-            self._switch_to_user(user_cache, None, pending=True)
-            raise _transfer_error(self.order_id, exc) from exc
+            self._switch_to_user(user_cache, anonymous_order_id, pending=True)
+            raise _transfer_error(anonymous_order_id, exc) from exc
         order_id = order.id if _needs_transfer(order) and order is not None else None
         self._switch_to_user(user_cache, order_id, pending=order_id is not None)
         if order_id is not None:
@@ -439,11 +440,12 @@ class AsyncShopperSession(_SessionBase):
         login_cache = self._base._private_token_cache(grant)
         await self._base._with_token_cache(login_cache).get_access_token()
         user_cache = _from_login(self._base, self.client_id, login_cache, client_secret)  # the password is dropped
+        anonymous_order_id = self.order_id
         try:
             order = await self._anonymous_order()
         except OrderCloudError as exc:
-            self._switch_to_user(user_cache, None, pending=True)
-            raise _transfer_error(self.order_id, exc) from exc
+            self._switch_to_user(user_cache, anonymous_order_id, pending=True)
+            raise _transfer_error(anonymous_order_id, exc) from exc
         order_id = order.id if _needs_transfer(order) and order is not None else None
         self._switch_to_user(user_cache, order_id, pending=order_id is not None)
         if order_id is not None:

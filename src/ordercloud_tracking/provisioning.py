@@ -136,7 +136,16 @@ def _list_all(resource: str, filters: Mapping[str, Any]) -> Generator[_Call, Any
 
 @attrs.frozen
 class FieldChange:
-    """One field that differs. Secret fields never carry values: ``before``/``after`` say ``"(secret)"``."""
+    """One field that differs: its dotted ``path``, the value ``before`` and the one asked for (``after``).
+
+    Secret fields never carry values: ``secret`` is true, ``before``/``after`` are placeholders
+    (``"(secret)"``, or ``None`` for a removed one) and ``str()`` only says that it changed.
+
+    >>> print(FieldChange("Name", "Web", "Web shop"))
+    Name: 'Web' -> 'Web shop'
+    >>> print(FieldChange("DeliveryTargets.Http.Secret", "(secret)", "(secret)", secret=True))
+    DeliveryTargets.Http.Secret: (secret changed)
+    """
 
     path: str
     before: Any
@@ -151,7 +160,16 @@ class FieldChange:
 
 @attrs.frozen
 class Action:
-    """What :func:`ensure_tracking` does (or would do) to one object."""
+    """What :func:`ensure_tracking` does (or would do) to one object.
+
+    ``kind`` is ``create``, ``update``, ``unchanged`` or ``delete``; an update lists its ``changes``, and
+    ``note`` explains a decision (a secret written again, an event of another type kept).
+
+    >>> action = Action("update", "DeliveryConfig", "dc-web", (FieldChange("Name", "Web", "Web shop"),))
+    >>> print(action)
+    update    DeliveryConfig dc-web
+                Name: 'Web' -> 'Web shop'
+    """
 
     kind: Literal["create", "update", "unchanged", "delete"]
     resource: Literal["DeliveryConfig", "TrackingEvent"]
@@ -168,7 +186,23 @@ class Action:
 
 @attrs.frozen
 class Plan:
-    """The actions of one :func:`ensure_tracking` run (``applied`` is false for a dry run)."""
+    """The actions of one :func:`ensure_tracking` run (``applied`` is false for a dry run).
+
+    ``str(plan)`` lists the actions and ends with :meth:`summary`; :meth:`to_dict` is the JSON form.
+
+    >>> from ordercloud_tracking.testing import FakeOrderCloud
+    >>> http = {"Endpoint": "https://shop.example/oc/events", "Secret": "s3cret"}
+    >>> config = {"ID": "dc-web", "Name": "Web", "DeliveryTargets": {"Http": http}}
+    >>> with FakeOrderCloud().client() as admin:
+    ...     plan = ensure_tracking(admin, client_id="storefront", delivery_config=config,
+    ...                            events=["OrderSubmitted"], dry_run=True)
+    >>> print(plan)
+    create    DeliveryConfig dc-web
+    create    TrackingEvent te-storefront-OrderSubmitted
+    Dry run: would apply: 2 create
+    >>> plan.changed, plan.applied
+    (True, False)
+    """
 
     actions: tuple[Action, ...]
     dry_run: bool
@@ -180,9 +214,21 @@ class Plan:
         return any(action.kind != "unchanged" for action in self.actions)
 
     def count(self, kind: str) -> int:
+        """How many actions are of ``kind`` (``create``, ``update``, ``unchanged`` or ``delete``).
+
+        >>> Plan((Action("create", "DeliveryConfig", "dc-web"),), dry_run=True, applied=False).count("create")
+        1
+        """
         return sum(1 for action in self.actions if action.kind == kind)
 
     def summary(self) -> str:
+        """One line counting the actions by kind (the last line of ``str(plan)``).
+
+        >>> Plan((Action("unchanged", "DeliveryConfig", "dc-web"),), dry_run=False, applied=True).summary()
+        'Applied: 1 unchanged'
+        >>> Plan((), dry_run=True, applied=False).summary()
+        'Dry run: would apply: nothing'
+        """
         counts = ", ".join(f"{self.count(k)} {k}" for k in ("create", "update", "delete", "unchanged") if self.count(k))
         prefix = "Dry run: would apply" if self.dry_run else "Applied"
         return f"{prefix}: {counts or 'nothing'}"
@@ -191,7 +237,15 @@ class Plan:
         return "\n".join([*(str(action) for action in self.actions), self.summary()])
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view (for ``--json``); never includes secret values."""
+        """A JSON-ready view (for ``--json``); never includes secret values.
+
+        A secret change has ``path`` and ``secret`` only; other changes add ``before`` and ``after``.
+
+        >>> change = FieldChange("DeliveryTargets.Http.Secret", "(secret)", "(secret)", secret=True)
+        >>> plan = Plan((Action("update", "DeliveryConfig", "dc-web", (change,)),), dry_run=True, applied=False)
+        >>> plan.to_dict()["actions"][0]["changes"]
+        [{'path': 'DeliveryTargets.Http.Secret', 'secret': True}]
+        """
         return {
             "dry_run": self.dry_run,
             "applied": self.applied,
@@ -221,7 +275,15 @@ def _slug(value: str) -> str:
 
 
 def managed_event_id(client_id: str, event_type: TrackingEventType | str) -> str:
-    """The deterministic ID :func:`ensure_tracking` gives a new tracking event."""
+    """The deterministic ID :func:`ensure_tracking` gives a new tracking event.
+
+    Characters other than letters, digits, ``_`` and ``-`` become ``-``; the ID is cut at 100 characters.
+
+    >>> managed_event_id("storefront", "OrderSubmitted")
+    'te-storefront-OrderSubmitted'
+    >>> managed_event_id("my store", TrackingEventType.USER_LOGGED_IN)
+    'te-my-store-UserLoggedIn'
+    """
     kind = TrackingEventType(event_type).value
     return f"te-{_slug(client_id)}-{kind}"[:100]
 
@@ -527,7 +589,12 @@ def ensure_tracking(
 
 @attrs.frozen
 class Check:
-    """One diagnosis: ``status`` is ``ok``, ``warn``, ``fail`` or ``skip``; ``fix`` says what to do."""
+    """One diagnosis: ``status`` is ``ok``, ``warn``, ``fail`` or ``skip``; ``fix`` says what to do.
+
+    >>> print(Check("delivery config dc-web → Http", "warn", "Endpoint is not HTTPS", "Use an https:// endpoint"))
+    [WARN] delivery config dc-web → Http: Endpoint is not HTTPS
+           fix: Use an https:// endpoint
+    """
 
     name: str
     status: Literal["ok", "warn", "fail", "skip"]
@@ -542,7 +609,17 @@ class Check:
 
 @attrs.frozen
 class Report:
-    """The result of :func:`doctor`."""
+    """The result of :func:`doctor`: every :class:`Check` made for ``client_id``, in order.
+
+    >>> from ordercloud_tracking.testing import FakeOrderCloud
+    >>> with FakeOrderCloud().client() as admin:
+    ...     report = doctor(admin, client_id="storefront")
+    >>> report.healthy
+    False
+    >>> print(report.problems[0])
+    [FAIL] tracking events: API client storefront has no tracking events
+           fix: Run `ordercloud-tracking setup` (ensure_tracking) for this client
+    """
 
     client_id: str
     checks: tuple[Check, ...]
@@ -554,6 +631,11 @@ class Report:
 
     @property
     def problems(self) -> tuple[Check, ...]:
+        """The checks that failed or warned, in order.
+
+        >>> Report("storefront", (Check("API client", "ok", "active"), Check("x", "warn", "y"))).problems
+        (Check(name='x', status='warn', message='y', fix=None),)
+        """
         return tuple(check for check in self.checks if check.status in ("fail", "warn"))
 
     def __str__(self) -> str:
@@ -561,6 +643,12 @@ class Report:
         return "\n".join([*(str(check) for check in self.checks), f"Tracking for {self.client_id}: {verdict}"])
 
     def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view (for ``doctor --json``): ``client_id``, ``healthy`` and each check's fields.
+
+        >>> Report("storefront", (Check("API client", "ok", "storefront is active"),)).to_dict()
+        {'client_id': 'storefront', 'healthy': True, 'checks': [{'name': 'API client', 'status': 'ok', \
+'message': 'storefront is active', 'fix': None}]}
+        """
         return {
             "client_id": self.client_id,
             "healthy": self.healthy,

@@ -251,3 +251,12 @@ def test_the_server_stops(server_fake: FakeOrderCloud) -> None:
         assert httpx.post(f"{url}/oauth/token", data={"grant_type": "x"}).status_code == 400
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/v1/me", timeout=2)
+
+
+def test_a_server_made_directly_starts_in_a_with_block_and_stops_cleanly() -> None:
+    from ordercloud_tracking.testing import FakeServer
+
+    never_started = FakeServer(FakeOrderCloud())
+    never_started.stop()  # returns at once
+    with FakeServer(FakeOrderCloud()) as server:
+        assert httpx.get(f"{server.url}/v1/nothing-here").status_code == 501

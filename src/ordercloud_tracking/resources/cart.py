@@ -175,7 +175,8 @@ class Cart(SyncResource):
         access_token: str | None = None,
     ) -> Order:
         """Submit the cart. Never resent: if the outcome is unknown the order is read once, and
-        :class:`~ordercloud_tracking.AmbiguousSubmitError` is raised if it is not submitted.
+        :class:`~ordercloud_tracking.AmbiguousSubmitError` is raised if it is not submitted (or the read
+        failed too, leaving its state unknown).
 
         Pass the cart's ``order_id`` when you know it; otherwise the cart is read first so that an
         unknown outcome can be checked.

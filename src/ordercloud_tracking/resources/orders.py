@@ -236,7 +236,8 @@ class Orders(SyncResource):
         access_token: str | None = None,
     ) -> Order:
         """Submit the order. Never resent: an unknown outcome is settled with one GET of the order, and
-        :class:`~ordercloud_tracking.AmbiguousSubmitError` is raised if it is not submitted."""
+        :class:`~ordercloud_tracking.AmbiguousSubmitError` is raised if it is not submitted (or the GET
+        failed too, leaving its state unknown)."""
         try:
             return self._client._request(_Specs.submit(direction, order_id, timeout, access_token), Order)
         except OrderCloudError as exc:

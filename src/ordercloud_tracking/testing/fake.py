@@ -80,7 +80,23 @@ HttpDelivery = httpx.BaseTransport | httpx.AsyncBaseTransport | Callable[[httpx.
 
 @attrs.define
 class Fault:
-    """A scripted failure for requests matching ``method`` and ``path_glob`` (``fnmatch`` syntax)."""
+    """A scripted failure for requests matching ``method`` and ``path_glob`` (``fnmatch`` syntax).
+
+    Made by :meth:`Faults.add`, which documents the options; ``hits`` counts the requests it failed so
+    far, and it is dropped once ``hits`` reaches ``times``.
+
+    >>> from ordercloud_tracking import InternalServerError
+    >>> fake = FakeOrderCloud()
+    >>> fault = fake.faults.add("*", "/v1/integrations/*", status=503, times=2)
+    >>> with fake.client(max_retries=0) as admin:
+    ...     try:
+    ...         admin.tracking_events.list()
+    ...     except InternalServerError as exc:
+    ...         print(exc.error_code)
+    FakeFault
+    >>> fault.hits, fake.faults.pending == [fault]
+    (1, True)
+    """
 
     method: str
     path_glob: str
@@ -93,11 +109,31 @@ class Fault:
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
+        """Whether a request (upper-case ``method``, URL ``path``) is one this fault is for.
+
+        ``method`` ``"*"`` matches any method; ``path_glob`` is matched case-sensitively.
+
+        >>> fault = Fault("GET", "/v1/orders/*")
+        >>> fault.matches("GET", "/v1/orders/Outgoing/o-1"), fault.matches("POST", "/v1/orders/Outgoing")
+        (True, False)
+        """
         return (self.method == "*" or self.method.upper() == method) and fnmatch.fnmatchcase(path, self.path_glob)
 
 
 class Faults:
-    """Scripted failures: ``fake.faults.add("POST", "/v1/cart/submit", error="read_timeout")``."""
+    """Scripted failures: ``fake.faults.add("POST", "/v1/cart/submit", error="read_timeout")``.
+
+    Each request the fake receives uses up the first pending fault that matches it (see :meth:`add`).
+
+    >>> fake = FakeOrderCloud()
+    >>> _ = fake.faults.add("POST", "/v1/cart/submit", error="read_timeout")
+    >>> _ = fake.faults.add("GET", "/v1/me", status=429, headers={"Retry-After": "1"})
+    >>> [(fault.method, fault.path_glob) for fault in fake.faults.pending]
+    [('POST', '/v1/cart/submit'), ('GET', '/v1/me')]
+    >>> fake.faults.clear()
+    >>> fake.faults.pending
+    []
+    """
 
     def __init__(self) -> None:
         self._faults: list[Fault] = []
@@ -133,6 +169,16 @@ class Faults:
         return fault
 
     def take(self, method: str, path: str) -> Fault | None:
+        """Use up the first pending fault matching the request: count a hit and drop it after ``times``.
+
+        Returns ``None`` when no fault matches. The fake's transports and server call it for every
+        request; call it yourself only in a custom transport.
+
+        >>> faults = Faults()
+        >>> _ = faults.add("GET", "/v1/me", status=500)
+        >>> faults.take("GET", "/v1/me").status, faults.take("GET", "/v1/me")
+        (500, None)
+        """
         with self._lock:
             for fault in self._faults:
                 if fault.matches(method, path):
@@ -143,11 +189,26 @@ class Faults:
         return None
 
     def clear(self) -> None:
+        """Drop every pending fault (``fake.reset()`` does this too).
+
+        >>> faults = Faults()
+        >>> _ = faults.add("*", "*", status=503, times=10)
+        >>> faults.clear()
+        >>> faults.take("GET", "/v1/me") is None
+        True
+        """
         with self._lock:
             self._faults.clear()
 
     @property
     def pending(self) -> list[Fault]:
+        """The faults not used up yet, in the order they were added (a copy).
+
+        >>> faults = Faults()
+        >>> _ = faults.add("GET", "/v1/cart", delay=0.2, times=2)
+        >>> [(fault.path_glob, fault.times, fault.hits) for fault in faults.pending]
+        [('/v1/cart', 2, 0)]
+        """
         with self._lock:
             return list(self._faults)
 
@@ -157,7 +218,21 @@ class Faults:
 
 @attrs.frozen
 class JournalEntry:
-    """One request the fake received."""
+    """One request the fake received, in ``fake.requests`` (and :meth:`FakeOrderCloud.requests_to`).
+
+    ``status`` is ``None`` when no answer was sent (an injected connect error); ``fault`` names the
+    injected fault, if any; ``at`` is the fake clock's time. The ``repr`` redacts credentials in ``query``
+    and leaves out ``body``.
+
+    >>> from ordercloud_tracking import AnonymousGrant
+    >>> from ordercloud_tracking.models.commerce import LineItem
+    >>> fake = FakeOrderCloud()
+    >>> with fake.client(AnonymousGrant("storefront")) as shopper:
+    ...     _ = shopper.cart.add_line_item(LineItem(product_id="SKU-MUG", quantity=2))
+    >>> entry = fake.requests_to("POST", "/v1/cart/lineitems")[0]
+    >>> entry.method, entry.path, entry.status, entry.fault
+    ('POST', '/v1/cart/lineitems', 201, None)
+    """
 
     method: str
     path: str
@@ -170,6 +245,15 @@ class JournalEntry:
     at: float = 0.0
 
     def json(self) -> Any:
+        """The request body parsed as JSON (``None`` for an empty body).
+
+        A form-encoded body (a token request) is not JSON: it raises ``ValueError``.
+
+        >>> JournalEntry("POST", "/v1/cart/lineitems", (), 201, b'{"ProductID": "SKU-MUG", "Quantity": 2}').json()
+        {'ProductID': 'SKU-MUG', 'Quantity': 2}
+        >>> JournalEntry("GET", "/v1/me", (), 200, b"").json() is None
+        True
+        """
         import json
 
         return json.loads(self.body) if self.body else None
@@ -177,7 +261,26 @@ class JournalEntry:
 
 @attrs.frozen
 class Delivery:
-    """One delivery of a tracking message to one target."""
+    """One delivery of a tracking message to one target, in ``fake.deliveries``.
+
+    ``target`` is ``"Http"``, ``"SendEvent"`` or ``"DiscoverEvent"``; ``body`` is the JSON the target
+    receives (the message, the Send payload or the Discover event) and ``raw`` its exact bytes. For
+    ``Http``, ``status`` and ``attempts`` tell how the endpoint answered; ``error`` says why a delivery
+    failed or was skipped (``"skipped: …"``), and :attr:`ok` sums it up.
+
+    >>> from ordercloud_tracking.models.commerce import LineItem
+    >>> from ordercloud_tracking.provisioning import ensure_tracking
+    >>> send = {"SiteID": "0f8fad5b-d9cb-469f-a165-70867728950e", "ServiceEndpoint": "https://t.stat-track.com"}
+    >>> config = {"Name": "Sitecore Send", "DeliveryTargets": {"SendEvent": send}}
+    >>> fake = FakeOrderCloud()
+    >>> with fake.client() as admin:
+    ...     _ = ensure_tracking(admin, client_id="storefront", delivery_config=config)
+    >>> shopper = fake.shopper(anon_user_id="beacon-42")
+    >>> _ = shopper.client.cart.add_line_item(LineItem(product_id="SKU-MUG", quantity=2))
+    >>> delivery = fake.deliveries_for("LineItemAdded", target="SendEvent")[0]
+    >>> delivery.ok, delivery.tracking_event_id, delivery.body["actionType"], delivery.body["ContactId"]
+    (True, 'te-storefront-LineItemAdded', 'ADDED_TO_ORDER', 'beacon-42')
+    """
 
     target: str  # "Http", "SendEvent", "DiscoverEvent"
     event_type: str
@@ -661,6 +764,14 @@ class FakeOrderCloud:
             ]
 
     def close(self) -> None:
+        """Close the HTTP client the fake opened for ``Http`` deliveries, if any.
+
+        Clients from :meth:`client` and :meth:`async_client` are closed on their own. The fake stays
+        usable: a later delivery opens a new HTTP client.
+
+        >>> fake = FakeOrderCloud()
+        >>> fake.close()
+        """
         if self._delivery_client is not None:
             self._delivery_client.close()
             self._delivery_client = None
