@@ -19,6 +19,7 @@ from ordercloud_tracking import (
     ClientCredentials,
     DeliveryConfig,
     DeliveryTargets,
+    OrderCloud,
     OrderCloudError,
     PasswordGrant,
     StaticToken,
@@ -249,3 +250,29 @@ def test_errors_built_from_a_token_url_are_redacted() -> None:
     assert_clean(error.url or "", "url")
     connection = APIConnectionError(method="GET", url=f"https://api.test/v1/me?token={USER_TOKEN}")
     assert_clean(str(connection), "str")
+
+
+def test_no_secret_in_debug_logs_over_a_real_socket(caplog: pytest.LogCaptureFixture) -> None:
+    """The same, with httpcore really connecting (its DEBUG log only runs on real transports)."""
+    from ordercloud_tracking.identity import ShopperSession
+    from ordercloud_tracking.models.commerce import LineItem
+    from ordercloud_tracking.testing import ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, STOREFRONT_CLIENT_ID, FakeOrderCloud
+
+    caplog.set_level(logging.DEBUG)
+    for name in ("httpx", "httpcore", "ordercloud_tracking"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    fake = FakeOrderCloud()
+    with fake.serve() as server, OrderCloud(ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, base_url=server.url) as admin:
+        admin.delivery_configs.save(
+            "dc-1", {"Name": "n", "DeliveryTargets": {"Http": {"Endpoint": "https://h.example", "Secret": HTTP_SECRET}}}
+        )
+        session = ShopperSession.start(admin, client_id=STOREFRONT_CLIENT_ID, anon_user_id="beacon-real")
+        session.client.cart.add_line_item(LineItem(product_id="SKU-MUG", quantity=1))
+        anon_token = session.client.get_access_token()
+        session.login("jane", "jane-password")
+        user_token = session.client.get_access_token()
+        stored = session.dumps()
+    assert "httpcore" in caplog.text  # the transport really logged
+    assert "/v1/me/orders" in caplog.text
+    for secret in (ADMIN_CLIENT_SECRET, HTTP_SECRET, "jane-password", anon_token, user_token, stored):
+        assert secret not in caplog.text
