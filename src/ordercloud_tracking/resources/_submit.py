@@ -7,10 +7,52 @@ the result; otherwise :class:`~ordercloud_tracking.AmbiguousSubmitError`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .._errors import AmbiguousSubmitError, APIConnectionError, InternalServerError, OrderCloudError
+from .._transport import RequestSpec
 from ..models.commerce import Order, OrderStatus
 
-__all__ = ["is_ambiguous", "resolve_submit"]
+if TYPE_CHECKING:
+    from .._client import AsyncOrderCloud, OrderCloud
+
+__all__ = ["is_ambiguous", "resolve_submit", "submit_async", "submit_sync"]
+
+
+def submit_sync(client: OrderCloud, submit: RequestSpec, check: RequestSpec | None, order_id: str | None) -> Order:
+    """POST ``submit``; if the outcome is unknown, GET ``check`` once and settle it (never resend)."""
+    try:
+        return client._request(submit, Order)
+    except OrderCloudError as exc:
+        if check is None or order_id is None or not is_ambiguous(exc):
+            raise
+        cause = exc
+    try:
+        checked = client._request(check, Order)
+    except OrderCloudError as check_error:
+        return resolve_submit(order_id, _direction(check), cause, None, check_error)
+    return resolve_submit(order_id, _direction(check), cause, checked)
+
+
+async def submit_async(
+    client: AsyncOrderCloud, submit: RequestSpec, check: RequestSpec | None, order_id: str | None
+) -> Order:
+    """:func:`submit_sync` for the async client."""
+    try:
+        return await client._request(submit, Order)
+    except OrderCloudError as exc:
+        if check is None or order_id is None or not is_ambiguous(exc):
+            raise
+        cause = exc
+    try:
+        checked = await client._request(check, Order)
+    except OrderCloudError as check_error:
+        return resolve_submit(order_id, _direction(check), cause, None, check_error)
+    return resolve_submit(order_id, _direction(check), cause, checked)
+
+
+def _direction(check: RequestSpec) -> str:
+    return check.path.split("/")[1]  # orders/{direction}/{orderID}
 
 
 def is_ambiguous(exc: BaseException) -> bool:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._errors import OrderCloudError
 from .._pagination import FilterValue, ListPage, path_id
 from .._transport import NOT_GIVEN, NotGiven, RequestSpec, Timeout
 from ..models.commerce import LineItem, LineItemPatch, Order, UserPatch
 from ._base import AsyncResource, SyncResource, coerce_model, list_query
-from ._submit import is_ambiguous, resolve_submit
+from ._submit import submit_async, submit_sync
 from .orders import LineItemPage
+from .orders import _Specs as OrderSpecs
 
 if TYPE_CHECKING:
     from .._client import AsyncOrderCloud, OrderCloud
@@ -74,10 +74,10 @@ class _Specs:
     def submit(t: Timeout | NotGiven, tok: str | None) -> RequestSpec:
         return RequestSpec("POST", "cart/submit", timeout=t, access_token=tok, idempotent=False)
 
-    @staticmethod
-    def check(order_id: str, t: Timeout | NotGiven, tok: str | None) -> RequestSpec:
-        path = f"orders/Outgoing/{path_id(order_id, 'order_id')}"
-        return RequestSpec("GET", path, timeout=t, access_token=tok, subject=("Order", order_id))
+
+def _check(order_id: str | None, t: Timeout | NotGiven, tok: str | None) -> RequestSpec | None:
+    """How an unknown submit outcome is settled: the cart is an ``Outgoing`` order."""
+    return OrderSpecs.get("Outgoing", order_id, t, tok) if order_id else None
 
 
 class Cart(SyncResource):
@@ -183,17 +183,9 @@ class Cart(SyncResource):
         """
         if order_id is None:
             order_id = self.get(timeout=timeout, access_token=access_token).id
-        try:
-            return self._client._request(_Specs.submit(timeout, access_token), Order)
-        except OrderCloudError as exc:
-            if not is_ambiguous(exc) or not order_id:
-                raise
-            cause = exc
-        try:
-            checked = self._client._request(_Specs.check(order_id, timeout, access_token), Order)
-        except OrderCloudError as check_error:
-            return resolve_submit(order_id, "Outgoing", cause, None, check_error)
-        return resolve_submit(order_id, "Outgoing", cause, checked)
+        return submit_sync(
+            self._client, _Specs.submit(timeout, access_token), _check(order_id, timeout, access_token), order_id
+        )
 
 
 class AsyncCart(AsyncResource):
@@ -288,14 +280,5 @@ class AsyncCart(AsyncResource):
         """Submit the cart; never resent (see :meth:`Cart.submit`)."""
         if order_id is None:
             order_id = (await self.get(timeout=timeout, access_token=access_token)).id
-        try:
-            return await self._client._request(_Specs.submit(timeout, access_token), Order)
-        except OrderCloudError as exc:
-            if not is_ambiguous(exc) or not order_id:
-                raise
-            cause = exc
-        try:
-            checked = await self._client._request(_Specs.check(order_id, timeout, access_token), Order)
-        except OrderCloudError as check_error:
-            return resolve_submit(order_id, "Outgoing", cause, None, check_error)
-        return resolve_submit(order_id, "Outgoing", cause, checked)
+        check = _check(order_id, timeout, access_token)
+        return await submit_async(self._client, _Specs.submit(timeout, access_token), check, order_id)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._errors import OrderCloudError
 from .._pagination import FilterValue, ListPage, path_id
 from .._transport import NOT_GIVEN, NotGiven, RequestSpec, Timeout
 from ..models.commerce import LineItem, LineItemPatch, Order, OrderDirection
 from ._base import AsyncResource, SyncResource, coerce_model, list_query
-from ._submit import is_ambiguous, resolve_submit
+from ._submit import submit_async, submit_sync
 
 if TYPE_CHECKING:
     from .._client import AsyncOrderCloud, OrderCloud
@@ -238,17 +237,8 @@ class Orders(SyncResource):
         """Submit the order. Never resent: an unknown outcome is settled with one GET of the order, and
         :class:`~ordercloud_tracking.AmbiguousSubmitError` is raised if it is not submitted (or the GET
         failed too, leaving its state unknown)."""
-        try:
-            return self._client._request(_Specs.submit(direction, order_id, timeout, access_token), Order)
-        except OrderCloudError as exc:
-            if not is_ambiguous(exc):
-                raise
-            cause = exc
-        try:
-            checked = self.get(direction, order_id, timeout=timeout, access_token=access_token)
-        except OrderCloudError as check_error:
-            return resolve_submit(order_id, str(direction), cause, None, check_error)
-        return resolve_submit(order_id, str(direction), cause, checked)
+        submit = _Specs.submit(direction, order_id, timeout, access_token)
+        return submit_sync(self._client, submit, _Specs.get(direction, order_id, timeout, access_token), order_id)
 
 
 class AsyncOrders(AsyncResource):
@@ -374,14 +364,6 @@ class AsyncOrders(AsyncResource):
         access_token: str | None = None,
     ) -> Order:
         """Submit the order; never resent (see :meth:`Orders.submit`)."""
-        try:
-            return await self._client._request(_Specs.submit(direction, order_id, timeout, access_token), Order)
-        except OrderCloudError as exc:
-            if not is_ambiguous(exc):
-                raise
-            cause = exc
-        try:
-            checked = await self.get(direction, order_id, timeout=timeout, access_token=access_token)
-        except OrderCloudError as check_error:
-            return resolve_submit(order_id, str(direction), cause, None, check_error)
-        return resolve_submit(order_id, str(direction), cause, checked)
+        submit = _Specs.submit(direction, order_id, timeout, access_token)
+        check = _Specs.get(direction, order_id, timeout, access_token)
+        return await submit_async(self._client, submit, check, order_id)

@@ -1041,53 +1041,52 @@ class FakeApi:
         return FakeResponse(200, order)
 
     # line items under /v1/orders/{direction}/{orderID}
+    def _order_access(self, request: FakeRequest, roles: Sequence[str], direction: str, order_id: str) -> TokenInfo:
+        """The caller, after checking its roles and that the order is visible to it in ``direction``."""
+        info = self.authorize(request, roles)
+        self._visible_order(info, direction, order_id)
+        return info
+
     def order_list_lines(
         self, request: FakeRequest, emissions: list[Emission], direction: str, order_id: str
     ) -> FakeResponse:
-        info = self.authorize(request, SHOPPER_READ)
-        self._visible_order(info, direction, order_id)
+        self._order_access(request, SHOPPER_READ, direction, order_id)
         return self._list_lines(order_id, request)
 
     def order_add_line(
         self, request: FakeRequest, emissions: list[Emission], direction: str, order_id: str
     ) -> FakeResponse:
-        info = self.authorize(request, SHOPPER_WRITE)
-        self._visible_order(info, direction, order_id)
+        info = self._order_access(request, SHOPPER_WRITE, direction, order_id)
         return self._add_line(info, order_id, request.json(), emissions)
 
     def order_get_line(
         self, request: FakeRequest, emissions: list[Emission], direction: str, order_id: str, line_id: str
     ) -> FakeResponse:
-        info = self.authorize(request, SHOPPER_READ)
-        self._visible_order(info, direction, order_id)
+        self._order_access(request, SHOPPER_READ, direction, order_id)
         return self._get_line(order_id, line_id)
 
     def order_save_line(
         self, request: FakeRequest, emissions: list[Emission], direction: str, order_id: str, line_id: str
     ) -> FakeResponse:
-        info = self.authorize(request, SHOPPER_WRITE)
-        self._visible_order(info, direction, order_id)
+        info = self._order_access(request, SHOPPER_WRITE, direction, order_id)
         return self._change_line(info, order_id, line_id, request.json(), emissions, partial=False)
 
     def order_patch_line(
         self, request: FakeRequest, emissions: list[Emission], direction: str, order_id: str, line_id: str
     ) -> FakeResponse:
-        info = self.authorize(request, SHOPPER_WRITE)
-        self._visible_order(info, direction, order_id)
+        info = self._order_access(request, SHOPPER_WRITE, direction, order_id)
         return self._change_line(info, order_id, line_id, request.json(), emissions, partial=True)
 
     def order_delete_line(
         self, request: FakeRequest, emissions: list[Emission], direction: str, order_id: str, line_id: str
     ) -> FakeResponse:
-        info = self.authorize(request, SHOPPER_WRITE)
-        self._visible_order(info, direction, order_id)
+        self._order_access(request, SHOPPER_WRITE, direction, order_id)
         return self._delete_line(order_id, line_id)
 
     def order_submit(
         self, request: FakeRequest, emissions: list[Emission], direction: str, order_id: str
     ) -> FakeResponse:
-        info = self.authorize(request, SHOPPER_WRITE)
-        self._visible_order(info, direction, order_id)
+        info = self._order_access(request, SHOPPER_WRITE, direction, order_id)
         return self._submit(info, order_id, emissions)
 
     # ------------------------------------------------------------------------------------------ cart
