@@ -94,6 +94,9 @@ class _Snapshot:
         token_key = "at" if state == "anonymous" else "ut"
         if not isinstance(payload.get(token_key), str):
             raise ValueError("Malformed ShopperSession string: no token for its state")
+        if any(not isinstance(payload.get(key), (str, type(None))) for key in ("at", "ut", "ur", "o")):
+            raise ValueError("Malformed ShopperSession string")
+        expires_at = payload.get("ue")
         return cls(
             client_id=client_id,
             anon_user_id=anon_user_id,
@@ -101,9 +104,11 @@ class _Snapshot:
             anon_token=payload.get("at"),
             user_token=payload.get("ut"),
             user_refresh_token=payload.get("ur"),
-            user_expires_at=payload.get("ue") if isinstance(payload.get("ue"), (int, float)) else None,
+            user_expires_at=expires_at
+            if isinstance(expires_at, (int, float)) and not isinstance(expires_at, bool)
+            else None,
             transferred_order_id=payload.get("o"),
-            pending_transfer=bool(payload.get("p")),
+            pending_transfer=payload.get("p") is True,
         )
 
 
