@@ -633,14 +633,25 @@ def _doctor_logic(client: OrderCloud | AsyncOrderCloud, client_id: str) -> Flow[
     # Connection problems and refused credentials raise (the command's exit code 2): they are about the
     # caller, not findings about tracking.
     token = yield from call(client.get_access_token)
-    roles = set(decode_token(token).role)
-    missing = [what for what, needed in _NEEDED_ROLES.items() if not roles & set(needed)]
-    if missing:
+    try:
+        roles = set(decode_token(token).role)
+    except ValueError:  # not an OrderCloud JWT (a gateway's opaque token?): the checks below still tell
         checks.append(
-            Check("caller roles", "fail", f"The token cannot do: {'; '.join(missing)}", _role_fix(missing[0]))
+            Check(
+                "caller roles",
+                "warn",
+                "The access token is not a JWT, so its roles cannot be read",
+                "Check that the base URL and auth URL point at OrderCloud",
+            )
         )
     else:
-        checks.append(Check("caller roles", "ok", f"Token roles: {', '.join(sorted(roles))}"))
+        missing = [what for what, needed in _NEEDED_ROLES.items() if not roles & set(needed)]
+        if missing:
+            checks.append(
+                Check("caller roles", "fail", f"The token cannot do: {'; '.join(missing)}", _role_fix(missing[0]))
+            )
+        else:
+            checks.append(Check("caller roles", "ok", f"Token roles: {', '.join(sorted(roles))}"))
 
     # --- the API client
     api_client = None
