@@ -827,6 +827,10 @@ BAD_INPUTS: dict[str, tuple[Callable[[BadInput], list[str]], str]] = {
     "serve-on-a-negative-port": (lambda b: ["serve", "--port=-1"], "--port must be between 0 and 65535"),
     "serve-on-an-address-not-here": (lambda b: ["serve", "--host", "192.0.2.1", "--port", "0"], "cannot serve on"),
     "base-url-not-a-url": (lambda b: b.with_env("ORDERCLOUD_BASE_URL", "http://[::1", "doctor"), "invalid base URL"),
+    "doctor-of-an-impossible-client-id": (
+        lambda b: ["doctor", "--base-url", b.server.url, "--api-client", "a/b"],
+        "api_client_id must not contain '/'",
+    ),
     "doctor-with-an-opaque-token": (lambda b: b.opaque_tokens("doctor", "--base-url", b.server.url), "401"),
 }
 

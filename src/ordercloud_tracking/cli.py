@@ -291,7 +291,10 @@ def cmd_doctor(args: argparse.Namespace, out: IO[str]) -> int:
         api_client = args.api_client or client.client_id
         assert api_client is not None
         _progress(f"Checking tracking for {api_client} …")
-        report = doctor(client, client_id=api_client)
+        try:
+            report = doctor(client, client_id=api_client)
+        except ValueError as exc:  # an API client ID that cannot be one (a "/" in it)
+            raise _Usage(str(exc)) from exc
     if args.json:
         _emit_json(report.to_dict(), out)
     else:
