@@ -95,3 +95,11 @@ async def test_drive_runs_the_sync_client_now_and_gives_a_coroutine_for_the_asyn
         assert await coroutine == ("Orders", "Driven")
     else:
         assert outcome == ("Orders", "Driven")
+
+
+def test_a_call_never_shows_its_arguments() -> None:
+    with FakeOrderCloud().client() as admin:
+        step = call(admin.me.transfer_anon_user_order, "anon-token-5f2a")
+
+    assert "transfer_anon_user_order" in repr(step)
+    assert "anon-token-5f2a" not in repr(step)

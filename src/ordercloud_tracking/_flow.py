@@ -17,7 +17,7 @@ A flow takes each result with ``yield from``, so the result is typed as the meth
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeAlias, TypeVar, overload
 
 import attrs
@@ -33,22 +33,20 @@ R = TypeVar("R")
 P = ParamSpec("P")
 
 
+@attrs.frozen
 class Call(Generic[T_co]):
-    """One call a flow needs: ``fn(*args, **kwargs)``, whose result (awaited, for the async client) is a ``T_co``."""
+    """One call a flow needs: ``fn(*args, **kwargs)``, whose result (awaited, for the async client) is a ``T_co``.
 
-    __slots__ = ("args", "fn", "kwargs")
+    The arguments are left out of ``repr`` (they can be tokens).
+    """
 
-    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        self.fn = fn
-        self.args = args
-        self.kwargs = kwargs
+    fn: Callable[..., Any]
+    args: tuple[Any, ...] = attrs.field(default=(), repr=False)
+    kwargs: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
     def __iter__(self) -> Generator[Call[Any], Any, T_co]:
         result: T_co = yield self  # the runner sends the result back (or throws the exception in)
         return result
-
-    def __repr__(self) -> str:
-        return f"Call({getattr(self.fn, '__qualname__', self.fn)})"
 
 
 Flow: TypeAlias = Generator[Call[Any], Any, R]
