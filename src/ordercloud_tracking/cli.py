@@ -121,8 +121,8 @@ def _client(args: argparse.Namespace) -> OrderCloud:
             region=args.region or os.environ.get("ORDERCLOUD_REGION") or "us-west",
             base_url=base_url,
         )
-    except InvalidURL as exc:  # e.g. ORDERCLOUD_BASE_URL=http://[::1
-        raise _Usage(f"invalid base URL {base_url!r}: {exc}") from exc
+    except InvalidURL as exc:  # e.g. ORDERCLOUD_BASE_URL=http://[::1 (not echoed: a URL can hold a password)
+        raise _Usage(f"invalid base URL (--base-url or ORDERCLOUD_BASE_URL): {exc}") from exc
     except ValueError as exc:
         raise _Usage(str(exc)) from exc
 
