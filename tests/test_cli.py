@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -737,3 +737,124 @@ def test_a_discover_target_needs_its_endpoint(
     assert result.code == 2
     assert "--discover-endpoint" in result.err
     assert "discover-api-key-value" not in result.out + result.err
+
+
+# ------------------------------------------------------------------------------------------ bad input
+
+
+class BadInput:
+    """What a parametrised bad-input case may use: files, the loopback fake, the environment."""
+
+    def __init__(
+        self, tmp_path: Path, server: FakeServer, fake: FakeOrderCloud, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        self.tmp_path = tmp_path
+        self.server = server
+        self.fake = fake
+        self.monkeypatch = monkeypatch
+        self.sockets: list[socket.socket] = []
+
+    def setup_file(self, content: bytes | str | dict[str, Any], name: str = "tracking.json") -> list[str]:
+        path = self.tmp_path / name
+        if isinstance(content, dict):
+            content = json.dumps(content)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+        return ["setup", "--base-url", self.server.url, "--file", str(path)]
+
+    def spec(self, **fields: Any) -> list[str]:
+        """A setup file that is right but for ``fields``."""
+        http = {"Endpoint": ENDPOINT, "Secret": {"env": "HOOK_SECRET"}}
+        base: dict[str, Any] = {
+            "client_id": STOREFRONT_CLIENT_ID,
+            "delivery_config": {"DeliveryTargets": {"Http": http}},
+        }
+        return self.setup_file({**base, **fields})
+
+    def verify(self, signature: bytes | None) -> list[str]:
+        body = self.tmp_path / "delivery.json"
+        body.write_bytes(BODY)
+        signature_file = self.tmp_path / "x-oc-hash.txt"
+        if signature is not None:
+            signature_file.write_bytes(signature)
+        return ["verify", str(body), "--secret-env", "HOOK_SECRET", "--signature-file", str(signature_file)]
+
+    def with_env(self, name: str, value: str, *argv: str) -> list[str]:
+        self.monkeypatch.setenv(name, value)
+        return list(argv)
+
+    def opaque_tokens(self, *argv: str) -> list[str]:
+        """The token endpoint answers with a token that is not a JWT (which the fake's API then refuses)."""
+        token = {"access_token": "opaque-token", "token_type": "bearer", "expires_in": 600}
+        self.fake.faults.add("POST", "/oauth/token", status=200, body=token, times=10)
+        return list(argv)
+
+    def taken_port(self) -> int:
+        sock = socket.socket()
+        self.sockets.append(sock)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port: int = sock.getsockname()[1]
+        return port
+
+
+DEEP = 100_000
+BAD_INPUTS: dict[str, tuple[Callable[[BadInput], list[str]], str]] = {
+    # id: (the command line, made from a BadInput; a phrase the error line must hold)
+    "setup-file-not-utf8": (lambda b: b.setup_file(b'\xff\xfe{"client_id": "storefront"}'), "is not UTF-8"),
+    "setup-file-nested-json": (lambda b: b.setup_file('{"a":' * DEEP + "1" + "}" * DEEP), "nested too deeply"),
+    "setup-file-nested-toml": (lambda b: b.setup_file("a = " + "[" * DEEP + "]" * DEEP, "deep.toml"), "deep.toml"),
+    "delivery-config-a-string": (lambda b: b.spec(delivery_config="dc-web"), "delivery_config must be an object"),
+    "delivery-config-a-list": (lambda b: b.spec(delivery_config=[["ID", "dc"]]), "delivery_config must be an object"),
+    "delivery-targets-a-string": (
+        lambda b: b.spec(delivery_config={"DeliveryTargets": "Http"}),
+        "DeliveryTargets must be an object",
+    ),
+    "delivery-targets-a-list": (
+        lambda b: b.spec(delivery_config={"DeliveryTargets": [["Http", {}]]}),
+        "DeliveryTargets must be an object",
+    ),
+    "events-a-number": (lambda b: b.spec(events=5), "events must be a list"),
+    "events-a-string": (lambda b: b.spec(events="OrderSubmitted"), "events must be a list"),
+    "events-not-strings": (lambda b: b.spec(events=[1, ["OrderSubmitted"]]), "events must be a list"),
+    "client-id-a-number": (lambda b: b.spec(client_id=5), "client_id must be a string"),
+    "client-id-a-list": (lambda b: b.spec(client_id=[STOREFRONT_CLIENT_ID]), "client_id must be a string"),
+    "prune-a-string": (lambda b: b.spec(prune="no"), "prune must be true or false"),
+    "an-unknown-key": (lambda b: b.spec(event=["OrderSubmitted"]), "unknown key(s) event"),
+    "signature-file-missing": (lambda b: b.verify(None), "cannot read"),
+    "signature-file-binary": (lambda b: b.verify(b"\xff\xfe\x00\x01"), "is not UTF-8"),
+    "serve-on-a-taken-port": (lambda b: ["serve", "--port", str(b.taken_port())], "Address already in use"),
+    "serve-on-a-port-too-high": (lambda b: ["serve", "--port", "70000"], "--port must be between 0 and 65535"),
+    "serve-on-a-negative-port": (lambda b: ["serve", "--port=-1"], "--port must be between 0 and 65535"),
+    "serve-on-an-address-not-here": (lambda b: ["serve", "--host", "192.0.2.1", "--port", "0"], "cannot serve on"),
+    "base-url-not-a-url": (lambda b: b.with_env("ORDERCLOUD_BASE_URL", "http://[::1", "doctor"), "invalid base URL"),
+    "doctor-of-an-impossible-client-id": (
+        lambda b: ["doctor", "--base-url", b.server.url, "--api-client", "a/b"],
+        "api_client_id must not contain '/'",
+    ),
+    "doctor-with-an-opaque-token": (lambda b: b.opaque_tokens("doctor", "--base-url", b.server.url), "401"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_is_one_error_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    server: FakeServer,
+    fake: FakeOrderCloud,
+    monkeypatch: pytest.MonkeyPatch,
+    case: str,
+) -> None:
+    make_args, phrase = BAD_INPUTS[case]
+    bad = BadInput(tmp_path, server, fake, monkeypatch)
+    try:
+        result = run(capsys, *make_args(bad))
+    finally:
+        for sock in bad.sockets:
+            sock.close()
+
+    assert result.code == 2, result
+    assert result.err.startswith("error: "), result
+    assert len(result.err.splitlines()) == 1, result
+    assert "Traceback" not in result.err
+    assert phrase in result.err, result
+    assert result.out == ""

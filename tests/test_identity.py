@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -270,6 +271,33 @@ def test_loads_rejects_garbage_without_echoing_it() -> None:
         with pytest.raises(ValueError, match="ShopperSession string") as info:
             ShopperSession.loads(client, bad)
         assert bad not in str(info.value) or bad == ""
+
+
+def _session_string(payload: Any) -> str:
+    return "ocs1." + base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "[" * 100_000 + "]" * 100_000,  # deeper than the JSON parser can recurse: not a RecursionError
+        {"v": 1, "c": CLIENT_ID, "a": "beacon", "s": "anonymous", "at": "token", "ur": ["not", "a", "token"]},
+        {"v": 1, "c": CLIENT_ID, "a": "beacon", "s": "user", "ut": "token", "o": {"ID": "o-1"}},
+    ],
+    ids=["deeply-nested", "refresh-token-not-a-string", "order-id-not-a-string"],
+)
+def test_loads_of_a_malformed_string_is_a_value_error(payload: Any) -> None:
+    client = OrderCloud(CLIENT_ID, base_url=BASE)
+    data = (
+        "ocs1." + base64.urlsafe_b64encode(payload.encode()).decode()
+        if isinstance(payload, str)
+        else _session_string(payload)
+    )
+
+    with pytest.raises(ValueError, match="Malformed ShopperSession string"):
+        ShopperSession.loads(client, data)
+    with pytest.raises(ValueError, match="Malformed ShopperSession string"):
+        AsyncShopperSession.loads(AsyncOrderCloud(CLIENT_ID, base_url=BASE), data)
 
 
 async def test_sessions_never_share_tokens(flow: Flow, stub: Stub) -> None:

@@ -11,6 +11,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
 from typing import Any, Literal, TypeVar
 
+import httpx
 import pytest
 
 from ordercloud_tracking import (
@@ -33,6 +34,8 @@ from ordercloud_tracking.provisioning import (
     managed_event_id,
 )
 from ordercloud_tracking.testing import (
+    ADMIN_CLIENT_ID,
+    ADMIN_CLIENT_SECRET,
     STOREFRONT_CLIENT_ID,
     FakeOrderCloud,
     JournalEntry,
@@ -834,3 +837,45 @@ def _names(values: Sequence[TrackingEventType]) -> list[str]:
 
 def test_all_events_are_the_four_known_types() -> None:
     assert _names(ALL_EVENTS) == ["UserLoggedIn", "LineItemAdded", "LineItemUpdated", "OrderSubmitted"]
+
+
+class OpaqueTokenGateway(httpx.BaseTransport):
+    """An API gateway in front of the fake that hands out opaque (non-JWT) tokens and swaps them back."""
+
+    def __init__(self, fake: FakeOrderCloud) -> None:
+        self.inner = fake.transport()
+        self.jwts: dict[str, str] = {}
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if bearer in self.jwts:
+            request.headers["Authorization"] = f"Bearer {self.jwts[bearer]}"
+        response = self.inner.handle_request(request)
+        if request.url.path != "/oauth/token" or response.status_code != 200:
+            return response
+        token = json.loads(response.read())
+        opaque = f"opaque-{len(self.jwts)}"
+        self.jwts[opaque] = token["access_token"]
+        return httpx.Response(200, json={**token, "access_token": opaque})
+
+
+async def test_doctor_reports_a_token_that_is_not_a_jwt_and_checks_the_rest(fake: FakeOrderCloud) -> None:
+    with fake.client() as admin:
+        ensure_tracking(admin, client_id=STOREFRONT_CLIENT_ID, delivery_config=http_config())
+    gateway = OpaqueTokenGateway(fake)
+    behind = OrderCloud(
+        grant=ClientCredentials(ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET),
+        base_url=fake.base_url,
+        http_client=httpx.Client(transport=gateway),
+        retry_policy=fake.retry_policy(),
+    )
+    with behind:
+        report = doctor(behind, client_id=STOREFRONT_CLIENT_ID)
+
+    roles = check(report, "caller roles")
+    assert roles.status == "warn"
+    assert "not a JWT" in roles.message
+    assert "opaque-0" not in str(report)  # the token itself is never shown
+    assert check(report, "API client").status == "ok"
+    assert check(report, "tracking events").status == "ok"
+    assert report.healthy

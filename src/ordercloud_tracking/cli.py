@@ -108,14 +108,21 @@ def _client(args: argparse.Namespace) -> OrderCloud:
         )
     if not secret:
         raise _Usage("no client secret: set ORDERCLOUD_CLIENT_SECRET (or --client-secret-env NAME)")
+    from httpx import URL, InvalidURL
+
+    base_url = args.base_url or os.environ.get("ORDERCLOUD_BASE_URL") or None
     try:
+        if base_url is not None:
+            URL(base_url)  # the client only parses it when it sends the first request
         return OrderCloud(
             client_id,
             secret,
             environment=args.environment or os.environ.get("ORDERCLOUD_ENVIRONMENT") or "production",
             region=args.region or os.environ.get("ORDERCLOUD_REGION") or "us-west",
-            base_url=args.base_url or os.environ.get("ORDERCLOUD_BASE_URL") or None,
+            base_url=base_url,
         )
+    except InvalidURL as exc:  # e.g. ORDERCLOUD_BASE_URL=http://[::1 (not echoed: a URL can hold a password)
+        raise _Usage(f"invalid base URL (--base-url or ORDERCLOUD_BASE_URL): {exc}") from exc
     except ValueError as exc:
         raise _Usage(str(exc)) from exc
 
@@ -140,14 +147,26 @@ def _table(rows: Sequence[Sequence[str]], headers: Sequence[str], out: IO[str]) 
 # ----------------------------------------------------------------------------------------- commands
 
 
-def _load_file(path: str) -> dict[str, Any]:
-    file = Path(path)
+def _read_text(path: str) -> str:
+    """A UTF-8 text file (a BOM is dropped); a missing, unreadable or binary file is a usage error."""
     try:
-        text = file.read_text(encoding="utf-8")
+        raw = Path(path).read_bytes()
     except OSError as exc:
-        raise _Usage(f"cannot read {path}: {exc.strerror}") from exc
+        raise _Usage(f"cannot read {path}: {exc.strerror or exc}") from exc
     try:
-        if file.suffix.lower() == ".toml":
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _Usage(f"{path} is not UTF-8 text (byte {exc.start} cannot be decoded)") from exc
+
+
+SETUP_KEYS = ("client_id", "delivery_config", "events", "prune")
+
+
+def _load_file(path: str) -> dict[str, Any]:
+    text = _read_text(path)
+    kind = "TOML" if Path(path).suffix.lower() == ".toml" else "JSON"
+    try:
+        if kind == "TOML":
             if sys.version_info >= (3, 11):
                 import tomllib
 
@@ -156,11 +175,16 @@ def _load_file(path: str) -> dict[str, Any]:
                 raise _Usage("TOML setup files need Python 3.11 or later; use JSON")
         else:
             data = json.loads(text)
+        if not isinstance(data, dict):
+            raise _Usage(f"{path} must hold an object")
+        resolved: dict[str, Any] = _resolve_env_refs(data)
     except ValueError as exc:
-        raise _Usage(f"{path} is not valid {'TOML' if file.suffix.lower() == '.toml' else 'JSON'}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise _Usage(f"{path} must hold an object")
-    resolved: dict[str, Any] = _resolve_env_refs(data)
+        raise _Usage(f"{path} is not valid {kind}: {exc}") from exc
+    except RecursionError as exc:
+        raise _Usage(f"{path} is nested too deeply") from exc
+    unknown = sorted(set(resolved) - set(SETUP_KEYS))
+    if unknown:
+        raise _Usage(f"{path}: unknown key(s) {', '.join(unknown)} (expected {', '.join(SETUP_KEYS)})")
     return resolved
 
 
@@ -175,10 +199,25 @@ def _resolve_env_refs(value: Any) -> Any:
     return value
 
 
+def _typed(source: Mapping[str, Any], key: str, kind: type | tuple[type, ...], what: str, where: str) -> Any:
+    """``source[key]`` (``None`` when absent or null); a value of another type is a usage error."""
+    value = source.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise _Usage(f"{where}: {key} must be {what}, not {type(value).__name__}")
+    return value
+
+
 def _setup_spec(args: argparse.Namespace) -> dict[str, Any]:
     spec: dict[str, Any] = _load_file(args.file) if args.file else {}
-    config: dict[str, Any] = dict(spec.get("delivery_config") or {})
-    targets: dict[str, Any] = dict(config.get("DeliveryTargets") or {})
+    where = args.file or "setup"
+    config: dict[str, Any] = dict(_typed(spec, "delivery_config", dict, "an object", where) or {})
+    targets: dict[str, Any] = dict(
+        _typed(config, "DeliveryTargets", dict, "an object", f"{where}: delivery_config") or {}
+    )
+    file_events = _typed(spec, "events", list, "a list of event type names", where)
+    if file_events is not None and not all(isinstance(e, str) for e in file_events):
+        raise _Usage(f"{where}: events must be a list of event type names (strings)")
+    prune = _typed(spec, "prune", bool, "true or false", where)
     if args.http_endpoint:
         secret = _env_secret(args.http_secret_env, "--http-secret-env")
         if args.http_secret:
@@ -208,17 +247,12 @@ def _setup_spec(args: argparse.Namespace) -> dict[str, Any]:
     if not targets:
         raise _Usage("no delivery targets: pass --http-endpoint, --send-site-id or --discover-client-id, or --file")
     config["DeliveryTargets"] = targets
-    api_client = args.api_client or spec.get("client_id")
+    api_client = args.api_client or _typed(spec, "client_id", str, "a string (an API client ID)", where)
     if not api_client:
         # Not defaulted to the admin --client-id: that is rarely the storefront whose events you mean.
         raise _Usage("which API client's events? pass --api-client (the storefront's client ID) or client_id in --file")
-    events = [e.strip() for e in args.events.split(",") if e.strip()] if args.events else spec.get("events")
-    return {
-        "client_id": api_client,
-        "delivery_config": config,
-        "events": events,
-        "prune": bool(args.prune or spec.get("prune")),
-    }
+    events = [e.strip() for e in args.events.split(",") if e.strip()] if args.events else file_events
+    return {"client_id": api_client, "delivery_config": config, "events": events, "prune": bool(args.prune or prune)}
 
 
 def cmd_setup(args: argparse.Namespace, out: IO[str]) -> int:
@@ -257,7 +291,10 @@ def cmd_doctor(args: argparse.Namespace, out: IO[str]) -> int:
         api_client = args.api_client or client.client_id
         assert api_client is not None
         _progress(f"Checking tracking for {api_client} …")
-        report = doctor(client, client_id=api_client)
+        try:
+            report = doctor(client, client_id=api_client)
+        except ValueError as exc:  # an API client ID that cannot be one (a "/" in it)
+            raise _Usage(str(exc)) from exc
     if args.json:
         _emit_json(report.to_dict(), out)
     else:
@@ -300,10 +337,10 @@ def cmd_verify(args: argparse.Namespace, out: IO[str]) -> int:
     try:
         body = Path(args.file).read_bytes()
     except OSError as exc:
-        raise _Usage(f"cannot read {args.file}: {exc.strerror}") from exc
+        raise _Usage(f"cannot read {args.file}: {exc.strerror or exc}") from exc
     signature = args.signature
     if signature is None and args.signature_file:
-        signature = Path(args.signature_file).read_text(encoding="utf-8").strip()
+        signature = _read_text(args.signature_file).strip()
     if not signature:
         raise _Usage("pass the x-oc-hash value with --signature or --signature-file")
     valid = verify_signature(body, signature, secret)
@@ -325,8 +362,14 @@ def cmd_verify(args: argparse.Namespace, out: IO[str]) -> int:
 def cmd_serve(args: argparse.Namespace, out: IO[str]) -> int:
     from .testing import ADMIN_CLIENT_ID, STOREFRONT_CLIENT_ID, FakeOrderCloud
 
+    if not 0 <= args.port <= 65535:
+        raise _Usage(f"--port must be between 0 and 65535, not {args.port}")
     fake = FakeOrderCloud(base_url=f"http://{args.host}:{args.port}")
-    server = fake.serve(host=args.host, port=args.port)
+    try:
+        server = fake.serve(host=args.host, port=args.port)
+    except OSError as exc:  # taken port, unknown host, an address this machine does not have
+        fake.close()
+        raise _Usage(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}") from exc
     out.write(
         f"FakeOrderCloud listening on {server.url}\n"
         f"  admin client:      {ADMIN_CLIENT_ID} (secret: see ordercloud_tracking.testing.ADMIN_CLIENT_SECRET)\n"

@@ -26,13 +26,15 @@ import binascii
 import json
 import uuid
 from collections.abc import Sequence
-from typing import Any, Final, Literal
+from typing import Any, Final, Generic, Literal, TypeVar
 
 import attrs
+from typing_extensions import Self
 
-from ._auth import AnonymousGrant, PasswordGrant, RefreshTokenGrant, StaticToken, TokenCache, decode_token
+from ._auth import AnonymousGrant, Grant, PasswordGrant, RefreshTokenGrant, StaticToken, TokenCache, decode_token
 from ._client import AsyncOrderCloud, OrderCloud
 from ._errors import AnonymousTransferError, AuthenticationError, NotFoundError, OrderCloudError
+from ._flow import Flow, call, run_async, run_sync
 from .models.commerce import MeUser, Order
 
 __all__ = ["AsyncShopperSession", "ShopperSession"]
@@ -41,6 +43,7 @@ _VERSION: Final = 1
 _PREFIX: Final = "ocs1."
 
 State = Literal["anonymous", "user"]
+C = TypeVar("C", OrderCloud, AsyncOrderCloud)
 
 
 @attrs.frozen
@@ -80,7 +83,7 @@ class _Snapshot:
         body = data[len(_PREFIX) :]
         try:
             payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        except (binascii.Error, UnicodeError, ValueError) as exc:
+        except (binascii.Error, UnicodeError, ValueError, RecursionError) as exc:  # RecursionError: deep nesting
             raise ValueError("Malformed ShopperSession string") from exc
         if not isinstance(payload, dict) or payload.get("v") != _VERSION:
             raise ValueError("Unsupported ShopperSession string version")
@@ -91,6 +94,9 @@ class _Snapshot:
         token_key = "at" if state == "anonymous" else "ut"
         if not isinstance(payload.get(token_key), str):
             raise ValueError("Malformed ShopperSession string: no token for its state")
+        if any(not isinstance(payload.get(key), (str, type(None))) for key in ("at", "ut", "ur", "o")):
+            raise ValueError("Malformed ShopperSession string")
+        expires_at = payload.get("ue")
         return cls(
             client_id=client_id,
             anon_user_id=anon_user_id,
@@ -98,38 +104,28 @@ class _Snapshot:
             anon_token=payload.get("at"),
             user_token=payload.get("ut"),
             user_refresh_token=payload.get("ur"),
-            user_expires_at=payload.get("ue") if isinstance(payload.get("ue"), (int, float)) else None,
+            user_expires_at=expires_at
+            if isinstance(expires_at, (int, float)) and not isinstance(expires_at, bool)
+            else None,
             transferred_order_id=payload.get("o"),
-            pending_transfer=bool(payload.get("p")),
+            pending_transfer=payload.get("p") is True,
         )
 
 
-def _user_cache(
-    base: OrderCloud | AsyncOrderCloud,
-    client_id: str,
-    access_token: str,
-    *,
-    expires_at: float | None = None,
-    refresh_token: str | None = None,
-    client_secret: str | None = None,
-) -> TokenCache:
-    """The logged-in user's token cache. It never holds a password: it refreshes with the refresh token
-    when OrderCloud issued one; otherwise the session ends when the token expires (log in again)."""
-    grant = RefreshTokenGrant(client_id, refresh_token, client_secret) if refresh_token else StaticToken(access_token)
+def _acting_as(base: C, grant: Grant) -> tuple[C, TokenCache]:
+    """A copy of ``base`` that authenticates with ``grant`` through a token cache no other client shares
+    (it shares the connection pool, never the tokens), and that cache.
+
+    The one place this module uses the client's internals.
+    """
     cache = base._private_token_cache(grant)
-    cache.set_token(access_token, expires_at=expires_at, refresh_token=refresh_token)
-    return cache
+    return base._with_token_cache(cache), cache
 
 
-def _from_login(
-    base: OrderCloud | AsyncOrderCloud, client_id: str, login_cache: TokenCache, client_secret: str | None
-) -> TokenCache:
-    current = login_cache.current()
-    assert current is not None, "a login that succeeded has a token"
-    access, expires_at, refresh = current
-    return _user_cache(
-        base, client_id, access, expires_at=expires_at, refresh_token=refresh, client_secret=client_secret
-    )
+def _user_grant(client_id: str, access_token: str, refresh_token: str | None, client_secret: str | None) -> Grant:
+    """The logged-in user's grant. It never holds a password: it refreshes with the refresh token when
+    OrderCloud issued one; otherwise the session ends when the token expires (log in again)."""
+    return RefreshTokenGrant(client_id, refresh_token, client_secret) if refresh_token else StaticToken(access_token)
 
 
 def _new_anon_user_id() -> str:
@@ -159,11 +155,49 @@ def _transfer_error(order_id: str | None, exc: BaseException) -> AnonymousTransf
     )
 
 
-class _SessionBase:
-    """State and accessors shared by :class:`ShopperSession` and :class:`AsyncShopperSession`."""
+def _anon_grant(client_id: str, anon_user_id: str, scopes: Sequence[str]) -> AnonymousGrant:
+    return AnonymousGrant(client_id, anon_user_id=anon_user_id, scopes=tuple(scopes))
 
-    _snapshot: _Snapshot
 
+class _Session(Generic[C]):
+    """One shopper's state and flows, written once for both clients.
+
+    The flows (``_login``, ``_transfer``, ``_register``) are generators of client calls; the sync and the
+    async session run them with :func:`~ordercloud_tracking._flow.run_sync` / ``run_async``.
+    """
+
+    client: C
+    _anon: C
+    _anon_cache: TokenCache
+
+    def __init__(self, base: C, snapshot: _Snapshot, *, scopes: Sequence[str] = ("Shopper",)) -> None:
+        self._base: C = base
+        self._scopes = tuple(scopes)
+        self._snapshot = snapshot
+        self._anon, self._anon_cache = _acting_as(base, _anon_grant(snapshot.client_id, snapshot.anon_user_id, scopes))
+        if snapshot.anon_token:
+            self._anon_cache.set_token(snapshot.anon_token)
+        self._user: tuple[C, TokenCache] | None = None
+        if snapshot.state == "user" and snapshot.user_token:
+            self._user = self._user_client(
+                snapshot.user_token, snapshot.user_expires_at, snapshot.user_refresh_token, None
+            )
+        self.client = self._anon if self._user is None else self._user[0]
+
+    @classmethod
+    def _new(cls, client: C, client_id: str | None, anon_user_id: str | None, scopes: Sequence[str]) -> Self:
+        client_id = client_id or client.client_id
+        if not client_id:
+            raise ValueError("client_id is required (the storefront API client's ID)")
+        snapshot = _Snapshot(client_id=client_id, anon_user_id=anon_user_id or _new_anon_user_id(), state="anonymous")
+        return cls(client, snapshot, scopes=scopes)
+
+    @classmethod
+    def loads(cls, client: C, data: str, *, scopes: Sequence[str] = ("Shopper",)) -> Self:
+        """Restore a session from :meth:`dumps` (``ValueError`` if ``data`` is not one)."""
+        return cls(client, _Snapshot.loads(data), scopes=scopes)
+
+    # ------------------------------------------------------------------------------------- state
     @property
     def client_id(self) -> str:
         """The storefront API client's ID."""
@@ -191,12 +225,9 @@ class _SessionBase:
         """Whether a login succeeded but moving the anonymous order did not (retry it)."""
         return self._snapshot.pending_transfer
 
-    _anon_cache: TokenCache
-    _user_cache: TokenCache | None
-
     def _current_snapshot(self) -> _Snapshot:
         anon_token = self._anon_cache.access_token
-        user = self._user_cache.current() if self._user_cache is not None else None
+        user = self._user[1].current() if self._user is not None else None
         keep_anon = self.is_anonymous or self._snapshot.pending_transfer
         return attrs.evolve(
             self._snapshot,
@@ -217,12 +248,92 @@ class _SessionBase:
             f"is_anonymous={self.is_anonymous})"
         )
 
+    # ----------------------------------------------------------------------------- transitions
+    def _user_client(
+        self, access_token: str, expires_at: float | None, refresh_token: str | None, client_secret: str | None
+    ) -> tuple[C, TokenCache]:
+        grant = _user_grant(self.client_id, access_token, refresh_token, client_secret)
+        user = _acting_as(self._base, grant)
+        user[1].set_token(access_token, expires_at=expires_at, refresh_token=refresh_token)
+        return user
 
-def _anon_grant(client_id: str, anon_user_id: str, scopes: Sequence[str]) -> AnonymousGrant:
-    return AnonymousGrant(client_id, anon_user_id=anon_user_id, scopes=tuple(scopes))
+    def _switch_to_user(self, user: tuple[C, TokenCache], order_id: str | None, *, pending: bool) -> None:
+        self._user = user
+        self._snapshot = attrs.evolve(
+            self._snapshot, state="user", transferred_order_id=order_id, pending_transfer=pending
+        )
+        self.client = user[0]
+
+    def _reset_anonymous(self) -> None:
+        """Back to a new anonymous token cache with the same ``anon_user_id`` (no token yet)."""
+        grant = _anon_grant(self.client_id, self.anon_user_id, self._scopes)
+        self._anon, self._anon_cache = _acting_as(self._base, grant)
+        self._user = None
+        self._snapshot = _Snapshot(client_id=self.client_id, anon_user_id=self.anon_user_id, state="anonymous")
+        self.client = self._anon
+
+    # ----------------------------------------------------------------------------------- flows
+    def _anonymous_order(self) -> Flow[Order | None]:
+        order_id = self.order_id
+        if not order_id:
+            return None
+        try:
+            return (yield from call(self._anon.orders.get, "Outgoing", order_id))
+        except (NotFoundError, AuthenticationError):
+            return None  # never created (no line items) or the anonymous token is gone
+
+    def _login(
+        self, username: str, password: str, client_secret: str | None, scopes: Sequence[str] | None
+    ) -> Flow[str | None]:
+        if not self.is_anonymous:
+            raise RuntimeError("This session is already logged in; call logout() first")
+        grant = PasswordGrant(self.client_id, username, password, client_secret, tuple(scopes or self._scopes))
+        login, login_cache = _acting_as(self._base, grant)
+        yield from call(login.get_access_token)  # TokenError: nothing changed
+        current = login_cache.current()
+        assert current is not None, "a login that succeeded has a token"
+        user = self._user_client(*current, client_secret)  # the password is dropped with the login cache
+        anonymous_order_id = self.order_id
+        try:
+            order = yield from self._anonymous_order()
+        except OrderCloudError as exc:
+            self._switch_to_user(user, anonymous_order_id, pending=True)
+            raise _transfer_error(anonymous_order_id, exc) from exc
+        order_id = order.id if _needs_transfer(order) and order is not None else None
+        self._switch_to_user(user, order_id, pending=order_id is not None)
+        if order_id is not None:
+            yield from self._transfer()
+        return order_id
+
+    def _transfer(self) -> Flow[None]:
+        if not self._snapshot.pending_transfer:
+            return
+        anon_token = self._anon_cache.access_token
+        if not anon_token:
+            raise AnonymousTransferError(
+                "The anonymous token has expired; its order can no longer be transferred",
+                logged_in=True,
+                order_id=self._snapshot.transferred_order_id,
+            )
+        try:
+            yield from call(self.client.me.transfer_anon_user_order, anon_token)
+        except OrderCloudError as exc:
+            raise _transfer_error(self._snapshot.transferred_order_id, exc) from exc
+        self._snapshot = attrs.evolve(self._snapshot, pending_transfer=False)
+
+    def _register(self, user: MeUser | dict[str, Any]) -> Flow[str | None]:
+        if not self.is_anonymous:
+            raise RuntimeError("Only an anonymous session can register")
+        anon_token = yield from call(self.client.get_access_token)
+        order_id = self.order_id
+        token = yield from call(self.client.me.register, user, anon_user_token=anon_token)
+        self._switch_to_user(
+            self._user_client(token.access_token.get_secret_value(), None, None, None), order_id, pending=False
+        )
+        return order_id
 
 
-class ShopperSession(_SessionBase):
+class ShopperSession(_Session[OrderCloud]):
     """One shopper over a synchronous :class:`~ordercloud_tracking.OrderCloud` client.
 
     >>> session = ShopperSession.start(client, client_id="storefront")   # doctest: +SKIP
@@ -234,28 +345,6 @@ class ShopperSession(_SessionBase):
     """An :class:`~ordercloud_tracking.OrderCloud` acting as this shopper (anonymous or logged in); it
     shares the base client's connection pool, never its tokens."""
 
-    def __init__(self, base: OrderCloud, snapshot: _Snapshot, *, scopes: Sequence[str] = ("Shopper",)) -> None:
-        self._base = base
-        self._scopes = tuple(scopes)
-        self._snapshot = snapshot
-        self._anon_cache = base._private_token_cache(_anon_grant(snapshot.client_id, snapshot.anon_user_id, scopes))
-        if snapshot.anon_token:
-            self._anon_cache.set_token(snapshot.anon_token)
-        self._user_cache = None
-        if snapshot.state == "user" and snapshot.user_token:
-            self._user_cache = _user_cache(
-                base,
-                snapshot.client_id,
-                snapshot.user_token,
-                expires_at=snapshot.user_expires_at,
-                refresh_token=snapshot.user_refresh_token,
-            )
-        self._bind()
-
-    def _bind(self) -> None:
-        cache = self._anon_cache if self.is_anonymous or self._user_cache is None else self._user_cache
-        self.client = self._base._with_token_cache(cache)
-
     @classmethod
     def start(
         cls,
@@ -266,28 +355,9 @@ class ShopperSession(_SessionBase):
         scopes: Sequence[str] = ("Shopper",),
     ) -> ShopperSession:
         """Get an anonymous token carrying ``anon_user_id`` (a new UUID4 hex when not given)."""
-        client_id = client_id or client.client_id
-        if not client_id:
-            raise ValueError("client_id is required (the storefront API client's ID)")
-        snapshot = _Snapshot(client_id=client_id, anon_user_id=anon_user_id or _new_anon_user_id(), state="anonymous")
-        session = cls(client, snapshot, scopes=scopes)
+        session = cls._new(client, client_id, anon_user_id, scopes)
         session.client.get_access_token()
         return session
-
-    @classmethod
-    def loads(cls, client: OrderCloud, data: str, *, scopes: Sequence[str] = ("Shopper",)) -> ShopperSession:
-        """Restore a session from :meth:`dumps` (``ValueError`` if ``data`` is not one)."""
-        return cls(client, _Snapshot.loads(data), scopes=scopes)
-
-    def _anonymous_order(self) -> Order | None:
-        order_id = self.order_id
-        if not order_id:
-            return None
-        anon = self._base._with_token_cache(self._anon_cache)
-        try:
-            return anon.orders.get("Outgoing", order_id)
-        except (NotFoundError, AuthenticationError):
-            return None  # never created (no line items) or the anonymous token is gone
 
     def login(
         self, username: str, password: str, *, client_secret: str | None = None, scopes: Sequence[str] | None = None
@@ -299,73 +369,26 @@ class ShopperSession(_SessionBase):
         it was; a failed transfer raises :class:`~ordercloud_tracking.AnonymousTransferError` with
         ``logged_in=True``.
         """
-        if not self.is_anonymous:
-            raise RuntimeError("This session is already logged in; call logout() first")
-        grant = PasswordGrant(self.client_id, username, password, client_secret, tuple(scopes or self._scopes))
-        login_cache = self._base._private_token_cache(grant)
-        self._base._with_token_cache(login_cache).get_access_token()  # TokenError: nothing changed
-        user_cache = _from_login(self._base, self.client_id, login_cache, client_secret)  # the password is dropped
-        anonymous_order_id = self.order_id
-        try:
-            order = self._anonymous_order()
-        except OrderCloudError as exc:
-            self._switch_to_user(user_cache, anonymous_order_id, pending=True)
-            raise _transfer_error(anonymous_order_id, exc) from exc
-        order_id = order.id if _needs_transfer(order) and order is not None else None
-        self._switch_to_user(user_cache, order_id, pending=order_id is not None)
-        if order_id is not None:
-            self.transfer_anonymous_order()
-        return order_id
-
-    def _switch_to_user(self, cache: TokenCache, order_id: str | None, *, pending: bool) -> None:
-        self._user_cache = cache
-        self._snapshot = attrs.evolve(
-            self._snapshot, state="user", transferred_order_id=order_id, pending_transfer=pending
-        )
-        self._bind()
+        return run_sync(self._login(username, password, client_secret, scopes))
 
     def transfer_anonymous_order(self) -> None:
         """(Re)try ``TransferAnonUserOrder`` with the stored anonymous token after a login."""
-        if not self._snapshot.pending_transfer:
-            return
-        anon_token = self._anon_cache.access_token
-        if not anon_token:
-            raise AnonymousTransferError(
-                "The anonymous token has expired; its order can no longer be transferred",
-                logged_in=True,
-                order_id=self._snapshot.transferred_order_id,
-            )
-        try:
-            self.client.me.transfer_anon_user_order(anon_token)
-        except OrderCloudError as exc:
-            raise _transfer_error(self._snapshot.transferred_order_id, exc) from exc
-        self._snapshot = attrs.evolve(self._snapshot, pending_transfer=False)
+        run_sync(self._transfer())
 
     def register(self, user: MeUser | dict[str, Any]) -> str | None:
         """``PUT /v1/me/register?anonUserToken=…`` and switch to the new user's token.
 
         OrderCloud moves the anonymous order itself; returns its ID (or ``None``).
         """
-        if not self.is_anonymous:
-            raise RuntimeError("Only an anonymous session can register")
-        anon_token = self.client.get_access_token()
-        order_id = self.order_id
-        token = self.client.me.register(user, anon_user_token=anon_token)
-        cache = _user_cache(self._base, self.client_id, token.access_token.get_secret_value())
-        self._switch_to_user(cache, order_id, pending=False)
-        return order_id
+        return run_sync(self._register(user))
 
     def logout(self) -> None:
         """Back to a new anonymous token with the **same** ``anon_user_id``."""
-        grant = _anon_grant(self.client_id, self.anon_user_id, self._scopes)
-        self._anon_cache = self._base._private_token_cache(grant)
-        self._user_cache = None
-        self._snapshot = _Snapshot(client_id=self.client_id, anon_user_id=self.anon_user_id, state="anonymous")
-        self._bind()
+        self._reset_anonymous()
         self.client.get_access_token()
 
 
-class AsyncShopperSession(_SessionBase):
+class AsyncShopperSession(_Session[AsyncOrderCloud]):
     """One shopper over an :class:`~ordercloud_tracking.AsyncOrderCloud` client (see :class:`ShopperSession`).
 
     >>> session = await AsyncShopperSession.start(client, client_id="storefront")   # doctest: +SKIP
@@ -373,28 +396,6 @@ class AsyncShopperSession(_SessionBase):
 
     client: AsyncOrderCloud
     """An :class:`~ordercloud_tracking.AsyncOrderCloud` acting as this shopper (anonymous or logged in)."""
-
-    def __init__(self, base: AsyncOrderCloud, snapshot: _Snapshot, *, scopes: Sequence[str] = ("Shopper",)) -> None:
-        self._base = base
-        self._scopes = tuple(scopes)
-        self._snapshot = snapshot
-        self._anon_cache = base._private_token_cache(_anon_grant(snapshot.client_id, snapshot.anon_user_id, scopes))
-        if snapshot.anon_token:
-            self._anon_cache.set_token(snapshot.anon_token)
-        self._user_cache = None
-        if snapshot.state == "user" and snapshot.user_token:
-            self._user_cache = _user_cache(
-                base,
-                snapshot.client_id,
-                snapshot.user_token,
-                expires_at=snapshot.user_expires_at,
-                refresh_token=snapshot.user_refresh_token,
-            )
-        self._bind()
-
-    def _bind(self) -> None:
-        cache = self._anon_cache if self.is_anonymous or self._user_cache is None else self._user_cache
-        self.client = self._base._with_token_cache(cache)
 
     @classmethod
     async def start(
@@ -406,92 +407,26 @@ class AsyncShopperSession(_SessionBase):
         scopes: Sequence[str] = ("Shopper",),
     ) -> AsyncShopperSession:
         """Get an anonymous token carrying ``anon_user_id`` (a new UUID4 hex when not given)."""
-        client_id = client_id or client.client_id
-        if not client_id:
-            raise ValueError("client_id is required (the storefront API client's ID)")
-        snapshot = _Snapshot(client_id=client_id, anon_user_id=anon_user_id or _new_anon_user_id(), state="anonymous")
-        session = cls(client, snapshot, scopes=scopes)
+        session = cls._new(client, client_id, anon_user_id, scopes)
         await session.client.get_access_token()
         return session
-
-    @classmethod
-    def loads(cls, client: AsyncOrderCloud, data: str, *, scopes: Sequence[str] = ("Shopper",)) -> AsyncShopperSession:
-        """Restore a session from :meth:`dumps` (``ValueError`` if ``data`` is not one)."""
-        return cls(client, _Snapshot.loads(data), scopes=scopes)
-
-    async def _anonymous_order(self) -> Order | None:
-        order_id = self.order_id
-        if not order_id:
-            return None
-        anon = self._base._with_token_cache(self._anon_cache)
-        try:
-            return await anon.orders.get("Outgoing", order_id)
-        except (NotFoundError, AuthenticationError):
-            return None
 
     async def login(
         self, username: str, password: str, *, client_secret: str | None = None, scopes: Sequence[str] | None = None
     ) -> str | None:
         """Log in with the password grant, then move the anonymous order to the user (see
         :meth:`ShopperSession.login`)."""
-        if not self.is_anonymous:
-            raise RuntimeError("This session is already logged in; call logout() first")
-        grant = PasswordGrant(self.client_id, username, password, client_secret, tuple(scopes or self._scopes))
-        login_cache = self._base._private_token_cache(grant)
-        await self._base._with_token_cache(login_cache).get_access_token()
-        user_cache = _from_login(self._base, self.client_id, login_cache, client_secret)  # the password is dropped
-        anonymous_order_id = self.order_id
-        try:
-            order = await self._anonymous_order()
-        except OrderCloudError as exc:
-            self._switch_to_user(user_cache, anonymous_order_id, pending=True)
-            raise _transfer_error(anonymous_order_id, exc) from exc
-        order_id = order.id if _needs_transfer(order) and order is not None else None
-        self._switch_to_user(user_cache, order_id, pending=order_id is not None)
-        if order_id is not None:
-            await self.transfer_anonymous_order()
-        return order_id
-
-    def _switch_to_user(self, cache: TokenCache, order_id: str | None, *, pending: bool) -> None:
-        self._user_cache = cache
-        self._snapshot = attrs.evolve(
-            self._snapshot, state="user", transferred_order_id=order_id, pending_transfer=pending
-        )
-        self._bind()
+        return await run_async(self._login(username, password, client_secret, scopes))
 
     async def transfer_anonymous_order(self) -> None:
         """(Re)try ``TransferAnonUserOrder`` with the stored anonymous token after a login."""
-        if not self._snapshot.pending_transfer:
-            return
-        anon_token = self._anon_cache.access_token
-        if not anon_token:
-            raise AnonymousTransferError(
-                "The anonymous token has expired; its order can no longer be transferred",
-                logged_in=True,
-                order_id=self._snapshot.transferred_order_id,
-            )
-        try:
-            await self.client.me.transfer_anon_user_order(anon_token)
-        except OrderCloudError as exc:
-            raise _transfer_error(self._snapshot.transferred_order_id, exc) from exc
-        self._snapshot = attrs.evolve(self._snapshot, pending_transfer=False)
+        await run_async(self._transfer())
 
     async def register(self, user: MeUser | dict[str, Any]) -> str | None:
         """``PUT /v1/me/register?anonUserToken=…`` and switch to the new user's token."""
-        if not self.is_anonymous:
-            raise RuntimeError("Only an anonymous session can register")
-        anon_token = await self.client.get_access_token()
-        order_id = self.order_id
-        token = await self.client.me.register(user, anon_user_token=anon_token)
-        cache = _user_cache(self._base, self.client_id, token.access_token.get_secret_value())
-        self._switch_to_user(cache, order_id, pending=False)
-        return order_id
+        return await run_async(self._register(user))
 
     async def logout(self) -> None:
         """Back to a new anonymous token with the **same** ``anon_user_id``."""
-        grant = _anon_grant(self.client_id, self.anon_user_id, self._scopes)
-        self._anon_cache = self._base._private_token_cache(grant)
-        self._user_cache = None
-        self._snapshot = _Snapshot(client_id=self.client_id, anon_user_id=self.anon_user_id, state="anonymous")
-        self._bind()
+        self._reset_anonymous()
         await self.client.get_access_token()

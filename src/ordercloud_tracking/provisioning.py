@@ -6,8 +6,9 @@ Both take either client. With :class:`~ordercloud_tracking.OrderCloud` they retu
     plan = ensure_tracking(client, client_id="storefront", delivery_config=config)
     plan = await ensure_tracking(async_client, client_id="storefront", delivery_config=config)
 
-The logic is written once, as a generator that yields the API calls it needs (:class:`_Call`); a short
-sync or async driver performs them. Nothing here keeps state between runs.
+The logic is written once, as a generator that yields the API calls it needs (typed bound methods of
+either client, see ``_flow``); a short sync or async driver performs them. Nothing here keeps state
+between runs.
 
 **Secrets cannot be read back** (OrderCloud never returns ``Http.Secret``, ``DiscoverEvent.ApiKey`` …),
 so to tell "unchanged" from "changed secret" :func:`ensure_tracking` keeps a salted, slow hash
@@ -22,18 +23,21 @@ import base64
 import contextlib
 import hashlib
 import re
-from collections.abc import Coroutine, Generator, Iterable, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import attrs
 
 from ._auth import decode_token
-from ._errors import APIError, NotFoundError, OrderCloudError, PermissionDeniedError
+from ._errors import APIError, NotFoundError, PermissionDeniedError
+from ._flow import Call, Flow, call, drive
+from .models._base import OCModel
 from .models.delivery import DeliveryConfig
 from .models.tracking import TrackingEvent, TrackingEventType
 
 if TYPE_CHECKING:
     from ._client import AsyncOrderCloud, OrderCloud
+    from .resources._base import AsyncCrudResource, CrudResource
 
 __all__ = [
     "ALL_EVENTS",
@@ -56,75 +60,18 @@ ALL_EVENTS: tuple[TrackingEventType, ...] = (
 MARKER = "OrderCloudTrackingSDK"
 _SECRET_FIELDS = frozenset({"Secret", "ApiKey", "SaslPassword", "ConnectionString", "CustomAuthHeaderValue"})
 _ROUNDS = 100_000
-T = TypeVar("T")
 
 
-# ------------------------------------------------------------------------------------- call plumbing
+# ------------------------------------------------------------------------------------------- reads
+
+M = TypeVar("M", bound=OCModel)
 
 
-@attrs.frozen
-class _Call:
-    """One API call the logic needs: ``client.<resource>.<method>(*args, **kwargs)``."""
-
-    resource: str
-    method: str
-    args: tuple[Any, ...] = ()
-    kwargs: Mapping[str, Any] = attrs.field(factory=dict)
-
-
-Logic = Generator[_Call, Any, T]
-
-
-def _run_sync(client: OrderCloud, logic: Logic[T]) -> T:
-    try:
-        call = next(logic)
-        while True:
-            try:
-                result = _invoke(client, call)
-            except OrderCloudError as exc:
-                call = logic.throw(exc)
-            else:
-                call = logic.send(result)
-    except StopIteration as stop:
-        value: T = stop.value
-        return value
-
-
-async def _run_async(client: AsyncOrderCloud, logic: Logic[T]) -> T:
-    try:
-        call = next(logic)
-        while True:
-            try:
-                result = await _invoke(client, call)
-            except OrderCloudError as exc:
-                call = logic.throw(exc)
-            else:
-                call = logic.send(result)
-    except StopIteration as stop:
-        value: T = stop.value
-        return value
-
-
-def _invoke(client: Any, call: _Call) -> Any:
-    if call.resource == "client":
-        return getattr(client, call.method)(*call.args, **call.kwargs)
-    resource = getattr(client, call.resource)
-    return getattr(resource, call.method)(*call.args, **call.kwargs)
-
-
-def _drive(client: OrderCloud | AsyncOrderCloud, logic: Logic[T]) -> T | Coroutine[Any, Any, T]:
-    from ._client import AsyncOrderCloud
-
-    if isinstance(client, AsyncOrderCloud):
-        return _run_async(client, logic)
-    return _run_sync(client, logic)
-
-
-def _list_all(resource: str, filters: Mapping[str, Any]) -> Generator[_Call, Any, list[Any]]:
-    items: list[Any] = []
+def _list_all(resource: CrudResource[M, Any] | AsyncCrudResource[M, Any], filters: Mapping[str, str]) -> Flow[list[M]]:
+    items: list[M] = []
     page = 1
     while True:
-        result = yield _Call(resource, "list", kwargs={"filters": filters, "page": page, "page_size": 100})
+        result = yield from call(resource.list, filters=filters, page=page, page_size=100)
         items.extend(result.items)
         if not result.has_next_page:
             return items
@@ -334,7 +281,9 @@ def _hide_marker(value: Any) -> Any:
     return value
 
 
-def _invalidate_fingerprint(events: Sequence[TrackingEvent], types: set[str], config_id: str) -> list[_Call]:
+def _invalidate_fingerprint(
+    client: OrderCloud | AsyncOrderCloud, events: Sequence[TrackingEvent], types: set[str], config_id: str
+) -> list[Call[object]]:
     """Before the config's secrets change, clear the fingerprint of one managed event.
 
     Otherwise a run interrupted between the config write and the event writes leaves every event with
@@ -348,7 +297,7 @@ def _invalidate_fingerprint(events: Sequence[TrackingEvent], types: set[str], co
                 **(data if isinstance(data, Mapping) else {}),
                 MARKER: {"DeliveryConfigFingerprint": None},
             }
-            return [_Call("tracking_events", "save", (event.id, body))]
+            return [call(client.tracking_events.save, event.id, body)]
     return []
 
 
@@ -360,6 +309,7 @@ def _sdk_data(event: TrackingEvent) -> dict[str, Any]:
 
 
 def _ensure_logic(
+    client: OrderCloud | AsyncOrderCloud,
     client_id: str,
     desired_config: DeliveryConfig,
     events: Sequence[TrackingEventType],
@@ -368,7 +318,7 @@ def _ensure_logic(
     event_name: str,
     config_data: Mapping[str, Any] | None,
     fingerprint_secrets: bool,
-) -> Logic[Plan]:
+) -> Flow[Plan]:
     config_id = desired_config.id or f"dc-{_slug(client_id)}"
     desired_body = desired_config.to_request()
     desired_body["ID"] = config_id
@@ -378,16 +328,16 @@ def _ensure_logic(
     # An unknown API client would leave a config behind and then fail on the first event. A caller that
     # may not read API clients skips this check (OrderCloud still checks ClientID on the event write).
     with contextlib.suppress(PermissionDeniedError):
-        yield _Call("api_clients", "get", (client_id,))
+        yield from call(client.api_clients.get, client_id)
 
     try:
-        existing_config: DeliveryConfig | None = yield _Call("delivery_configs", "get", (config_id,))
+        existing_config: DeliveryConfig | None = yield from call(client.delivery_configs.get, config_id)
     except NotFoundError:
         existing_config = None
-    existing_events: list[TrackingEvent] = yield from _list_all("tracking_events", {"ClientID": client_id})
+    existing_events = yield from _list_all(client.tracking_events, {"ClientID": client_id})
 
     actions: list[Action] = []
-    writes: list[_Call] = []
+    writes: list[Call[object]] = []
     invalidate = False
 
     # --- the delivery config
@@ -402,7 +352,7 @@ def _ensure_logic(
     }
     if existing_config is None:
         actions.append(Action("create", "DeliveryConfig", config_id))
-        writes.append(_Call("delivery_configs", "save", (config_id, desired_body)))
+        writes.append(call(client.delivery_configs.save, config_id, desired_body))
     else:
         current = _strip_secrets(existing_config.to_request(exclude_unset=False))
         wanted = _strip_secrets(desired_body)
@@ -424,7 +374,7 @@ def _ensure_logic(
         if changes or note:
             actions.append(Action("update", "DeliveryConfig", config_id, tuple(changes), note))
             invalidate = fingerprint is not None and previous_fingerprints != {fingerprint}
-            writes.append(_Call("delivery_configs", "save", (config_id, desired_body)))
+            writes.append(call(client.delivery_configs.save, config_id, desired_body))
         else:
             actions.append(Action("unchanged", "DeliveryConfig", config_id))
 
@@ -452,7 +402,7 @@ def _ensure_logic(
         }
         if current_event is None:
             actions.append(Action("create", "TrackingEvent", event_id))
-            writes.append(_Call("tracking_events", "save", (event_id, body)))
+            writes.append(call(client.tracking_events.save, event_id, body))
             continue
         current = current_event.to_request(exclude_unset=False)
         current_data = current.get("ConfigData")
@@ -474,13 +424,14 @@ def _ensure_logic(
         ]
         if changes:
             actions.append(Action("update", "TrackingEvent", event_id, tuple(changes)))
-            writes.append(_Call("tracking_events", "save", (event_id, body)))
+            writes.append(call(client.tracking_events.save, event_id, body))
         else:
             actions.append(Action("unchanged", "TrackingEvent", event_id))
 
     if invalidate:  # clear one fingerprint before the config write; that event's own update restores it
         updated = {a.id for a in actions if a.kind == "update" and a.resource == "TrackingEvent"}
-        writes[:0] = _invalidate_fingerprint([e for e in existing_events if e.id in updated], managed_types, config_id)
+        stale = [e for e in existing_events if e.id in updated]
+        writes[:0] = _invalidate_fingerprint(client, stale, managed_types, config_id)
 
     # --- events of other types
     wanted = {TrackingEventType(e).value for e in events}
@@ -489,7 +440,7 @@ def _ensure_logic(
             continue
         if prune:
             actions.append(Action("delete", "TrackingEvent", other.id))
-            writes.append(_Call("tracking_events", "delete", (other.id,)))
+            writes.append(call(client.tracking_events.delete, other.id))
         else:
             actions.append(
                 Action(
@@ -501,8 +452,8 @@ def _ensure_logic(
             )
 
     if not dry_run:
-        for call in writes:
-            _written = yield call  # the driver sends each result back
+        for write in writes:
+            yield from write
     return Plan(tuple(actions), dry_run=dry_run, applied=not dry_run)
 
 
@@ -579,9 +530,17 @@ def ensure_tracking(
     if unknown:
         raise ValueError(f"Unknown event type(s) {unknown}; valid: {', '.join(e.value for e in ALL_EVENTS)}")
     logic = _ensure_logic(
-        client_id, config, list(dict.fromkeys(kinds)), prune, dry_run, event_name, config_data, fingerprint_secrets
+        client,
+        client_id,
+        config,
+        list(dict.fromkeys(kinds)),
+        prune,
+        dry_run,
+        event_name,
+        config_data,
+        fingerprint_secrets,
     )
-    return _drive(client, logic)
+    return drive(client, logic)
 
 
 # --------------------------------------------------------------------------------------------- doctor
@@ -667,26 +626,37 @@ def _role_fix(what: str) -> str:
     return f"Give the caller's API client/user one of these roles for {what}: {', '.join(_NEEDED_ROLES[what])}"
 
 
-def _doctor_logic(client_id: str) -> Logic[Report]:
+def _doctor_logic(client: OrderCloud | AsyncOrderCloud, client_id: str) -> Flow[Report]:
     checks: list[Check] = []
 
     # --- the caller's roles, from its own token
     # Connection problems and refused credentials raise (the command's exit code 2): they are about the
     # caller, not findings about tracking.
-    token = yield _Call("client", "get_access_token")
-    roles = set(decode_token(token).role)
-    missing = [what for what, needed in _NEEDED_ROLES.items() if not roles & set(needed)]
-    if missing:
+    token = yield from call(client.get_access_token)
+    try:
+        roles = set(decode_token(token).role)
+    except ValueError:  # not an OrderCloud JWT (a gateway's opaque token?): the checks below still tell
         checks.append(
-            Check("caller roles", "fail", f"The token cannot do: {'; '.join(missing)}", _role_fix(missing[0]))
+            Check(
+                "caller roles",
+                "warn",
+                "The access token is not a JWT, so its roles cannot be read",
+                "Check that the base URL and auth URL point at OrderCloud",
+            )
         )
     else:
-        checks.append(Check("caller roles", "ok", f"Token roles: {', '.join(sorted(roles))}"))
+        missing = [what for what, needed in _NEEDED_ROLES.items() if not roles & set(needed)]
+        if missing:
+            checks.append(
+                Check("caller roles", "fail", f"The token cannot do: {'; '.join(missing)}", _role_fix(missing[0]))
+            )
+        else:
+            checks.append(Check("caller roles", "ok", f"Token roles: {', '.join(sorted(roles))}"))
 
     # --- the API client
     api_client = None
     try:
-        api_client = yield _Call("api_clients", "get", (client_id,))
+        api_client = yield from call(client.api_clients.get, client_id)
     except NotFoundError:
         checks.append(
             Check(
@@ -733,7 +703,7 @@ def _doctor_logic(client_id: str) -> Logic[Report]:
 
     # --- tracking events and their delivery configs
     try:
-        events: list[TrackingEvent] = yield from _list_all("tracking_events", {"ClientID": client_id})
+        events = yield from _list_all(client.tracking_events, {"ClientID": client_id})
     except PermissionDeniedError:
         checks.append(
             Check(
@@ -774,7 +744,7 @@ def _doctor_logic(client_id: str) -> Logic[Report]:
             continue
         if config_id not in configs and not config_denied:
             try:
-                configs[config_id] = yield _Call("delivery_configs", "get", (config_id,))
+                configs[config_id] = yield from call(client.delivery_configs.get, config_id)
             except NotFoundError:
                 configs[config_id] = None
             except PermissionDeniedError:
@@ -813,8 +783,8 @@ def _doctor_logic(client_id: str) -> Logic[Report]:
     # --- Send/Discover targets only make sense for tracking events
     if not config_denied:
         try:
-            all_configs: list[DeliveryConfig] = yield from _list_all("delivery_configs", {})
-            every_event: list[TrackingEvent] = yield from _list_all("tracking_events", {})
+            all_configs = yield from _list_all(client.delivery_configs, {})
+            every_event = yield from _list_all(client.tracking_events, {})
         except APIError:
             all_configs, every_event = [], []
         used = {e.delivery_config_id for e in every_event}
@@ -892,4 +862,4 @@ def doctor(client: OrderCloud | AsyncOrderCloud, *, client_id: str) -> Report | 
     """
     if not client_id:
         raise ValueError("client_id is required")
-    return _drive(client, _doctor_logic(client_id))
+    return drive(client, _doctor_logic(client, client_id))

@@ -1,4 +1,4 @@
-"""Submitting is never doubled: the shared decision for ``cart.submit`` and ``orders.submit``.
+"""Submitting is never doubled: the one flow behind ``cart.submit`` and ``orders.submit`` (sync and async).
 
 OrderCloud has no idempotency key, so a submit whose outcome is unknown (read timeout, connection
 dropped after sending, 5xx) is never resent. Instead the order is read once: submitted → that order is
@@ -10,45 +10,43 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .._errors import AmbiguousSubmitError, APIConnectionError, InternalServerError, OrderCloudError
+from .._flow import Flow, call, run_async, run_sync
 from .._transport import RequestSpec
 from ..models.commerce import Order, OrderStatus
 
 if TYPE_CHECKING:
     from .._client import AsyncOrderCloud, OrderCloud
 
-__all__ = ["is_ambiguous", "resolve_submit", "submit_async", "submit_sync"]
+__all__ = ["is_ambiguous", "resolve_submit", "submit_async", "submit_flow", "submit_sync"]
 
 
-def submit_sync(client: OrderCloud, submit: RequestSpec, check: RequestSpec | None, order_id: str | None) -> Order:
+def submit_flow(
+    client: OrderCloud | AsyncOrderCloud, submit: RequestSpec, check: RequestSpec | None, order_id: str | None
+) -> Flow[Order]:
     """POST ``submit``; if the outcome is unknown, GET ``check`` once and settle it (never resend)."""
     try:
-        return client._request(submit, Order)
+        return (yield from call(client._request, submit, Order))
     except OrderCloudError as exc:
         if check is None or order_id is None or not is_ambiguous(exc):
             raise
         cause = exc
     try:
-        checked = client._request(check, Order)
+        checked = yield from call(client._request, check, Order)
     except OrderCloudError as check_error:
         return resolve_submit(order_id, _direction(check), cause, None, check_error)
     return resolve_submit(order_id, _direction(check), cause, checked)
+
+
+def submit_sync(client: OrderCloud, submit: RequestSpec, check: RequestSpec | None, order_id: str | None) -> Order:
+    """:func:`submit_flow` on the sync client."""
+    return run_sync(submit_flow(client, submit, check, order_id))
 
 
 async def submit_async(
     client: AsyncOrderCloud, submit: RequestSpec, check: RequestSpec | None, order_id: str | None
 ) -> Order:
-    """:func:`submit_sync` for the async client."""
-    try:
-        return await client._request(submit, Order)
-    except OrderCloudError as exc:
-        if check is None or order_id is None or not is_ambiguous(exc):
-            raise
-        cause = exc
-    try:
-        checked = await client._request(check, Order)
-    except OrderCloudError as check_error:
-        return resolve_submit(order_id, _direction(check), cause, None, check_error)
-    return resolve_submit(order_id, _direction(check), cause, checked)
+    """:func:`submit_flow` on the async client."""
+    return await run_async(submit_flow(client, submit, check, order_id))
 
 
 def _direction(check: RequestSpec) -> str:

@@ -1,0 +1,113 @@
+"""One driver for every flow that has a sync and an async twin.
+
+A flow is written once, as a generator over either client. It yields :class:`Call` objects (a bound
+method of :class:`~ordercloud_tracking.OrderCloud` or :class:`~ordercloud_tracking.AsyncOrderCloud` with
+its arguments) and gets back each call's result, or its exception raised at the ``yield``.
+:func:`run_sync` performs the calls; :func:`run_async` awaits them. The auth flow in ``_auth.py`` works
+the same way.
+
+A flow takes each result with ``yield from``, so the result is typed as the method's return type (after
+``await`` for the async client)::
+
+    def rename(client: OrderCloud | AsyncOrderCloud, event_id: str) -> Flow[str]:
+        event = yield from call(client.tracking_events.get, event_id)   # a TrackingEvent
+        return event.name
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Coroutine, Generator, Mapping
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeAlias, TypeVar, overload
+
+import attrs
+
+if TYPE_CHECKING:
+    from ._client import AsyncOrderCloud, OrderCloud
+
+__all__ = ["Call", "Flow", "call", "drive", "run_async", "run_sync"]
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+R = TypeVar("R")
+P = ParamSpec("P")
+
+
+@attrs.frozen
+class Call(Generic[T_co]):
+    """One call a flow needs: ``fn(*args, **kwargs)``, whose result (awaited, for the async client) is a ``T_co``.
+
+    The arguments are left out of ``repr`` (they can be tokens).
+    """
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...] = attrs.field(default=(), repr=False)
+    kwargs: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+
+    def __iter__(self) -> Generator[Call[Any], Any, T_co]:
+        result: T_co = yield self  # the runner sends the result back (or throws the exception in)
+        return result
+
+
+Flow: TypeAlias = Generator[Call[Any], Any, R]
+"""A flow returning ``R``: ``x = yield from call(...)`` for each call, then ``return`` the result."""
+
+
+@overload
+def call(fn: Callable[P, Coroutine[Any, Any, T]], /, *args: P.args, **kwargs: P.kwargs) -> Call[T]: ...
+@overload
+def call(fn: Callable[P, Coroutine[Any, Any, T]] | Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Call[T]: ...
+def call(fn: Callable[P, Any], /, *args: P.args, **kwargs: P.kwargs) -> Call[Any]:
+    """``fn(*args, **kwargs)`` as a typed step of a flow: ``result = yield from call(fn, ...)``.
+
+    ``fn`` is a bound method of either client (its type is the union of the twins' methods); mypy checks
+    the arguments against it and types ``result`` as what the sync method returns.
+    """
+    return Call(fn, args, kwargs)
+
+
+@attrs.frozen
+class _Return(Generic[R]):
+    value: R
+
+
+def _resume(flow: Flow[R], result: object = None, error: Exception | None = None) -> Call[Any] | _Return[R]:
+    """Send ``result`` (or throw ``error``) into ``flow``: its next call, or what it returned."""
+    try:
+        return flow.send(result) if error is None else flow.throw(error)
+    except StopIteration as stop:
+        return _Return(stop.value)
+
+
+def run_sync(flow: Flow[R]) -> R:
+    """Run a flow built on :class:`~ordercloud_tracking.OrderCloud`, performing each call as it comes."""
+    step = _resume(flow)
+    while isinstance(step, Call):
+        try:
+            result = step.fn(*step.args, **step.kwargs)
+        except Exception as exc:
+            step = _resume(flow, error=exc)
+        else:
+            step = _resume(flow, result)
+    return step.value
+
+
+async def run_async(flow: Flow[R]) -> R:
+    """Run a flow built on :class:`~ordercloud_tracking.AsyncOrderCloud`, awaiting each call as it comes."""
+    step = _resume(flow)
+    while isinstance(step, Call):
+        try:
+            pending = step.fn(*step.args, **step.kwargs)
+            result = await pending if inspect.isawaitable(pending) else pending
+        except Exception as exc:
+            step = _resume(flow, error=exc)
+        else:
+            step = _resume(flow, result)
+    return step.value
+
+
+def drive(client: OrderCloud | AsyncOrderCloud, flow: Flow[R]) -> R | Coroutine[Any, Any, R]:
+    """``run_sync(flow)`` for the sync client; for the async client, the coroutine ``run_async(flow)``."""
+    from ._client import AsyncOrderCloud
+
+    return run_async(flow) if isinstance(client, AsyncOrderCloud) else run_sync(flow)
