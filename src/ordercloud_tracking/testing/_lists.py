@@ -63,11 +63,23 @@ def _compare(left: Any, right: str) -> int | None:
         except (InvalidOperation, ValueError):
             pass
         else:
-            if not (a.is_finite() and b.is_finite()):
-                fail(400, "List.InvalidFilterValue", f"{right} is not a number to compare with", {"Value": right})
             return (a > b) - (a < b)
     a_key, b_key = _text_key(_as_text(left)), _text_key(right)
     return (a_key > b_key) - (a_key < b_key)
+
+
+def _check_filter(key: str, expression: str) -> None:
+    """A ``<``/``>`` filter on a number that is not finite (``>NaN``, ``<Infinity``) is a 400."""
+    for alternative in expression.split("|"):
+        bound = alternative.removeprefix("!")
+        if not bound.startswith((">", "<")):
+            continue
+        try:
+            number = Decimal(bound[1:])
+        except (InvalidOperation, ValueError):
+            continue  # not a number: compared as text
+        if not number.is_finite():
+            fail(400, "List.InvalidFilterValue", f"{key}: {bound[1:]} is not a finite number", {"Property": key})
 
 
 def _match_one(value: Any, expression: str) -> bool:
@@ -132,6 +144,7 @@ def list_page(
             continue
         if key.split(".")[0] not in known:
             fail(400, "List.InvalidProperty", f"{key} is not a valid filter property", {"Property": key})
+        _check_filter(key, expression)
         rows = [row for row in rows if _matches(row, key, expression)]
     sort_fields = [f.strip() for f in (request.param("sortBy") or "ID").split(",") if f.strip()]
     for field in reversed(sort_fields):

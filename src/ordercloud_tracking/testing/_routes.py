@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import attrs
+
 from . import _commerce as commerce
 from . import _integrations as integrations
 from . import _oauth as oauth
@@ -92,6 +94,7 @@ def dispatch(state: State, request: FakeRequest) -> tuple[FakeResponse, list[Emi
         state.outbox = []
         try:
             response = _route(state, request)
+            response = attrs.evolve(response, encoded=response.content())  # a body that cannot be sent is a 500
         except ApiError as error:
             return error.response(), []
         except Exception as exc:

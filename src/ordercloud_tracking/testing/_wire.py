@@ -86,9 +86,12 @@ class FakeResponse:
     status: int
     body: Any = None
     headers: Mapping[str, str] = attrs.field(factory=dict)
+    encoded: bytes | None = attrs.field(default=None, repr=False, eq=False)  # the body, once serialised
 
     def content(self) -> bytes:
         """The body as compact UTF-8 JSON (empty without a body)."""
+        if self.encoded is not None:
+            return self.encoded
         if self.body is None:
             return b""
         return dumps(self.body)

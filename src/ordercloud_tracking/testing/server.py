@@ -10,6 +10,7 @@ connection is closed, since the rest of the stream can no longer be trusted.
 from __future__ import annotations
 
 import http.server
+import sys
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -133,6 +134,11 @@ class _Server(http.server.ThreadingHTTPServer):
     # socketserver's default backlog of 5 resets connections under a burst of concurrent clients.
     request_queue_size = 128
     fake: FakeOrderCloud
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the client went away (a reset, a broken pipe): nothing to report
+        super().handle_error(request, client_address)
 
 
 class FakeServer:
