@@ -23,7 +23,7 @@ from ._orders import (
     visible_order,
 )
 from ._state import State, TokenInfo
-from ._wire import FakeRequest, FakeResponse, fail, not_found
+from ._wire import JSON, FakeRequest, FakeResponse, fail, not_found
 
 __all__ = [
     "cart_add_line",
@@ -41,6 +41,7 @@ __all__ = [
     "order_delete_line",
     "order_get",
     "order_get_line",
+    "order_list",
     "order_list_lines",
     "order_patch_line",
     "order_save_line",
@@ -51,12 +52,33 @@ SHOPPER_WRITE = (*SHOPPER, "OrderAdmin")
 SHOPPER_READ = (*SHOPPER, *ORDER_ADMIN)
 
 
+def _order_page(rows: list[JSON], request: FakeRequest, dated: str) -> FakeResponse:
+    page = list_page(rows, request, searchable=("ID",), sortable=ORDER_SORTABLE, filterable=ORDER_FIELDS, dated=dated)
+    return FakeResponse(200, page)
+
+
 def me_list_orders(state: State, request: FakeRequest) -> FakeResponse:
+    """``GET /v1/me/orders``: the caller's orders; ``from``/``to`` bound ``DateCreated``."""
     info = state.authorize(request, SHOPPER)
-    mine = [o for oid, o in state.orders.items() if owns(state, info, oid)]
-    return FakeResponse(
-        200, list_page(mine, request, searchable=("ID",), sortable=ORDER_SORTABLE, filterable=ORDER_FIELDS)
-    )
+    return _order_page([o for oid, o in state.orders.items() if owns(state, info, oid)], request, "DateCreated")
+
+
+def order_list(state: State, request: FakeRequest, direction: str) -> FakeResponse:
+    """``GET /v1/orders/{direction}``: ``Outgoing`` the caller's orders, ``Incoming`` the submitted orders
+    (order admins only), ``All`` both. ``from``/``to`` bound ``DateSubmitted`` for ``Incoming``, else
+    ``DateCreated``."""
+    info = state.authorize(request, SHOPPER_READ)
+    direction = direction_of(direction)
+    admin = any(r in info.roles for r in ORDER_ADMIN)
+    if direction == "Incoming" and not admin:
+        fail(403, "Auth.InsufficientRoles", "Listing Incoming orders needs OrderAdmin or OrderReader")
+    rows = [
+        order
+        for oid, order in state.orders.items()
+        if (direction != "Incoming" and owns(state, info, oid))
+        or (direction != "Outgoing" and admin and order["IsSubmitted"])
+    ]
+    return _order_page(rows, request, "DateSubmitted" if direction == "Incoming" else "DateCreated")
 
 
 # ---------------------------------------------------------------------------------------------- orders

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ._wire import JSON, FakeRequest, fail, json_default
 
-__all__ = ["EMPTY_PAGE", "list_page"]
+__all__ = ["EMPTY_PAGE", "list_page", "parse_moment"]
 
 #: The page of an empty list with the default paging.
 EMPTY_PAGE: JSON = {
@@ -110,6 +111,41 @@ def _sort_key(name: str) -> Callable[[JSON], tuple[bool, tuple[int, Decimal, tup
     return key
 
 
+def parse_moment(text: str) -> datetime:
+    """An ISO 8601 date or date-time, with ``Z`` for UTC (``fromisoformat`` before 3.11 does not read it)."""
+    return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+
+
+def _bound(name: str, text: str, *, end_of_day: bool) -> datetime:
+    """A ``from`` / ``to`` value: an ISO 8601 date or date-time (UTC unless it says otherwise)."""
+    try:
+        moment = parse_moment(text)
+    except ValueError:
+        fail(400, "List.InvalidType", f"{name} must be an ISO 8601 date or date-time", {"Property": name})
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    if end_of_day and len(text) == 10:  # a bare date as the upper bound includes that whole day
+        moment += timedelta(days=1) - timedelta(microseconds=1)
+    return moment
+
+
+def _within_dates(rows: list[JSON], field: str, start: str | None, end: str | None) -> list[JSON]:
+    """The rows whose ``field`` lies within ``from`` and ``to`` (both inclusive); none without the date."""
+    if not start and not end:
+        return rows
+    low = _bound("from", start, end_of_day=False) if start else None
+    high = _bound("to", end, end_of_day=True) if end else None
+    kept = []
+    for row in rows:
+        value = row.get(field)
+        if not isinstance(value, str):
+            continue
+        moment = parse_moment(value)
+        if (low is None or moment >= low) and (high is None or moment <= high):
+            kept.append(row)
+    return kept
+
+
 def list_page(
     items: Iterable[JSON],
     request: FakeRequest,
@@ -118,8 +154,13 @@ def list_page(
     sortable: Sequence[str],
     filterable: Iterable[str],
     render: Callable[[JSON], JSON] = lambda item: item,
+    dated: str | None = None,
 ) -> JSON:
-    """OrderCloud list semantics over stored JSON objects."""
+    """OrderCloud list semantics over stored JSON objects.
+
+    ``dated`` names the date field that the ``from`` and ``to`` parameters bound (order lists); elsewhere
+    they are ignored.
+    """
     page_text, size_text = request.param("page") or "1", request.param("pageSize") or "20"
     try:
         page, page_size = int(page_text), int(size_text)
@@ -138,6 +179,8 @@ def list_page(
                 fail(400, "List.InvalidSearchProperty", f"{field} is not searchable", {"Property": field})
         needle = search.lower()
         rows = [row for row in rows if any(needle in _as_text(_lookup(row, f) or "").lower() for f in fields)]
+    if dated is not None:
+        rows = _within_dates(rows, dated, request.param("from"), request.param("to"))
     known = set(filterable)
     for key, expression in request.query:
         if key in _RESERVED_PARAMS:

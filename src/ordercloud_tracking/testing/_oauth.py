@@ -101,6 +101,7 @@ def token(state: State, request: FakeRequest) -> FakeResponse:
             )
         return _anonymous_token(state, client, context_user, scopes, form.get("anonuserid") or None)
     if grant_type == "refresh_token":
+        _require_secret(secret, given_secret)  # on every grant when the client has one (reference §15)
         refresh = form.get("refresh_token", "")
         held = state.refresh_tokens.get(refresh)
         if held is None or held.revoked or held.client_id != client["ID"] or held.expires_at <= state.clock.now():
@@ -113,6 +114,8 @@ def token(state: State, request: FakeRequest) -> FakeResponse:
 
 def _granted(state: State, user_id: str, scopes: Sequence[str]) -> tuple[str, ...]:
     available = state.roles[user_id]
+    if not scopes:  # no ``scope``: every role assigned (reference §15)
+        return tuple(available)
     granted = tuple(role for role in scopes if role in available)
     if not granted:
         fail(

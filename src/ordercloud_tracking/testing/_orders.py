@@ -207,9 +207,11 @@ def _reprice(state: State, order_id: str) -> None:
 
 def _check_modifiable(order: JSON) -> None:
     if order["Status"] != "Unsubmitted":
+        # OrderCloud's answer here is undocumented (reference §15: ``Order.CannotModifySubmittedOrder`` does not
+        # exist), so the code says it is the fake's own.
         fail(
             400,
-            "Order.CannotModifySubmittedOrder",
+            "FakeOrderCloud.OrderNotModifiable",
             f"Order {order['ID']} is {order['Status']}; its line items cannot change.",
         )
 

@@ -38,6 +38,7 @@ _TABLE: list[tuple[str, str, Handler]] = [
     ("DELETE", _CART_LINE, commerce.cart_delete_line),
     ("PATCH", r"/v1/cart/fromuser", commerce.cart_from_user),
     ("POST", r"/v1/cart/submit", commerce.cart_submit),
+    ("GET", r"/v1/orders/(?P<direction>[^/]+)", commerce.order_list),
     ("POST", r"/v1/orders/(?P<direction>[^/]+)", commerce.order_create),
     ("GET", _ORDER, commerce.order_get),
     ("GET", _ORDER + "/lineitems", commerce.order_list_lines),

@@ -88,6 +88,11 @@ class FakeResponse:
     headers: Mapping[str, str] = attrs.field(factory=dict)
     encoded: bytes | None = attrs.field(default=None, repr=False, eq=False)  # the body, once serialised
 
+    @property
+    def has_body(self) -> bool:
+        """Whether the answer carries a body and its headers (a ``204 No Content`` carries neither)."""
+        return self.status != 204
+
     def content(self) -> bytes:
         """The body as compact UTF-8 JSON (empty without a body)."""
         if self.encoded is not None:

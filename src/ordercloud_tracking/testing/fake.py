@@ -114,6 +114,8 @@ def _to_httpx(outcome: Outcome, request: httpx.Request) -> httpx.Response:
     if outcome.lost == "read_timeout":
         raise httpx.ReadTimeout("Injected read timeout (the request was processed)", request=request)
     response = outcome.response
+    if not response.has_body:
+        return httpx.Response(response.status, headers=response.headers, request=request)
     headers = {"Content-Type": "application/json; charset=utf-8", **response.headers}
     return httpx.Response(response.status, headers=headers, content=response.content(), request=request)
 

@@ -89,12 +89,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _send(self, response: FakeResponse) -> None:
-        content = response.content()
+        content = response.content() if response.has_body else b""
         self.send_response(response.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        if response.has_body:  # a 204 has no body: no Content-Type, and it must not send Content-Length
+            self.send_header("Content-Type", "application/json; charset=utf-8")
         for name, value in response.headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(content)))
+        if response.has_body:
+            self.send_header("Content-Length", str(len(content)))
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
