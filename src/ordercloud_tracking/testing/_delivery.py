@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, Literal
 
 import attrs
@@ -193,6 +193,17 @@ def message_for(emission: Emission) -> Any:
     )
 
 
+def _advance(
+    flow: Generator[httpx.Request, httpx.Response | Exception, DeliveryAttempt], result: httpx.Response | Exception
+) -> httpx.Request | DeliveryAttempt:
+    """Give the retry flow one attempt's result: the next request to send, or the finished delivery."""
+    try:
+        return flow.send(result)
+    except StopIteration as done:
+        finished: DeliveryAttempt = done.value
+        return finished
+
+
 class DeliveryPipeline:
     """Turns emissions into deliveries: plans them from the state, builds each target's, sends ``Http`` ones."""
 
@@ -288,47 +299,59 @@ class DeliveryPipeline:
             self._client = httpx.Client(transport=transport, timeout=10)
         return self._client
 
-    def _send_sync(self, record: DeliveryAttempt, request: httpx.Request) -> DeliveryAttempt:
-        delivery = self.transport
+    def _retries(
+        self, record: DeliveryAttempt, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response | Exception, DeliveryAttempt]:
+        """The retry policy, written once: yields the request to send, receives its response or exception."""
         status: int | None = None
         error: str | None = None
         attempt = 0
         for attempt in range(1, self.attempts + 1):  # noqa: B007 - the count is recorded
+            result = yield request
+            if isinstance(result, Exception):
+                status, error = None, f"{type(result).__name__}: {result}"
+                continue
+            status, error = result.status_code, None
+            if 200 <= status < 300:
+                break
+            error = f"HTTP {status}"
+        return attrs.evolve(record, status=status, error=error, attempts=attempt)
+
+    def _send_sync(self, record: DeliveryAttempt, request: httpx.Request) -> DeliveryAttempt:
+        delivery = self.transport
+        flow = self._retries(record, request)
+        step: httpx.Request | DeliveryAttempt = next(flow)
+        while isinstance(step, httpx.Request):
+            result: httpx.Response | Exception
             try:
                 # httpx.MockTransport is both a BaseTransport and an AsyncBaseTransport: only a purely async
                 # transport (httpx.ASGITransport) cannot serve a synchronous delivery.
                 if isinstance(delivery, httpx.AsyncBaseTransport) and not isinstance(delivery, httpx.BaseTransport):
                     raise RuntimeError("an async delivery transport cannot serve a synchronous client")
                 if callable(delivery) and not isinstance(delivery, httpx.BaseTransport):
-                    response = delivery(request)
+                    result = delivery(step)
                 else:
-                    response = self._http_client().send(request)
-                status, error = response.status_code, None
-                if 200 <= status < 300:
-                    break
-                error = f"HTTP {status}"
+                    result = self._http_client().send(step)
             except Exception as exc:
-                status, error = None, f"{type(exc).__name__}: {exc}"
-        return attrs.evolve(record, status=status, error=error, attempts=attempt)
+                result = exc
+            step = _advance(flow, result)
+        return step
 
     async def _send_async(self, record: DeliveryAttempt, request: httpx.Request) -> DeliveryAttempt:
         delivery = self.transport
         if not isinstance(delivery, httpx.AsyncBaseTransport):
             return await asyncio.to_thread(self._send_sync, record, request)
-        status: int | None = None
-        error: str | None = None
-        attempt = 0
+        flow = self._retries(record, request)
+        step: httpx.Request | DeliveryAttempt = next(flow)
         async with httpx.AsyncClient(transport=delivery, timeout=10) as client:
-            for attempt in range(1, self.attempts + 1):  # noqa: B007 - the count is recorded
+            while isinstance(step, httpx.Request):
+                result: httpx.Response | Exception
                 try:
-                    response = await client.send(request)
-                    status, error = response.status_code, None
-                    if 200 <= status < 300:
-                        break
-                    error = f"HTTP {status}"
+                    result = await client.send(step)
                 except Exception as exc:
-                    status, error = None, f"{type(exc).__name__}: {exc}"
-        return attrs.evolve(record, status=status, error=error, attempts=attempt)
+                    result = exc
+                step = _advance(flow, result)
+        return step
 
     def close(self) -> None:
         if self._client is not None:

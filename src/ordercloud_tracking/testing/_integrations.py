@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from ._lists import list_page
 from ._state import State
@@ -140,16 +140,40 @@ def _te_validate(state: State, body: Any, *, existing: JSON | None, event_id: st
     }
 
 
+def _id_exists(object_type: str, object_id: str) -> NoReturn:
+    fail(
+        409, "IdExists", f"{object_type} {object_id} already exists", {"ObjectType": object_type, "ObjectID": object_id}
+    )
+
+
+def _new_id_taken(body: Any, store: Mapping[str, Any]) -> str | None:
+    """The ``ID`` a create body asks for, when an object already has it."""
+    wanted = body.get("ID") if isinstance(body, dict) else None
+    return wanted if isinstance(wanted, str) and wanted in store else None
+
+
+def _patch_body(body: Any, object_type: str) -> JSON:
+    if not isinstance(body, dict):
+        fail(400, "Request.InvalidRequestBody", f"A {object_type} body is required.")
+    return body
+
+
+def _store_event(state: State, event: JSON, old_id: str) -> FakeResponse:
+    """Store a saved or patched tracking event, which may have a new ``ID`` (200)."""
+    if event["ID"] != old_id:
+        if event["ID"] in state.tracking_events:
+            _id_exists("TrackingEvent", event["ID"])
+        state.tracking_events.pop(old_id, None)
+    state.tracking_events[event["ID"]] = event
+    return FakeResponse(200, event)
+
+
 def te_create(state: State, request: FakeRequest) -> FakeResponse:
     state.authorize(request, WRITE_TE)
     body = request.json()
-    if isinstance(body, dict) and isinstance(body.get("ID"), str) and body["ID"] in state.tracking_events:
-        fail(
-            409,
-            "IdExists",
-            f"TrackingEvent {body['ID']} already exists",
-            {"ObjectType": "TrackingEvent", "ObjectID": body["ID"]},
-        )
+    taken = _new_id_taken(body, state.tracking_events)
+    if taken is not None:
+        _id_exists("TrackingEvent", taken)
     event = _te_validate(state, body, existing=None, event_id=None)
     state.tracking_events[event["ID"]] = event
     return FakeResponse(201, event)
@@ -158,14 +182,8 @@ def te_create(state: State, request: FakeRequest) -> FakeResponse:
 def te_save(state: State, request: FakeRequest, event_id: str) -> FakeResponse:
     state.authorize(request, WRITE_TE)
     existing = state.tracking_events.get(event_id)
-    body = request.json()
-    event = _te_validate(state, body, existing=existing, event_id=event_id)
-    if event["ID"] != event_id:
-        if event["ID"] in state.tracking_events:
-            fail(409, "IdExists", f"TrackingEvent {event['ID']} already exists")
-        state.tracking_events.pop(event_id, None)
-    state.tracking_events[event["ID"]] = event
-    return FakeResponse(200, event)
+    event = _te_validate(state, request.json(), existing=existing, event_id=event_id)
+    return _store_event(state, event, event_id)
 
 
 def te_patch(state: State, request: FakeRequest, event_id: str) -> FakeResponse:
@@ -173,16 +191,9 @@ def te_patch(state: State, request: FakeRequest, event_id: str) -> FakeResponse:
     existing = state.tracking_events.get(event_id)
     if existing is None:
         not_found("TrackingEvent", event_id)
-    body = request.json()
-    if not isinstance(body, dict):
-        fail(400, "Request.InvalidRequestBody", "A TrackingEvent body is required.")
+    body = _patch_body(request.json(), "TrackingEvent")
     event = _te_validate(state, {**existing, **body}, existing=existing, event_id=event_id)
-    if event["ID"] != event_id:
-        if event["ID"] in state.tracking_events:
-            fail(409, "IdExists", f"TrackingEvent {event['ID']} already exists")
-        del state.tracking_events[event_id]
-    state.tracking_events[event["ID"]] = event
-    return FakeResponse(200, event)
+    return _store_event(state, event, event_id)
 
 
 def te_delete(state: State, request: FakeRequest, event_id: str) -> FakeResponse:
@@ -290,13 +301,9 @@ def dc_get(state: State, request: FakeRequest, config_id: str) -> FakeResponse:
 def dc_create(state: State, request: FakeRequest) -> FakeResponse:
     state.authorize(request, DELIVERY)
     body = request.json()
-    if isinstance(body, dict) and isinstance(body.get("ID"), str) and body["ID"] in state.delivery_configs:
-        fail(
-            409,
-            "IdExists",
-            f"DeliveryConfig {body['ID']} already exists",
-            {"ObjectType": "DeliveryConfig", "ObjectID": body["ID"]},
-        )
+    taken = _new_id_taken(body, state.delivery_configs)
+    if taken is not None:
+        _id_exists("DeliveryConfig", taken)
     config = _dc_validate(state, body, config_id=None)
     state.delivery_configs[config["ID"]] = config
     return FakeResponse(201, _public_config(config))
@@ -305,19 +312,20 @@ def dc_create(state: State, request: FakeRequest) -> FakeResponse:
 def dc_save(state: State, request: FakeRequest, config_id: str) -> FakeResponse:
     state.authorize(request, DELIVERY)
     config = _dc_validate(state, request.json(), config_id=config_id)
-    if config["ID"] != config_id:
+    return _store_config(state, config, config_id)
+
+
+def _store_config(state: State, config: JSON, old_id: str) -> FakeResponse:
+    """Store a saved or patched delivery config; a new ``ID`` moves its tracking events along (200)."""
+    if config["ID"] != old_id:
         if config["ID"] in state.delivery_configs:
-            fail(409, "IdExists", f"DeliveryConfig {config['ID']} already exists")
-        _rename_config(state, config_id, config["ID"])
+            _id_exists("DeliveryConfig", config["ID"])
+        if state.delivery_configs.pop(old_id, None) is not None:
+            for event in state.tracking_events.values():
+                if event["DeliveryConfigID"] == old_id:
+                    event["DeliveryConfigID"] = config["ID"]
     state.delivery_configs[config["ID"]] = config
     return FakeResponse(200, _public_config(config))
-
-
-def _rename_config(state: State, old: str, new: str) -> None:
-    if state.delivery_configs.pop(old, None) is not None:
-        for event in state.tracking_events.values():
-            if event["DeliveryConfigID"] == old:
-                event["DeliveryConfigID"] = new
 
 
 def dc_patch(state: State, request: FakeRequest, config_id: str) -> FakeResponse:
@@ -325,16 +333,9 @@ def dc_patch(state: State, request: FakeRequest, config_id: str) -> FakeResponse
     existing = state.delivery_configs.get(config_id)
     if existing is None:
         not_found("DeliveryConfig", config_id)
-    body = request.json()
-    if not isinstance(body, dict):
-        fail(400, "Request.InvalidRequestBody", "A DeliveryConfig body is required.")
+    body = _patch_body(request.json(), "DeliveryConfig")
     config = _dc_validate(state, _deep_merge(existing, body), config_id=config_id)
-    if config["ID"] != config_id:
-        if config["ID"] in state.delivery_configs:
-            fail(409, "IdExists", f"DeliveryConfig {config['ID']} already exists")
-        _rename_config(state, config_id, config["ID"])
-    state.delivery_configs[config["ID"]] = config
-    return FakeResponse(200, _public_config(config))
+    return _store_config(state, config, config_id)
 
 
 def dc_delete(state: State, request: FakeRequest, config_id: str) -> FakeResponse:
@@ -417,9 +418,7 @@ def api_client_patch(state: State, request: FakeRequest, client_id: str) -> Fake
     client = state.api_clients.get(client_id)
     if client is None:
         not_found("ApiClient", client_id)
-    body = request.json()
-    if not isinstance(body, dict):
-        fail(400, "Request.InvalidRequestBody", "An ApiClient body is required.")
+    body = _patch_body(request.json(), "ApiClient")
     _api_client_validate(body)
     updated = {**client, **{k: v for k, v in body.items() if k not in ("ID", "ClientSecret")}}
     if updated.get("IsAnonBuyer"):
