@@ -35,8 +35,8 @@ Inside, every request goes through one front door, :meth:`FakeOrderCloud.exchang
 faults, routes the request to its handler (``_routes``: OAuth in ``_oauth``, the cart and orders in
 ``_commerce`` / ``_orders``, tracking events, delivery configs and API clients in ``_integrations``, lists in
 ``_lists``), journals it and returns the response with the events it emitted, which
-:meth:`FakeOrderCloud.deliver` hands to the delivery pipeline (``_delivery``). The in-process transports, the
-loopback server and the pytest plugin are adapters over those two public methods.
+:meth:`FakeOrderCloud.deliver` hands to the delivery pipeline (``_delivery``). The in-process transports and
+the loopback server are thin adapters over those two public methods; the pytest plugin uses only the public API.
 """
 
 from __future__ import annotations
