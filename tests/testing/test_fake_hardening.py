@@ -230,6 +230,16 @@ def test_a_chunked_body_is_decoded(server: FakeServer) -> None:
     assert body["access_token"]
 
 
+def test_a_chunked_body_beside_a_content_length_wins_and_closes_the_connection(server: FakeServer) -> None:
+    form = "&".join(f"{k}={v}" for k, v in ADMIN_FORM.items()).encode()
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(form), form)
+    headers = "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n"
+    status, body, response = send_raw(server, form_request(headers, chunked))
+    assert status == 200
+    assert body["access_token"]
+    assert response.getheader("Connection") == "close"
+
+
 def test_httpx_streaming_a_body_without_a_length_is_served(server: FakeServer) -> None:
     form = "&".join(f"{k}={v}" for k, v in ADMIN_FORM.items()).encode()
     with httpx.Client(base_url=server.url) as http:

@@ -82,7 +82,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if coding:
             if [c.strip().lower() for c in ",".join(coding).split(",")] != ["chunked"]:
                 raise _BadFraming(501, "NotImplemented", "Only the chunked transfer coding is supported.")
-            self.close_connection = True  # Transfer-Encoding beside Content-Length: do not trust what follows
+            if self.headers.get("Content-Length") is not None:
+                self.close_connection = True  # both framings: do not trust what follows (RFC 9112 §6.1)
             return self._chunked()
         lengths = self.headers.get_all("Content-Length")
         length = _length(lengths) if lengths else 0
