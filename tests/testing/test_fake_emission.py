@@ -19,7 +19,7 @@ from ordercloud_tracking.testing import (
     ADMIN_CLIENT_ID,
     ADMIN_CLIENT_SECRET,
     STOREFRONT_CLIENT_ID,
-    Delivery,
+    DeliveryAttempt,
     FakeOrderCloud,
     SeedApiClient,
     SeedUser,
@@ -339,7 +339,7 @@ def make_fake(script: list[int | Exception], *, attempts: int = 3) -> tuple[Fake
     return made, endpoint
 
 
-def only_http(fake: FakeOrderCloud) -> Delivery:
+def only_http(fake: FakeOrderCloud) -> DeliveryAttempt:
     (delivery,) = fake.deliveries_for(target="Http")
     return delivery
 

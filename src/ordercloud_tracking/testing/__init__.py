@@ -8,31 +8,39 @@
 
 from __future__ import annotations
 
-from ._state import DEFAULT_SEED, FakeClock, Seed, SeedApiClient, SeedProduct, SeedUser
-from .fake import (
+from ._delivery import DeliveryAttempt
+from ._journal import DEFAULT_JOURNAL_LIMIT, Fault, Faults, JournalEntry
+from ._seed import (
     ADMIN_CLIENT_ID,
     ADMIN_CLIENT_SECRET,
+    DEFAULT_SEED,
     STOREFRONT_CLIENT_ID,
-    Delivery,
-    FakeOrderCloud,
-    Fault,
-    Faults,
-    JournalEntry,
+    Seed,
+    SeedApiClient,
+    SeedProduct,
+    SeedUser,
 )
+from ._state import FakeClock
+from ._wire import FakeRequest, FakeResponse
+from .fake import FakeOrderCloud, Outcome
 from .server import FakeServer
 
 __all__ = [
     "ADMIN_CLIENT_ID",
     "ADMIN_CLIENT_SECRET",
+    "DEFAULT_JOURNAL_LIMIT",
     "DEFAULT_SEED",
     "STOREFRONT_CLIENT_ID",
-    "Delivery",
+    "DeliveryAttempt",
     "FakeClock",
     "FakeOrderCloud",
+    "FakeRequest",
+    "FakeResponse",
     "FakeServer",
     "Fault",
     "Faults",
     "JournalEntry",
+    "Outcome",
     "Seed",
     "SeedApiClient",
     "SeedProduct",

@@ -1,46 +1,30 @@
-"""The fake's data: seed descriptions, the default seed, the clock, tokens and stored objects."""
+"""The fake's state: stored objects, tokens, IDs, the clock, the signer and the outbox of emissions.
+
+Route handlers read and change a :class:`State` under its lock and append the tracking events their request
+causes to :attr:`State.outbox`; the front door hands them to the delivery pipeline once the request is done.
+"""
 
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import hmac
 import itertools
 import json
+import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
-from decimal import Decimal
 from typing import Any
 
 import attrs
 
-__all__ = [
-    "DEFAULT_SEED",
-    "FakeClock",
-    "Seed",
-    "SeedApiClient",
-    "SeedProduct",
-    "SeedUser",
-]
+from ._seed import Seed, SeedApiClient, SeedProduct, SeedUser
+from ._wire import JSON, FakeRequest, fail
 
-BUYER_ROLES = ("Shopper", "MeAdmin", "MeAddressAdmin", "MeXpAdmin", "MeCreditCardAdmin", "BuyerReader")
-ADMIN_ROLES = (
-    "FullAccess",
-    "TrackingEventAdmin",
-    "TrackingEventReader",
-    "DeliveryConfigAdmin",
-    "ApiClientAdmin",
-    "ApiClientReader",
-    "OrderAdmin",
-    "OrderReader",
-    "ProductAdmin",
-    "ProductReader",
-    "BuyerAdmin",
-    "BuyerReader",
-    "Shopper",
-)
+__all__ = ["Emission", "FakeClock", "Ids", "Signer", "State", "TokenInfo"]
 
 
 class FakeClock:
@@ -87,195 +71,6 @@ class FakeClock:
         return self.datetime().isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-@attrs.frozen
-class SeedApiClient:
-    """An API client to seed. Durations are in minutes, as on OrderCloud.
-
-    ``is_anon_buyer`` with a ``default_context_username`` lets shoppers get anonymous tokens (acting as
-    copies of that user).
-
-    >>> from ordercloud_tracking import AnonymousGrant
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> fake = FakeOrderCloud()
-    >>> fake.add_api_client(SeedApiClient("kiosk", app_name="Kiosk", is_anon_buyer=True,
-    ...                                   default_context_username="anon-template"))
-    >>> with fake.client(AnonymousGrant("kiosk")) as kiosk:
-    ...     kiosk.me.get().id.startswith("anon")
-    True
-    """
-
-    id: str
-    app_name: str = "Fake app"
-    client_secret: str | None = attrs.field(default=None, repr=False)
-    is_anon_buyer: bool = False
-    default_context_username: str | None = None
-    access_token_duration: int = 600
-    refresh_token_duration: int = 0
-    anonymous_token_duration: int = 10080
-    active: bool = True
-    allow_any_buyer: bool = True
-    allow_seller: bool = True
-
-
-@attrs.frozen
-class SeedUser:
-    """A user to seed: ``user_type`` ``"buyer"`` (roles of a shopper) or ``"admin"`` (every admin role).
-
-    ``roles`` replaces the roles of the type. Without an ``id`` the fake assigns one.
-
-    >>> from ordercloud_tracking import PasswordGrant
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> fake = FakeOrderCloud()
-    >>> fake.add_user(SeedUser("amy", "amy-password", id="buyer-amy", email="amy@example.com"))
-    'buyer-amy'
-    >>> with fake.client(PasswordGrant("storefront", "amy", "amy-password", scopes=("Shopper",))) as amy:
-    ...     amy.me.get().email
-    'amy@example.com'
-    """
-
-    username: str
-    password: str = attrs.field(repr=False)
-    id: str | None = None
-    first_name: str = "Test"
-    last_name: str = "User"
-    email: str | None = None
-    user_type: str = "buyer"
-    roles: tuple[str, ...] | None = None
-    language: str = "en"
-    currency: str = "USD"
-    active: bool = True
-    xp: Mapping[str, Any] = attrs.field(factory=dict)
-
-    @property
-    def available_roles(self) -> tuple[str, ...]:
-        """The roles the user's tokens may carry: ``roles`` if given, else those of ``user_type``.
-
-        >>> SeedUser("amy", "amy-password").available_roles
-        ('Shopper', 'MeAdmin', 'MeAddressAdmin', 'MeXpAdmin', 'MeCreditCardAdmin', 'BuyerReader')
-        >>> SeedUser("ops", "ops-password", user_type="admin", roles=("TrackingEventReader",)).available_roles
-        ('TrackingEventReader',)
-        """
-        if self.roles is not None:
-            return self.roles
-        return ADMIN_ROLES if self.user_type == "admin" else BUYER_ROLES
-
-
-def _breaks(
-    value: Sequence[tuple[int, Decimal | str | float]] | Decimal | str | float,
-) -> tuple[tuple[int, Decimal], ...]:
-    if isinstance(value, (Decimal, str, float, int)):
-        return ((1, Decimal(str(value))),)
-    return tuple(sorted((int(q), Decimal(str(p))) for q, p in value))
-
-
-@attrs.frozen
-class SeedProduct:
-    """A product with a price schedule: ``price`` is a unit price or ``[(min_quantity, unit_price), ...]``.
-
-    Prices become ``Decimal`` price breaks, sorted by quantity.
-
-    >>> mug = SeedProduct("SKU-MUG", "Mug", [(1, "12.50"), (10, "11.00")], xp={"Color": "Blue"})
-    >>> mug.price
-    ((1, Decimal('12.50')), (10, Decimal('11.00')))
-    >>> SeedProduct("SKU-CAP", "Cap", "15.00").price
-    ((1, Decimal('15.00')),)
-    """
-
-    id: str
-    name: str
-    price: tuple[tuple[int, Decimal], ...] = attrs.field(converter=_breaks)
-    description: str | None = None
-    xp: Mapping[str, Any] = attrs.field(factory=dict)
-    active: bool = True
-
-    def unit_price(self, quantity: int) -> Decimal:
-        """The unit price for ``quantity``: that of the largest break not above it (the first break's below all).
-
-        >>> mug = SeedProduct("SKU-MUG", "Mug", [(1, "12.50"), (10, "11.00")])
-        >>> mug.unit_price(2), mug.unit_price(10)
-        (Decimal('12.50'), Decimal('11.00'))
-        """
-        price = self.price[0][1]
-        for minimum, unit in self.price:
-            if quantity >= minimum:
-                price = unit
-        return price
-
-
-@attrs.frozen
-class Seed:
-    """Everything a fresh fake starts with (and returns to on ``reset()``).
-
-    Extend :data:`DEFAULT_SEED` rather than start from nothing: its API clients are what
-    ``fake.client()`` and ``fake.shopper()`` use.
-
-    >>> from ordercloud_tracking import AnonymousGrant
-    >>> from ordercloud_tracking.models.commerce import LineItem
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> seed = Seed(
-    ...     api_clients=DEFAULT_SEED.api_clients,
-    ...     users=DEFAULT_SEED.users,
-    ...     products=(*DEFAULT_SEED.products, SeedProduct("SKU-SOCK", "Socks", "4.99")),
-    ... )
-    >>> with FakeOrderCloud(seed).client(AnonymousGrant("storefront")) as shopper:
-    ...     shopper.cart.add_line_item(LineItem(product_id="SKU-SOCK", quantity=2)).line_total
-    Decimal('9.98')
-    """
-
-    api_clients: tuple[SeedApiClient, ...] = ()
-    users: tuple[SeedUser, ...] = ()
-    products: tuple[SeedProduct, ...] = ()
-    currency: str = "USD"
-
-
-#: ``FakeOrderCloud()`` starts with this: an admin client, an anonymous storefront client, three buyers
-#: and three products.
-DEFAULT_SEED = Seed(
-    api_clients=(
-        SeedApiClient(
-            id="admin-client",
-            app_name="Admin integration",
-            client_secret="admin-client-secret",
-            default_context_username="admin",
-        ),
-        SeedApiClient(
-            id="storefront",
-            app_name="Storefront",
-            is_anon_buyer=True,
-            default_context_username="anon-template",
-            refresh_token_duration=0,
-        ),
-    ),
-    users=(
-        SeedUser("admin", "admin-password", id="admin-user", first_name="Ada", last_name="Admin", user_type="admin"),
-        SeedUser("anon-template", "unused-password", id="anon-template", first_name="Anonymous", last_name="Shopper"),
-        SeedUser(
-            "jane", "jane-password", id="buyer-jane", first_name="Jane", last_name="Doe", email="jane@example.com"
-        ),
-        SeedUser(
-            "john", "john-password", id="buyer-john", first_name="John", last_name="Roe", email="john@example.com"
-        ),
-        SeedUser(
-            "ines",
-            "ines-password",
-            id="buyer-ines",
-            first_name="Inès",
-            last_name="Durand",
-            email="ines@example.fr",
-            language="fr",
-            currency="EUR",
-        ),
-    ),
-    products=(
-        SeedProduct(
-            "SKU-MUG", "Mug", [(1, "12.50"), (10, "11.00")], description="Blue mug, 350 ml", xp={"Color": "Blue"}
-        ),
-        SeedProduct("SKU-TEE", "T-shirt", "20.00", description="Organic cotton tee"),
-        SeedProduct("SKU-CAP", "Cap", "15.00", description="Baseball cap"),
-    ),
-)
-
-
 @attrs.define
 class TokenInfo:
     """What the fake knows about an access token it issued."""
@@ -320,3 +115,147 @@ class Signer:
         payload = self._b64(json.dumps(claims, separators=(",", ":")).encode())
         signature = hmac.new(self._key, f"{header}.{payload}".encode(), hashlib.sha256).digest()
         return f"{header}.{payload}.{self._b64(signature)}"
+
+
+@attrs.frozen
+class Emission:
+    """An event to deliver once the request is done: snapshots of what the message is built from."""
+
+    event_type: str
+    client_id: str
+    user: JSON | None = None  # the authenticated user (None for an anonymous shopper)
+    anon_user_id: str | None = None  # the anonuserid of the shopper, if any
+    order: JSON | None = None
+    line: JSON | None = None
+    lines: tuple[JSON, ...] = ()
+    previous_quantity: int | None = None
+
+
+ORDER_USER_FIELDS = ("ID", "CompanyID", "Username", "FirstName", "LastName", "Email", "Phone", "Active", "xp", "Locale")
+
+
+class State:
+    """Everything the fake knows, seeded from a :class:`Seed`. Handlers hold :attr:`lock` while they run."""
+
+    def __init__(self, seed: Seed, clock: FakeClock, *, base_url: str) -> None:
+        self.clock = clock
+        self.base_url = base_url
+        self.lock = threading.RLock()
+        self.signer = Signer(secrets.token_bytes(32))
+        self.ids = Ids()
+        self.seed = seed
+        self.api_clients: dict[str, JSON] = {}
+        self.client_secrets: dict[str, str] = {}
+        self.users: dict[str, JSON] = {}  # by user ID
+        self.passwords: dict[str, str] = {}  # by user ID
+        self.roles: dict[str, tuple[str, ...]] = {}  # by user ID
+        self.user_types: dict[str, str] = {}  # by user ID
+        self.products: dict[str, SeedProduct] = {}
+        self.orders: dict[str, JSON] = {}
+        self.order_meta: dict[str, JSON] = {}  # owner, client, anon id
+        self.line_items: dict[str, dict[str, JSON]] = {}
+        self.tracking_events: dict[str, JSON] = {}
+        self.delivery_configs: dict[str, JSON] = {}
+        self.tokens: dict[str, TokenInfo] = {}
+        self.refresh_tokens: dict[str, TokenInfo] = {}
+        self.anonymous_tokens_issued: list[TokenInfo] = []
+        self.outbox: list[Emission] = []  # the events of the request being handled
+        for user in seed.users:
+            self.add_user(user)
+        for client in seed.api_clients:
+            self.add_api_client(client)
+        for product in seed.products:
+            self.products[product.id] = product
+
+    # ------------------------------------------------------------------------------------- seeding
+    def add_user(self, user: SeedUser) -> str:
+        user_id = user.id or self.ids.next("user")
+        self.users[user_id] = {
+            "ID": user_id,
+            "CompanyID": "fake-marketplace" if user.user_type == "admin" else "fake-buyer",
+            "Username": user.username,
+            "FirstName": user.first_name,
+            "LastName": user.last_name,
+            "Email": user.email,
+            "Phone": None,
+            "TermsAccepted": None,
+            "Active": user.active,
+            "xp": dict(user.xp),
+            "AvailableRoles": list(user.available_roles),
+            "Locale": {
+                "ID": f"locale-{user.language}",
+                "OwnerID": None,
+                "Currency": user.currency,
+                "Language": user.language,
+            },
+            "DateCreated": self.clock.iso(),
+            "LastActive": None,
+            "PasswordLastSetDate": self.clock.iso(),
+        }
+        self.passwords[user_id] = user.password
+        self.roles[user_id] = user.available_roles
+        self.user_types[user_id] = user.user_type
+        return user_id
+
+    def add_api_client(self, client: SeedApiClient) -> None:
+        self.api_clients[client.id] = {
+            "ID": client.id,
+            "AppName": client.app_name,
+            "Active": client.active,
+            "AccessTokenDuration": client.access_token_duration,
+            "RefreshTokenDuration": client.refresh_token_duration,
+            "AnonymousTokenDuration": client.anonymous_token_duration,
+            "DefaultContextUserName": client.default_context_username,
+            "IsAnonBuyer": client.is_anon_buyer,
+            "AllowAnyBuyer": client.allow_any_buyer,
+            "AllowAnySupplier": False,
+            "AllowSeller": client.allow_seller,
+            "xp": {},
+        }
+        if client.client_secret:
+            self.client_secrets[client.id] = client.client_secret
+
+    def user_by_name(self, username: str) -> JSON | None:
+        return next((u for u in self.users.values() if u["Username"] == username), None)
+
+    def order_user(self, user_id: str) -> JSON:
+        """The ``FromUser`` of an order: the user's public fields."""
+        user = self.users.get(user_id, {})
+        return {k: user.get(k) for k in ORDER_USER_FIELDS}
+
+    def user_snapshot(self, user_id: str) -> JSON | None:
+        user = self.users.get(user_id)
+        return copy.deepcopy(user) if user is not None else None
+
+    # --------------------------------------------------------------------------------------- tokens
+    def authorize(self, request: FakeRequest, roles: Sequence[str]) -> TokenInfo:
+        """The token of ``request`` after checking it is valid and has one of ``roles`` (else 401/403)."""
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            fail(401, "InvalidToken", "Access token is missing. Send 'Authorization: Bearer {token}'.")
+        info = self.tokens.get(token.strip())
+        if info is None:
+            fail(401, "InvalidToken", "Access token is invalid.")
+        if info.revoked:
+            fail(401, "Auth.TokenRevoked", "Access token has been revoked.")
+        if info.expires_at <= self.clock.now():
+            fail(401, "InvalidToken", "Access token has expired.")
+        if not any(role in info.roles for role in roles):
+            fail(
+                403,
+                "Auth.InsufficientRoles",
+                "User does not have role(s) required to perform this action.",
+                {"SufficientRoles": list(roles), "AssignedRoles": list(info.roles)},
+            )
+        return info
+
+    def revoke(self, token: str | None = None, *, user_id: str | None = None) -> int:
+        """Revoke one token, or every token of a user; returns how many."""
+        count = 0
+        for store in (self.tokens, self.refresh_tokens):  # a user's refresh tokens go with their access tokens
+            for value, info in store.items():
+                if (token is not None and value == token) or (user_id is not None and info.user_id == user_id):
+                    info.revoked = True
+                    count += 1
+        return count

@@ -1,0 +1,359 @@
+"""The delivery pipeline: which targets an emission goes to, the message, one builder per target, and retries.
+
+An emission becomes one :class:`DeliveryAttempt` per target of every delivery config subscribed to it. Each
+target kind has a builder in :data:`BUILDERS` that either finishes the record (``SendEvent`` and
+``DiscoverEvent`` only record the payload) or returns the HTTP request that completes it (``Http``), which
+the pipeline sends with retries. Nothing here raises into the request that caused the emission: every
+problem, a bad target included, is recorded on the delivery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable, Generator, Iterator
+from typing import Any, Literal
+
+import attrs
+import httpx
+
+from .._errors import OrderCloudError
+from ._state import Emission, FakeClock, State
+from ._wire import JSON, dumps
+
+__all__ = ["BUILDERS", "DeliveryAttempt", "DeliveryPipeline", "DeliveryTransport"]
+
+#: Where ``Http`` deliveries go: an httpx transport, or a callable answering each request.
+DeliveryTransport = httpx.BaseTransport | httpx.AsyncBaseTransport | Callable[[httpx.Request], httpx.Response]
+
+
+@attrs.frozen
+class DeliveryAttempt:
+    """One delivery of a tracking message to one target, in ``fake.deliveries``.
+
+    ``target`` is ``"Http"``, ``"SendEvent"`` or ``"DiscoverEvent"``; ``body`` is the JSON the target
+    receives (the message, the Send payload or the Discover event) and ``raw`` its exact bytes. For
+    ``Http``, ``status`` and ``attempts`` tell how the endpoint answered; ``error`` says why a delivery
+    failed or was skipped (``"skipped: …"``), and :attr:`ok` sums it up.
+
+    >>> from ordercloud_tracking.models.commerce import LineItem
+    >>> from ordercloud_tracking.provisioning import ensure_tracking
+    >>> from ordercloud_tracking.testing import FakeOrderCloud
+    >>> send = {"SiteID": "0f8fad5b-d9cb-469f-a165-70867728950e", "ServiceEndpoint": "https://t.stat-track.com"}
+    >>> config = {"Name": "Sitecore Send", "DeliveryTargets": {"SendEvent": send}}
+    >>> fake = FakeOrderCloud()
+    >>> with fake.client() as admin:
+    ...     _ = ensure_tracking(admin, client_id="storefront", delivery_config=config)
+    >>> shopper = fake.shopper(anon_user_id="beacon-42")
+    >>> _ = shopper.client.cart.add_line_item(LineItem(product_id="SKU-MUG", quantity=2))
+    >>> delivery = fake.deliveries_for("LineItemAdded", target="SendEvent")[0]
+    >>> delivery.ok, delivery.tracking_event_id, delivery.body["actionType"], delivery.body["ContactId"]
+    (True, 'te-storefront-LineItemAdded', 'ADDED_TO_ORDER', 'beacon-42')
+    """
+
+    target: str  # "Http", "SendEvent", "DiscoverEvent"
+    event_type: str
+    tracking_event_id: str
+    delivery_config_id: str
+    url: str | None
+    body: Any  # the JSON the target receives (the message, the Send payload or the Discover event)
+    raw: bytes = attrs.field(repr=False)  # the exact bytes (HTTP body)
+    headers: dict[str, str] = attrs.field(repr=False, factory=dict)  # may hold the custom auth header
+    status: int | None = None
+    attempts: int = 1
+    error: str | None = None
+    at: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Whether the target accepted it (Send/Discover payloads count as accepted once built)."""
+        return self.error is None and (self.status is None or 200 <= self.status < 300)
+
+
+@attrs.frozen
+class Job:
+    """One target's delivery: a finished record, or a record and the HTTP request that completes it."""
+
+    record: DeliveryAttempt
+    request: httpx.Request | None = None
+
+
+@attrs.frozen
+class Context:
+    """What every builder gets: the emission, its message and the fields common to its records."""
+
+    emission: Emission
+    message: Any
+    body: bytes  # the message's JSON
+    common: JSON  # event_type, tracking_event_id, delivery_config_id, at
+    clock: FakeClock
+    line_update: Literal["cart", "delta"]
+
+    def failed(self, target: str, url: Any, error: str) -> Job:
+        return Job(DeliveryAttempt(target, url=url, body=None, raw=b"", error=error, **self.common))
+
+    def visitor(self) -> tuple[str | None, str | None]:
+        """The anonymous ID and the user ID the message is about."""
+        return self.emission.anon_user_id, getattr(getattr(self.message, "user_context", None), "id", None)
+
+
+def _http(target: JSON, ctx: Context) -> Job:
+    from ..receiver import sign_payload
+
+    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "FakeOrderCloud"}
+    if target.get("Secret"):
+        headers["x-oc-hash"] = sign_payload(ctx.body, str(target["Secret"]))
+    if target.get("CustomAuthHeaderName") and target.get("CustomAuthHeaderValue"):
+        headers[str(target["CustomAuthHeaderName"])] = str(target["CustomAuthHeaderValue"])
+    url = str(target.get("Endpoint"))
+    record = DeliveryAttempt("Http", url=url, body=None, raw=ctx.body, headers=headers, **ctx.common)
+    try:
+        request = httpx.Request("POST", url, content=ctx.body, headers=headers)
+    except Exception as exc:  # a non-ASCII header, an unparsable Endpoint: the target is broken, not the request
+        return Job(attrs.evolve(record, attempts=0, error=f"bad Http target: {type(exc).__name__}"))
+    return Job(record, request)
+
+
+def _send(target: JSON, ctx: Context) -> Job:
+    from ..sitecore import send_url, to_send_event
+
+    anon, user_id = ctx.visitor()
+    contact = anon or user_id
+    session = hashlib.sha256((contact or "").encode()).hexdigest()[:32] if contact else None
+    url = target.get("ServiceEndpoint")
+    try:
+        payload = to_send_event(
+            ctx.message,
+            site_id=str(target.get("SiteID")),
+            contact_id=contact,
+            session_id=session,
+            previous_quantity=ctx.emission.previous_quantity if ctx.emission.event_type == "LineItemUpdated" else None,
+        )
+    except (OrderCloudError, ValueError) as exc:
+        return ctx.failed("SendEvent", url, str(exc))
+    if payload is None:
+        return ctx.failed("SendEvent", url, "skipped: no positive quantity change to send")
+    record = DeliveryAttempt("SendEvent", url=url or send_url(payload), body=payload, raw=dumps(payload), **ctx.common)
+    return Job(record)
+
+
+def _discover(target: JSON, ctx: Context) -> Job:
+    from ..models.commerce import LineItem
+    from ..sitecore import discover_request_body, to_discover_event
+
+    anon, user_id = ctx.visitor()
+    emission = ctx.emission
+    url = target.get("ServiceEndpoint")
+    cart = [LineItem.from_api(line) for line in emission.lines] if emission.line is not None else None
+    try:
+        event = to_discover_event(
+            ctx.message,
+            uuid=anon,
+            user_id=None if anon else user_id,
+            now=ctx.clock.datetime(),
+            line_update=ctx.line_update,
+            cart=cart,
+            previous_quantity=emission.previous_quantity,
+        )
+    except (OrderCloudError, ValueError) as exc:
+        return ctx.failed("DiscoverEvent", url, str(exc))
+    if event is None:
+        return ctx.failed("DiscoverEvent", url, "skipped: no positive quantity change to send")
+    wire = discover_request_body(event)
+    return Job(DeliveryAttempt("DiscoverEvent", url=url, body=event, raw=dumps(wire), **ctx.common))
+
+
+#: One builder per delivery target kind (``DeliveryTargets`` key); kinds not listed are not delivered.
+BUILDERS: dict[str, Callable[[JSON, Context], Job]] = {"Http": _http, "SendEvent": _send, "DiscoverEvent": _discover}
+
+
+def message_for(emission: Emission) -> Any:
+    """The tracking message an emission becomes (what the SDK's message builders make of its snapshots)."""
+    from ..messages import order_line, order_submitted, session_identified
+    from ..models.commerce import LineItem, MeUser, Order
+
+    # MeUser, not User: every field optional, so a user without an Email (the seed's admin, a SeedUser
+    # without one) still yields a message instead of a ValidationError raised into the caller's request.
+    user = MeUser.from_api(emission.user) if emission.user is not None else None
+    if emission.event_type == "UserLoggedIn":
+        assert user is not None
+        return session_identified(user, anon_user_id=emission.anon_user_id)
+    assert emission.order is not None
+    order = Order.from_api(emission.order)
+    if emission.event_type == "OrderSubmitted":
+        lines = [LineItem.from_api(line) for line in emission.lines]
+        return order_submitted(order, lines, user=user, anon_user_id=emission.anon_user_id)
+    assert emission.line is not None
+    return order_line(
+        order,
+        LineItem.from_api(emission.line),
+        event_type=emission.event_type,
+        user=user,
+        anon_user_id=emission.anon_user_id,
+    )
+
+
+def _advance(
+    flow: Generator[httpx.Request, httpx.Response | Exception, DeliveryAttempt], result: httpx.Response | Exception
+) -> httpx.Request | DeliveryAttempt:
+    """Give the retry flow one attempt's result: the next request to send, or the finished delivery."""
+    try:
+        return flow.send(result)
+    except StopIteration as done:
+        finished: DeliveryAttempt = done.value
+        return finished
+
+
+class DeliveryPipeline:
+    """Turns emissions into deliveries: plans them from the state, builds each target's, sends ``Http`` ones."""
+
+    def __init__(
+        self,
+        clock: FakeClock,
+        *,
+        transport: DeliveryTransport | None,
+        attempts: int,
+        line_update: Literal["cart", "delta"],
+    ) -> None:
+        self.clock = clock
+        self.transport = transport
+        self.attempts = max(1, attempts)
+        self.line_update = line_update
+        self._client: httpx.Client | None = None
+
+    def _planned(self, state: State, emission: Emission) -> list[tuple[JSON, JSON]]:
+        """(tracking event, delivery config incl. secrets) pairs that must receive ``emission``."""
+        with state.lock:
+            plans = []
+            for event in state.tracking_events.values():
+                if event["ClientID"] != emission.client_id or event["EventType"] != emission.event_type:
+                    continue
+                config = state.delivery_configs.get(event["DeliveryConfigID"])
+                if config is None or config.get("Enabled") is False:
+                    continue
+                plans.append((dict(event), dict(config)))
+            return plans
+
+    def jobs(self, state: State, emission: Emission) -> Iterator[Job]:
+        """Each delivery to make for ``emission``: finished ones, and ``Http`` ones with the request to send."""
+        plans = self._planned(state, emission)
+        if not plans:
+            return
+        try:
+            message = message_for(emission)
+            body = dumps(message.to_request())
+        except Exception as exc:
+            for event, config in plans:
+                error = f"building the message failed: {type(exc).__name__}: {exc}"
+                yield Job(
+                    DeliveryAttempt(
+                        "*",
+                        emission.event_type,
+                        event["ID"],
+                        config["ID"],
+                        None,
+                        None,
+                        b"",
+                        error=error,
+                        at=self.clock(),
+                    )
+                )
+            return
+        for event, config in plans:
+            common = {
+                "event_type": emission.event_type,
+                "tracking_event_id": event["ID"],
+                "delivery_config_id": config["ID"],
+                "at": self.clock.now(),
+            }
+            ctx = Context(emission, message, body, common, self.clock, self.line_update)
+            for name, target in (config.get("DeliveryTargets") or {}).items():
+                builder = BUILDERS.get(name)
+                if builder is None or not isinstance(target, dict):
+                    continue
+                try:
+                    yield builder(target, ctx)
+                except Exception as exc:  # a defect of a builder is recorded too, never raised
+                    yield ctx.failed(name, None, f"building the delivery failed: {type(exc).__name__}")
+
+    # ------------------------------------------------------------------------------------- sending
+    def deliver(self, state: State, emissions: list[Emission]) -> list[DeliveryAttempt]:
+        """Make every delivery of ``emissions`` (``Http`` ones sent now, with retries)."""
+        return [
+            job.record if job.request is None else self._send_sync(job.record, job.request)
+            for emission in emissions
+            for job in self.jobs(state, emission)
+        ]
+
+    async def deliver_async(self, state: State, emissions: list[Emission]) -> list[DeliveryAttempt]:
+        """:meth:`deliver` for an async caller (an async transport is awaited; others run in a thread)."""
+        done = []
+        for emission in emissions:
+            for job in self.jobs(state, emission):
+                done.append(job.record if job.request is None else await self._send_async(job.record, job.request))
+        return done
+
+    def _http_client(self) -> httpx.Client:
+        if self._client is None:
+            transport = self.transport if isinstance(self.transport, httpx.BaseTransport) else None
+            self._client = httpx.Client(transport=transport, timeout=10)
+        return self._client
+
+    def _retries(
+        self, record: DeliveryAttempt, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response | Exception, DeliveryAttempt]:
+        """The retry policy, written once: yields the request to send, receives its response or exception."""
+        status: int | None = None
+        error: str | None = None
+        attempt = 0
+        for attempt in range(1, self.attempts + 1):  # noqa: B007 - the count is recorded
+            result = yield request
+            if isinstance(result, Exception):
+                status, error = None, f"{type(result).__name__}: {result}"
+                continue
+            status, error = result.status_code, None
+            if 200 <= status < 300:
+                break
+            error = f"HTTP {status}"
+        return attrs.evolve(record, status=status, error=error, attempts=attempt)
+
+    def _send_sync(self, record: DeliveryAttempt, request: httpx.Request) -> DeliveryAttempt:
+        delivery = self.transport
+        flow = self._retries(record, request)
+        step: httpx.Request | DeliveryAttempt = next(flow)
+        while isinstance(step, httpx.Request):
+            result: httpx.Response | Exception
+            try:
+                # httpx.MockTransport is both a BaseTransport and an AsyncBaseTransport: only a purely async
+                # transport (httpx.ASGITransport) cannot serve a synchronous delivery.
+                if isinstance(delivery, httpx.AsyncBaseTransport) and not isinstance(delivery, httpx.BaseTransport):
+                    raise RuntimeError("an async delivery transport cannot serve a synchronous client")
+                if callable(delivery) and not isinstance(delivery, httpx.BaseTransport):
+                    result = delivery(step)
+                else:
+                    result = self._http_client().send(step)
+            except Exception as exc:
+                result = exc
+            step = _advance(flow, result)
+        return step
+
+    async def _send_async(self, record: DeliveryAttempt, request: httpx.Request) -> DeliveryAttempt:
+        delivery = self.transport
+        if not isinstance(delivery, httpx.AsyncBaseTransport):
+            return await asyncio.to_thread(self._send_sync, record, request)
+        flow = self._retries(record, request)
+        step: httpx.Request | DeliveryAttempt = next(flow)
+        async with httpx.AsyncClient(transport=delivery, timeout=10) as client:
+            while isinstance(step, httpx.Request):
+                result: httpx.Response | Exception
+                try:
+                    result = await client.send(step)
+                except Exception as exc:
+                    result = exc
+                step = _advance(flow, result)
+        return step
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
