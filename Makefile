@@ -23,7 +23,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+# The official OrderCloud JavaScript SDK, pinned by tests/contract/package-lock.json, for the fake's contract test.
+JS_SDK := tests/contract/node_modules/.package-lock.json
+$(JS_SDK): tests/contract/package-lock.json
+	npm ci --prefix tests/contract --no-audit --no-fund --silent
+
+unit: $(STAMP) $(JS_SDK)
 	$(BIN)/pytest
 
 # The documentation site (mkdocs-material), built strictly: any warning fails the build.
