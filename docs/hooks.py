@@ -91,9 +91,109 @@ def _receiver_statuses() -> str:
 
 
 def _fake_emissions() -> str:
-    import ordercloud_tracking.testing.fake as fake
+    """What the fake does, observed: each call is made on a fresh fake and its Http delivery is read back."""
+    import json
 
-    return _docstring_table(fake.__doc__, containing="TrackingEventType")
+    import httpx
+
+    from ordercloud_tracking import PasswordGrant
+    from ordercloud_tracking.messages import parse_message
+    from ordercloud_tracking.provisioning import ensure_tracking
+    from ordercloud_tracking.testing import STOREFRONT_CLIENT_ID, FakeOrderCloud
+
+    mug = {"ID": "line-1", "ProductID": "SKU-MUG", "Quantity": 1}
+    user = {"Username": "newbie", "FirstName": "N", "LastName": "B", "Email": "n@example.com", "Active": True}
+    calls: list[tuple[str, Callable[[Any, Any], object], Callable[[Any, Any], object]]] = [
+        (
+            "`POST /oauth/token` (`grant_type=password`)",
+            lambda f, s: None,
+            lambda f, s: s.login("jane", "jane-password"),
+        ),
+        ("`PUT /v1/me/register?anonUserToken=…`", lambda f, s: None, lambda f, s: s.register(user)),
+        (
+            "`POST …/lineitems` (cart or `orders/{direction}/{id}`)",
+            lambda f, s: None,
+            lambda f, s: s.client.cart.add_line_item(mug),
+        ),
+        (
+            "`PATCH …/lineitems/{id}` of an existing line",
+            lambda f, s: s.client.cart.add_line_item(mug),
+            lambda f, s: s.client.cart.patch_line_item("line-1", {"Quantity": 2}),
+        ),
+        (
+            "`PUT …/lineitems/{id}` of an existing line",
+            lambda f, s: s.client.cart.add_line_item(mug),
+            lambda f, s: s.client.cart.save_line_item("line-1", {**mug, "Quantity": 2}),
+        ),
+        (
+            "`PUT …/lineitems/{id}` of a new line",
+            lambda f, s: None,
+            lambda f, s: s.client.cart.save_line_item("line-1", mug),
+        ),
+        (
+            "`POST /v1/cart/submit`, `POST …/{id}/submit`",
+            lambda f, s: s.client.cart.add_line_item(mug),
+            lambda f, s: s.client.cart.submit(),
+        ),
+        (
+            "`DELETE …/lineitems/{id}`",
+            lambda f, s: s.client.cart.add_line_item(mug),
+            lambda f, s: s.client.cart.delete_line_item("line-1"),
+        ),
+        (
+            "`PUT /v1/me/orders?anonUserToken=…` (TransferAnonUserOrder)",
+            lambda f, s: s.client.cart.add_line_item(mug),
+            lambda f, s: _transfer(f, s, PasswordGrant),
+        ),
+        (
+            "`POST /oauth/token` (`client_credentials`, anonymous with `anonuserid`)",
+            lambda f, s: None,
+            lambda f, s: f.shopper(anon_user_id="beacon-2").client.get_access_token(),
+        ),
+    ]
+    rows = [
+        "| Call (in the context of API client `cid`) | TrackingEventType | `Headers.type` of the Http envelope "
+        "| Message | `AnonymousId` |",
+        "|---|---|---|---|---|",
+    ]
+    for label, setup, action in calls:
+        received: list[bytes] = []
+
+        def endpoint(request: httpx.Request, received: list[bytes] = received) -> httpx.Response:
+            received.append(request.content)
+            return httpx.Response(200)
+
+        fake = FakeOrderCloud(http_delivery=endpoint)
+        with fake.client() as admin:
+            target = {"Http": {"Endpoint": "https://receiver.example/oc", "Secret": "docs"}}
+            ensure_tracking(
+                admin, client_id=STOREFRONT_CLIENT_ID, delivery_config={"Name": "docs", "DeliveryTargets": target}
+            )
+        session = fake.shopper(anon_user_id="beacon-1")
+        setup(fake, session)
+        received.clear()
+        action(fake, session)
+        fake.close()
+        if not received:
+            rows.append(f"| {label} | nothing | — | — | — |")
+            continue
+        body = json.loads(received[0])
+        message = parse_message(received[0])
+        anonymous = "yes" if message.user_context.anonymous_id else "no"
+        rows.append(
+            f"| {label} | `{message.event_type.value}` | `{body['Headers']['type']}` "
+            f"| `{type(message).__name__}` | {anonymous} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def _transfer(fake: Any, session: Any, password_grant: Any) -> None:
+    """TransferAnonUserOrder alone: jane logs in through the admin client, which has no tracking events."""
+    from ordercloud_tracking.testing import ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET
+
+    grant = password_grant(ADMIN_CLIENT_ID, "jane", "jane-password", ADMIN_CLIENT_SECRET, scopes=("Shopper",))
+    with fake.client(grant) as jane:
+        jane.me.transfer_anon_user_order(session.client.get_access_token())
 
 
 def _plugin_fixtures() -> str:

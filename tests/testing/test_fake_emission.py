@@ -276,7 +276,7 @@ def test_a_user_without_email_still_gets_a_message(fake: FakeOrderCloud, admin: 
         user.get_access_token()  # never raises into the caller's request
     http, send = fake.deliveries_for(target="Http")[0], fake.deliveries_for(target="SendEvent")[0]
     assert http.ok
-    assert json.loads(http.raw)["Email"] is None
+    assert json.loads(http.raw)["Payload"]["Email"] is None
     assert not send.ok
     assert send.error is not None
     assert "email" in send.error
@@ -313,6 +313,51 @@ def test_http_deliveries_are_signed_over_the_raw_body(
         assert record.attempts == 1
     with pytest.raises(SignatureVerificationError):
         Receiver("another-secret").parse(endpoint.requests[0].content, endpoint.requests[0].headers)
+
+
+NAMESPACES = {
+    "LineItemAdded": "sitecore.ordercloud.messages.orders.lines.added",
+    "LineItemUpdated": "sitecore.ordercloud.messages.orders.lines.updated",
+    "UserLoggedIn": "sitecore.ordercloud.messages.sessions.identified",
+    "OrderSubmitted": "sitecore.ordercloud.messages.orders.submitted",
+}
+
+
+def test_http_deliveries_are_orderclouds_envelope_by_default(
+    fake: FakeOrderCloud, admin: OrderCloud, endpoint: Endpoint
+) -> None:
+    provision(admin)
+    journey(fake)
+    assert fake.http_body == "envelope"
+    bodies = [json.loads(request.content) for request in endpoint.requests]
+    assert [sorted(body) for body in bodies] == [["Headers", "Payload"]] * 4
+    assert [body["Headers"] for body in bodies] == [
+        {"type": NAMESPACES[event_type]}
+        for event_type in ("LineItemAdded", "LineItemUpdated", "UserLoggedIn", "OrderSubmitted")
+    ]
+    assert [bodies[0]["Payload"]["LineItem"]["Quantity"], bodies[1]["Payload"]["LineItem"]["Quantity"]] == [1, 3]
+    assert bodies[3]["Payload"]["UserContext"] == {"ID": "buyer-jane", "AnonymousId": BEACON}
+    for request in endpoint.requests:  # the signature covers the whole envelope
+        assert verify_signature(request.content, request.headers["x-oc-hash"], SECRET)
+
+
+def test_http_deliveries_can_be_bare_messages() -> None:
+    endpoint = Endpoint()
+    fake = FakeOrderCloud(http_delivery=endpoint, http_body="bare")
+    with fake.client() as client:
+        provision(client, targets=["Http"])
+    journey(fake)
+    fake.close()
+    bodies = [json.loads(request.content) for request in endpoint.requests]
+    assert "Headers" not in bodies[0]
+    assert bodies[0]["LineItem"]["Quantity"] == 1
+    assert bodies[3]["UserContext"] == {"ID": "buyer-jane", "AnonymousId": BEACON}
+    assert all(verify_signature(r.content, r.headers["x-oc-hash"], SECRET) for r in endpoint.requests)
+
+
+def test_an_unknown_http_body_is_refused() -> None:
+    with pytest.raises(ValueError, match="http_body"):
+        FakeOrderCloud(http_body="json")  # type: ignore[arg-type]  # what a typo does at run time
 
 
 def test_http_delivery_without_a_custom_header(fake: FakeOrderCloud, admin: OrderCloud, endpoint: Endpoint) -> None:
@@ -429,7 +474,7 @@ async def test_async_clients_with_a_sync_callable_target(fake: FakeOrderCloud, e
     session = await fake.async_shopper(anon_user_id=BEACON)
     await session.client.cart.add_line_item({"ProductID": "SKU-MUG", "Quantity": 2})
     await session.client.cart.submit()
-    assert [json.loads(request.content)["OrderStatus"] for request in endpoint.requests] == ["Open"]
+    assert [json.loads(request.content)["Payload"]["OrderStatus"] for request in endpoint.requests] == ["Open"]
 
 
 # ---------------------------------------------------------------------------------- Send and Discover

@@ -417,7 +417,7 @@ def test_the_journals_keep_the_last_journal_limit_entries() -> None:
     assert len(fake.requests) == 3
     assert [entry.path for entry in fake.requests] == ["/v1/cart/lineitems"] * 3
     assert len(endpoint.requests) == 4
-    products = [json.loads(d.raw)["LineItem"]["Product"]["ProductID"] for d in fake.deliveries]
+    products = [json.loads(d.raw)["Payload"]["LineItem"]["Product"]["ProductID"] for d in fake.deliveries]
     assert products == ["SKU-TEE", "SKU-CAP", "SKU-MUG"]
 
 

@@ -21,10 +21,18 @@ from .._errors import OrderCloudError
 from ._state import Emission, FakeClock, State
 from ._wire import JSON, dumps
 
-__all__ = ["BUILDERS", "DeliveryAttempt", "DeliveryPipeline", "DeliveryTransport"]
+__all__ = ["BUILDERS", "DeliveryAttempt", "DeliveryPipeline", "DeliveryTransport", "HttpBody", "envelope"]
 
 #: Where ``Http`` deliveries go: an httpx transport, or a callable answering each request.
 DeliveryTransport = httpx.BaseTransport | httpx.AsyncBaseTransport | Callable[[httpx.Request], httpx.Response]
+
+#: What an ``Http`` delivery's body is: OrderCloud's envelope (reference §15), or the bare message.
+HttpBody = Literal["envelope", "bare"]
+
+
+def envelope(message: Any) -> JSON:
+    """OrderCloud's delivery envelope of a message: ``{"Headers": {"type": <namespace>}, "Payload": <message>}``."""
+    return {"Headers": {"type": message.namespace}, "Payload": message.to_request()}
 
 
 @attrs.frozen
@@ -85,6 +93,7 @@ class Context:
     emission: Emission
     message: Any
     body: bytes  # the message's JSON
+    http_body: bytes  # what an Http target receives: the envelope, or the bare message
     common: JSON  # event_type, tracking_event_id, delivery_config_id, at
     clock: FakeClock
     line_update: Literal["cart", "delta"]
@@ -102,13 +111,13 @@ def _http(target: JSON, ctx: Context) -> Job:
 
     headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "FakeOrderCloud"}
     if target.get("Secret"):
-        headers["x-oc-hash"] = sign_payload(ctx.body, str(target["Secret"]))
+        headers["x-oc-hash"] = sign_payload(ctx.http_body, str(target["Secret"]))
     if target.get("CustomAuthHeaderName") and target.get("CustomAuthHeaderValue"):
         headers[str(target["CustomAuthHeaderName"])] = str(target["CustomAuthHeaderValue"])
     url = str(target.get("Endpoint"))
-    record = DeliveryAttempt("Http", url=url, body=None, raw=ctx.body, headers=headers, **ctx.common)
+    record = DeliveryAttempt("Http", url=url, body=None, raw=ctx.http_body, headers=headers, **ctx.common)
     try:
-        request = httpx.Request("POST", url, content=ctx.body, headers=headers)
+        request = httpx.Request("POST", url, content=ctx.http_body, headers=headers)
     except Exception as exc:  # a non-ASCII header, an unparsable Endpoint: the target is broken, not the request
         return Job(attrs.evolve(record, attempts=0, error=f"bad Http target: {type(exc).__name__}"))
     return Job(record, request)
@@ -214,7 +223,11 @@ class DeliveryPipeline:
         transport: DeliveryTransport | None,
         attempts: int,
         line_update: Literal["cart", "delta"],
+        http_body: HttpBody = "envelope",
     ) -> None:
+        if http_body not in ("envelope", "bare"):
+            raise ValueError(f"http_body must be 'envelope' or 'bare', not {http_body!r}")
+        self.http_body: HttpBody = http_body
         self.clock = clock
         self.transport = transport
         self.attempts = max(1, attempts)
@@ -242,6 +255,7 @@ class DeliveryPipeline:
         try:
             message = message_for(emission)
             body = dumps(message.to_request())
+            http_body = dumps(envelope(message)) if self.http_body == "envelope" else body
         except Exception as exc:
             for event, config in plans:
                 error = f"building the message failed: {type(exc).__name__}: {exc}"
@@ -266,7 +280,7 @@ class DeliveryPipeline:
                 "delivery_config_id": config["ID"],
                 "at": self.clock.now(),
             }
-            ctx = Context(emission, message, body, common, self.clock, self.line_update)
+            ctx = Context(emission, message, body, http_body, common, self.clock, self.line_update)
             for name, target in (config.get("DeliveryTargets") or {}).items():
                 builder = BUILDERS.get(name)
                 if builder is None or not isinstance(target, dict):

@@ -25,7 +25,9 @@ credentials grants, ``TransferAnonUserOrder``
 
 An event is delivered only when the API client of the caller's token has a tracking event of that type,
 to the targets of its delivery config, unless the config is ``Enabled: false``. ``Http`` targets get a
-real POST of the bare message JSON with ``x-oc-hash`` (and the custom auth header); ``SendEvent`` and
+real POST of OrderCloud's envelope, ``{"Headers": {"type": "sitecore.ordercloud.messages.…"}, "Payload":
+{message}}``, signed whole with ``x-oc-hash`` (and the custom auth header); ``FakeOrderCloud(http_body="bare")``
+POSTs the bare message instead, for receivers of that form. ``SendEvent`` and
 ``DiscoverEvent`` targets record the payloads :func:`~ordercloud_tracking.sitecore.to_send_event` and
 :func:`~ordercloud_tracking.sitecore.to_discover_event` produce. Everything lands in
 :attr:`FakeOrderCloud.deliveries`; a failing HTTP delivery (or a broken target) is retried and recorded, never
@@ -51,7 +53,7 @@ import httpx
 
 from .._auth import ClientCredentials, Grant
 from .._options import RetryPolicy
-from ._delivery import DeliveryAttempt, DeliveryPipeline, DeliveryTransport
+from ._delivery import DeliveryAttempt, DeliveryPipeline, DeliveryTransport, HttpBody
 from ._journal import DEFAULT_JOURNAL_LIMIT, Faults, JournalEntry, Ring
 from ._routes import dispatch
 from ._seed import (
@@ -141,6 +143,7 @@ class FakeOrderCloud:
         http_delivery: DeliveryTransport | None = None,
         delivery_attempts: int = 3,
         discover_line_update: Literal["cart", "delta"] = "cart",
+        http_body: HttpBody = "envelope",
         journal_limit: int | None = DEFAULT_JOURNAL_LIMIT,
     ) -> None:
         self.seed = seed
@@ -150,7 +153,11 @@ class FakeOrderCloud:
         self._requests: Ring[JournalEntry] = Ring(journal_limit)
         self._deliveries: Ring[DeliveryAttempt] = Ring(journal_limit)
         self._pipeline = DeliveryPipeline(
-            self.clock, transport=http_delivery, attempts=delivery_attempts, line_update=discover_line_update
+            self.clock,
+            transport=http_delivery,
+            attempts=delivery_attempts,
+            line_update=discover_line_update,
+            http_body=http_body,
         )
         #: The fake's state: stored objects and tokens (``fake.api.delivery_configs``, ``fake.api.orders`` …).
         self.api = State(seed, self.clock, base_url=self.base_url)
@@ -176,6 +183,11 @@ class FakeOrderCloud:
     def delivery_attempts(self) -> int:
         """How many times a failing ``Http`` delivery is tried (at least 1)."""
         return self._pipeline.attempts
+
+    @property
+    def http_body(self) -> HttpBody:
+        """What ``Http`` targets receive: OrderCloud's ``"envelope"`` (the default) or the ``"bare"`` message."""
+        return self._pipeline.http_body
 
     @property
     def discover_line_update(self) -> Literal["cart", "delta"]:
