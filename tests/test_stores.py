@@ -296,6 +296,50 @@ def test_dedupe_and_links_share_one_file(tmp_path: Path) -> None:
         assert (len(store), len(links)) == (1, 1)
 
 
+def test_a_batch_is_one_transaction(tmp_path: Path) -> None:
+    path = tmp_path / "d.db"
+    with SQLiteDedupeStore(path) as store, SQLiteDedupeStore(path) as other:
+        with store.batch():
+            assert [store.claim(key, "f") for key in ("a", "b", "a")] == ["new", "new", "in_flight"]
+            store.complete("a", "f")
+            with store.batch():  # joins the outer batch
+                assert store.claim("a", "f") == "duplicate"
+        assert other.claim("a", "f") == "duplicate"
+        assert other.claim("b", "f") == "in_flight"
+
+        def failing_batch() -> None:
+            with store.batch():
+                assert store.claim("c", "f") == "new"
+                store.complete("b", "f")
+                raise RuntimeError("handler crashed")
+
+        with pytest.raises(RuntimeError, match="handler crashed"):
+            failing_batch()
+        # Everything in the failed batch was undone.
+        assert other.claim("c", "f") == "new"
+        assert other.claim("b", "f") == "in_flight"
+        assert store.claim("d", "f") == "new"  # and the store works on
+
+
+def test_a_thread_calling_during_a_batch_sees_its_result(tmp_path: Path) -> None:
+    with SQLiteDedupeStore(tmp_path / "d.db") as store:
+        outcome: list[str] = []
+        worker = threading.Thread(target=lambda: outcome.append(store.claim("k", "f")))
+        with store.batch():
+            assert store.claim("k", "f") == "new"
+            worker.start()
+        worker.join()
+        assert outcome == ["in_flight"]
+
+
+def test_links_in_a_batch(tmp_path: Path) -> None:
+    with SQLiteIdentityLinks(tmp_path / "l.db") as links:
+        with links.batch():
+            for n in range(20):
+                links.learn(parse_message({"UserContext": {"ID": f"u{n}", "AnonymousId": f"a{n}"}, "OrderID": "o"}))
+        assert [links.anonymous_id_for(f"u{n}") for n in (0, 19)] == ["a0", "a19"]
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
 def test_a_store_opened_before_fork_reconnects_in_the_child(tmp_path: Path) -> None:
     with SQLiteDedupeStore(tmp_path / "d.db") as store:
@@ -320,27 +364,41 @@ RACER = """
 import json, sys
 from ordercloud_tracking.stores import SQLiteDedupeStore
 
-path, index, keys = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+path, index, keys, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+
+
+def claim(store, n):
+    outcomes = []
+    for fingerprint in ("f1", "f2"):
+        outcome = store.claim(f"line:o-1:li-{n}", fingerprint)
+        outcomes.append([n, fingerprint, outcome])
+        # Only f1 is ever completed: were f2 completed too, f1 after f2 would be a real change (new again).
+        if outcome == "new" and fingerprint == "f1" and (n + index) % 3:
+            store.complete(f"line:o-1:li-{n}", fingerprint)
+    return outcomes
+
+
 with SQLiteDedupeStore(path) as store:
     print("ready", flush=True)
     sys.stdin.readline()  # every process starts claiming at once
     outcomes = []
-    for n in range(keys):
-        for fingerprint in ("f1", "f2"):
-            outcome = store.claim(f"line:o-1:li-{n}", fingerprint)
-            outcomes.append([n, fingerprint, outcome])
-            # Only f1 is ever completed: were f2 completed too, f1 after f2 would be a real change (new again).
-            if outcome == "new" and fingerprint == "f1" and (n + index) % 3:
-                store.complete(f"line:o-1:li-{n}", fingerprint)
+    for start in range(0, keys, batch or 1):
+        if batch:
+            with store.batch():
+                for n in range(start, start + batch):
+                    outcomes += claim(store, n)
+        else:
+            outcomes += claim(store, start)
 print(json.dumps(outcomes))
 """
 
 
-def test_processes_racing_on_one_file_get_exactly_one_new_per_state(tmp_path: Path) -> None:
+@pytest.mark.parametrize("batch", [0, 10], ids=["one-by-one", "batches"])
+def test_processes_racing_on_one_file_get_exactly_one_new_per_state(tmp_path: Path, batch: int) -> None:
     path, processes, keys = str(tmp_path / "shared.db"), 4, 120
     racers = [
         subprocess.Popen(  # noqa: S603 - this interpreter on a fixed script
-            [sys.executable, "-c", RACER, path, str(index), str(keys)],
+            [sys.executable, "-c", RACER, path, str(index), str(keys), str(batch)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,

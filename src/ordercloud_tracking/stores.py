@@ -34,8 +34,11 @@ The SQLite stores
     one ``BEGIN IMMEDIATE`` transaction, so it is atomic across processes. Commits use
     ``synchronous=NORMAL``: a crash of the process loses nothing; a power cut may lose the last
     commits, which at worst handles a delivery twice (delivery is at least once anyway). Both stores
-    may share one file (their tables differ). Entries are pruned by age and by count (the count is
-    kept within about 10 % of ``max_entries``); :meth:`SQLiteDedupeStore.prune` does it at once. Open
+    may share one file (their tables differ). Each call is one transaction; ``with store.batch():``
+    makes the calls in the block one transaction, several times faster (claim a poll's records in one
+    batch, complete them in another; never hold a batch across a handler). Entries are pruned by age
+    and by count (the count is kept within about 10 % of ``max_entries``);
+    :meth:`SQLiteDedupeStore.prune` does it at once. Open
     a store in each process (one opened before a ``fork`` reconnects in the child), and ``close()`` it
     or use it as a context manager.
 
@@ -364,7 +367,8 @@ class _SQLiteFile:
         self._clock = clock
         self._prune_every = max(1, min(1000, max_entries // 10))
         self._writes = 0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._batching = False
         self._closed = False
         self._pid = os.getpid()
         self._inherited: list[sqlite3.Connection] = []
@@ -391,8 +395,30 @@ class _SQLiteFile:
         """The connection inside ``BEGIN IMMEDIATE`` (the file's write lock, across processes)."""
         with self._lock:
             db = self._connection()
+            if self._batching:  # already inside the batch's transaction
+                yield db
+                return
             with _transaction(db):
                 yield db
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Run the calls made in the block as one transaction: much faster for many calls in a row.
+
+        The block holds the file's write lock (other threads and processes wait for it), so keep it
+        short: batch the claims of a poll, then the completions, never a handler. If the block raises,
+        all its changes are undone. Nested batches join the outer one.
+        """
+        with self._lock:
+            if self._batching:
+                yield
+                return
+            with _transaction(self._connection()):
+                self._batching = True
+                try:
+                    yield
+                finally:
+                    self._batching = False
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
