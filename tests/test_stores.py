@@ -256,6 +256,8 @@ def test_sqlite_dedupe_is_pruned_by_age(tmp_path: Path) -> None:
         store.complete("recent", "f")
         assert store.claim("crashed", "f") == "new"
         clock.advance(50.0)
+        assert store.claim("old", "f") == "new"  # too old to count, even before it is pruned
+        store.release("old", "f")
         store.prune()
         assert store.claim("old", "f") == "new"
         assert store.claim("recent", "f") == "duplicate"
@@ -532,7 +534,10 @@ def test_sqlite_links_are_pruned_by_count_and_age(tmp_path: Path) -> None:
         assert len(links) == 5
         assert [links.anonymous_id_for(f"u{n}") for n in (2, 3)] == [None, "a3"]
         clock.advance(996.5)  # u3 was linked 1000.5 s ago, u4 999.5 s ago
+        assert len(links) == 5
+        assert [links.anonymous_id_for(f"u{n}") for n in (3, 4)] == [None, "a4"]  # even before it is pruned
         links.prune()
+        assert len(links) == 4
         assert [links.anonymous_id_for(f"u{n}") for n in (3, 4)] == [None, "a4"]
     assert repr(links).startswith("SQLiteIdentityLinks(")
 

@@ -472,7 +472,7 @@ class _SQLiteFile:
 
     @property
     def max_age(self) -> float:
-        """Seconds after which an entry is pruned."""
+        """Seconds after which an entry is ignored, then pruned."""
         return self._max_age
 
     def close(self) -> None:
@@ -506,7 +506,8 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:  # SQLite may have rolled back already (a full disk, an I/O error)
+            db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
 
@@ -568,10 +569,13 @@ class SQLiteDedupeStore(_SQLiteFile):
     def claim(self, key: str, fingerprint: str) -> DedupeOutcome:
         """See :meth:`DedupeStore.claim`; one ``BEGIN IMMEDIATE`` transaction (atomic across processes)."""
         with self._write() as db:
-            row = db.execute("SELECT fingerprint FROM oct_dedupe_completed WHERE key = ?", (key,)).fetchone()
+            now = self._clock()
+            row = db.execute(
+                "SELECT fingerprint FROM oct_dedupe_completed WHERE key = ? AND completed_at >= ?",
+                (key, now - self._max_age),
+            ).fetchone()
             if row is not None and row[0] == fingerprint:
                 return "duplicate"
-            now = self._clock()
             row = db.execute(
                 "SELECT expires_at FROM oct_dedupe_claims WHERE key = ? AND fingerprint = ?", (key, fingerprint)
             ).fetchone()
@@ -654,5 +658,8 @@ class SQLiteIdentityLinks(_SQLiteFile):
     def anonymous_id_for(self, user_id: str) -> str | None:
         """See :meth:`IdentityLinks.anonymous_id_for`."""
         with self._read() as db:
-            row = db.execute("SELECT anonymous_id FROM oct_identity_links WHERE user_id = ?", (user_id,)).fetchone()
+            row = db.execute(
+                "SELECT anonymous_id FROM oct_identity_links WHERE user_id = ? AND linked_at >= ?",
+                (user_id, self._clock() - self._max_age),
+            ).fetchone()
         return str(row[0]) if row is not None else None
