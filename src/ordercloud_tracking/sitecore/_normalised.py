@@ -135,39 +135,36 @@ def normalise(
     """The :class:`Event` of a message or hydrated objects (``MappingError``/``TypeError`` if it has none)."""
     if isinstance(message, UnknownMessage):
         raise MappingError("event type", target, f"the message type {message.type_name!r} is not one of the four")
-    if isinstance(message, SessionIdentified):
-        return Event(
-            TrackingEventType.USER_LOGGED_IN,
-            user_id=message.user_id,
-            anonymous_id=message.anonymous_id,
-            email=message.email,
-            first_name=message.first_name,
-            last_name=message.last_name,
-            language=message.language,
-            currency=message.currency,
-        )
-    if isinstance(message, OrderLineMessage):
-        return Event(
-            _line_event_type(event_type, message.event_type),
-            user_id=message.user_id,
-            anonymous_id=message.anonymous_id,
-            email=message.email,
-            language=message.language,
-            currency=message.currency,
-            order_id=message.order_id,
-            line=_line(message.line_item) if message.line_item is not None else None,
-        )
-    if isinstance(message, OrderSubmitted):
+    if isinstance(message, (SessionIdentified, OrderLineMessage, OrderSubmitted)):
+        context: dict[str, Any] = {
+            "user_id": message.user_id,
+            "anonymous_id": message.anonymous_id,
+            "email": message.email,
+            "currency": message.currency,
+        }
+        if isinstance(message, SessionIdentified):
+            return Event(
+                TrackingEventType.USER_LOGGED_IN,
+                first_name=message.first_name,
+                last_name=message.last_name,
+                language=message.language,
+                **context,
+            )
+        if isinstance(message, OrderLineMessage):
+            return Event(
+                _line_event_type(event_type, message.event_type),
+                language=message.language,
+                order_id=message.order_id,
+                line=_line(message.line_item) if message.line_item is not None else None,
+                **context,
+            )
         return Event(
             TrackingEventType.ORDER_SUBMITTED,
-            user_id=message.user_id,
-            anonymous_id=message.anonymous_id,
-            email=message.email,
-            currency=message.currency,
             order_id=message.order_id,
             order_total=message.order_total,
             order_subtotal=message.order_subtotal,
             lines=lines_of(message.line_items),
+            **context,
         )
     if isinstance(message, (User, MeUser, OrderUser)):
         locale = message.locale
