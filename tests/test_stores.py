@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -38,6 +39,12 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+def query(path: Path, sql: str) -> list[tuple[Any, ...]]:
+    """Read the store's file directly, as another program would."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        return db.execute(sql).fetchall()
 
 
 MakeDedupe = Callable[..., DedupeStore]
@@ -221,7 +228,7 @@ def test_sqlite_dedupe_survives_a_restart(tmp_path: Path) -> None:
         clock.advance(60.0)
         assert store.claim("line:o-1:li-1", "q3") == "new"  # ...until it expires
         assert len(store) == 1
-    assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert query(path, "PRAGMA journal_mode") == [("wal",)]
 
 
 def test_sqlite_dedupe_is_pruned_by_count_as_it_goes(tmp_path: Path) -> None:
@@ -263,7 +270,7 @@ def test_sqlite_dedupe_is_pruned_by_age(tmp_path: Path) -> None:
         assert store.claim("recent", "f") == "duplicate"
         assert store.max_age == 100.0
     # Expired claims are pruned too (only the unexpired "old" claim is left), and opening prunes.
-    claims = sqlite3.connect(path).execute("SELECT key FROM oct_dedupe_claims").fetchall()
+    claims = query(path, "SELECT key FROM oct_dedupe_claims")
     assert claims == [("old",)]
     clock.advance(100.0)
     with SQLiteDedupeStore(path, max_age=100.0, clock=clock) as store:
@@ -285,6 +292,24 @@ def test_sqlite_store_close_and_misuse(tmp_path: Path) -> None:
         SQLiteDedupeStore(tmp_path / "d.db", max_age=0)
     with pytest.raises(sqlite3.OperationalError):
         SQLiteDedupeStore(tmp_path / "no-such-dir" / "d.db")
+
+
+def test_opening_a_new_file_waits_for_another_process_creating_it(tmp_path: Path) -> None:
+    # Another process holds the fresh file's write lock before it is in WAL mode: SQLite refuses the
+    # switch to WAL at once ("database is locked", no busy timeout), so opening must retry.
+    path = tmp_path / "d.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE other_table (x)")
+    release = threading.Timer(0.2, other.execute, ("COMMIT",))
+    release.start()
+    try:
+        with SQLiteDedupeStore(path) as store:
+            assert store.claim("k", "f") == "new"
+    finally:
+        release.join()
+        other.close()
+    assert query(path, "PRAGMA journal_mode") == [("wal",)]
 
 
 def test_dedupe_and_links_share_one_file(tmp_path: Path) -> None:
@@ -398,27 +423,32 @@ print(json.dumps(outcomes))
 @pytest.mark.parametrize("batch", [0, 10], ids=["one-by-one", "batches"])
 def test_processes_racing_on_one_file_get_exactly_one_new_per_state(tmp_path: Path, batch: int) -> None:
     path, processes, keys = str(tmp_path / "shared.db"), 4, 120
-    racers = [
-        subprocess.Popen(  # noqa: S603 - this interpreter on a fixed script
-            [sys.executable, "-c", RACER, path, str(index), str(keys), str(batch)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for index in range(processes)
-    ]
-    for racer in racers:
-        assert racer.stdout is not None
-        assert racer.stdout.readline().strip() == "ready"
-    for racer in racers:
-        assert racer.stdin is not None
-        racer.stdin.write("go\n")
-        racer.stdin.flush()
     results = []
-    for racer in racers:
-        out, _ = racer.communicate(timeout=120)
-        assert racer.returncode == 0
-        results.append(json.loads(out))
+    with contextlib.ExitStack() as stack:
+        racers = [
+            stack.enter_context(
+                subprocess.Popen(  # noqa: S603 - this interpreter on a fixed script
+                    [sys.executable, "-c", RACER, path, str(index), str(keys), str(batch)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+            )
+            for index in range(processes)
+        ]
+        for racer in racers:
+            stack.callback(racer.kill)  # on a failure, nothing is left running (a no-op after exit)
+        for racer in racers:  # every process has opened the fresh file (at about the same moment)
+            assert racer.stdout is not None
+            assert racer.stdout.readline().strip() == "ready"
+        for racer in racers:
+            assert racer.stdin is not None
+            racer.stdin.write("go\n")
+            racer.stdin.flush()
+        for racer in racers:
+            out, _ = racer.communicate(timeout=120)
+            assert racer.returncode == 0
+            results.append(json.loads(out))
     news = Counter((n, fingerprint) for result in results for n, fingerprint, outcome in result if outcome == "new")
     assert news == {(n, fingerprint): 1 for n in range(keys) for fingerprint in ("f1", "f2")}
     others = Counter(outcome for result in results for _, _, outcome in result if outcome != "new")

@@ -380,7 +380,7 @@ class _SQLiteFile:
 
         db = sqlite3.connect(self._path, timeout=_BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
         try:
-            db.execute("PRAGMA journal_mode=WAL")
+            _use_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")
             with _transaction(db):
                 for statement in filter(None, (part.strip() for part in self._schema.split(";"))):
@@ -498,6 +498,25 @@ class _SQLiteFile:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._path!r}, max_entries={self._max_entries}, max_age={self._max_age})"
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch the file to WAL (once per file; a no-op after that).
+
+    Switching needs the file to itself, and SQLite answers "database is locked" at once, without the
+    busy timeout, when another process opens the new file at the same moment: retry until the timeout.
+    """
+    import sqlite3
+
+    deadline = time.monotonic() + _BUSY_TIMEOUT
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
 
 
 @contextmanager

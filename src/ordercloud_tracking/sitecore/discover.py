@@ -22,11 +22,10 @@ no change. A line message whose type was only *inferred* from its shape is treat
 Every REST event gets ``t`` and ``t0`` (``now``, epoch milliseconds) and ``uuid`` (default: the
 message's ``UserContext.AnonymousId``; for a message with a user ID but no anonymous ID, the one
 ``links=`` holds for that user — see :mod:`ordercloud_tracking.stores`) or ``user_id``; at least one of
-those is required. ``ip`` and
-``user_agent`` go to ``value.context.geo`` / ``.browser`` (omitted when unknown: degraded geo
-analytics). ``page`` (a URI or a dict) goes to ``value.context.page`` together with the locale
-(``locale_language``, ``locale_country``, ``locale_currency``, lower-case) taken from the message.
-The user ``{id, email}`` is added to ``value.context.user`` whenever it is known.
+those is required. ``ip`` and ``user_agent`` go to ``value.context.geo`` / ``.browser`` (omitted when
+unknown: degraded geo analytics). ``page`` (a URI or a dict) goes to ``value.context.page`` together
+with the locale (``locale_language``, ``locale_country``, ``locale_currency``, lower-case) taken from
+the message. The user ``{id, email}`` is added to ``value.context.user`` whenever it is known.
 
 A field Discover requires that cannot be derived raises :class:`~ordercloud_tracking.MappingError`
 naming the Discover field and the event.
@@ -230,7 +229,7 @@ def to_discover_event(
         if total is None:
             raise MappingError("value.checkout.total", target, "the order has no total")
         value["checkout"] = {"order_id": order_id, "subtotal": json_number(subtotal), "total": json_number(total)}
-    else:  # pragma: no cover - _normalise only returns the four kinds
+    else:  # pragma: no cover - normalise only returns the four kinds
         raise MappingError("type", "Discover", f"no Discover event for {kind!r}")
 
     anonymous = uuid if uuid is not None else (contact_anonymous_id(event, links) if user_id is None else None)
