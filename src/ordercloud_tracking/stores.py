@@ -16,7 +16,9 @@ Dedupe: entity-latest-state
     (``"new"``: handle it; ``"in_flight"``: another attempt is handling the same state right now;
     ``"duplicate"``: already handled), then :meth:`~DedupeStore.complete` when the handler succeeded or
     :meth:`~DedupeStore.release` when it failed (so a retry is handled). A claim expires after
-    ``claim_ttl`` seconds, so a worker that crashed mid-handler blocks its entity for at most that long.
+    ``claim_ttl`` seconds, so a worker that crashed mid-handler blocks its entity for at most that long;
+    choose it longer than a handler (with its retries) can take: a claim carries no owner, so a late
+    ``complete`` or ``release`` from an attempt whose claim expired acts on the new attempt's claim.
 
 Identity links: user ID ↔ anonymous ID
     UserLoggedIn may carry no ``AnonymousId``, while the same shopper's cart and order events carry the
@@ -36,11 +38,11 @@ The SQLite stores
     commits, which at worst handles a delivery twice (delivery is at least once anyway). Both stores
     may share one file (their tables differ). Each call is one transaction; ``with store.batch():``
     makes the calls in the block one transaction, several times faster (claim a poll's records in one
-    batch, complete them in another; never hold a batch across a handler). Entries are pruned by age
-    and by count (the count is kept within about 10 % of ``max_entries``);
-    :meth:`SQLiteDedupeStore.prune` does it at once. Open
-    a store in each process (one opened before a ``fork`` reconnects in the child), and ``close()`` it
-    or use it as a context manager.
+    batch, complete them in another; never hold a batch across a handler). Entries older than
+    ``max_age`` are ignored; they and the oldest beyond ``max_entries`` are pruned as writes go (the
+    count stays within about 10 % of ``max_entries``), and ``prune()`` does it at once. Open a store in
+    each process (one opened before a ``fork`` reconnects in the child), and ``close()`` it or use it as
+    a context manager.
 
 >>> from ordercloud_tracking.stores import MemoryDedupeStore
 >>> store = MemoryDedupeStore()
