@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ordercloud_tracking import stores
 from ordercloud_tracking.messages import Message, parse_message
@@ -183,6 +186,53 @@ def test_threads_racing_get_exactly_one_new_per_state(make_dedupe: MakeDedupe) -
     news = Counter(key for result in outcomes for key, outcome in result if outcome == "new")
     assert news == dict.fromkeys(keys, 1)
     assert sum(len(result) for result in outcomes) == threads * len(keys)
+
+
+OPERATIONS = st.lists(
+    st.tuples(
+        st.sampled_from(["claim", "complete", "release", "wait"]),
+        st.sampled_from(["k1", "k2"]),
+        st.sampled_from(["f1", "f2", "f3"]),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(operations=OPERATIONS)
+def test_both_stores_follow_the_reference_model(operations: list[tuple[str, str, str]]) -> None:
+    """Any sequence of calls: both stores answer as a two-dict model of the protocol does."""
+    clock, ttl = Clock(), 10.0
+    completed: dict[str, str] = {}
+    claims: dict[tuple[str, str], float] = {}
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        SQLiteDedupeStore(Path(folder) / "d.db", claim_ttl=ttl, clock=clock) as durable,
+    ):
+        memory = MemoryDedupeStore(claim_ttl=ttl, clock=clock)
+        for operation, key, fingerprint in operations:
+            if operation == "wait":
+                clock.advance(4.0)
+                continue
+            if operation == "claim":
+                expected: str
+                if completed.get(key) == fingerprint:
+                    expected = "duplicate"
+                elif claims.get((key, fingerprint), -1.0) > clock():
+                    expected = "in_flight"
+                else:
+                    expected = "new"
+                    claims[(key, fingerprint)] = clock() + ttl
+                assert (memory.claim(key, fingerprint), durable.claim(key, fingerprint)) == (expected, expected)
+                continue
+            claims.pop((key, fingerprint), None)
+            if operation == "complete":
+                completed[key] = fingerprint
+                memory.complete(key, fingerprint)
+                durable.complete(key, fingerprint)
+            else:
+                memory.release(key, fingerprint)
+                durable.release(key, fingerprint)
 
 
 # --- memory dedupe ---------------------------------------------------------------------------------------
