@@ -26,6 +26,7 @@ PUBLIC_MODULES = [
     "ordercloud_tracking.messages",
     "ordercloud_tracking.receiver",
     "ordercloud_tracking.sitecore",
+    "ordercloud_tracking.stores",
     "ordercloud_tracking.identity",
     "ordercloud_tracking.provisioning",
     "ordercloud_tracking.testing",

@@ -20,11 +20,12 @@ no change. A line message whose type was only *inferred* from its shape is treat
 ``event_type=`` to say otherwise); an add with ``previous_quantity=`` also sends only the increase.
 
 Every REST event gets ``t`` and ``t0`` (``now``, epoch milliseconds) and ``uuid`` (default: the
-message's ``UserContext.AnonymousId``) or ``user_id``; at least one of those is required. ``ip`` and
-``user_agent`` go to ``value.context.geo`` / ``.browser`` (omitted when unknown: degraded geo
-analytics). ``page`` (a URI or a dict) goes to ``value.context.page`` together with the locale
-(``locale_language``, ``locale_country``, ``locale_currency``, lower-case) taken from the message.
-The user ``{id, email}`` is added to ``value.context.user`` whenever it is known.
+message's ``UserContext.AnonymousId``; for a message with a user ID but no anonymous ID, the one
+``links=`` holds for that user — see :mod:`ordercloud_tracking.stores`) or ``user_id``; at least one of
+those is required. ``ip`` and ``user_agent`` go to ``value.context.geo`` / ``.browser`` (omitted when
+unknown: degraded geo analytics). ``page`` (a URI or a dict) goes to ``value.context.page`` together
+with the locale (``locale_language``, ``locale_country``, ``locale_currency``, lower-case) taken from
+the message. The user ``{id, email}`` is added to ``value.context.user`` whenever it is known.
 
 A field Discover requires that cannot be derived raises :class:`~ordercloud_tracking.MappingError`
 naming the Discover field and the event.
@@ -42,7 +43,18 @@ from typing import Any, Literal, TypeAlias
 from .._errors import MappingError
 from ..models.commerce import LineItem
 from ..models.tracking import TrackingEventType
-from .mapping import LineSource, MappingSource, UserSource, _Event, _Line, _lines, _normalise, _number, _quantity
+from ..stores import IdentityLinks
+from ._normalised import (
+    Event,
+    Line,
+    contact_anonymous_id,
+    json_number,
+    json_quantity,
+    lines_of,
+    normalise,
+    quantity_increase,
+)
+from .mapping import LineSource, MappingSource, UserSource
 
 __all__ = ["LineUpdatePolicy", "discover_request_body", "to_discover_event"]
 
@@ -82,7 +94,7 @@ def _locale(language: str | None, currency: str | None) -> dict[str, str]:
     return out
 
 
-def _user(event: _Event) -> dict[str, str]:
+def _user(event: Event) -> dict[str, str]:
     user: dict[str, str] = {}
     if event.user_id:
         user["id"] = event.user_id
@@ -91,7 +103,7 @@ def _user(event: _Event) -> dict[str, str]:
     return user
 
 
-def _product(line: _Line, target: str, *, quantity: Decimal | None = None, price: bool = True) -> dict[str, Any]:
+def _product(line: Line, target: str, *, quantity: Decimal | None = None, price: bool = True) -> dict[str, Any]:
     if not line.sku:
         raise MappingError("products[].sku", target, "the line has no product ID")
     amount = quantity if quantity is not None else line.quantity
@@ -99,15 +111,15 @@ def _product(line: _Line, target: str, *, quantity: Decimal | None = None, price
         raise MappingError("products[].quantity", target, f"line {line.line_id!r} has no Quantity")
     product: dict[str, Any] = {"sku": line.sku}
     if line.unit_price is not None:
-        product["price"] = _number(line.unit_price)
+        product["price"] = json_number(line.unit_price)
     elif price:
         raise MappingError("products[].price", target, f"line {line.line_id!r} has no Price")
-    product["quantity"] = _quantity(amount)
+    product["quantity"] = json_quantity(amount)
     return product
 
 
-def _merged_cart(cart: Sequence[LineSource], line: _Line | None) -> list[_Line]:
-    lines = list(_lines(cart))
+def _merged_cart(cart: Sequence[LineSource], line: Line | None) -> list[Line]:
+    lines = list(lines_of(cart))
     if line is None:
         return lines
     for index, existing in enumerate(lines):
@@ -134,6 +146,7 @@ def to_discover_event(
     line_items: Sequence[LineItem[Any]] | None = None,
     user: UserSource | None = None,
     event_type: TrackingEventType | str | None = None,
+    links: IdentityLinks | None = None,
 ) -> dict[str, Any] | None:
     """The Discover event (a JSON-ready dict) for a tracking message or hydrated OrderCloud objects.
 
@@ -141,8 +154,10 @@ def to_discover_event(
     ``Order`` with ``line_item=`` (a line event; ``event_type=`` says added or updated, default added)
     or an ``Order`` with ``line_items=`` (a submitted order); ``user=`` overrides the order's
     ``FromUser``. Hydrated lines use the variant ID as SKU when there is one. See the module docstring
-    for the line-update policy and the context fields. Returns ``None`` only for a line change that
-    sends nothing (no increase under the ``"delta"`` policy).
+    for the line-update policy and the context fields. ``links`` (an
+    :class:`~ordercloud_tracking.stores.IdentityLinks`) gives the ``uuid`` of a message that has a user
+    ID but no ``AnonymousId``, such as a login; ``uuid=`` and ``user_id=`` still win. Returns ``None``
+    only for a line change that sends nothing (no increase under the ``"delta"`` policy).
 
     Raises:
         MappingError: a field Discover requires is missing (``uuid``/``user_id``, user, SKU, price…).
@@ -160,7 +175,7 @@ def to_discover_event(
     """
     if line_update not in ("cart", "delta"):
         raise ValueError(f"line_update must be 'cart' or 'delta', not {line_update!r}")
-    event = _normalise(
+    event = normalise(
         message,
         target="Discover",
         line_item=line_item,
@@ -191,12 +206,14 @@ def to_discover_event(
                 raise MappingError("value.products", target, "the message has no LineItem")
             quantity = line.quantity
             if kind == TrackingEventType.LINE_ITEM_UPDATED or previous_quantity is not None:
-                if previous_quantity is None:
-                    raise MappingError("value.products[0].quantity", target, "a delta a2c needs previous_quantity=")
-                if line.quantity is None:
-                    raise MappingError("value.products[0].quantity", target, "the line has no Quantity")
-                quantity = line.quantity - Decimal(str(previous_quantity))
-                if quantity <= 0:
+                quantity = quantity_increase(
+                    line,
+                    previous_quantity,
+                    field="value.products[0].quantity",
+                    target=target,
+                    needs_previous="a delta a2c needs previous_quantity=",
+                )
+                if quantity is None:
                     return None
             body = {"type": "a2c", "name": page_type}
             value["products"] = [_product(line, target, quantity=quantity)]
@@ -211,13 +228,13 @@ def to_discover_event(
             raise MappingError("value.checkout.subtotal", target, "the order has no subtotal")
         if total is None:
             raise MappingError("value.checkout.total", target, "the order has no total")
-        value["checkout"] = {"order_id": order_id, "subtotal": _number(subtotal), "total": _number(total)}
-    else:  # pragma: no cover - _normalise only returns the four kinds
+        value["checkout"] = {"order_id": order_id, "subtotal": json_number(subtotal), "total": json_number(total)}
+    else:  # pragma: no cover - normalise only returns the four kinds
         raise MappingError("type", "Discover", f"no Discover event for {kind!r}")
 
-    anonymous = uuid if uuid is not None else (event.anonymous_id if user_id is None else None)
+    anonymous = uuid if uuid is not None else (contact_anonymous_id(event, links) if user_id is None else None)
     if not anonymous and not user_id:
-        raise MappingError("uuid", "Discover", "pass uuid= or user_id= (the message has no AnonymousId)")
+        raise MappingError("uuid", "Discover", "pass uuid=, user_id= or links= (the message has no AnonymousId)")
     if anonymous:
         body["uuid"] = anonymous
     if user_id:
@@ -229,7 +246,7 @@ def to_discover_event(
     return body
 
 
-def _confirmed_product(line: _Line, target: str) -> dict[str, Any]:
+def _confirmed_product(line: Line, target: str) -> dict[str, Any]:
     product = _product(line, target, price=False)
     product.pop("price", None)
     after_discount: Decimal | None = None
@@ -239,14 +256,14 @@ def _confirmed_product(line: _Line, target: str) -> dict[str, Any]:
         after_discount = line.unit_price
     if after_discount is None:
         raise MappingError("products[].price", target, f"line {line.line_id!r} has no LineTotal or Price")
-    product["price"] = _number(after_discount)
+    product["price"] = json_number(after_discount)
     if line.unit_price is not None:
-        product["price_original"] = _number(line.unit_price)
+        product["price_original"] = json_number(line.unit_price)
     return product
 
 
 def _context(
-    event: _Event, *, ip: str | None, user_agent: str | None, page: Mapping[str, Any] | str | None
+    event: Event, *, ip: str | None, user_agent: str | None, page: Mapping[str, Any] | str | None
 ) -> dict[str, Any]:
     context: dict[str, Any] = {}
     page_info: dict[str, Any] = {"uri": page} if isinstance(page, str) else dict(page or {})

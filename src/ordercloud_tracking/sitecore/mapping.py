@@ -10,18 +10,14 @@ it with :func:`mapping_table_markdown`; :func:`~ordercloud_tracking.sitecore.to_
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any, TypeAlias
 
 import attrs
 
-from .._errors import MappingError
 from ..messages import (
     MESSAGE_CLASSES,
     MessageLineItem,
     OrderLineAdded,
-    OrderLineMessage,
     OrderLineUpdated,
     OrderSubmitted,
     SessionIdentified,
@@ -31,6 +27,7 @@ from ..messages import (
 )
 from ..models.commerce import LineItem, MeUser, Order, OrderUser, User
 from ..models.tracking import TrackingEventType
+from ._normalised import enum_text
 
 __all__ = [
     "EVENT_MAPPING",
@@ -105,15 +102,11 @@ class SitecoreEventType(str, enum.Enum):
         >>> SitecoreEventType.from_tracking_event_type(TrackingEventType.ORDER_SUBMITTED).name
         'ORDER_SUBMITTED'
         """
-        wanted = _enum_text(event_type).lower()
+        wanted = enum_text(event_type).lower()
         for message_class in MESSAGE_CLASSES:
             if message_class.event_type.value.lower() == wanted:
                 return cls(message_class.backbone_type)
         raise ValueError(f"{event_type!r} is not a tracking event type with a Sitecore backbone type")
-
-
-def _enum_text(value: object) -> str:
-    return str(value.value if isinstance(value, enum.Enum) else value).strip()
 
 
 _MESSAGE_CLASS_BY_BACKBONE: dict[str, type[TrackingMessage]] = {cls.backbone_type: cls for cls in MESSAGE_CLASSES}
@@ -242,7 +235,7 @@ def mapping_for(
     """
     if isinstance(key, TrackingMessage):
         key = type(key)
-    message_class = message_class_for(key if isinstance(key, type) else _enum_text(key))
+    message_class = message_class_for(key if isinstance(key, type) else enum_text(key))
     for row in EVENT_MAPPING:
         if row.message_class is message_class:
             return row
@@ -272,7 +265,7 @@ def mapping_table_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
-# --- normalised input (shared by the Discover and Send builders) -------------------------------------------
+# --- what the builders accept ------------------------------------------------------------------------------
 
 UserSource: TypeAlias = "User[Any] | MeUser[Any] | OrderUser[Any]"
 LineSource: TypeAlias = "MessageLineItem | LineItem[Any]"
@@ -285,172 +278,3 @@ MappingSource: TypeAlias = "TrackingMessage | UnknownMessage | Order[Any] | User
 >>> to_discover_event(source, uuid="r-1")["value"]["context"]["user"]
 {'id': 'u-1', 'email': 'amy@example.com'}
 """
-
-
-@attrs.frozen
-class _Line:
-    source: Any
-    line_id: str | None
-    sku: str | None
-    name: str | None
-    variant_name: str | None
-    unit_price: Decimal | None
-    quantity: Decimal | None
-    line_total: Decimal | None
-
-
-@attrs.frozen
-class _Event:
-    event_type: TrackingEventType
-    user_id: str | None = None
-    anonymous_id: str | None = None
-    email: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    language: str | None = None
-    currency: str | None = None
-    order_id: str | None = None
-    order_total: Decimal | None = None
-    order_subtotal: Decimal | None = None
-    line: _Line | None = None
-    lines: tuple[_Line, ...] = ()
-
-
-def _line(item: LineSource) -> _Line:
-    if isinstance(item, MessageLineItem):
-        product = item.product
-        variant = product.variant if product is not None else None
-        return _Line(
-            source=item,
-            line_id=item.line_id,
-            sku=product.product_id if product is not None else None,
-            name=product.product_name if product is not None else None,
-            variant_name=variant.variant_name if variant is not None else None,
-            unit_price=item.unit_price,
-            quantity=item.quantity,
-            line_total=item.line_total,
-        )
-    if isinstance(item, LineItem):
-        variant_id = item.variant.id if item.variant is not None else None
-        return _Line(
-            source=item,
-            line_id=item.id,
-            sku=variant_id or item.product_id,  # as Demo.Edge does: the variant when there is one
-            name=item.product.name if item.product is not None else None,
-            variant_name=item.variant.name if item.variant is not None else None,
-            unit_price=item.unit_price,
-            quantity=Decimal(item.quantity) if item.quantity is not None else None,
-            line_total=item.line_total,
-        )
-    raise TypeError(f"Expected a MessageLineItem or a LineItem, not {type(item).__name__}")
-
-
-def _lines(items: Sequence[LineSource] | None) -> tuple[_Line, ...]:
-    return tuple(_line(item) for item in items or ())
-
-
-def _line_event_type(event_type: TrackingEventType | str | None, default: TrackingEventType) -> TrackingEventType:
-    if event_type is None:
-        return default
-    cls = message_class_for(_enum_text(event_type))
-    if cls is None or not issubclass(cls, OrderLineMessage):
-        raise ValueError(f"event_type must be LineItemAdded or LineItemUpdated here, not {event_type!r}")
-    return cls.event_type
-
-
-def _normalise(
-    message: MappingSource,
-    *,
-    target: str,
-    line_item: LineItem[Any] | None = None,
-    line_items: Sequence[LineItem[Any]] | None = None,
-    user: UserSource | None = None,
-    event_type: TrackingEventType | str | None = None,
-) -> _Event:
-    if isinstance(message, UnknownMessage):
-        raise MappingError("event type", target, f"the message type {message.type_name!r} is not one of the four")
-    if isinstance(message, SessionIdentified):
-        return _Event(
-            TrackingEventType.USER_LOGGED_IN,
-            user_id=message.user_id,
-            anonymous_id=message.anonymous_id,
-            email=message.email,
-            first_name=message.first_name,
-            last_name=message.last_name,
-            language=message.language,
-            currency=message.currency,
-        )
-    if isinstance(message, OrderLineMessage):
-        return _Event(
-            _line_event_type(event_type, message.event_type),
-            user_id=message.user_id,
-            anonymous_id=message.anonymous_id,
-            email=message.email,
-            language=message.language,
-            currency=message.currency,
-            order_id=message.order_id,
-            line=_line(message.line_item) if message.line_item is not None else None,
-        )
-    if isinstance(message, OrderSubmitted):
-        return _Event(
-            TrackingEventType.ORDER_SUBMITTED,
-            user_id=message.user_id,
-            anonymous_id=message.anonymous_id,
-            email=message.email,
-            currency=message.currency,
-            order_id=message.order_id,
-            order_total=message.order_total,
-            order_subtotal=message.order_subtotal,
-            lines=_lines(message.line_items),
-        )
-    if isinstance(message, (User, MeUser, OrderUser)):
-        locale = message.locale
-        return _Event(
-            TrackingEventType.USER_LOGGED_IN,
-            user_id=message.id,
-            email=message.email,
-            first_name=message.first_name,
-            last_name=message.last_name,
-            language=locale.language if locale is not None else None,
-            currency=locale.currency if locale is not None else None,
-        )
-    if isinstance(message, Order):
-        who = user if user is not None else message.from_user
-        user_id = user.id if user is not None else (who.id if who is not None else None) or message.from_user_id
-        locale = who.locale if who is not None else None
-        common: dict[str, Any] = {
-            "user_id": user_id,
-            "email": who.email if who is not None else None,
-            "language": locale.language if locale is not None else None,
-            "currency": message.currency,
-            "order_id": message.id,
-        }
-        if line_item is not None:
-            kind = _line_event_type(event_type, TrackingEventType.LINE_ITEM_ADDED)
-            return _Event(kind, line=_line(line_item), **common)
-        if line_items is not None:
-            return _Event(
-                TrackingEventType.ORDER_SUBMITTED,
-                order_total=message.total,
-                order_subtotal=message.subtotal,
-                lines=_lines(line_items),
-                **common,
-            )
-        raise TypeError("With an Order, pass line_item= (a line event) or line_items= (a submitted order)")
-    raise TypeError(f"Cannot map a {type(message).__name__} to a Sitecore event")
-
-
-def _positive_delta(quantity: Decimal | None, previous: Decimal | int | float | None) -> Decimal | None:
-    """``quantity - previous``, or ``None`` when it is not positive."""
-    if quantity is None or previous is None:
-        return None
-    delta = quantity - Decimal(str(previous))
-    return delta if delta > 0 else None
-
-
-def _number(value: Decimal) -> float:
-    return float(value)
-
-
-def _quantity(value: Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)

@@ -13,8 +13,10 @@ order submitted               ``ORDER_COMPLETED`` (``/track``):
 ============================  ==================================================================
 
 Every payload has ``siteId`` (the Send website ID, ``SendEvent.SiteID``; must be a UUID),
-``actionType``, ``ContactId`` (default: the message's ``UserContext.AnonymousId``) and ``sessionId``
-(a fresh one is generated when ``None``), plus ``ContactEmailAddress`` when known.
+``actionType``, ``ContactId`` (default: the message's ``UserContext.AnonymousId``; for a message with a
+user ID but no anonymous ID, the one ``links=`` holds for that user — see
+:mod:`ordercloud_tracking.stores`) and ``sessionId`` (a fresh one is generated when ``None``), plus
+``ContactEmailAddress`` when known.
 
 A product is ``itemCode`` (the product ID; the variant ID for hydrated lines that have one),
 ``itemPrice`` (unit price), ``itemQuantity``, ``itemTotalPrice`` (``LineTotal``, or unit price x delta
@@ -36,7 +38,17 @@ from urllib.parse import urlsplit
 from .._errors import MappingError
 from ..models.commerce import LineItem
 from ..models.tracking import TrackingEventType
-from .mapping import LineSource, MappingSource, UserSource, _Event, _Line, _normalise, _number, _quantity
+from ..stores import IdentityLinks
+from ._normalised import (
+    Event,
+    Line,
+    contact_anonymous_id,
+    json_number,
+    json_quantity,
+    normalise,
+    quantity_increase,
+)
+from .mapping import LineSource, MappingSource, UserSource
 
 __all__ = ["SEND_HOST", "SEND_STAGING_HOST", "UrlSource", "send_url", "to_send_event"]
 
@@ -69,7 +81,7 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def _url(source: UrlSource | None, line: _Line, event: _Event, field: str, target: str) -> str | None:
+def _url(source: UrlSource | None, line: Line, event: Event, field: str, target: str) -> str | None:
     if source is None:
         return None
     if callable(source):
@@ -90,8 +102,8 @@ def _url(source: UrlSource | None, line: _Line, event: _Event, field: str, targe
 
 
 def _product(
-    line: _Line,
-    event: _Event,
+    line: Line,
+    event: Event,
     target: str,
     *,
     quantity: Decimal | None,
@@ -103,14 +115,14 @@ def _product(
         raise MappingError("itemCode", target, "the line has no product ID")
     product: dict[str, Any] = {"itemCode": line.sku}
     if line.unit_price is not None:
-        product["itemPrice"] = _number(line.unit_price)
+        product["itemPrice"] = json_number(line.unit_price)
     url = _url(item_url, line, event, "itemUrl", target)
     if url is not None:
         product["itemUrl"] = url
     if quantity is not None:
-        product["itemQuantity"] = _quantity(quantity)
+        product["itemQuantity"] = json_quantity(quantity)
     if total is not None:
-        product["itemTotalPrice"] = _number(total)
+        product["itemTotalPrice"] = json_number(total)
     if line.name:
         product["itemName"] = f"{line.name} ({line.variant_name})" if line.variant_name else line.name
     image = _url(item_image, line, event, "itemImage", target)
@@ -134,11 +146,15 @@ def to_send_event(
     line_items: Sequence[LineItem[Any]] | None = None,
     user: UserSource | None = None,
     event_type: TrackingEventType | str | None = None,
+    links: IdentityLinks | None = None,
 ) -> dict[str, Any] | None:
     """The Send payload (a JSON-ready dict) for a tracking message or hydrated OrderCloud objects.
 
     ``site_id`` is the Send website ID (a UUID); ``contact_id`` the ``uid`` cookie (``None``: the
-    message's ``AnonymousId``); ``session_id`` the ``sessionid`` cookie (``None``: a generated one).
+    message's ``AnonymousId``, else the anonymous ID ``links`` — an
+    :class:`~ordercloud_tracking.stores.IdentityLinks` — holds for its user ID, so a login without
+    ``AnonymousId`` reaches the cart's contact); ``session_id`` the ``sessionid`` cookie (``None``: a
+    generated one).
     Hydrated input is as for :func:`~ordercloud_tracking.sitecore.to_discover_event`. A line update
     needs ``previous_quantity=`` and sends only an increase (``None`` otherwise); an add with
     ``previous_quantity=`` does the same. POST the result to :func:`send_url`.
@@ -154,15 +170,21 @@ def to_send_event(
     ...               session_id="3f25")
     {'siteId': '0f8fad5b-d9cb-469f-a165-70867728950e', 'actionType': 'IDENTIFY', 'ContactId': '7c9e', \
 'sessionId': '3f25', 'ContactEmailAddress': 'jane@example.com', 'ContactName': 'Jane Doe'}
+    >>> from ordercloud_tracking.stores import MemoryIdentityLinks
+    >>> links = MemoryIdentityLinks()
+    >>> links.link("u-1", "7c9e")   # at login, by the storefront
+    >>> to_send_event(msg, site_id="0f8fad5b-d9cb-469f-a165-70867728950e", contact_id=None,
+    ...               session_id="3f25", links=links)["ContactId"]
+    '7c9e'
     """
     if not isinstance(site_id, str) or not _UUID.match(site_id):
         raise MappingError("siteId", "Send", "the Send website ID must be a UUID")
-    event = _normalise(
+    event = normalise(
         message, target="Send", line_item=line_item, line_items=line_items, user=user, event_type=event_type
     )
-    contact = contact_id if contact_id is not None else event.anonymous_id
+    contact = contact_id if contact_id is not None else contact_anonymous_id(event, links)
     if not contact:
-        raise MappingError("ContactId", "Send", "pass contact_id= (the message has no AnonymousId)")
+        raise MappingError("ContactId", "Send", "pass contact_id= or links= (the message has no AnonymousId)")
     session = session_id if session_id is not None else uuid_module.uuid4().hex
 
     def envelope(action: str) -> dict[str, Any]:
@@ -192,14 +214,14 @@ def to_send_event(
             raise MappingError("properties[0].product", target, "the message has no LineItem")
         quantity, total = line.quantity, line.line_total
         if kind == TrackingEventType.LINE_ITEM_UPDATED or previous_quantity is not None:
-            if previous_quantity is None:
-                raise MappingError(
-                    "itemQuantity", target, "a line update is sent as its positive delta: pass previous_quantity="
-                )
-            if line.quantity is None:
-                raise MappingError("itemQuantity", target, "the line has no Quantity")
-            quantity = line.quantity - Decimal(str(previous_quantity))
-            if quantity <= 0:
+            quantity = quantity_increase(
+                line,
+                previous_quantity,
+                field="itemQuantity",
+                target=target,
+                needs_previous="a line update is sent as its positive delta: pass previous_quantity=",
+            )
+            if quantity is None:
                 return None
             total = line.unit_price * quantity if line.unit_price is not None else None
         product = _product(
@@ -224,7 +246,7 @@ def to_send_event(
         ]
         order: dict[str, Any] = {"products": products}
         if event.order_total is not None:
-            order["totalPrice"] = _number(event.order_total)
+            order["totalPrice"] = json_number(event.order_total)
         payload = envelope("ORDER_COMPLETED")
         payload["properties"] = [order]
         return payload
