@@ -7,10 +7,11 @@ import pytest
 
 from ordercloud_tracking import (
     AnonymousGrant,
+    APIError,
     AsyncOrderCloud,
-    AuthenticationError,
     ClientCredentials,
     InternalServerError,
+    MissingCredentialsError,
     OrderCloud,
     PasswordGrant,
     RetryPolicy,
@@ -172,9 +173,15 @@ def test_http_client_of_the_wrong_kind_is_refused() -> None:
 async def test_client_without_credentials_raises_before_sending(mode: Mode) -> None:
     server = Server()
     client = make_client(mode, server, client_id="client-id")
-    with pytest.raises(AuthenticationError, match="credentials"):
+    with pytest.raises(MissingCredentialsError, match="credentials") as raised:
         await resolve(client.tracking_events.get("te1"))
     assert server.requests == []
+    # A client state, not an HTTP answer: no status code is claimed.
+    assert not isinstance(raised.value, APIError)
+    assert not hasattr(raised.value, "status_code")
+    assert raised.value.url == "https://api.test/v1/integrations/trackingEvents/te1"
+    with pytest.raises(MissingCredentialsError):
+        await resolve(client.get_access_token())
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -29,7 +29,9 @@ import httpx
 if TYPE_CHECKING:
     import asyncio
 
-from ._errors import TokenError, describe_error, error_class_for_status, parse_error_body
+from ._errors import TokenError, token_error
+from ._public import set_public_home
+from ._retry import TOKEN_REQUEST_EXTENSION
 
 __all__ = [
     "AnonymousGrant",
@@ -184,10 +186,10 @@ Grant: TypeAlias = ClientCredentials | PasswordGrant | AnonymousGrant | RefreshT
 def _b64url_json(segment: str) -> Any:
     padded = segment + "=" * (-len(segment) % 4)
     try:
-        raw = base64.urlsafe_b64decode(padded.encode("ascii"))
-        return json.loads(raw)
-    except (binascii.Error, UnicodeError, ValueError) as exc:
-        raise ValueError("Malformed token: a segment is not base64url-encoded JSON") from exc
+        return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (binascii.Error, UnicodeError, ValueError, RecursionError):
+        pass  # raised below, outside the handler: the decoding error holds the token's text
+    raise ValueError("Malformed token: a segment is not base64url-encoded JSON (or nests too deeply)")
 
 
 def _epoch(value: Any) -> datetime | None:
@@ -258,6 +260,14 @@ def decode_token(token: str) -> DecodedToken:
     """
     if not isinstance(token, str):
         raise ValueError("Malformed token: expected a string")
+    try:
+        return _decode(token)
+    except RecursionError:
+        pass  # claims nested deeper than Python can handle; raised outside the handler, unchained
+    raise ValueError("Malformed token: the claims are nested too deeply")
+
+
+def _decode(token: str) -> DecodedToken:
     parts = token.strip().split(".")
     if len(parts) != 3 or not parts[0] or not parts[1]:
         raise ValueError("Malformed token: expected three dot-separated segments")
@@ -416,7 +426,7 @@ class TokenCache:
         else:
             form = grant.form()
         self.token_requests += 1
-        extensions: dict[str, Any] = {"ordercloud_token_request": True}
+        extensions: dict[str, Any] = {TOKEN_REQUEST_EXTENSION: True}
         if timeout is not None:
             extensions["timeout"] = dict(timeout)
         return httpx.Request(
@@ -431,16 +441,16 @@ class TokenCache:
         """Keep the token from a token response; ``None`` means "retry with the primary grant"."""
         is_refresh = b"grant_type=refresh_token" in request.content
         if response.is_success:
-            try:
-                payload = json.loads(response.content.decode("utf-8-sig"))
-                access_token = payload["access_token"]
-            except (ValueError, KeyError, TypeError) as exc:
+            payload = _token_payload(response.content)
+            access_token = payload.get("access_token") if payload is not None else None
+            if payload is None or not access_token:
+                # Not chained: a decoding error would hold the response text, tokens included.
                 raise TokenError(
                     "The token endpoint returned no access_token",
                     status_code=response.status_code,
                     method="POST",
                     url=request.url,
-                ) from exc
+                )
             refresh = payload.get("refresh_token")
             self._token = _Token(
                 str(access_token),
@@ -461,23 +471,13 @@ class TokenCache:
         return token.access_token, token.expires_at, token.refresh_token
 
 
-def token_error(request: httpx.Request, response: httpx.Response) -> TokenError:
-    """A :class:`TokenError` from a failed token response (OAuth and OrderCloud fields)."""
-    body, errors = parse_error_body(response.content)
-    error = body.get("error") if isinstance(body, Mapping) else None
-    description = body.get("error_description") if isinstance(body, Mapping) else None
-    kind = error_class_for_status(response.status_code).__name__
-    message = describe_error(response.status_code, response.reason_phrase, errors, body)
-    return TokenError(
-        f"Token request failed ({kind}): {message}",
-        error=str(error) if error is not None else None,
-        error_description=str(description) if description is not None else None,
-        status_code=response.status_code,
-        errors=errors,
-        method="POST",
-        url=request.url,
-        retry_after=None,
-    )
+def _token_payload(content: bytes) -> dict[str, Any] | None:
+    """The token response's JSON object, or ``None`` when it is not one (not JSON, or nested too deeply)."""
+    try:
+        payload = json.loads(content.decode("utf-8-sig"))
+    except (ValueError, RecursionError):
+        return None
+    return payload if isinstance(payload, dict) else None
 
 
 # ---------------------------------------------------------------------------------------- auth flow
@@ -648,3 +648,6 @@ class TokenCaches:
                 cache = TokenCache(grant, self.token_url, refresh_skew=self.refresh_skew, clock=self.clock)
                 self._caches[grant] = cache
             return cache
+
+
+set_public_home([AnonymousGrant, ClientCredentials, DecodedToken, PasswordGrant, RefreshTokenGrant, StaticToken])

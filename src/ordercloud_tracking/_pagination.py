@@ -194,9 +194,13 @@ class PageWalker:
     ``!ID``, the walker switches to OrderCloud's LastID method: ``page=1`` with an extra
     ``ID=>{last}`` (``ID=<{last}`` for ``!ID``) filter, repeated until a short page. With any other sort
     order it keeps paging by number.
+
+    A LastID page that ends with the same ID as the page before it would be asked for again forever:
+    the walker raises :class:`~ordercloud_tracking.PaginationError` instead.
     """
 
-    def __init__(self, query: ListQuery) -> None:
+    def __init__(self, query: ListQuery, *, path: str = "the list") -> None:
+        self.path = path
         if query.sort_by is None:
             query = attrs.evolve(query, sort_by="ID")
         if query.page_size is None:
@@ -224,6 +228,10 @@ class PageWalker:
             last = getattr(items[-1], "id", None)
             if not isinstance(last, str) or not last:
                 return None
+            if last == self._last_id:
+                from ._errors import PaginationError
+
+                raise PaginationError(self.path, last_id=last)
             self._last_id = last
             query = attrs.evolve(self.query, page=1)
             return [*query.params(), ("ID", f"{self._id_order}{last}")]

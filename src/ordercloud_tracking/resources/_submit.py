@@ -14,12 +14,12 @@ from .._transport import RequestSpec
 from ..models.commerce import Order, OrderStatus
 
 if TYPE_CHECKING:
-    from .._client import AsyncOrderCloud, OrderCloud
+    from .._base_client import AsyncAPIClient, SyncAPIClient
 
 __all__ = ["is_ambiguous", "resolve_submit", "submit_async", "submit_sync"]
 
 
-def submit_sync(client: OrderCloud, submit: RequestSpec, check: RequestSpec | None, order_id: str | None) -> Order:
+def submit_sync(client: SyncAPIClient, submit: RequestSpec, check: RequestSpec | None, order_id: str | None) -> Order:
     """POST ``submit``; if the outcome is unknown, GET ``check`` once and settle it (never resend)."""
     try:
         return client._request(submit, Order)
@@ -35,7 +35,7 @@ def submit_sync(client: OrderCloud, submit: RequestSpec, check: RequestSpec | No
 
 
 async def submit_async(
-    client: AsyncOrderCloud, submit: RequestSpec, check: RequestSpec | None, order_id: str | None
+    client: AsyncAPIClient, submit: RequestSpec, check: RequestSpec | None, order_id: str | None
 ) -> Order:
     """:func:`submit_sync` for the async client."""
     try:

@@ -1,0 +1,26 @@
+"""Give exported classes their public home as ``__module__`` (as httpx does).
+
+Tracebacks then show ``ordercloud_tracking.NotFoundError`` rather than a private module, and pickle looks
+classes up where users import them (the package loads them lazily). Methods move with their class so
+that documentation tools and doctest still find them together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = ["set_public_home"]
+
+
+def set_public_home(classes: Iterable[type], home: str = "ordercloud_tracking") -> None:
+    """Set ``__module__`` of each class, and of the functions written in its body, to ``home``."""
+    for cls in classes:
+        defined_in = cls.__module__
+        cls.__module__ = home
+        for member in vars(cls).values():
+            function = getattr(member, "__func__", None) or getattr(member, "fget", None) or member
+            if callable(function) and getattr(function, "__module__", None) == defined_in:
+                try:
+                    function.__module__ = home
+                except (AttributeError, TypeError):  # a builtin or slot wrapper
+                    continue
