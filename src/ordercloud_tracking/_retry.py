@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
+from ._public import set_public_home
+
 if TYPE_CHECKING:
     import httpx
 
@@ -155,3 +157,6 @@ def retry_delay(
             return RetryDecision(None, retry_after)
         return RetryDecision(retry_after, retry_after)
     return RetryDecision(policy.backoff(retry_number))
+
+
+set_public_home([RetryPolicy])
