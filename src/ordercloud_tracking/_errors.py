@@ -425,11 +425,11 @@ class PaginationError(OrderCloudError):
 
     >>> error = PaginationError("integrations/trackingEvents", last_id="te-9")
     >>> print(error)
-    Listing integrations/trackingEvents made no progress: the page after ID te-9 ended with te-9 again
+    Listing integrations/trackingEvents made no progress: the page after ID te-9 holds te-9 again
     """
 
     def __init__(self, path: str, *, last_id: str) -> None:
-        super().__init__(f"Listing {path} made no progress: the page after ID {last_id} ended with {last_id} again")
+        super().__init__(f"Listing {path} made no progress: the page after ID {last_id} holds {last_id} again")
         self.path = path
         self.last_id = last_id
 

@@ -213,6 +213,18 @@ class PageWalker:
     def first(self) -> list[tuple[str, str]]:
         return self.query.params()
 
+    def check(self, page: ListPage[Any]) -> None:
+        """Refuse a LastID page that did not move past the last ID (before any of its items is yielded).
+
+        ``ID=>{last}`` excludes ``last`` itself, so a page that holds it again means the server ignored
+        the filter and the walk would repeat forever.
+        """
+        last_id = self._last_id
+        if last_id is not None and any(getattr(item, "id", None) == last_id for item in page.items):
+            from ._errors import PaginationError
+
+            raise PaginationError(self.path, last_id=last_id)
+
     def next(self, page: ListPage[Any]) -> list[tuple[str, str]] | None:
         """Parameters of the next request, or ``None`` when the walk is over."""
         items = page.items
@@ -228,10 +240,6 @@ class PageWalker:
             last = getattr(items[-1], "id", None)
             if not isinstance(last, str) or not last:
                 return None
-            if last == self._last_id:
-                from ._errors import PaginationError
-
-                raise PaginationError(self.path, last_id=last)
             self._last_id = last
             query = attrs.evolve(self.query, page=1)
             return [*query.params(), ("ID", f"{self._id_order}{last}")]

@@ -169,6 +169,7 @@ class CrudResource(SyncResource, Generic[M, P]):
         params: list[tuple[str, str]] | None = walker.first()
         while params is not None:
             page = self._client._request(self._endpoint.list(params, timeout, access_token), self._endpoint.page_model)
+            walker.check(page)
             yield from page.items
             params = walker.next(page)
 
@@ -256,6 +257,7 @@ class AsyncCrudResource(AsyncResource, Generic[M, P]):
         while params is not None:
             spec = self._endpoint.list(params, timeout, access_token)
             page = await self._client._request(spec, self._endpoint.page_model)
+            walker.check(page)
             for item in page.items:
                 yield item
             params = walker.next(page)
