@@ -167,8 +167,8 @@ def _imports(
 
     def visit(node: ast.AST) -> Iterator[tuple[str, list[str]]]:
         if isinstance(node, ast.If) and _is_type_checking(node.test) and not type_checking:
-            for child in node.orelse:
-                yield from visit(child)
+            for statement in node.orelse:
+                yield from visit(statement)
             return
         if isinstance(node, ast.ImportFrom):
             base = package

@@ -503,7 +503,7 @@ class AmbiguousSubmitError(OrderCloudError):
     ``cause`` is the original failure; ``order_id`` and ``direction`` name the order.
 
     >>> from ordercloud_tracking import AnonymousGrant
-    >>> from ordercloud_tracking.models.commerce import LineItem
+    >>> from ordercloud_tracking.models import LineItem
     >>> from ordercloud_tracking.testing import FakeOrderCloud
     >>> fake = FakeOrderCloud()
     >>> with fake.client(AnonymousGrant("storefront")) as shopper:
@@ -556,7 +556,7 @@ class AnonymousTransferError(OrderCloudError):
     ``transfer_anonymous_order()`` retries. ``order_id`` is the anonymous order (``None`` when it is
     unknown), ``cause`` the failure (``None`` when the anonymous token had expired).
 
-    >>> from ordercloud_tracking.models.commerce import LineItem
+    >>> from ordercloud_tracking.models import LineItem
     >>> from ordercloud_tracking.testing import FakeOrderCloud
     >>> fake = FakeOrderCloud()
     >>> session = fake.shopper()

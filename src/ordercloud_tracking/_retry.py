@@ -51,6 +51,7 @@ class RetryPolicy:
 
     ``sleep``, ``async_sleep``, ``clock`` and ``random`` are injectable so tests never wait::
 
+        >>> import attrs
         >>> policy = RetryPolicy(max_retries=5, sleep=lambda s: None)
         >>> attrs.evolve(policy, max_retries=0).max_retries
         0

@@ -330,7 +330,8 @@ async def test_iter_all_stops_when_last_id_paging_makes_no_progress(client: Clie
     def callback(request: httpx.Request) -> httpx.Response:
         if "ID" in request.url.params:
             return httpx.Response(200, json=stuck)
-        return serve_sorted_pages([*items, te("te031"), te("te032")])(request)
+        response: httpx.Response = serve_sorted_pages([*items, te("te031"), te("te032")])(request)
+        return response
 
     httpx_mock.add_callback(callback, method="GET", url=URL_RE, is_reusable=True)
 
