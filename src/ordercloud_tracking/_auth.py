@@ -250,8 +250,8 @@ def decode_token(token: str) -> DecodedToken:
     """Decode an OrderCloud JWT's header and claims without verifying it.
 
     ``role`` is always a list (OrderCloud sends a plain string for a single role). A value that is not
-    a three-part JWT with JSON header and payload raises :class:`ValueError` (the token is never
-    included in the message).
+    a three-part JWT with JSON header and payload, or whose JSON nests too deeply to read, raises
+    :class:`ValueError` (the token is never included in the message, nor chained to it).
 
     >>> decode_token("not a jwt")
     Traceback (most recent call last):
@@ -443,7 +443,7 @@ class TokenCache:
         if response.is_success:
             payload = _token_payload(response.content)
             access_token = payload.get("access_token") if payload is not None else None
-            if payload is None or not access_token:
+            if payload is None or not isinstance(access_token, str) or not access_token:
                 # Not chained: a decoding error would hold the response text, tokens included.
                 raise TokenError(
                     "The token endpoint returned no access_token",
@@ -453,11 +453,11 @@ class TokenCache:
                 )
             refresh = payload.get("refresh_token")
             self._token = _Token(
-                str(access_token),
-                _expiry(payload, str(access_token), self.clock()),
-                str(refresh) if refresh else None,
+                access_token,
+                _expiry(payload, access_token, self.clock()),
+                refresh if isinstance(refresh, str) and refresh else None,
             )
-            return str(access_token)
+            return access_token
         if is_refresh and response.status_code in (400, 401) and not isinstance(self.grant, RefreshTokenGrant):
             self._token = None  # the refresh token is spent or revoked: fall back to the grant
             return None

@@ -759,14 +759,19 @@ def token_error(request: httpx.Request, response: httpx.Response) -> TokenError:
     message = describe_error(response.status_code, response.reason_phrase, errors, body)
     return TokenError(
         f"Token request failed ({kind}): {message}",
-        error=str(error) if error is not None else None,
-        error_description=str(description) if description is not None else None,
+        error=_scalar_text(error),
+        error_description=_scalar_text(description),
         status_code=response.status_code,
         errors=errors,
         method="POST",
         url=request.url,
         retry_after=None,
     )
+
+
+def _scalar_text(value: Any) -> str | None:
+    # A JSON scalar as text; a list or object (possibly nested too deeply to print) is not an OAuth field.
+    return str(value) if isinstance(value, (str, int, float)) else None
 
 
 def connection_error(exc: httpx.TransportError) -> APIConnectionError:

@@ -1,4 +1,5 @@
-"""Give exported classes their public home as ``__module__`` (as httpx does).
+"""Public homes: exported classes report them as ``__module__`` (as httpx does), and packages load their
+names from the defining modules lazily.
 
 Tracebacks then show ``ordercloud_tracking.NotFoundError`` rather than a private module, and pickle looks
 classes up where users import them (the package loads them lazily). Methods move with their class so
@@ -7,9 +8,12 @@ that documentation tools and doctest still find them together.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import importlib
+import sys
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-__all__ = ["set_public_home"]
+__all__ = ["load_lazily", "set_public_home"]
 
 
 def set_public_home(classes: Iterable[type], home: str = "ordercloud_tracking") -> None:
@@ -24,3 +28,16 @@ def set_public_home(classes: Iterable[type], home: str = "ordercloud_tracking") 
                     function.__module__ = home
                 except (AttributeError, TypeError):  # a builtin or slot wrapper
                     continue
+
+
+def load_lazily(package: str, homes: Mapping[str, str], name: str) -> Any:
+    """A package's ``__getattr__``: import ``name`` from its home module (relative to ``package``), once.
+
+    The value is then stored in the package's namespace, so later lookups do not come here.
+    """
+    module_name = homes.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name, package), name)
+    setattr(sys.modules[package], name, value)
+    return value

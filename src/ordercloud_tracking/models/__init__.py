@@ -9,8 +9,9 @@ Every model is importable from here (loaded on first use)::
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from .._public import load_lazily
 
 if TYPE_CHECKING:
     from .commerce import (
@@ -169,12 +170,7 @@ _HOME: dict[str, str] = {
 
 
 def __getattr__(name: str) -> Any:
-    module_name = _HOME.get(name)
-    if module_name is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name, __name__), name)
-    globals()[name] = value
-    return value
+    return load_lazily(__name__, _HOME, name)
 
 
 def __dir__() -> list[str]:
