@@ -725,6 +725,12 @@ def _leaky_inputs() -> list[tuple[type[OCModel], Any]]:
         # a SecretStr given to a model whose other field is wrong
         (HttpConfig, {"Endpoint": 5, "Secret": SecretStr(LEAKY), "CustomAuthHeaderValue": SecretStr(LEAKY)}),
         (KafkaConfig, {"BootstrapServers": [], "SaslPassword": SecretStr(LEAKY)}),
+        # a valid sub-config model (holding a secret) inside input that fails as a whole
+        (DeliveryTargets, {"Http": HttpConfig(endpoint="https://h.example", secret=SecretStr(LEAKY)), "Kafka": 1}),
+        (
+            DeliveryConfig,
+            {"Name": "n", "DeliveryTargets": [HttpConfig(endpoint="https://h.example", secret=SecretStr(LEAKY))]},
+        ),
         # a plain-dict patch that fails elsewhere
         (DeliveryConfigPatch, {"Enabled": "maybe", "DeliveryTargets": {"Http": {"Secret": LEAKY}}}),
     ]
@@ -733,7 +739,7 @@ def _leaky_inputs() -> list[tuple[type[OCModel], Any]]:
 @pytest.mark.parametrize(("model", "data"), _leaky_inputs())
 @pytest.mark.parametrize("entry", ["init", "validate", "validate_json"])
 def test_validation_errors_never_hold_a_secret(model: type[OCModel], data: Any, entry: str) -> None:
-    as_json = json.dumps(data, default=lambda value: value.get_secret_value())
+    as_json = json.dumps(data, default=lambda v: v.get_secret_value() if isinstance(v, SecretStr) else v.to_request())
     calls: dict[str, Callable[[], object]] = {
         "init": lambda: model(**data),
         "validate": lambda: model.model_validate(data),

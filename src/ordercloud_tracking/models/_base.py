@@ -100,6 +100,8 @@ def mask_secrets(value: Any, _depth: int = 0) -> Any:
     levels is cut off."""
     if isinstance(value, SecretStr):
         return MASK
+    if isinstance(value, BaseModel):  # a model given as input: its fields, secrets masked
+        value = value.model_dump(by_alias=True)
     if _depth >= _MAX_MASK_DEPTH and isinstance(value, (dict, list, tuple)):
         return "…"
     if isinstance(value, dict):
