@@ -9,9 +9,8 @@ Every model is importable from here (loaded on first use)::
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
-
-from .._public import load_lazily
 
 if TYPE_CHECKING:
     from .commerce import (
@@ -118,59 +117,18 @@ __all__ = [
     "UserPatch",
 ]
 
-_HOME: dict[str, str] = {
-    "AccessToken": ".commerce",
-    "Address": ".commerce",
-    "ApiClient": ".commerce",
-    "ApiClientPatch": ".commerce",
-    "AzureBlobConfig": ".delivery",
-    "AzureTableConfig": ".delivery",
-    "ContentHubConfig": ".delivery",
-    "CosmosDbConfig": ".delivery",
-    "DeliveryConfig": ".delivery",
-    "DeliveryConfigPatch": ".delivery",
-    "DeliveryTargets": ".delivery",
-    "DiscoverEventConfig": ".delivery",
-    "EventHubConfig": ".delivery",
-    "HttpConfig": ".delivery",
-    "KafkaConfig": ".delivery",
-    "LineItem": ".commerce",
-    "LineItemPatch": ".commerce",
-    "LineItemProduct": ".commerce",
-    "LineItemSpec": ".commerce",
-    "LineItemVariant": ".commerce",
-    "Locale": ".commerce",
-    "MailchimpConfig": ".delivery",
-    "MandrillConfig": ".delivery",
-    "MeUser": ".commerce",
-    "MessageSenderConfig": ".delivery",
-    "Order": ".commerce",
-    "OrderDirection": ".commerce",
-    "OrderPatch": ".commerce",
-    "OrderStatus": ".commerce",
-    "OrderUser": ".commerce",
-    "Payment": ".commerce",
-    "PaymentTransaction": ".commerce",
-    "PaymentType": ".commerce",
-    "PriceBreak": ".commerce",
-    "PriceMarkupType": ".commerce",
-    "PriceSchedule": ".commerce",
-    "Product": ".commerce",
-    "ProductInventory": ".commerce",
-    "SearchIngestionConfig": ".delivery",
-    "SearchIngestionContent": ".delivery",
-    "SearchIngestionHttpContent": ".delivery",
-    "SendEventConfig": ".delivery",
-    "TrackingEvent": ".tracking",
-    "TrackingEventPatch": ".tracking",
-    "TrackingEventType": ".tracking",
-    "User": ".commerce",
-    "UserPatch": ".commerce",
-}
+_SUBMODULES = (".tracking", ".delivery", ".commerce")
 
 
 def __getattr__(name: str) -> Any:
-    return load_lazily(__name__, _HOME, name)
+    if name in __all__:  # the first submodule that exports it (a test keeps ``__all__`` their union)
+        for submodule in _SUBMODULES:
+            module = importlib.import_module(submodule, __name__)
+            if name in module.__all__:
+                value = getattr(module, name)
+                globals()[name] = value
+                return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
