@@ -12,6 +12,7 @@ from urllib.parse import quote
 import attrs
 from pydantic import Field
 
+from ._errors import PaginationError
 from .models._base import OCModel
 
 __all__ = ["ListPage", "ListQuery", "Meta", "PageWalker", "flatten_filters", "path_id"]
@@ -195,8 +196,8 @@ class PageWalker:
     ``ID=>{last}`` (``ID=<{last}`` for ``!ID``) filter, repeated until a short page. With any other sort
     order it keeps paging by number.
 
-    A LastID page that ends with the same ID as the page before it would be asked for again forever:
-    the walker raises :class:`~ordercloud_tracking.PaginationError` instead.
+    A LastID page that holds the previous page's last ID again (the server ignored ``ID=>{last}``) would
+    be asked for forever: the walker raises :class:`~ordercloud_tracking.PaginationError` instead.
     """
 
     def __init__(self, query: ListQuery, *, path: str = "the list") -> None:
@@ -221,8 +222,6 @@ class PageWalker:
         """
         last_id = self._last_id
         if last_id is not None and any(getattr(item, "id", None) == last_id for item in page.items):
-            from ._errors import PaginationError
-
             raise PaginationError(self.path, last_id=last_id)
 
     def next(self, page: ListPage[Any]) -> list[tuple[str, str]] | None:
