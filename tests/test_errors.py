@@ -365,15 +365,15 @@ def round_trip(error: E) -> E:
 
 
 def _exception_classes() -> set[type[BaseException]]:
-    """Every exception class any module of the package exports (its ``__all__`` or public names)."""
+    """Every exception class a public module of the package exports (its ``__all__`` or public names)."""
     found: set[type[BaseException]] = set()
     package = importlib.import_module("ordercloud_tracking")
     names = [package.__name__] + [
         info.name for info in pkgutil.walk_packages(package.__path__, prefix="ordercloud_tracking.")
     ]
     for name in names:
-        if name.endswith("__main__"):
-            continue
+        if name.endswith("__main__") or any(part.startswith("_") for part in name.split(".")[1:]):
+            continue  # private modules (the root package re-exports what ``_errors`` defines)
         module = importlib.import_module(name)
         for attribute in getattr(module, "__all__", dir(module)):
             value = getattr(module, attribute, None)
