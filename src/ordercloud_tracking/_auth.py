@@ -415,7 +415,7 @@ class TokenCache:
         """
         grant = self.grant
         if isinstance(grant, StaticToken):  # pragma: no cover - guarded by ``renewable``
-            raise TokenError("A StaticToken cannot be refreshed", status_code=401)
+            raise RuntimeError("A StaticToken cannot be refreshed")  # a client state, not an HTTP answer
         token = self._token
         if token is not None and token.refresh_token:
             # Reference §4.2 lists client_id and refresh_token; §3 says a client that has a secret needs it on
