@@ -220,7 +220,7 @@ _ROOT_SECTIONS: dict[str, tuple[str, str]] = {
         "`OrderCloud` and `AsyncOrderCloud`: the same options, the same resources.",
     ),
     "ordercloud_tracking._auth": ("Grants and tokens", "How a client authenticates, and reading a token's claims."),
-    "ordercloud_tracking._options": (
+    "ordercloud_tracking._retry": (
         "Options",
         "The retry policy (see [errors, retries and timeouts](../guides/errors.md)).",
     ),
@@ -253,6 +253,7 @@ Both constructors take the same keywords:
 | `max_retries` | `2` | retries after the first attempt |
 | `default_headers` | `None` | headers sent with every request |
 | `http_client` | `None` | your `httpx.Client` / `httpx.AsyncClient` (transport, proxies); the SDK never closes it |
+| `owns_http_client` | `False` | `True` hands `http_client` over: closing the client closes it |
 | `retry_policy` | `None` | a `RetryPolicy`; a `max_retries` other than the default 2 overrides its `max_retries` |
 | `refresh_skew` | `60.0` | renew a token this many seconds before it expires |
 """
@@ -267,7 +268,8 @@ def _api_root() -> str:
     for name in ordercloud_tracking.__all__:
         if name.startswith("__"):
             continue
-        module = getattr(ordercloud_tracking, name).__module__
+        # Classes report the package as their __module__ (their public home): group by where they are defined.
+        module = "ordercloud_tracking" + ordercloud_tracking._LAZY[name]
         if module not in _ROOT_SECTIONS:
             raise RuntimeError(f"docs/hooks.py: no reference section for {name} (defined in {module})")
         title, intro = _ROOT_SECTIONS[module]

@@ -617,6 +617,51 @@ async def test_token_response_without_access_token_is_a_token_error(mode: Mode) 
     assert server.api_requests == []
 
 
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    "body",
+    [DEEP, b'{"access_token": ' + DEEP + b"}", b'{"error": ' + DEEP + b"}"],
+    ids=["array", "in-access-token", "in-error"],
+)
+async def test_deeply_nested_token_responses_are_token_errors(mode: Mode, body: bytes) -> None:
+    server = Server()
+    server.token_replies.append(httpx.Response(200 if b"error" not in body else 400, content=body))
+    client = make_client(mode, server, policy=retry_policy(Sleeps(), max_retries=0))
+
+    with pytest.raises(TokenError):
+        await resolve(client.tracking_events.get("te1"))
+    assert server.api_requests == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_token_with_deeply_nested_claims_is_still_used(mode: Mode) -> None:
+    empty, deep = b64url(b"{}"), b64url(b'{"a": ' + DEEP + b"}")
+    token = f"{empty}.{deep}.sig"
+    server = Server()
+    server.token_replies.append(httpx.Response(200, json={"access_token": token}))  # no expires_in: read exp
+    client = make_client(mode, server)
+
+    await resolve(client.tracking_events.get("te1"))
+    assert bearer(server.api_requests[0]) == token
+
+
+@pytest.mark.parametrize("where", ["header", "claims"])
+def test_decode_token_with_deeply_nested_json_is_a_value_error(where: str) -> None:
+    empty, deep = b64url(b"{}"), b64url(b'{"a": ' + DEEP + b"}")
+    token = f"{deep}.{empty}.sig" if where == "header" else f"{empty}.{deep}.sig"
+    with pytest.raises(ValueError, match="Malformed token") as excinfo:
+        decode_token(token)
+    assert excinfo.value.__context__ is None  # the decoding error holds the token's text
+    assert excinfo.value.__cause__ is None
+
+
 @pytest.mark.parametrize("mode", MODES)
 async def test_token_endpoint_outage_is_retried(mode: Mode) -> None:
     server = Server()

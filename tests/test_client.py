@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import attrs
 import httpx
 import pytest
 
 from ordercloud_tracking import (
     AnonymousGrant,
+    APIError,
     AsyncOrderCloud,
-    AuthenticationError,
     ClientCredentials,
     InternalServerError,
+    MissingCredentialsError,
     OrderCloud,
     PasswordGrant,
     RetryPolicy,
     StaticToken,
 )
+from ordercloud_tracking._options import ClientOptions
 from ordercloud_tracking._version import __version__
 from tests.client_support import (
     API,
@@ -172,9 +175,15 @@ def test_http_client_of_the_wrong_kind_is_refused() -> None:
 async def test_client_without_credentials_raises_before_sending(mode: Mode) -> None:
     server = Server()
     client = make_client(mode, server, client_id="client-id")
-    with pytest.raises(AuthenticationError, match="credentials"):
+    with pytest.raises(MissingCredentialsError, match="credentials") as raised:
         await resolve(client.tracking_events.get("te1"))
     assert server.requests == []
+    # A client state, not an HTTP answer: no status code is claimed.
+    assert not isinstance(raised.value, APIError)
+    assert not hasattr(raised.value, "status_code")
+    assert raised.value.url == "https://api.test/v1/integrations/trackingEvents/te1"
+    with pytest.raises(MissingCredentialsError):
+        await resolve(client.get_access_token())
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -258,6 +267,70 @@ async def test_with_options_access_token_acts_as_that_user(mode: Mode) -> None:
     await resolve(client.tracking_events.get("te1"))
 
     assert [bearer(r) for r in server.api_requests] == ["user-token", "tok-1"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_client_is_built_from_frozen_options_that_with_options_evolves(mode: Mode) -> None:
+    client = make_client(mode, Server(), default_headers={"X-App": "shop"})
+    options = client.options
+    assert isinstance(options, ClientOptions)
+    assert (options.base_url, options.auth_url, options.client_id) == (BASE_URL, f"{BASE_URL}/oauth/token", "client-id")
+    assert options.headers["X-App"] == "shop"
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        options.timeout = 1.0  # type: ignore[misc]  # frozen: the point of the test
+    with pytest.raises(TypeError):
+        options.headers["X-App"] = "other"  # type: ignore[index]  # read-only mapping: the point of the test
+
+    copy = client.with_options(timeout=5.0, headers={"X-Trace": "t"})
+    assert copy.options == attrs.evolve(options, timeout=5.0, headers={**options.headers, "X-Trace": "t"})
+    assert client.options is options  # the original is untouched
+    assert copy.timeout == 5.0
+    assert client.timeout == 30.0
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_new_token_cache_and_with_options_token_cache_act_through_a_private_cache(mode: Mode) -> None:
+    server = Server()
+    client = make_client(mode, server)
+    grant = PasswordGrant("client-id", "jane", "pw", scopes=("Shopper",))
+    private = client.new_token_cache(grant)
+    shared = client.with_options(grant=grant)
+
+    assert private is not shared.token_cache  # nobody else gets this cache
+    assert private.grant == grant
+    assert private.token_url == client.auth_url
+
+    session = client.with_options(token_cache=private)
+    assert session.token_cache is private
+    assert session.grant == grant
+    assert session.client_id == "client-id"
+    assert session._http is client._http
+    await resolve(session.tracking_events.get("te1"))
+    assert private.access_token == "tok-1"
+    assert shared.token_cache is not None
+    assert shared.token_cache.access_token is None  # the shared cache for the same grant was not used
+
+    # A copy of the session keeps the private cache.
+    assert session.with_options(timeout=1.0).token_cache is private
+
+
+def test_owns_http_client_hands_a_passed_in_pool_over() -> None:
+    server = Server()
+    http = httpx.Client(transport=httpx.MockTransport(server))
+    with OrderCloud("client-id", "client-secret", base_url=BASE_URL, http_client=http, owns_http_client=True) as client:
+        copy = client.with_options(timeout=1.0)
+        copy.close()  # a copy never closes the pool
+        assert not http.is_closed
+    assert http.is_closed
+
+
+async def test_async_owns_http_client_hands_a_passed_in_pool_over() -> None:
+    http = httpx.AsyncClient(transport=httpx.MockTransport(Server()))
+    async with AsyncOrderCloud(
+        "client-id", "client-secret", base_url=BASE_URL, http_client=http, owns_http_client=True
+    ):
+        assert not http.is_closed
+    assert http.is_closed
 
 
 # ------------------------------------------------------------------------------------ lifetime

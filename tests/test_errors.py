@@ -3,13 +3,22 @@
 
 from __future__ import annotations
 
+import enum
+import importlib
+import pickle
+import pkgutil
+import traceback
 from collections.abc import Callable
-from typing import Any
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
 
 import httpx
 import pytest
+from pydantic import BaseModel
 
 from ordercloud_tracking import (
+    AmbiguousSubmitError,
+    AnonymousTransferError,
     APIConnectionError,
     APIError,
     APITimeoutError,
@@ -18,13 +27,21 @@ from ordercloud_tracking import (
     ConflictError,
     ErrorDetail,
     InternalServerError,
+    InvalidPayloadError,
+    MappingError,
+    MissingCredentialsError,
     NotFoundError,
     OrderCloudError,
+    PaginationError,
+    PayloadTooLargeError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseValidationError,
+    SignatureVerificationError,
     StaticToken,
+    TokenError,
 )
-from ordercloud_tracking._transport import RequestSpec
+from ordercloud_tracking._requests import RequestSpec
 from tests.client_support import (
     API,
     MODES,
@@ -38,6 +55,7 @@ from tests.client_support import (
 )
 
 BOM = b"\xef\xbb\xbf"
+E = TypeVar("E", bound=BaseException)
 
 
 def client_for(mode: Mode, server: Server) -> Client:
@@ -306,11 +324,189 @@ async def test_unexpected_success_body_is_an_api_error_not_a_pydantic_one(mode: 
     server = Server().reply(httpx.Response(200, json=[{"ID": "te1"}]))
     client = client_for(mode, server)
 
-    with pytest.raises(APIError, match="Unexpected TrackingEvent body") as excinfo:
+    with pytest.raises(ResponseValidationError, match="Unexpected TrackingEvent body") as excinfo:
         await resolve(client.tracking_events.get("te1"))
 
-    assert excinfo.value.status_code == 200
-    assert excinfo.value.method == "GET"
+    error = excinfo.value
+    assert isinstance(error, APIError)
+    assert error.status_code == 200
+    assert error.method == "GET"
+    assert error.url == f"{API}/integrations/trackingEvents/te1"
+    assert error.model == "TrackingEvent"
+    assert error.validation_errors == [{"loc": (), "msg": error.validation_errors[0]["msg"], "type": "model_type"}]
+    assert error.__cause__ is None  # the pydantic error holds the body's values
+    assert error.__context__ is None
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_success_body_that_does_not_fit_keeps_no_input_values(mode: Mode) -> None:
+    secret = "webhook-secret-in-a-bad-body"
+    body = {"ID": "dc1", "Name": 5, "DeliveryTargets": {"Http": {"Endpoint": 7, "Secret": secret}}}
+    server = Server().reply(httpx.Response(200, json=body))
+    client = client_for(mode, server)
+
+    with pytest.raises(ResponseValidationError) as excinfo:
+        await resolve(client.delivery_configs.get("dc1"))
+
+    error = excinfo.value
+    locs = {error_["loc"] for error_ in error.validation_errors}
+    assert locs == {("Name",), ("DeliveryTargets", "Http", "Endpoint")}
+    assert all(set(error_) == {"loc", "msg", "type"} for error_ in error.validation_errors)
+    for text in (str(error), repr(error), repr(vars(error)), repr(round_trip(error).__dict__)):
+        assert secret not in text
+
+
+# ------------------------------------------------------------------------------- pickling, module
+
+
+def round_trip(error: E) -> E:
+    copy: E = pickle.loads(pickle.dumps(error))  # noqa: S301 - bytes this test just made
+    return copy
+
+
+def _exception_classes() -> set[type[BaseException]]:
+    """Every exception class a public module of the package exports (its ``__all__`` or public names)."""
+    found: set[type[BaseException]] = set()
+    package = importlib.import_module("ordercloud_tracking")
+    names = [package.__name__] + [
+        info.name for info in pkgutil.walk_packages(package.__path__, prefix="ordercloud_tracking.")
+    ]
+    for name in names:
+        if name.endswith("__main__") or any(part.startswith("_") for part in name.split(".")[1:]):
+            continue  # private modules (the root package re-exports what ``_errors`` defines)
+        module = importlib.import_module(name)
+        for attribute in getattr(module, "__all__", dir(module)):
+            value = getattr(module, attribute, None)
+            if (
+                isinstance(value, type)
+                and issubclass(value, BaseException)
+                and not attribute.startswith("_")
+                and value.__module__.startswith("ordercloud_tracking")
+            ):
+                found.add(value)
+    return found
+
+
+def _samples() -> dict[type[BaseException], BaseException]:
+    detail = ErrorDetail("NotFound", "TrackingEvent te1 not found", {"ObjectID": "te1"})
+
+    def api(status_code: int, **more: Any) -> dict[str, Any]:
+        return {
+            "status_code": status_code,
+            "errors": [detail],
+            "method": "GET",
+            "url": f"{API}/x?anonUserToken=t",
+        } | more
+
+    not_found = NotFoundError("NotFound: TrackingEvent te1 not found", **api(404, body={}))
+    samples: list[BaseException] = [
+        OrderCloudError("something failed"),
+        APIError("I'm a teapot", **api(418)),
+        BadRequestError("bad", **api(400)),
+        AuthenticationError("no", **api(401)),
+        PermissionDeniedError("no", **api(403)),
+        not_found,
+        ConflictError("IdExists", **api(409)),
+        RateLimitError("slow down", **api(429, retry_after=12.5)),
+        InternalServerError("down", **api(503)),
+        TokenError("refused", error="invalid_grant", error_description="nope", **api(400)),
+        ResponseValidationError(
+            "odd body",
+            model="TrackingEvent",
+            validation_errors=[{"loc": ("ID",), "msg": "Field required", "type": "missing"}],
+            **api(200),
+        ),
+        APIConnectionError("Connection error", method="GET", url=f"{API}/x", may_have_reached_server=False),
+        APITimeoutError("Request timed out", method="POST", url=f"{API}/y"),
+        MissingCredentialsError("no credentials", method="GET", url=f"{API}/z"),
+        PaginationError("integrations/trackingEvents", last_id="te-9"),
+        AmbiguousSubmitError("unknown", order_id="o1", direction="Outgoing", order=None, cause=not_found),
+        AnonymousTransferError("transfer failed", logged_in=True, order_id="o2", cause=not_found),
+        SignatureVerificationError("Missing x-oc-hash header", missing=True),
+        PayloadTooLargeError(2000, 1024),
+        InvalidPayloadError("Body is not valid JSON"),
+        MappingError("siteId", "Send", "must be a UUID"),
+    ]
+    return {type(sample): sample for sample in samples}
+
+
+def _fields(error: BaseException) -> dict[str, Any]:
+    return {key: repr(value) for key, value in vars(error).items()}
+
+
+def test_every_exported_exception_round_trips_through_pickle_with_its_fields() -> None:
+    samples = _samples()
+    missing = _exception_classes() - set(samples)
+    assert not missing, f"add a sample for {sorted(cls.__name__ for cls in missing)}"
+    for cls, error in samples.items():
+        copy = round_trip(error)
+        assert type(copy) is cls
+        assert copy.args == error.args
+        assert str(copy) == str(error)
+        assert repr(copy) == repr(error)
+        assert _fields(copy) == _fields(error), cls.__name__
+
+
+def test_nested_causes_keep_their_class_through_pickle() -> None:
+    submit = _samples()[AmbiguousSubmitError]
+    assert isinstance(submit, AmbiguousSubmitError)
+    copy = round_trip(submit)
+    assert isinstance(copy.cause, NotFoundError)
+    assert copy.cause.error_code == "NotFound"
+    assert copy.cause.url == f"{API}/x?anonUserToken=[REDACTED]"
+
+
+def _raise_not_found(object_id: str) -> None:
+    raise NotFoundError(f"NotFound: TrackingEvent {object_id} not found", status_code=404, method="GET", url=API)
+
+
+def test_an_error_raised_in_a_worker_process_reaches_the_caller_as_itself() -> None:
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(_raise_not_found, "te-42")
+        with pytest.raises(NotFoundError) as excinfo:
+            future.result()
+    assert excinfo.value.status_code == 404
+    assert excinfo.value.message == "NotFound: TrackingEvent te-42 not found"
+
+
+def test_exported_classes_report_their_public_home() -> None:
+    import ordercloud_tracking
+
+    for name in ordercloud_tracking.__all__:
+        value = getattr(ordercloud_tracking, name)
+        if isinstance(value, type) and not issubclass(value, (BaseModel, enum.Enum)):  # wire data stays put
+            assert value.__module__ == "ordercloud_tracking", name
+    assert NotFoundError.__module__ == "ordercloud_tracking"
+    assert "ordercloud_tracking.NotFoundError" in "".join(
+        traceback.format_exception_only(NotFoundError("x", status_code=404))
+    )
+
+
+# --------------------------------------------------------------------------- deeply nested JSON
+
+
+def deep(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_deeply_nested_error_body_is_still_a_typed_error(mode: Mode) -> None:
+    body = b'{"Errors": [{"ErrorCode": "X", "Message": ' + deep(100_000) + b"}]}"
+    server = Server().reply(httpx.Response(400, content=body))
+    client = client_for(mode, server)
+
+    with pytest.raises(BadRequestError) as excinfo:
+        await resolve(client.tracking_events.get("te1"))
+    assert excinfo.value.status_code == 400
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_deeply_nested_success_body_is_a_response_validation_error(mode: Mode) -> None:
+    server = Server().reply(httpx.Response(200, content=deep(100_000)))
+    client = client_for(mode, server)
+
+    with pytest.raises(ResponseValidationError):
+        await resolve(client.tracking_events.get("te1"))
 
 
 def test_error_repr_shows_class_status_and_code() -> None:

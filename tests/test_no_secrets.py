@@ -5,6 +5,7 @@ nor in ``str()`` of errors."""
 from __future__ import annotations
 
 import logging
+import pickle
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +26,7 @@ from ordercloud_tracking import (
     StaticToken,
     TokenError,
 )
-from ordercloud_tracking._transport import RequestSpec
+from ordercloud_tracking._requests import RequestSpec
 from ordercloud_tracking.models.delivery import (
     DeliveryConfigPatch,
     DiscoverEventConfig,
@@ -38,8 +39,10 @@ from tests.client_support import (
     FakeClock,
     Mode,
     Server,
+    Sleeps,
     make_client,
     resolve,
+    retry_policy,
 )
 from tests.conftest import make_jwt
 
@@ -217,6 +220,83 @@ async def test_flows_with_every_kind_of_secret_leave_no_trace(mode: Mode, debug_
         assert_clean(repr(error), f"repr of {type(error).__name__}")
         assert_clean(str(error), f"str of {type(error).__name__}")
         assert_clean(repr(getattr(error, "url", "")), f"url of {type(error).__name__}")
+
+
+def exception_graph(root: BaseException) -> list[object]:
+    """Everything reachable from an error through its chain (``__cause__``, ``__context__``), its args
+    and its attributes, recursively — all but the traceback's frames."""
+    seen: set[int] = set()
+    found: list[object] = []
+    stack: list[object] = [root]
+    while stack:
+        obj = stack.pop()
+        if obj is None or id(obj) in seen or isinstance(obj, (str, bytes, int, float, bool, type)):
+            if isinstance(obj, (str, bytes)):
+                found.append(obj)
+            continue
+        seen.add(id(obj))
+        found.append(obj)
+        if isinstance(obj, BaseException):
+            stack += [obj.__cause__, obj.__context__, *obj.args]
+        if isinstance(obj, dict):
+            stack += [*obj.keys(), *obj.values()]
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            stack += list(obj)
+        elif (hasattr(obj, "__dict__") and not callable(obj)) or isinstance(obj, BaseException):
+            stack += list(vars(obj).values())
+    return found
+
+
+def assert_error_clean(error: BaseException) -> None:
+    graph = exception_graph(error)
+    carriers = [type(obj).__name__ for obj in graph if isinstance(obj, (httpx.Request, httpx.Response))]
+    assert not carriers, f"{type(error).__name__} keeps {carriers} (they hold the credentials sent)"
+    for obj in graph:
+        assert_clean(obj.decode("latin-1") if isinstance(obj, bytes) else repr(obj), f"the graph of {error!r}")
+    assert_clean(pickle.dumps(error).decode("latin-1"), f"the pickle of {error!r}")
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_errors_carry_no_credentials_through_their_chain_or_pickle(mode: Mode) -> None:
+    no_retries = retry_policy(Sleeps(), max_retries=0)
+    errors: list[OrderCloudError] = []
+
+    # The token request fails in transit: its form body holds client_secret=.
+    server = Server()
+    server.token_replies.append(httpx.ConnectError)
+    client = make_client(mode, server, grant=ClientCredentials("client-id", CLIENT_SECRET), policy=no_retries)
+    errors.append(await capture(lambda: client.tracking_events.get("te1")))
+    # A password grant whose token answer is cut short: the text holds the access token.
+    server = Server()
+    server.token_replies.append(httpx.Response(200, content=b'{"access_token": "' + TOKEN_PREFIX.encode() + b'1", '))
+    password = make_client(mode, server, grant=PasswordGrant("client-id", "jane", PASSWORD), policy=no_retries)
+    errors.append(await capture(lambda: password.tracking_events.get("te1")))
+    # The anonymous token in the URL, and a per-call token in the Authorization header, then a timeout.
+    server = Server().reply(httpx.ReadTimeout, httpx.ReadTimeout, httpx.RemoteProtocolError)
+    anon = make_client(mode, server, grant=StaticToken(STATIC_TOKEN), policy=no_retries)
+    transfer = RequestSpec("PUT", "me/orders", params=[("anonUserToken", ANON_TOKEN)])
+    errors.append(await capture(lambda: anon._send(transfer)))
+    errors.append(await capture(lambda: anon.tracking_events.get("te1", access_token=USER_TOKEN)))
+    errors.append(await capture(lambda: anon.tracking_events.list()))
+    # A 2xx body that does not fit, carrying a write-only secret.
+    body = {"ID": "dc1", "Name": [], "DeliveryTargets": {"Http": {"Endpoint": 1, "Secret": HTTP_SECRET}}}
+    server = Server().reply(httpx.Response(200, json=body))
+    configs = make_client(mode, server, grant=StaticToken(STATIC_TOKEN), policy=no_retries)
+    errors.append(await capture(lambda: configs.delivery_configs.get("dc1")))
+
+    assert [type(error).__name__ for error in errors] == [
+        "APIConnectionError",
+        "TokenError",
+        "APITimeoutError",
+        "APITimeoutError",
+        "APIConnectionError",
+        "ResponseValidationError",
+    ]
+    for error in errors:
+        assert_error_clean(error)
+    # The httpx failure is still named in the chain, detached from its request.
+    assert type(errors[0].__cause__) is httpx.ConnectError
+    assert type(errors[2].__cause__) is httpx.ReadTimeout
 
 
 def test_grant_reprs_hide_credentials() -> None:

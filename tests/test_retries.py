@@ -29,7 +29,7 @@ from ordercloud_tracking import (
     RetryPolicy,
     StaticToken,
 )
-from ordercloud_tracking._transport import RequestSpec
+from ordercloud_tracking._requests import RequestSpec
 from tests.client_support import (
     BASE_URL,
     MODES,

@@ -9,9 +9,9 @@ Importing the package is cheap: every public name is loaded on first use.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._public import load_lazily
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -38,11 +38,14 @@ if TYPE_CHECKING:
         InternalServerError,
         InvalidPayloadError,
         MappingError,
+        MissingCredentialsError,
         NotFoundError,
         OrderCloudError,
+        PaginationError,
         PayloadTooLargeError,
         PermissionDeniedError,
         RateLimitError,
+        ResponseValidationError,
         SignatureVerificationError,
         TokenError,
     )
@@ -72,14 +75,17 @@ __all__ = [
     "ListPage",
     "MappingError",
     "Meta",
+    "MissingCredentialsError",
     "NotFoundError",
     "OrderCloud",
     "OrderCloudError",
+    "PaginationError",
     "PasswordGrant",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "RateLimitError",
     "RefreshTokenGrant",
+    "ResponseValidationError",
     "RetryPolicy",
     "SignatureVerificationError",
     "StaticToken",
@@ -103,11 +109,14 @@ _ERRORS = [
     "InternalServerError",
     "InvalidPayloadError",
     "MappingError",
+    "MissingCredentialsError",
     "NotFoundError",
     "OrderCloudError",
+    "PaginationError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseValidationError",
     "SignatureVerificationError",
     "TokenError",
 ]
@@ -128,7 +137,7 @@ _LAZY: dict[str, str] = {
     ),
     "OrderCloud": "._client",
     "AsyncOrderCloud": "._client",
-    "RetryPolicy": "._options",
+    "RetryPolicy": "._retry",
     "ListPage": "._pagination",
     "Meta": "._pagination",
     "DeliveryConfig": ".models.delivery",
@@ -139,12 +148,7 @@ _LAZY: dict[str, str] = {
 
 
 def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name, __name__), name)
-    globals()[name] = value
-    return value
+    return load_lazily(__name__, _LAZY, name)
 
 
 def __dir__() -> list[str]:

@@ -29,7 +29,9 @@ import httpx
 if TYPE_CHECKING:
     import asyncio
 
-from ._errors import TokenError, describe_error, error_class_for_status, parse_error_body
+from ._errors import TokenError, token_error
+from ._public import set_public_home
+from ._retry import TOKEN_REQUEST_EXTENSION
 
 __all__ = [
     "AnonymousGrant",
@@ -184,10 +186,10 @@ Grant: TypeAlias = ClientCredentials | PasswordGrant | AnonymousGrant | RefreshT
 def _b64url_json(segment: str) -> Any:
     padded = segment + "=" * (-len(segment) % 4)
     try:
-        raw = base64.urlsafe_b64decode(padded.encode("ascii"))
-        return json.loads(raw)
-    except (binascii.Error, UnicodeError, ValueError) as exc:
-        raise ValueError("Malformed token: a segment is not base64url-encoded JSON") from exc
+        return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (binascii.Error, UnicodeError, ValueError, RecursionError):
+        pass  # raised below, outside the handler: the decoding error holds the token's text
+    raise ValueError("Malformed token: a segment is not base64url-encoded JSON (or nests too deeply)")
 
 
 def _epoch(value: Any) -> datetime | None:
@@ -248,8 +250,8 @@ def decode_token(token: str) -> DecodedToken:
     """Decode an OrderCloud JWT's header and claims without verifying it.
 
     ``role`` is always a list (OrderCloud sends a plain string for a single role). A value that is not
-    a three-part JWT with JSON header and payload raises :class:`ValueError` (the token is never
-    included in the message).
+    a three-part JWT with JSON header and payload, or whose JSON nests too deeply to read, raises
+    :class:`ValueError` (the token is never included in the message, nor chained to it).
 
     >>> decode_token("not a jwt")
     Traceback (most recent call last):
@@ -258,6 +260,14 @@ def decode_token(token: str) -> DecodedToken:
     """
     if not isinstance(token, str):
         raise ValueError("Malformed token: expected a string")
+    try:
+        return _decode(token)
+    except RecursionError:
+        pass  # claims nested deeper than Python can handle; raised outside the handler, unchained
+    raise ValueError("Malformed token: the claims are nested too deeply")
+
+
+def _decode(token: str) -> DecodedToken:
     parts = token.strip().split(".")
     if len(parts) != 3 or not parts[0] or not parts[1]:
         raise ValueError("Malformed token: expected three dot-separated segments")
@@ -405,7 +415,7 @@ class TokenCache:
         """
         grant = self.grant
         if isinstance(grant, StaticToken):  # pragma: no cover - guarded by ``renewable``
-            raise TokenError("A StaticToken cannot be refreshed", status_code=401)
+            raise RuntimeError("A StaticToken cannot be refreshed")  # a client state, not an HTTP answer
         token = self._token
         if token is not None and token.refresh_token:
             # Reference §4.2 lists client_id and refresh_token; §3 says a client that has a secret needs it on
@@ -416,7 +426,7 @@ class TokenCache:
         else:
             form = grant.form()
         self.token_requests += 1
-        extensions: dict[str, Any] = {"ordercloud_token_request": True}
+        extensions: dict[str, Any] = {TOKEN_REQUEST_EXTENSION: True}
         if timeout is not None:
             extensions["timeout"] = dict(timeout)
         return httpx.Request(
@@ -431,23 +441,23 @@ class TokenCache:
         """Keep the token from a token response; ``None`` means "retry with the primary grant"."""
         is_refresh = b"grant_type=refresh_token" in request.content
         if response.is_success:
-            try:
-                payload = json.loads(response.content.decode("utf-8-sig"))
-                access_token = payload["access_token"]
-            except (ValueError, KeyError, TypeError) as exc:
+            payload = _token_payload(response.content)
+            access_token = payload.get("access_token") if payload is not None else None
+            if payload is None or not isinstance(access_token, str) or not access_token:
+                # Not chained: a decoding error would hold the response text, tokens included.
                 raise TokenError(
                     "The token endpoint returned no access_token",
                     status_code=response.status_code,
                     method="POST",
                     url=request.url,
-                ) from exc
+                )
             refresh = payload.get("refresh_token")
             self._token = _Token(
-                str(access_token),
-                _expiry(payload, str(access_token), self.clock()),
-                str(refresh) if refresh else None,
+                access_token,
+                _expiry(payload, access_token, self.clock()),
+                refresh if isinstance(refresh, str) and refresh else None,
             )
-            return str(access_token)
+            return access_token
         if is_refresh and response.status_code in (400, 401) and not isinstance(self.grant, RefreshTokenGrant):
             self._token = None  # the refresh token is spent or revoked: fall back to the grant
             return None
@@ -461,23 +471,13 @@ class TokenCache:
         return token.access_token, token.expires_at, token.refresh_token
 
 
-def token_error(request: httpx.Request, response: httpx.Response) -> TokenError:
-    """A :class:`TokenError` from a failed token response (OAuth and OrderCloud fields)."""
-    body, errors = parse_error_body(response.content)
-    error = body.get("error") if isinstance(body, Mapping) else None
-    description = body.get("error_description") if isinstance(body, Mapping) else None
-    kind = error_class_for_status(response.status_code).__name__
-    message = describe_error(response.status_code, response.reason_phrase, errors, body)
-    return TokenError(
-        f"Token request failed ({kind}): {message}",
-        error=str(error) if error is not None else None,
-        error_description=str(description) if description is not None else None,
-        status_code=response.status_code,
-        errors=errors,
-        method="POST",
-        url=request.url,
-        retry_after=None,
-    )
+def _token_payload(content: bytes) -> dict[str, Any] | None:
+    """The token response's JSON object, or ``None`` when it is not one (not JSON, or nested too deeply)."""
+    try:
+        payload = json.loads(content.decode("utf-8-sig"))
+    except (ValueError, RecursionError):
+        return None
+    return payload if isinstance(payload, dict) else None
 
 
 # ---------------------------------------------------------------------------------------- auth flow
@@ -648,3 +648,6 @@ class TokenCaches:
                 cache = TokenCache(grant, self.token_url, refresh_skew=self.refresh_skew, clock=self.clock)
                 self._caches[grant] = cache
             return cache
+
+
+set_public_home([AnonymousGrant, ClientCredentials, DecodedToken, PasswordGrant, RefreshTokenGrant, StaticToken])

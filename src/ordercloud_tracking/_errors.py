@@ -10,9 +10,12 @@ OrderCloudError
 │   ├── ConflictError             409  (an object with that ID exists)
 │   ├── RateLimitError            429  (retry_after tells how long the server asked to wait)
 │   ├── InternalServerError       >= 500
-│   └── TokenError                the token endpoint refused a grant (error, error_description, errors)
+│   ├── TokenError                the token endpoint refused a grant (error, error_description, errors)
+│   └── ResponseValidationError   a 2xx answer whose body does not fit the model (validation_errors)
 ├── APIConnectionError            no HTTP answer: DNS, refused, reset
 │   └── APITimeoutError           no answer in time
+├── MissingCredentialsError       the client has no credentials for the call (nothing was sent)
+├── PaginationError               a list walk that makes no progress (the server repeats a page)
 ├── AmbiguousSubmitError          a submit whose outcome is unknown and that was not resent
 ├── AnonymousTransferError        logged in, but moving the anonymous order to the user failed
 ├── SignatureVerificationError    an x-oc-hash (or custom auth header) that does not verify
@@ -22,18 +25,31 @@ OrderCloudError
 ```
 
 Errors never carry a token, password or secret: URLs have their credential query parameters
-redacted, and request bodies are not kept.
+redacted, request bodies are not kept, and an error raised for an ``httpx`` failure is not chained to
+it (the httpx exception's request holds the token request's form body and the ``Authorization``
+header); ``__cause__`` is a detached copy with the same type and message instead.
+
+Every error pickles with its fields (a ``NotFoundError`` raised in a ``ProcessPoolExecutor`` worker
+reaches the caller as itself), and reports ``ordercloud_tracking`` as its module, its public home.
+
+This module is also the one place where answers and transport failures become errors:
+:func:`api_error`, :func:`token_error`, :func:`connection_error` and :func:`response_validation_error`.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
-from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Any
 
 import attrs
+
+from ._public import set_public_home
+from ._redact import redact_text, redact_url
+
+if TYPE_CHECKING:
+    import httpx
+    from pydantic import ValidationError
 
 __all__ = [
     "APIConnectionError",
@@ -48,46 +64,25 @@ __all__ = [
     "InternalServerError",
     "InvalidPayloadError",
     "MappingError",
+    "MissingCredentialsError",
     "NotFoundError",
     "OrderCloudError",
+    "PaginationError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseValidationError",
     "SignatureVerificationError",
     "TokenError",
+    "api_error",
+    "connection_error",
+    "describe_error",
     "error_class_for_status",
     "parse_error_body",
-    "redact_text",
-    "redact_url",
+    "rebuild_error",
+    "response_validation_error",
+    "token_error",
 ]
-
-#: Query parameters whose values are credentials (compared case-insensitively).
-SENSITIVE_QUERY_PARAMS = frozenset(
-    {"anonusertoken", "access_token", "token", "refresh_token", "client_secret", "password", "apikey"}
-)
-REDACTED = "[REDACTED]"
-_SENSITIVE_PARAM_RE = re.compile(r"(?i)([?&](?:" + "|".join(sorted(SENSITIVE_QUERY_PARAMS)) + r")=)[^&#\s\"'<>]*")
-
-
-def redact_text(text: str) -> str:
-    """Redact credential query parameters anywhere in a piece of text (a log line, a URL)."""
-    return _SENSITIVE_PARAM_RE.sub(lambda m: m.group(1) + REDACTED, text)
-
-
-def redact_url(url: object) -> str:
-    """Return ``url`` as a string with every credential query parameter value replaced."""
-    text = str(url)
-    parts = urlsplit(text)
-    if not parts.query:
-        return text
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    if not any(key.lower() in SENSITIVE_QUERY_PARAMS for key, _ in pairs):
-        return text
-    query = urlencode(
-        [(key, REDACTED if key.lower() in SENSITIVE_QUERY_PARAMS else value) for key, value in pairs],
-        safe="[]*!|<>",
-    )
-    return urlunsplit(parts._replace(query=query))
 
 
 @attrs.frozen
@@ -146,6 +141,11 @@ class OrderCloudError(Exception):
     >>> issubclass(AmbiguousSubmitError, OrderCloudError), issubclass(MappingError, ValueError)
     (True, True)
     """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt without calling __init__ (whose keyword-only fields pickle cannot pass), then the
+        # fields are restored from __dict__. __cause__, __context__ and the traceback are not pickled.
+        return (rebuild_error, (type(self), self.args), dict(vars(self)))
 
 
 class APIError(OrderCloudError):
@@ -363,6 +363,75 @@ class TokenError(APIError):
         return super().error_code or self.error
 
 
+class ResponseValidationError(APIError):
+    """OrderCloud answered 2xx, but the body does not fit the model the SDK expected.
+
+    ``status_code``, ``method`` and ``url`` name the answer; ``model`` is the expected model's name and
+    ``validation_errors`` lists what did not fit as ``{"loc": ..., "msg": ..., "type": ...}`` — never
+    the values themselves (they may be secrets).
+
+    >>> import httpx
+    >>> from ordercloud_tracking import OrderCloud, StaticToken
+    >>> answer = httpx.MockTransport(lambda request: httpx.Response(200, json={"ID": "te-1"}))  # no EventType …
+    >>> http = httpx.Client(transport=answer)
+    >>> with OrderCloud(grant=StaticToken("t"), base_url="https://api.test", http_client=http) as client:
+    ...     try:
+    ...         client.tracking_events.get("te-1")
+    ...     except ResponseValidationError as exc:
+    ...         print(exc.status_code, exc.model, exc.validation_errors[0])
+    200 TrackingEvent {'loc': ('EventType',), 'msg': 'Field required', 'type': 'missing'}
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        model: str | None = None,
+        validation_errors: Sequence[Mapping[str, Any]] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.model = model
+        self.validation_errors = [dict(error) for error in validation_errors]
+
+
+class MissingCredentialsError(OrderCloudError):
+    """The client has no credentials for this call, so no request was sent.
+
+    Pass ``client_secret=`` or ``grant=`` to the client, or ``access_token=`` to the call.
+
+    >>> from ordercloud_tracking import OrderCloud
+    >>> with OrderCloud(base_url="https://api.test") as client:
+    ...     try:
+    ...         client.tracking_events.list()
+    ...     except MissingCredentialsError as exc:
+    ...         print(exc.method, exc.url)
+    GET https://api.test/v1/integrations/trackingEvents
+    """
+
+    def __init__(self, message: str, *, method: str | None = None, url: object = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.url = redact_url(url) if url is not None else None
+
+
+class PaginationError(OrderCloudError):
+    """Walking a list (``iter_all``) made no progress: the server answered the same page again.
+
+    ``path`` is the list's path, ``last_id`` the ID the walk was stuck at.
+
+    >>> error = PaginationError("integrations/trackingEvents", last_id="te-9")
+    >>> print(error)
+    Listing integrations/trackingEvents made no progress: the page after ID te-9 holds te-9 again
+    """
+
+    def __init__(self, path: str, *, last_id: str) -> None:
+        super().__init__(f"Listing {path} made no progress: the page after ID {last_id} holds {last_id} again")
+        self.path = path
+        self.last_id = last_id
+
+
 class APIConnectionError(OrderCloudError):
     """No HTTP answer was received (DNS failure, connection refused or reset).
 
@@ -432,7 +501,7 @@ class AmbiguousSubmitError(OrderCloudError):
     ``cause`` is the original failure; ``order_id`` and ``direction`` name the order.
 
     >>> from ordercloud_tracking import AnonymousGrant
-    >>> from ordercloud_tracking.models.commerce import LineItem
+    >>> from ordercloud_tracking.models import LineItem
     >>> from ordercloud_tracking.testing import FakeOrderCloud
     >>> fake = FakeOrderCloud()
     >>> with fake.client(AnonymousGrant("storefront")) as shopper:
@@ -485,7 +554,7 @@ class AnonymousTransferError(OrderCloudError):
     ``transfer_anonymous_order()`` retries. ``order_id`` is the anonymous order (``None`` when it is
     unknown), ``cause`` the failure (``None`` when the anonymous token had expired).
 
-    >>> from ordercloud_tracking.models.commerce import LineItem
+    >>> from ordercloud_tracking.models import LineItem
     >>> from ordercloud_tracking.testing import FakeOrderCloud
     >>> fake = FakeOrderCloud()
     >>> session = fake.shopper()
@@ -603,18 +672,17 @@ def error_class_for_status(status_code: int) -> type[APIError]:
 
 
 def parse_error_body(content: bytes) -> tuple[Any, list[ErrorDetail]]:
-    """Parse an error body (may start with a UTF-8 BOM; may not be JSON at all)."""
+    """Parse an error body (may start with a UTF-8 BOM; may not be JSON at all, or nest too deeply)."""
     text = content.decode("utf-8-sig", errors="replace").strip()
     if not text:
         return None, []
     try:
         body = json.loads(text)
-    except ValueError:
+        raw_errors = body.get("Errors") if isinstance(body, Mapping) else None
+        errors = [ErrorDetail.from_json(item) for item in raw_errors] if isinstance(raw_errors, list) else []
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python can read: keep the text
         return text, []
-    raw_errors = body.get("Errors") if isinstance(body, Mapping) else None
-    if isinstance(raw_errors, list):
-        return body, [ErrorDetail.from_json(item) for item in raw_errors]
-    return body, []
+    return body, errors
 
 
 def describe_error(status_code: int, reason: str, errors: Sequence[ErrorDetail], body: Any) -> str:
@@ -641,3 +709,123 @@ def _not_found_message(detail: ErrorDetail) -> str | None:
         if object_type and object_id:
             return f"{object_type} {object_id} not found"
     return None
+
+
+# ------------------------------------------------------------------ answers and failures → errors
+
+
+def rebuild_error(cls: type[OrderCloudError], args: tuple[Any, ...]) -> OrderCloudError:
+    """Unpickling: make the exception without calling ``__init__`` (pickle restores its fields next)."""
+    return cls.__new__(cls, *args)
+
+
+def api_error(
+    response: httpx.Response,
+    *,
+    retry_after: float | None = None,
+    subject: tuple[str, str] | None = None,
+) -> APIError:
+    """The :class:`APIError` subclass for an error answer (the body may start with a BOM or not be JSON)."""
+    request = response.request
+    body, errors = parse_error_body(response.content)
+    cls = error_class_for_status(response.status_code)
+    if response.status_code == 404 and subject is not None and not any(e.message for e in errors):
+        object_type, object_id = subject
+        errors = [
+            ErrorDetail(
+                "NotFound", f"{object_type} {object_id} not found", {"ObjectType": object_type, "ObjectID": object_id}
+            )
+        ]
+    message = describe_error(response.status_code, response.reason_phrase, errors, body)
+    return cls(
+        message,
+        status_code=response.status_code,
+        errors=errors,
+        method=request.method,
+        url=request.url,
+        retry_after=retry_after,
+        body=body,
+    )
+
+
+def token_error(request: httpx.Request, response: httpx.Response) -> TokenError:
+    """A :class:`TokenError` from a failed token response (OAuth and OrderCloud fields)."""
+    body, errors = parse_error_body(response.content)
+    error = body.get("error") if isinstance(body, Mapping) else None
+    description = body.get("error_description") if isinstance(body, Mapping) else None
+    kind = error_class_for_status(response.status_code).__name__
+    message = describe_error(response.status_code, response.reason_phrase, errors, body)
+    return TokenError(
+        f"Token request failed ({kind}): {message}",
+        error=_scalar_text(error),
+        error_description=_scalar_text(description),
+        status_code=response.status_code,
+        errors=errors,
+        method="POST",
+        url=request.url,
+        retry_after=None,
+    )
+
+
+def _scalar_text(value: Any) -> str | None:
+    # A JSON scalar as text; a list or object (possibly nested too deeply to print) is not an OAuth field.
+    return str(value) if isinstance(value, (str, int, float)) else None
+
+
+def connection_error(exc: httpx.TransportError) -> APIConnectionError:
+    """Map an httpx transport failure to :class:`APIConnectionError` / :class:`APITimeoutError`.
+
+    The result is not chained to ``exc``: its ``__cause__`` is a detached copy (same type and message,
+    no request), because ``exc.request`` holds credentials.
+    """
+    import httpx
+
+    from ._retry import may_have_reached_server
+
+    try:
+        request: httpx.Request | None = exc.request
+    except RuntimeError:
+        request = None
+    cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+    what = "Request timed out" if cls is APITimeoutError else "Connection error"
+    error = cls(
+        f"{what} ({type(exc).__name__})",
+        method=request.method if request is not None else None,
+        url=request.url if request is not None else None,
+        may_have_reached_server=may_have_reached_server(exc),
+    )
+    error.__cause__ = detached(exc)
+    return error
+
+
+def detached(exc: BaseException) -> BaseException | None:
+    """A copy of ``exc`` with only its type and (redacted) message: no request, no chain, no traceback."""
+    try:
+        copy = type(exc)(redact_text(str(exc)))
+    except Exception:  # an exception type that cannot be built from a message
+        return None
+    copy.__cause__ = copy.__context__ = None
+    return copy
+
+
+def response_validation_error(
+    response: httpx.Response, model: type[Any], exc: ValidationError
+) -> ResponseValidationError:
+    """A :class:`ResponseValidationError` for a 2xx ``response`` whose body did not validate as ``model``.
+
+    Only each problem's location, message and type are kept — not the input values, which may be secrets.
+    """
+    problems = [{"loc": tuple(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors(include_url=False)]
+    summary = "; ".join(f"{'.'.join(map(str, p['loc'])) or '(body)'}: {p['msg']}" for p in problems[:3])
+    request = response.request
+    return ResponseValidationError(
+        f"Unexpected {model.__name__} body from OrderCloud: {len(problems)} validation error(s): {summary}",
+        model=model.__name__,
+        validation_errors=problems,
+        status_code=response.status_code,
+        method=request.method,
+        url=request.url,
+    )
+
+
+set_public_home(value for value in map(globals().get, __all__) if isinstance(value, type))

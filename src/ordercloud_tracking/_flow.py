@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeAlias, TypeVar, o
 import attrs
 
 if TYPE_CHECKING:
-    from ._client import AsyncOrderCloud, OrderCloud
+    from ._base_client import AsyncAPIClient, SyncAPIClient
 
 __all__ = ["Call", "Flow", "call", "drive", "run_async", "run_sync"]
 
@@ -106,8 +106,8 @@ async def run_async(flow: Flow[R]) -> R:
     return step.value
 
 
-def drive(client: OrderCloud | AsyncOrderCloud, flow: Flow[R]) -> R | Coroutine[Any, Any, R]:
+def drive(client: SyncAPIClient | AsyncAPIClient, flow: Flow[R]) -> R | Coroutine[Any, Any, R]:
     """``run_sync(flow)`` for the sync client; for the async client, the coroutine ``run_async(flow)``."""
-    from ._client import AsyncOrderCloud
+    from ._base_client import AsyncAPIClient
 
-    return run_async(flow) if isinstance(client, AsyncOrderCloud) else run_sync(flow)
+    return run_async(flow) if isinstance(client, AsyncAPIClient) else run_sync(flow)

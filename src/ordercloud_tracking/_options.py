@@ -1,23 +1,38 @@
-"""Client options: environments and regions, timeouts and the retry policy (attrs, frozen)."""
+"""Client options as one frozen attrs object, and the environments/regions table behind ``base_url``.
+
+A client is built from a :class:`ClientOptions`; ``with_options`` makes a copy from
+``attrs.evolve(options, ...)``. The retry policy lives in ``_retry`` (re-exported here).
+"""
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Final
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Final
 
 import attrs
-import httpx
+
+from ._retry import RetryPolicy
+from ._version import __version__
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ._auth import Grant
+    from ._requests import Timeout
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "ENVIRONMENTS",
     "REGIONS",
+    "USER_AGENT",
+    "ClientOptions",
     "RetryPolicy",
     "resolve_auth_url",
     "resolve_base_url",
 ]
+
+USER_AGENT: Final = f"ordercloud-tracking-python/{__version__}"
 
 ENVIRONMENTS: Final = ("production", "staging", "sandbox")
 
@@ -86,45 +101,82 @@ def resolve_auth_url(base_url: str, auth_url: str | httpx.URL | None) -> str:
     return text if text.endswith("/oauth/token") else f"{text}/oauth/token"
 
 
-async def _asyncio_sleep(seconds: float) -> None:
-    import asyncio  # only async clients pay for importing asyncio
-
-    await asyncio.sleep(seconds)
-
-
-def _validate_non_negative(_: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if value < 0:
-        raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
+def _frozen_headers(value: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(dict(value))
 
 
 @attrs.frozen
-class RetryPolicy:
-    """When and how long to wait before retrying a request.
+class ClientOptions:
+    """Everything a client is configured with, resolved and checked (attrs, frozen).
 
-    Retried: connection errors and timeouts, HTTP 408, 429 and >= 500 (not 501 or 505, which are
-    permanent) — except that a request which may have reached the server (read timeout, 5xx) is only
-    retried when the operation is idempotent.
-    Waits use exponential backoff with full jitter (``random() * min(max_delay, base_delay * 2**n)``);
-    a ``Retry-After`` header (seconds or HTTP-date) is honoured, and one longer than
-    ``max_retry_after`` is not waited for: the error is raised with ``retry_after`` set.
+    Build one with :meth:`create` (the clients' constructor keywords); change it with
+    ``attrs.evolve``. ``client.options`` returns the client's.
 
-    ``sleep``, ``async_sleep``, ``clock`` and ``random`` are injectable so tests never wait::
-
-        >>> policy = RetryPolicy(max_retries=5, sleep=lambda s: None)
-        >>> attrs.evolve(policy, max_retries=0).max_retries
-        0
+    >>> options = ClientOptions.create(client_id="my-client", client_secret="s3cret", environment="sandbox")
+    >>> options.base_url, options.grant
+    ('https://sandboxapi.ordercloud.io', ClientCredentials(client_id='my-client', scopes=('FullAccess',)))
+    >>> attrs.evolve(options, timeout=5.0).timeout
+    5.0
     """
 
-    max_retries: int = attrs.field(default=2, validator=attrs.validators.ge(0))
-    base_delay: float = attrs.field(default=0.5, validator=_validate_non_negative)
-    max_delay: float = attrs.field(default=8.0, validator=_validate_non_negative)
-    max_retry_after: float = attrs.field(default=60.0, validator=_validate_non_negative)
-    sleep: Callable[[float], None] = attrs.field(default=time.sleep, eq=False, repr=False)
-    async_sleep: Callable[[float], Awaitable[None]] = attrs.field(default=_asyncio_sleep, eq=False, repr=False)
-    clock: Callable[[], float] = attrs.field(default=time.time, eq=False, repr=False)
-    random: Callable[[], float] = attrs.field(default=random.random, eq=False, repr=False)
+    base_url: str
+    auth_url: str
+    client_id: str | None = None
+    grant: Grant | None = None
+    environment: str | None = None
+    region: str | None = None
+    timeout: Timeout = DEFAULT_TIMEOUT
+    retry_policy: RetryPolicy = attrs.field(factory=RetryPolicy)
+    headers: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_headers)
+    refresh_skew: float = 60.0
 
-    def backoff(self, retry_number: int) -> float:
-        """Full-jitter delay before retry ``retry_number`` (0 for the first retry)."""
-        ceiling = min(self.max_delay, self.base_delay * (2.0**retry_number))
-        return self.random() * ceiling
+    @classmethod
+    def create(
+        cls,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        *,
+        grant: Grant | None = None,
+        environment: str = "production",
+        region: str = "us-west",
+        base_url: str | httpx.URL | None = None,
+        auth_url: str | httpx.URL | None = None,
+        scopes: tuple[str, ...] | list[str] = ("FullAccess",),
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        retry_policy: RetryPolicy | None = None,
+        refresh_skew: float = 60.0,
+    ) -> ClientOptions:
+        """Resolve and check the clients' constructor keywords (``ValueError`` names what is wrong).
+
+        ``max_retries`` defaults to 2, or to ``retry_policy``'s; when both are given, ``max_retries`` wins.
+        """
+        from ._auth import ClientCredentials
+
+        resolved_base = resolve_base_url(environment, region, base_url)
+        if grant is None and client_secret is not None:
+            if not client_id:
+                raise ValueError("client_id is required with client_secret")
+            grant = ClientCredentials(client_id, client_secret, tuple(scopes))
+        if grant is not None and client_id and getattr(grant, "client_id", client_id) != client_id:
+            raise ValueError("client_id does not match the grant's client_id")
+        policy = retry_policy or RetryPolicy()
+        if max_retries is not None:
+            policy = attrs.evolve(policy, max_retries=max_retries)
+        return cls(
+            base_url=resolved_base,
+            auth_url=resolve_auth_url(resolved_base, auth_url),
+            client_id=client_id or getattr(grant, "client_id", None),
+            grant=grant,
+            environment=environment if base_url is None else None,
+            region=region if base_url is None else None,
+            timeout=timeout,
+            retry_policy=policy,
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT, **(default_headers or {})},
+            refresh_skew=refresh_skew,
+        )
+
+    def with_grant(self, grant: Grant) -> ClientOptions:
+        """These options acting with ``grant`` (``client_id`` follows the grant's)."""
+        return attrs.evolve(self, grant=grant, client_id=getattr(grant, "client_id", self.client_id))

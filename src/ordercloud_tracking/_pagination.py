@@ -12,6 +12,7 @@ from urllib.parse import quote
 import attrs
 from pydantic import Field
 
+from ._errors import PaginationError
 from .models._base import OCModel
 
 __all__ = ["ListPage", "ListQuery", "Meta", "PageWalker", "flatten_filters", "path_id"]
@@ -194,9 +195,13 @@ class PageWalker:
     ``!ID``, the walker switches to OrderCloud's LastID method: ``page=1`` with an extra
     ``ID=>{last}`` (``ID=<{last}`` for ``!ID``) filter, repeated until a short page. With any other sort
     order it keeps paging by number.
+
+    A LastID page that holds the previous page's last ID again (the server ignored ``ID=>{last}``) would
+    be asked for forever: the walker raises :class:`~ordercloud_tracking.PaginationError` instead.
     """
 
-    def __init__(self, query: ListQuery) -> None:
+    def __init__(self, query: ListQuery, *, path: str = "the list") -> None:
+        self.path = path
         if query.sort_by is None:
             query = attrs.evolve(query, sort_by="ID")
         if query.page_size is None:
@@ -208,6 +213,16 @@ class PageWalker:
 
     def first(self) -> list[tuple[str, str]]:
         return self.query.params()
+
+    def check(self, page: ListPage[Any]) -> None:
+        """Refuse a LastID page that did not move past the last ID (before any of its items is yielded).
+
+        ``ID=>{last}`` excludes ``last`` itself, so a page that holds it again means the server ignored
+        the filter and the walk would repeat forever.
+        """
+        last_id = self._last_id
+        if last_id is not None and any(getattr(item, "id", None) == last_id for item in page.items):
+            raise PaginationError(self.path, last_id=last_id)
 
     def next(self, page: ListPage[Any]) -> list[tuple[str, str]] | None:
         """Parameters of the next request, or ``None`` when the walk is over."""

@@ -457,7 +457,7 @@ dedupe=MemoryDedupeStore(maxsize=10000))
         >>> Receiver("s").verify(b"{}", {})
         Traceback (most recent call last):
         ...
-        ordercloud_tracking._errors.SignatureVerificationError: Missing x-oc-hash header
+        ordercloud_tracking.SignatureVerificationError: Missing x-oc-hash header
         """
         _check_body(body, "Receiver")
         size = memoryview(body).nbytes

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import doctest
 import json
+import pickle
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -698,3 +700,74 @@ def test_patch_name_max_length_and_alias_input() -> None:
 )
 def test_patch_writes_exactly_the_given_fields(fields: dict[str, Any]) -> None:
     assert DeliveryConfigPatch.model_validate(fields).to_request() == fields
+
+
+# ------------------------------------------------------------------ validation errors keep no secret
+
+LEAKY = "lk-40ff-secret-in-a-validation-error"
+
+
+def _leaky_inputs() -> list[tuple[type[OCModel], Any]]:
+    http = {"Endpoint": "https://hooks.example.com/oc"}
+    return [
+        # too long: the value is the error's input
+        (DeliveryConfig, {"Name": "n", "DeliveryTargets": {"Http": {**http, "Secret": LEAKY * 3}}}),
+        # the header pairing check fails on the whole sub-config, which holds the value
+        (
+            DeliveryConfig,
+            {"Name": "n", "DeliveryTargets": {"Http": {**http, "Secret": "s", "CustomAuthHeaderValue": LEAKY}}},
+        ),
+        # another field is wrong; the input shown is the sub-config holding SaslPassword
+        (DeliveryConfig, {"Name": "n", "DeliveryTargets": {"Kafka": {"BootstrapServers": 1, "SaslPassword": LEAKY}}}),
+        # a secret of the wrong type
+        (DeliveryConfig, {"Name": "n", "DeliveryTargets": {"Http": {**http, "Secret": [LEAKY]}}}),
+        (DeliveryConfig, {"Name": "n", "DeliveryTargets": {"Http": {**http, "Secret": {"nested": LEAKY}}}}),
+        # a SecretStr given to a model whose other field is wrong
+        (HttpConfig, {"Endpoint": 5, "Secret": SecretStr(LEAKY), "CustomAuthHeaderValue": SecretStr(LEAKY)}),
+        (KafkaConfig, {"BootstrapServers": [], "SaslPassword": SecretStr(LEAKY)}),
+        # a valid sub-config model (holding a secret) inside input that fails as a whole
+        (DeliveryTargets, {"Http": HttpConfig(endpoint="https://h.example", secret=SecretStr(LEAKY)), "Kafka": 1}),
+        (
+            DeliveryConfig,
+            {"Name": "n", "DeliveryTargets": [HttpConfig(endpoint="https://h.example", secret=SecretStr(LEAKY))]},
+        ),
+        # a plain-dict patch that fails elsewhere
+        (DeliveryConfigPatch, {"Enabled": "maybe", "DeliveryTargets": {"Http": {"Secret": LEAKY}}}),
+    ]
+
+
+@pytest.mark.parametrize(("model", "data"), _leaky_inputs())
+@pytest.mark.parametrize("entry", ["init", "validate", "validate_json"])
+def test_validation_errors_never_hold_a_secret(model: type[OCModel], data: Any, entry: str) -> None:
+    as_json = json.dumps(data, default=lambda v: v.get_secret_value() if isinstance(v, SecretStr) else v.to_request())
+    calls: dict[str, Callable[[], object]] = {
+        "init": lambda: model(**data),
+        "validate": lambda: model.model_validate(data),
+        "validate_json": lambda: model.model_validate_json(as_json),
+    }
+    with pytest.raises(ValidationError) as excinfo:
+        calls[entry]()
+    error = excinfo.value
+    assert error.error_count() >= 1
+    pickled = pickle.dumps(error)  # a pickle holds the error's inputs
+    for where, text in [
+        ("errors()", repr(error.errors())),
+        ("json()", error.json()),
+        ("str()", str(error)),
+        ("pickle", pickled.decode("latin-1")),
+        ("unpickled errors()", repr(pickle.loads(pickled).errors())),  # noqa: S301 - bytes this test made
+    ]:
+        assert LEAKY not in text, f"the secret leaked into {where}"
+    assert error.__context__ is None  # the raw error is not kept behind the clean one
+
+
+def test_scrubbed_validation_errors_keep_locations_types_and_messages() -> None:
+    data = {"Name": "n", "DeliveryTargets": {"Http": {"Endpoint": 5, "Secret": LEAKY * 3}}}
+    with pytest.raises(ValidationError) as excinfo:
+        DeliveryConfig.model_validate(data)
+    errors = {tuple(e["loc"]): (e["type"], e["msg"], e["input"]) for e in excinfo.value.errors()}
+    assert errors[("DeliveryTargets", "Http", "Endpoint")] == ("string_type", "Input should be a valid string", 5)
+    kind, message, shown = errors[("DeliveryTargets", "Http", "Secret")]
+    assert kind == "value_error"
+    assert "at most 50 characters" in message
+    assert shown == "**********"

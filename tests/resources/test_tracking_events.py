@@ -10,6 +10,7 @@ import enum
 import json
 import logging
 import re
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -22,6 +23,7 @@ from pytest_httpx import HTTPXMock
 from ordercloud_tracking import (
     DeliveryConfig,
     ListPage,
+    PaginationError,
     TrackingEvent,
     TrackingEventType,
 )
@@ -56,6 +58,18 @@ def page_of(items: list[dict[str, Any]], page: int = 1, page_size: int = 20, tot
             "ItemRange": [1, len(items)],
         },
     }
+
+
+async def collect_into(
+    iterator: Iterator[TrackingEvent] | AsyncIterator[TrackingEvent], seen: list[str | None]
+) -> None:
+    """Walk a sync or async iterator, recording each ID as it arrives (the walk may raise midway)."""
+    if isinstance(iterator, AsyncIterator):
+        async for item in iterator:
+            seen.append(item.id)
+    else:
+        for item in iterator:
+            seen.append(item.id)
 
 
 def only_request(httpx_mock: HTTPXMock) -> httpx.Request:
@@ -307,6 +321,28 @@ async def test_iter_all_switches_to_last_id_paging_past_page_30(client: Client, 
     for request in requests:
         assert request.url.params["ClientID"] == "client-1"
         assert request.url.params["pageSize"] == "1"
+
+
+async def test_iter_all_stops_when_last_id_paging_makes_no_progress(client: Client, httpx_mock: HTTPXMock) -> None:
+    items = [te(f"te{n:03}") for n in range(1, 31)]
+    stuck = page_of([te("te031")], page=1, page_size=1, total_pages=99)  # ignores ID=>te031: same page again
+
+    def callback(request: httpx.Request) -> httpx.Response:
+        if "ID" in request.url.params:
+            return httpx.Response(200, json=stuck)
+        response: httpx.Response = serve_sorted_pages([*items, te("te031"), te("te032")])(request)
+        return response
+
+    httpx_mock.add_callback(callback, method="GET", url=URL_RE, is_reusable=True)
+
+    seen: list[str | None] = []
+    with pytest.raises(PaginationError) as excinfo:
+        await collect_into(client.tracking_events.iter_all(page_size=1), seen)
+
+    assert excinfo.value.last_id == "te031"
+    assert excinfo.value.path == "integrations/trackingEvents"
+    assert seen == [item["ID"] for item in items] + ["te031"]  # nothing is yielded twice
+    assert len(httpx_mock.get_requests()) == 32  # 30 pages by number, then two by LastID
 
 
 async def test_iter_all_is_lazy(client: Client, httpx_mock: HTTPXMock) -> None:

@@ -8,16 +8,19 @@ Conventions (DESIGN §4):
 * money is :class:`~decimal.Decimal`, written as a JSON number;
 * dates are timezone-aware datetimes (a naive value is taken as UTC);
 * secrets are :class:`pydantic.SecretStr`: masked in ``repr``, ``str`` and ``model_dump()``; only
-  :meth:`OCModel.to_request` (which writes a request body) reveals them.
+  :meth:`OCModel.to_request` (which writes a request body) reveals them;
+* a :class:`pydantic.ValidationError` raised by a model never holds a secret: its ``errors()``,
+  ``json()``, ``str()`` and pickle carry masked inputs (by field and key name, and every ``SecretStr``).
 """
 
 from __future__ import annotations
 
 import enum
 import types
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, Final, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -27,16 +30,20 @@ from pydantic import (
     PlainSerializer,
     SecretStr,
     SerializationInfo,
+    ValidationError,
     ValidationInfo,
     ValidatorFunctionWrapHandler,
 )
-from pydantic_core import CoreSchema, PydanticUndefined, core_schema
+from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError, PydanticUndefined, core_schema
 from typing_extensions import Self
 
 from .._context import API_CONTEXT
 
 __all__ = [
     "API_CONTEXT",
+    "MASK",
+    "REVEAL_SECRETS",
+    "SECRET_KEYS",
     "DateTime",
     "JSONObject",
     "Money",
@@ -45,17 +52,80 @@ __all__ = [
     "Secret",
     "caller_max_length",
     "from_api_context",
+    "mask_secrets",
     "reveal_context",
+    "reveals_secrets",
+    "scrub_validation_error",
 ]
 
 JSONObject = dict[str, Any]
 
-_REVEAL = "reveal_secrets"
+#: Serialization-context key that makes secrets be written in clear (request bodies only).
+REVEAL_SECRETS: Final = "reveal_secrets"
+MASK: Final = "**********"
+#: Normalised (lower case, no underscores) field and key names whose values are credentials.
+SECRET_KEYS: Final = frozenset(
+    {
+        "secret",
+        "apikey",
+        "saslpassword",
+        "connectionstring",
+        "customauthheadervalue",
+        "password",
+        "clientsecret",
+        "accesstoken",
+        "refreshtoken",
+    }
+)
+_MAX_MASK_DEPTH: Final = 64
 
 
 def reveal_context() -> dict[str, Any]:
     """Serialization context that writes secret values in clear (request bodies only)."""
-    return {_REVEAL: True}
+    return {REVEAL_SECRETS: True}
+
+
+def reveals_secrets(context: Mapping[str, Any] | None) -> bool:
+    """Whether a serialization ``context`` asks for secrets in clear (see :func:`reveal_context`)."""
+    return bool(context and context.get(REVEAL_SECRETS))
+
+
+def _is_secret_key(key: object) -> bool:
+    return isinstance(key, str) and key.replace("_", "").lower() in SECRET_KEYS
+
+
+def mask_secrets(value: Any, _depth: int = 0) -> Any:
+    """A copy of a JSON-like value with credentials masked: every ``SecretStr``, and every value under a
+    credential key (``Secret``, ``ApiKey``, ``SaslPassword`` … in any casing). Nesting deeper than 64
+    levels is cut off."""
+    if isinstance(value, SecretStr):
+        return MASK
+    if isinstance(value, BaseModel):  # a model given as input: its fields, secrets masked
+        value = value.model_dump(by_alias=True)
+    if _depth >= _MAX_MASK_DEPTH and isinstance(value, (dict, list, tuple)):
+        return "…"
+    if isinstance(value, dict):
+        return {
+            key: MASK if _is_secret_key(key) and item is not None else mask_secrets(item, _depth + 1)
+            for key, item in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [mask_secrets(item, _depth + 1) for item in value]
+    return value
+
+
+def scrub_validation_error(exc: ValidationError) -> ValidationError:
+    """The same errors (type, location, message) with every input masked and no context objects.
+
+    An input under a credential field or key is replaced whole; others go through :func:`mask_secrets`.
+    """
+    details: list[InitErrorDetails] = []
+    for error in exc.errors(include_url=False, include_context=False):
+        loc = tuple(error["loc"])
+        raw = error.get("input")
+        masked = MASK if any(_is_secret_key(part) for part in loc) and raw is not None else mask_secrets(raw)
+        details.append({"type": PydanticCustomError(error["type"], error["msg"]), "loc": loc, "input": masked})
+    return ValidationError.from_exception_data(exc.title, details, hide_input=True)
 
 
 def _number(value: Decimal) -> int | float | str:
@@ -80,7 +150,7 @@ DateTime = Annotated[datetime, AfterValidator(_aware)]
 
 
 def _secret_out(value: SecretStr, info: SerializationInfo) -> Any:
-    if info.context and info.context.get(_REVEAL):
+    if reveals_secrets(info.context):
         return value.get_secret_value()
     if info.mode_is_json():
         return str(value)  # "**********"
@@ -173,6 +243,48 @@ class OCModel(BaseModel):
             return obj
 
         return core_schema.with_info_wrap_validator_function(fill_absent_from_api, schema)
+
+    # Every way in from outside scrubs a ValidationError of secrets (nested models are validated by
+    # pydantic-core inside the outer call, so only these entry points raise to the caller). The clean
+    # error is raised outside the handler so that the raw one is not kept as its __context__.
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+            return
+        except ValidationError as exc:
+            error = scrub_validation_error(exc)
+        raise error
+
+    # Not a "custom __init__" to pydantic (as RootModel does): nested models are still validated by
+    # pydantic-core with the caller's context, without calling this method.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]  # a marker pydantic reads
+
+    @classmethod
+    def model_validate(cls, *args: Any, **kwargs: Any) -> Self:
+        """Validate a Python object (a ``ValidationError`` never holds a secret)."""
+        try:
+            return super().model_validate(*args, **kwargs)
+        except ValidationError as exc:
+            error = scrub_validation_error(exc)
+        raise error
+
+    @classmethod
+    def model_validate_json(cls, *args: Any, **kwargs: Any) -> Self:
+        """Validate JSON (a ``ValidationError`` never holds a secret)."""
+        try:
+            return super().model_validate_json(*args, **kwargs)
+        except ValidationError as exc:
+            error = scrub_validation_error(exc)
+        raise error
+
+    @classmethod
+    def model_validate_strings(cls, *args: Any, **kwargs: Any) -> Self:
+        """Validate a mapping of strings (a ``ValidationError`` never holds a secret)."""
+        try:
+            return super().model_validate_strings(*args, **kwargs)
+        except ValidationError as exc:
+            error = scrub_validation_error(exc)
+        raise error
 
     @classmethod
     def from_api(cls, data: Any) -> Self:

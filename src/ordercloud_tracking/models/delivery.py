@@ -34,7 +34,7 @@ from pydantic import (
 )
 from typing_extensions import Self
 
-from ._base import _REVEAL, OCModel, Secret, caller_max_length, from_api_context
+from ._base import OCModel, Secret, caller_max_length, from_api_context, mask_secrets, reveals_secrets
 
 __all__ = [
     "AzureBlobConfig",
@@ -57,10 +57,6 @@ __all__ = [
     "SendEventConfig",
 ]
 
-_MASK = "**********"
-# Normalised (lower case, no underscores) keys whose values are credentials, for plain-dict bodies.
-_SECRET_KEYS = frozenset({"secret", "apikey", "saslpassword", "connectionstring", "customauthheadervalue"})
-
 
 def _check_header_pair(model: OCModel, name: str | None, value: SecretStr | None, info: ValidationInfo) -> None:
     # Integration.CustomAuthHeaderNameRequired / Integration.CustomAuthHeaderValueRequired, caught early.
@@ -74,22 +70,6 @@ def _check_header_pair(model: OCModel, name: str | None, value: SecretStr | None
         f"{type(model).__name__}: {given} was given without {missing}; "
         "CustomAuthHeaderName and CustomAuthHeaderValue must be set together"
     )
-
-
-def _masked(value: Any) -> Any:
-    """A copy of a plain JSON-like value with credential values (by key name, any casing) masked."""
-    if isinstance(value, dict):
-        return {
-            key: (
-                _MASK
-                if isinstance(key, str) and key.replace("_", "").lower() in _SECRET_KEYS and item is not None
-                else _masked(item)
-            )
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_masked(item) for item in value]
-    return _MASK if isinstance(value, SecretStr) else value
 
 
 def _revealed(value: Any) -> Any:
@@ -418,9 +398,9 @@ class DeliveryConfigPatch(OCModel):
         self, value: Any, handler: SerializerFunctionWrapHandler, info: FieldSerializationInfo
     ) -> Any:
         if isinstance(value, dict):
-            value = _revealed(value) if info.context and info.context.get(_REVEAL) else _masked(value)
+            value = _revealed(value) if reveals_secrets(info.context) else mask_secrets(value)
         return handler(value)
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
         for name, value in super().__repr_args__():
-            yield name, (_masked(value) if name == "delivery_targets" else value)
+            yield name, (mask_secrets(value) if name == "delivery_targets" else value)

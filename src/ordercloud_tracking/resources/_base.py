@@ -1,6 +1,6 @@
 """What every resource shares: binding to a client, per-call options, and the six-operation CRUD shape.
 
-A resource's requests are described once, as pure :class:`~ordercloud_tracking._transport.RequestSpec`
+A resource's requests are described once, as pure :class:`~ordercloud_tracking._requests.RequestSpec`
 builders (:class:`CrudEndpoint`); the sync and async classes only send them.
 """
 
@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from .._pagination import FilterValue, ListPage, ListQuery, PageWalker, path_id
-from .._transport import NOT_GIVEN, NotGiven, RequestSpec, Timeout
+from .._requests import NOT_GIVEN, NotGiven, RequestSpec, Timeout
 from ..models._base import OCModel
 
 if TYPE_CHECKING:
-    from .._client import AsyncOrderCloud, OrderCloud
+    from .._base_client import AsyncAPIClient, SyncAPIClient
 
 __all__ = ["AsyncCrudResource", "AsyncResource", "CrudEndpoint", "CrudResource", "SyncResource"]
 
@@ -37,7 +37,7 @@ def coerce_model(model: type[T], value: T | Mapping[str, Any], what: str) -> T:
 class SyncResource:
     """Base of the synchronous resources: holds the client."""
 
-    def __init__(self, client: OrderCloud) -> None:
+    def __init__(self, client: SyncAPIClient) -> None:
         self._client = client
 
     def __repr__(self) -> str:
@@ -47,7 +47,7 @@ class SyncResource:
 class AsyncResource:
     """Base of the asynchronous resources: holds the client."""
 
-    def __init__(self, client: AsyncOrderCloud) -> None:
+    def __init__(self, client: AsyncAPIClient) -> None:
         self._client = client
 
     def __repr__(self) -> str:
@@ -162,13 +162,14 @@ class CrudResource(SyncResource, Generic[M, P]):
         access_token: str | None = None,
     ) -> Iterator[M]:
         """Every item, page after page (LastID paging past page 30 when sorted by ID, the default)."""
-        walker = PageWalker(list_query(search, search_on, sort_by, None, page_size, filters))
+        walker = PageWalker(list_query(search, search_on, sort_by, None, page_size, filters), path=self._endpoint.path)
         return self._walk(walker, timeout, access_token)
 
     def _walk(self, walker: PageWalker, timeout: Timeout | NotGiven, access_token: str | None) -> Iterator[M]:
         params: list[tuple[str, str]] | None = walker.first()
         while params is not None:
             page = self._client._request(self._endpoint.list(params, timeout, access_token), self._endpoint.page_model)
+            walker.check(page)
             yield from page.items
             params = walker.next(page)
 
@@ -246,7 +247,7 @@ class AsyncCrudResource(AsyncResource, Generic[M, P]):
         access_token: str | None = None,
     ) -> AsyncIterator[M]:
         """Every item, page after page (``async for``); LastID paging past page 30 when sorted by ID."""
-        walker = PageWalker(list_query(search, search_on, sort_by, None, page_size, filters))
+        walker = PageWalker(list_query(search, search_on, sort_by, None, page_size, filters), path=self._endpoint.path)
         return self._walk(walker, timeout, access_token)
 
     async def _walk(
@@ -256,6 +257,7 @@ class AsyncCrudResource(AsyncResource, Generic[M, P]):
         while params is not None:
             spec = self._endpoint.list(params, timeout, access_token)
             page = await self._client._request(spec, self._endpoint.page_model)
+            walker.check(page)
             for item in page.items:
                 yield item
             params = walker.next(page)

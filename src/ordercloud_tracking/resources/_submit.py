@@ -11,17 +11,17 @@ from typing import TYPE_CHECKING
 
 from .._errors import AmbiguousSubmitError, APIConnectionError, InternalServerError, OrderCloudError
 from .._flow import Flow, call, run_async, run_sync
-from .._transport import RequestSpec
+from .._requests import RequestSpec
 from ..models.commerce import Order, OrderStatus
 
 if TYPE_CHECKING:
-    from .._client import AsyncOrderCloud, OrderCloud
+    from .._base_client import AsyncAPIClient, SyncAPIClient
 
 __all__ = ["is_ambiguous", "resolve_submit", "submit_async", "submit_flow", "submit_sync"]
 
 
 def submit_flow(
-    client: OrderCloud | AsyncOrderCloud, submit: RequestSpec, check: RequestSpec | None, order_id: str | None
+    client: SyncAPIClient | AsyncAPIClient, submit: RequestSpec, check: RequestSpec | None, order_id: str | None
 ) -> Flow[Order]:
     """POST ``submit``; if the outcome is unknown, GET ``check`` once and settle it (never resend)."""
     try:
@@ -37,13 +37,13 @@ def submit_flow(
     return resolve_submit(order_id, _direction(check), cause, checked)
 
 
-def submit_sync(client: OrderCloud, submit: RequestSpec, check: RequestSpec | None, order_id: str | None) -> Order:
+def submit_sync(client: SyncAPIClient, submit: RequestSpec, check: RequestSpec | None, order_id: str | None) -> Order:
     """:func:`submit_flow` on the sync client."""
     return run_sync(submit_flow(client, submit, check, order_id))
 
 
 async def submit_async(
-    client: AsyncOrderCloud, submit: RequestSpec, check: RequestSpec | None, order_id: str | None
+    client: AsyncAPIClient, submit: RequestSpec, check: RequestSpec | None, order_id: str | None
 ) -> Order:
     """:func:`submit_flow` on the async client."""
     return await run_async(submit_flow(client, submit, check, order_id))

@@ -8,7 +8,7 @@ from ..models.commerce import ApiClient, ApiClientPatch
 from ._base import AsyncCrudResource, CrudEndpoint, CrudResource
 
 if TYPE_CHECKING:
-    from .._client import AsyncOrderCloud, OrderCloud
+    from .._base_client import AsyncAPIClient, SyncAPIClient
 
 __all__ = ["ApiClients", "AsyncApiClients"]
 
@@ -22,7 +22,7 @@ class ApiClients(CrudResource[ApiClient, ApiClientPatch]):
     >>> client.api_clients.patch(client_id, {"IsAnonBuyer": True})   # doctest: +SKIP
     """
 
-    def __init__(self, client: OrderCloud) -> None:
+    def __init__(self, client: SyncAPIClient) -> None:
         super().__init__(client)
         self._endpoint = _ENDPOINT
 
@@ -30,6 +30,6 @@ class ApiClients(CrudResource[ApiClient, ApiClientPatch]):
 class AsyncApiClients(AsyncCrudResource[ApiClient, ApiClientPatch]):
     """API clients, asynchronously. Same operations as :class:`ApiClients`."""
 
-    def __init__(self, client: AsyncOrderCloud) -> None:
+    def __init__(self, client: AsyncAPIClient) -> None:
         super().__init__(client)
         self._endpoint = _ENDPOINT

@@ -6,15 +6,14 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._pagination import FilterValue, ListPage, path_id
-from .._transport import NOT_GIVEN, NotGiven, RequestSpec, Timeout
+from .._requests import NOT_GIVEN, NotGiven, RequestSpec, Timeout
 from ..models.commerce import LineItem, LineItemPatch, Order, UserPatch
 from ._base import AsyncResource, SyncResource, coerce_model, list_query
 from ._submit import submit_async, submit_sync
-from .orders import LineItemPage
-from .orders import _Specs as OrderSpecs
+from .orders import LineItemPage, OrderSpecs
 
 if TYPE_CHECKING:
-    from .._client import AsyncOrderCloud, OrderCloud
+    from .._base_client import AsyncAPIClient, SyncAPIClient
 
 __all__ = ["AsyncCart", "Cart"]
 
@@ -88,7 +87,7 @@ class Cart(SyncResource):
     >>> client.cart.submit()                                                   # doctest: +SKIP
     """
 
-    def __init__(self, client: OrderCloud) -> None:
+    def __init__(self, client: SyncAPIClient) -> None:
         super().__init__(client)
 
     def get(self, *, timeout: Timeout | NotGiven = NOT_GIVEN, access_token: str | None = None) -> Order:
@@ -191,7 +190,7 @@ class Cart(SyncResource):
 class AsyncCart(AsyncResource):
     """The cart, asynchronously. Same operations as :class:`Cart`."""
 
-    def __init__(self, client: AsyncOrderCloud) -> None:
+    def __init__(self, client: AsyncAPIClient) -> None:
         super().__init__(client)
 
     async def get(self, *, timeout: Timeout | NotGiven = NOT_GIVEN, access_token: str | None = None) -> Order:

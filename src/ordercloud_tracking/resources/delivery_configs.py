@@ -8,7 +8,7 @@ from ..models.delivery import DeliveryConfig, DeliveryConfigPatch
 from ._base import AsyncCrudResource, CrudEndpoint, CrudResource
 
 if TYPE_CHECKING:
-    from .._client import AsyncOrderCloud, OrderCloud
+    from .._base_client import AsyncAPIClient, SyncAPIClient
 
 __all__ = ["AsyncDeliveryConfigs", "DeliveryConfigs"]
 
@@ -30,7 +30,7 @@ class DeliveryConfigs(CrudResource[DeliveryConfig, DeliveryConfigPatch]):
     ...     delivery_targets=DeliveryTargets(http=HttpConfig(endpoint=url, secret=secret))))
     """
 
-    def __init__(self, client: OrderCloud) -> None:
+    def __init__(self, client: SyncAPIClient) -> None:
         super().__init__(client)
         self._endpoint = _ENDPOINT
 
@@ -38,6 +38,6 @@ class DeliveryConfigs(CrudResource[DeliveryConfig, DeliveryConfigPatch]):
 class AsyncDeliveryConfigs(AsyncCrudResource[DeliveryConfig, DeliveryConfigPatch]):
     """Delivery configurations, asynchronously. Same operations as :class:`DeliveryConfigs`."""
 
-    def __init__(self, client: AsyncOrderCloud) -> None:
+    def __init__(self, client: AsyncAPIClient) -> None:
         super().__init__(client)
         self._endpoint = _ENDPOINT

@@ -11,12 +11,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .._pagination import FilterValue, ListPage
-from .._transport import NOT_GIVEN, NotGiven, RequestSpec, Timeout
+from .._requests import NOT_GIVEN, NotGiven, RequestSpec, Timeout
 from ..models.commerce import AccessToken, MeUser, Order
 from ._base import AsyncResource, SyncResource, coerce_model, list_query
 
 if TYPE_CHECKING:
-    from .._client import AsyncOrderCloud, OrderCloud
+    from .._base_client import AsyncAPIClient, SyncAPIClient
 
 __all__ = ["AsyncMe", "Me"]
 
@@ -72,7 +72,7 @@ class Me(SyncResource):
     >>> shopper_client.me.transfer_anon_user_order(anon_token)                 # doctest: +SKIP
     """
 
-    def __init__(self, client: OrderCloud) -> None:
+    def __init__(self, client: SyncAPIClient) -> None:
         super().__init__(client)
 
     def get(self, *, timeout: Timeout | NotGiven = NOT_GIVEN, access_token: str | None = None) -> MeUser:
@@ -123,7 +123,7 @@ class Me(SyncResource):
 class AsyncMe(AsyncResource):
     """The current user, asynchronously. Same operations as :class:`Me`."""
 
-    def __init__(self, client: AsyncOrderCloud) -> None:
+    def __init__(self, client: AsyncAPIClient) -> None:
         super().__init__(client)
 
     async def get(self, *, timeout: Timeout | NotGiven = NOT_GIVEN, access_token: str | None = None) -> MeUser:

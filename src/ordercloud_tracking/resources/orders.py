@@ -6,15 +6,15 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._pagination import FilterValue, ListPage, path_id
-from .._transport import NOT_GIVEN, NotGiven, RequestSpec, Timeout
+from .._requests import NOT_GIVEN, NotGiven, RequestSpec, Timeout
 from ..models.commerce import LineItem, LineItemPatch, Order, OrderDirection
 from ._base import AsyncResource, SyncResource, coerce_model, list_query
 from ._submit import submit_async, submit_sync
 
 if TYPE_CHECKING:
-    from .._client import AsyncOrderCloud, OrderCloud
+    from .._base_client import AsyncAPIClient, SyncAPIClient
 
-__all__ = ["AsyncOrders", "Orders"]
+__all__ = ["AsyncOrders", "OrderSpecs", "Orders"]
 
 Direction = str | OrderDirection
 LineItemPage = ListPage[LineItem]
@@ -28,7 +28,7 @@ def _line_path(direction: Direction, order_id: str, line_item_id: str) -> str:
     return f"{_order_path(direction, order_id)}/lineitems/{path_id(line_item_id, 'line_item_id')}"
 
 
-class _Specs:
+class OrderSpecs:
     """Pure request specs shared by :class:`Orders` and :class:`AsyncOrders`."""
 
     @staticmethod
@@ -115,7 +115,7 @@ class Orders(SyncResource):
     >>> client.orders.submit("Outgoing", order.id)                                         # doctest: +SKIP
     """
 
-    def __init__(self, client: OrderCloud) -> None:
+    def __init__(self, client: SyncAPIClient) -> None:
         super().__init__(client)
 
     def create(
@@ -127,7 +127,7 @@ class Orders(SyncResource):
         access_token: str | None = None,
     ) -> Order:
         """POST a new order."""
-        return self._client._request(_Specs.create(direction, order, timeout, access_token), Order)
+        return self._client._request(OrderSpecs.create(direction, order, timeout, access_token), Order)
 
     def get(
         self,
@@ -138,7 +138,7 @@ class Orders(SyncResource):
         access_token: str | None = None,
     ) -> Order:
         """One order."""
-        return self._client._request(_Specs.get(direction, order_id, timeout, access_token), Order)
+        return self._client._request(OrderSpecs.get(direction, order_id, timeout, access_token), Order)
 
     def list_line_items(
         self,
@@ -157,7 +157,7 @@ class Orders(SyncResource):
         """One page of the order's line items (hydrated with Product and Variant)."""
         params = list_query(search, search_on, sort_by, page, page_size, filters).params()
         return self._client._request(
-            _Specs.list_line_items(direction, order_id, params, timeout, access_token), LineItemPage
+            OrderSpecs.list_line_items(direction, order_id, params, timeout, access_token), LineItemPage
         )
 
     def add_line_item(
@@ -170,7 +170,7 @@ class Orders(SyncResource):
         access_token: str | None = None,
     ) -> LineItem:
         """POST a line item (emits ``LineItemAdded`` where tracking is configured)."""
-        spec = _Specs.add_line_item(direction, order_id, line_item, timeout, access_token)
+        spec = OrderSpecs.add_line_item(direction, order_id, line_item, timeout, access_token)
         return self._client._request(spec, LineItem)
 
     def get_line_item(
@@ -183,7 +183,7 @@ class Orders(SyncResource):
         access_token: str | None = None,
     ) -> LineItem:
         """One line item."""
-        spec = _Specs.get_line_item(direction, order_id, line_item_id, timeout, access_token)
+        spec = OrderSpecs.get_line_item(direction, order_id, line_item_id, timeout, access_token)
         return self._client._request(spec, LineItem)
 
     def save_line_item(
@@ -197,7 +197,7 @@ class Orders(SyncResource):
         access_token: str | None = None,
     ) -> LineItem:
         """PUT (create or replace) a line item."""
-        spec = _Specs.save_line_item(direction, order_id, line_item_id, line_item, timeout, access_token)
+        spec = OrderSpecs.save_line_item(direction, order_id, line_item_id, line_item, timeout, access_token)
         return self._client._request(spec, LineItem)
 
     def patch_line_item(
@@ -211,7 +211,7 @@ class Orders(SyncResource):
         access_token: str | None = None,
     ) -> LineItem:
         """PATCH the given fields of a line item."""
-        spec = _Specs.patch_line_item(direction, order_id, line_item_id, partial, timeout, access_token)
+        spec = OrderSpecs.patch_line_item(direction, order_id, line_item_id, partial, timeout, access_token)
         return self._client._request(spec, LineItem)
 
     def delete_line_item(
@@ -224,7 +224,7 @@ class Orders(SyncResource):
         access_token: str | None = None,
     ) -> None:
         """DELETE a line item."""
-        self._client._send(_Specs.delete_line_item(direction, order_id, line_item_id, timeout, access_token))
+        self._client._send(OrderSpecs.delete_line_item(direction, order_id, line_item_id, timeout, access_token))
 
     def submit(
         self,
@@ -237,14 +237,14 @@ class Orders(SyncResource):
         """Submit the order. Never resent: an unknown outcome is settled with one GET of the order, and
         :class:`~ordercloud_tracking.AmbiguousSubmitError` is raised if it is not submitted (or the GET
         failed too, leaving its state unknown)."""
-        submit = _Specs.submit(direction, order_id, timeout, access_token)
-        return submit_sync(self._client, submit, _Specs.get(direction, order_id, timeout, access_token), order_id)
+        submit = OrderSpecs.submit(direction, order_id, timeout, access_token)
+        return submit_sync(self._client, submit, OrderSpecs.get(direction, order_id, timeout, access_token), order_id)
 
 
 class AsyncOrders(AsyncResource):
     """Orders and line items, asynchronously. Same operations as :class:`Orders`."""
 
-    def __init__(self, client: AsyncOrderCloud) -> None:
+    def __init__(self, client: AsyncAPIClient) -> None:
         super().__init__(client)
 
     async def create(
@@ -256,7 +256,7 @@ class AsyncOrders(AsyncResource):
         access_token: str | None = None,
     ) -> Order:
         """POST a new order."""
-        return await self._client._request(_Specs.create(direction, order, timeout, access_token), Order)
+        return await self._client._request(OrderSpecs.create(direction, order, timeout, access_token), Order)
 
     async def get(
         self,
@@ -267,7 +267,7 @@ class AsyncOrders(AsyncResource):
         access_token: str | None = None,
     ) -> Order:
         """One order."""
-        return await self._client._request(_Specs.get(direction, order_id, timeout, access_token), Order)
+        return await self._client._request(OrderSpecs.get(direction, order_id, timeout, access_token), Order)
 
     async def list_line_items(
         self,
@@ -286,7 +286,7 @@ class AsyncOrders(AsyncResource):
         """One page of the order's line items (hydrated with Product and Variant)."""
         params = list_query(search, search_on, sort_by, page, page_size, filters).params()
         return await self._client._request(
-            _Specs.list_line_items(direction, order_id, params, timeout, access_token), LineItemPage
+            OrderSpecs.list_line_items(direction, order_id, params, timeout, access_token), LineItemPage
         )
 
     async def add_line_item(
@@ -299,7 +299,7 @@ class AsyncOrders(AsyncResource):
         access_token: str | None = None,
     ) -> LineItem:
         """POST a line item (emits ``LineItemAdded`` where tracking is configured)."""
-        spec = _Specs.add_line_item(direction, order_id, line_item, timeout, access_token)
+        spec = OrderSpecs.add_line_item(direction, order_id, line_item, timeout, access_token)
         return await self._client._request(spec, LineItem)
 
     async def get_line_item(
@@ -312,7 +312,7 @@ class AsyncOrders(AsyncResource):
         access_token: str | None = None,
     ) -> LineItem:
         """One line item."""
-        spec = _Specs.get_line_item(direction, order_id, line_item_id, timeout, access_token)
+        spec = OrderSpecs.get_line_item(direction, order_id, line_item_id, timeout, access_token)
         return await self._client._request(spec, LineItem)
 
     async def save_line_item(
@@ -326,7 +326,7 @@ class AsyncOrders(AsyncResource):
         access_token: str | None = None,
     ) -> LineItem:
         """PUT (create or replace) a line item."""
-        spec = _Specs.save_line_item(direction, order_id, line_item_id, line_item, timeout, access_token)
+        spec = OrderSpecs.save_line_item(direction, order_id, line_item_id, line_item, timeout, access_token)
         return await self._client._request(spec, LineItem)
 
     async def patch_line_item(
@@ -340,7 +340,7 @@ class AsyncOrders(AsyncResource):
         access_token: str | None = None,
     ) -> LineItem:
         """PATCH the given fields of a line item."""
-        spec = _Specs.patch_line_item(direction, order_id, line_item_id, partial, timeout, access_token)
+        spec = OrderSpecs.patch_line_item(direction, order_id, line_item_id, partial, timeout, access_token)
         return await self._client._request(spec, LineItem)
 
     async def delete_line_item(
@@ -353,7 +353,7 @@ class AsyncOrders(AsyncResource):
         access_token: str | None = None,
     ) -> None:
         """DELETE a line item."""
-        await self._client._send(_Specs.delete_line_item(direction, order_id, line_item_id, timeout, access_token))
+        await self._client._send(OrderSpecs.delete_line_item(direction, order_id, line_item_id, timeout, access_token))
 
     async def submit(
         self,
@@ -364,6 +364,6 @@ class AsyncOrders(AsyncResource):
         access_token: str | None = None,
     ) -> Order:
         """Submit the order; never resent (see :meth:`Orders.submit`)."""
-        submit = _Specs.submit(direction, order_id, timeout, access_token)
-        check = _Specs.get(direction, order_id, timeout, access_token)
+        submit = OrderSpecs.submit(direction, order_id, timeout, access_token)
+        check = OrderSpecs.get(direction, order_id, timeout, access_token)
         return await submit_async(self._client, submit, check, order_id)

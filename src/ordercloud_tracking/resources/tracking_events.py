@@ -8,7 +8,7 @@ from ..models.tracking import TrackingEvent, TrackingEventPatch
 from ._base import AsyncCrudResource, CrudEndpoint, CrudResource
 
 if TYPE_CHECKING:
-    from .._client import AsyncOrderCloud, OrderCloud
+    from .._base_client import AsyncAPIClient, SyncAPIClient
 
 __all__ = ["AsyncTrackingEvents", "TrackingEvents"]
 
@@ -32,7 +32,7 @@ class TrackingEvents(CrudResource[TrackingEvent, TrackingEventPatch]):
     Roles: ``FullAccess`` or ``TrackingEventAdmin`` to write, ``TrackingEventReader`` to read.
     """
 
-    def __init__(self, client: OrderCloud) -> None:
+    def __init__(self, client: SyncAPIClient) -> None:
         super().__init__(client)
         self._endpoint = _ENDPOINT
 
@@ -40,6 +40,6 @@ class TrackingEvents(CrudResource[TrackingEvent, TrackingEventPatch]):
 class AsyncTrackingEvents(AsyncCrudResource[TrackingEvent, TrackingEventPatch]):
     """Tracking events, asynchronously. Same operations as :class:`TrackingEvents`."""
 
-    def __init__(self, client: AsyncOrderCloud) -> None:
+    def __init__(self, client: AsyncAPIClient) -> None:
         super().__init__(client)
         self._endpoint = _ENDPOINT

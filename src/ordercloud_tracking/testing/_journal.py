@@ -10,7 +10,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 
-from .._errors import redact_text
+from .._redact import redact_text
 from ._wire import FakeResponse, error_body
 
 __all__ = ["DEFAULT_JOURNAL_LIMIT", "Fault", "Faults", "JournalEntry", "Ring"]

@@ -321,28 +321,26 @@ class FakeOrderCloud:
         from .._client import OrderCloud
 
         options.setdefault("retry_policy", self.retry_policy())
-        client = OrderCloud(
+        return OrderCloud(
             grant=grant or ClientCredentials(ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET),
             base_url=self.base_url,
             http_client=httpx.Client(transport=self.transport()),
+            owns_http_client=True,  # the pool was made here for this client: closing the client closes it
             **options,
         )
-        client._owns_http = True  # the pool was made here for this client: closing the client closes it
-        return client
 
     def async_client(self, grant: Grant | None = None, **options: Any) -> AsyncOrderCloud:
         """An :class:`~ordercloud_tracking.AsyncOrderCloud` wired to this fake (admin credentials by default)."""
         from .._client import AsyncOrderCloud
 
         options.setdefault("retry_policy", self.retry_policy())
-        client = AsyncOrderCloud(
+        return AsyncOrderCloud(
             grant=grant or ClientCredentials(ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET),
             base_url=self.base_url,
             http_client=httpx.AsyncClient(transport=self.async_transport()),
+            owns_http_client=True,  # the pool was made here for this client: closing the client closes it
             **options,
         )
-        client._owns_http = True  # the pool was made here for this client: closing the client closes it
-        return client
 
     def shopper(self, *, client_id: str = STOREFRONT_CLIENT_ID, anon_user_id: str | None = None) -> ShopperSession:
         """A started anonymous :class:`~ordercloud_tracking.identity.ShopperSession` on the storefront client."""

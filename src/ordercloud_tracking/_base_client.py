@@ -1,0 +1,442 @@
+"""The base client and the two executors. Resources import this module, never ``_client``.
+
+:class:`BaseClient` holds what both clients share — the :class:`~ordercloud_tracking._options.ClientOptions`,
+request building, parsing and the retry decision — and :class:`SyncAPIClient` / :class:`AsyncAPIClient`
+are the two thin executors (a retry loop each). ``OrderCloud`` and ``AsyncOrderCloud`` in ``_client``
+add the resources on top.
+
+Every client, and every ``with_options`` copy, is set up by :meth:`BaseClient._setup`, the one
+constructor path.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+
+import attrs
+import httpx
+from typing_extensions import Self
+
+from ._auth import Grant, OrderCloudAuth, StaticToken, TokenCache, TokenCaches
+from ._context import API_CONTEXT
+from ._errors import (
+    MissingCredentialsError,
+    TokenError,
+    api_error,
+    connection_error,
+    response_validation_error,
+)
+from ._options import DEFAULT_TIMEOUT, ClientOptions
+from ._redact import install_redaction_filter, redact_text
+from ._requests import NOT_GIVEN, NotGiven, RequestSpec, Timeout, strip_bom
+from ._retry import RetryPolicy, retry_delay
+
+if TYPE_CHECKING:
+    from .models._base import OCModel
+
+__all__ = ["AsyncAPIClient", "BaseClient", "SyncAPIClient"]
+
+log = logging.getLogger("ordercloud_tracking")
+
+M = TypeVar("M", bound="OCModel")
+R = TypeVar("R")
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+
+
+class BaseClient(Generic[HttpT]):
+    """Options and the pure request/response handling shared by both clients."""
+
+    _http: HttpT
+    _http_class: ClassVar[type[Any]]
+    _twin: ClassVar[str]  # the other client's name, for error messages
+
+    def __init__(
+        self,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        *,
+        grant: Grant | None = None,
+        environment: str = "production",
+        region: str = "us-west",
+        base_url: str | httpx.URL | None = None,
+        auth_url: str | httpx.URL | None = None,
+        scopes: tuple[str, ...] | list[str] = ("FullAccess",),
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        default_headers: Mapping[str, str] | None = None,
+        http_client: HttpT | None = None,
+        owns_http_client: bool = False,
+        retry_policy: RetryPolicy | None = None,
+        refresh_skew: float = 60.0,
+    ) -> None:
+        if http_client is not None and not isinstance(http_client, self._http_class):
+            raise TypeError(
+                f"http_client must be an httpx.{self._http_class.__name__} (use {self._twin} for the other kind)"
+            )
+        options = ClientOptions.create(
+            client_id,
+            client_secret,
+            grant=grant,
+            environment=environment,
+            region=region,
+            base_url=base_url,
+            auth_url=auth_url,
+            scopes=scopes,
+            timeout=timeout,
+            max_retries=None if isinstance(max_retries, NotGiven) else max_retries,
+            default_headers=default_headers,
+            retry_policy=retry_policy,
+            refresh_skew=refresh_skew,
+        )
+        caches = TokenCaches(options.auth_url, refresh_skew=refresh_skew, clock=options.retry_policy.clock)
+        owns = http_client is None or owns_http_client
+        http = http_client if http_client is not None else self._http_class(timeout=timeout)
+        self._setup(options, http=http, owns_http=owns, caches=caches)
+        install_redaction_filter()
+
+    def _setup(
+        self,
+        options: ClientOptions,
+        *,
+        http: HttpT,
+        owns_http: bool,
+        caches: TokenCaches,
+        token_cache: TokenCache | None = None,
+    ) -> None:
+        """The one constructor path: the constructor and every ``with_options`` copy end here."""
+        self._options = options
+        self._http = http
+        self._owns_http = owns_http
+        self._caches = caches
+        grant = options.grant
+        if token_cache is None and grant is not None:
+            token_cache = caches.get(grant)
+        self._token_cache = token_cache
+        self._auth = OrderCloudAuth(token_cache) if token_cache is not None else None
+        # Read on every request: kept as plain attributes.
+        self._retry = options.retry_policy
+        self._headers = dict(options.headers)
+        self._api_root = f"{options.base_url}/v1/"
+
+    # ------------------------------------------------------------------------------------- options
+    @property
+    def options(self) -> ClientOptions:
+        """This client's options (frozen; ``with_options`` makes a copy with others)."""
+        return self._options
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL (no trailing ``/v1``)."""
+        return self._options.base_url
+
+    @property
+    def auth_url(self) -> str:
+        """The token endpoint."""
+        return self._options.auth_url
+
+    @property
+    def environment(self) -> str | None:
+        """The environment (``None`` when ``base_url`` was given)."""
+        return self._options.environment
+
+    @property
+    def region(self) -> str | None:
+        """The region (``None`` when ``base_url`` was given)."""
+        return self._options.region
+
+    @property
+    def client_id(self) -> str | None:
+        """The API client ID (the grant's, when the grant has one)."""
+        return self._options.client_id
+
+    @property
+    def timeout(self) -> Timeout:
+        """The default timeout of every request."""
+        return self._options.timeout
+
+    @property
+    def grant(self) -> Grant | None:
+        """The grant this client authenticates with."""
+        return self._options.grant
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a failed request is retried."""
+        return self._retry.max_retries
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """When and how long to wait before retrying."""
+        return self._retry
+
+    @property
+    def token_cache(self) -> TokenCache | None:
+        """The token cache (shared with ``with_options`` copies that keep the grant)."""
+        return self._token_cache
+
+    def with_options(
+        self,
+        *,
+        timeout: Timeout | NotGiven = NOT_GIVEN,
+        max_retries: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        access_token: str | None = None,
+        grant: Grant | None = None,
+        retry_policy: RetryPolicy | None = None,
+        token_cache: TokenCache | None = None,
+    ) -> Self:
+        """A copy with other options that shares the connection pool and, for the same grant, the tokens.
+
+        ``access_token=`` makes the copy act as another user (a :class:`StaticToken`); ``grant=`` gives it
+        other credentials; ``token_cache=`` (from :meth:`new_token_cache`) makes it authenticate through
+        that cache. Closing a copy never closes the shared pool.
+        """
+        options = self._options
+        if not isinstance(timeout, NotGiven):
+            options = attrs.evolve(options, timeout=timeout)
+        if retry_policy is not None:
+            options = attrs.evolve(options, retry_policy=retry_policy)
+        if max_retries is not None:
+            options = attrs.evolve(options, retry_policy=attrs.evolve(options.retry_policy, max_retries=max_retries))
+        if headers:
+            options = attrs.evolve(options, headers={**options.headers, **headers})
+        if access_token is not None:
+            grant = StaticToken(access_token)
+        if token_cache is not None:
+            grant = token_cache.grant
+        cache = token_cache
+        if grant is not None:
+            options = options.with_grant(grant)
+        elif cache is None:
+            cache = self._token_cache
+        clone = object.__new__(type(self))
+        clone._setup(options, http=self._http, owns_http=False, caches=self._caches, token_cache=cache)
+        return clone
+
+    def new_token_cache(self, grant: Grant) -> TokenCache:
+        """A token cache for ``grant`` that no other client shares (one shopper's session).
+
+        It uses this client's token endpoint, refresh skew and clock; pass it to
+        ``with_options(token_cache=...)`` to act through it.
+        """
+        caches = self._caches
+        return TokenCache(grant, caches.token_url, refresh_skew=caches.refresh_skew, clock=caches.clock)
+
+    # Kept for callers written before new_token_cache / with_options(token_cache=...) existed.
+    def _private_token_cache(self, grant: Grant) -> TokenCache:
+        return self.new_token_cache(grant)
+
+    def _with_token_cache(self, cache: TokenCache) -> Self:
+        return self.with_options(token_cache=cache)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, client_id={self.client_id!r}, grant={self.grant!r})"
+
+    # ---------------------------------------------------------------------------- request building
+    def _build(self, spec: RequestSpec) -> httpx.Request:
+        headers = self._headers
+        if spec.body is not None:
+            headers = {**headers, "Content-Type": "application/json"}
+        if spec.access_token is not None:
+            headers = {**headers, "Authorization": f"Bearer {spec.access_token}"}
+        timeout = self._options.timeout if isinstance(spec.timeout, NotGiven) else spec.timeout
+        return self._http.build_request(
+            spec.method,
+            self._api_root + spec.path,
+            params=list(spec.params) if spec.params else None,
+            content=spec.body,
+            headers=headers,
+            timeout=timeout,
+        )
+
+    def _auth_for(self, spec: RequestSpec) -> OrderCloudAuth | None:
+        if spec.access_token is not None:
+            return None
+        if self._auth is None:
+            raise MissingCredentialsError(
+                "This client has no credentials: pass client_secret= or grant= to the client, "
+                "or access_token= to the call",
+                method=spec.method,
+                url=self._api_root + spec.path,
+            )
+        return self._auth
+
+    def _require_auth(self) -> OrderCloudAuth:
+        if self._auth is None:
+            raise MissingCredentialsError("This client has no credentials: pass client_secret= or grant=")
+        return self._auth
+
+    @staticmethod
+    def _parse(response: httpx.Response, model: type[M]) -> M:
+        # pydantic is imported with the first model, not with the client (keeps `import` light).
+        from pydantic import ValidationError
+
+        try:
+            parsed: M = model.__pydantic_validator__.validate_json(strip_bom(response.content), context=API_CONTEXT)
+            return parsed
+        except ValidationError as exc:
+            error = response_validation_error(response, model, exc)
+        raise error  # outside the handler: the validation error holds the body's values
+
+    @staticmethod
+    def _log(response: httpx.Response, started: float, attempt: int) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            request = response.request
+            log.debug(
+                "%s %s -> %d in %.1f ms (attempt %d)",
+                request.method,
+                redact_text(str(request.url)),
+                response.status_code,
+                (time.perf_counter() - started) * 1000,
+                attempt + 1,
+            )
+
+    def _delay_or_raise(
+        self,
+        spec: RequestSpec,
+        retries: int,
+        *,
+        response: httpx.Response | None = None,
+        error: httpx.TransportError | TokenError | None = None,
+    ) -> float:
+        """How long to wait before the next attempt; raises the mapped error when not retrying.
+
+        Called outside any ``except`` block, so the error raised is not chained to an httpx exception.
+        """
+        if response is not None:
+            decision = retry_delay(
+                self._retry,
+                retries,
+                idempotent=spec.is_idempotent,
+                status=response.status_code,
+                retry_after_header=response.headers.get("retry-after"),
+            )
+        else:
+            decision = retry_delay(self._retry, retries, idempotent=spec.is_idempotent, error=error)
+        if decision.delay is None:
+            if response is not None:
+                raise api_error(response, retry_after=decision.retry_after, subject=spec.subject)
+            if isinstance(error, httpx.TransportError):
+                raise connection_error(error)
+            assert error is not None
+            raise error
+        reason = f"HTTP {response.status_code}" if response is not None else type(error).__name__
+        log.info(
+            "Retrying %s %s in %.2f s after %s (retry %d)", spec.method, spec.path, decision.delay, reason, retries + 1
+        )
+        return decision.delay
+
+
+class SyncAPIClient(BaseClient[httpx.Client]):
+    """The synchronous executor: a retry loop around :class:`httpx.Client`."""
+
+    _http_class = httpx.Client
+    _twin = "AsyncOrderCloud"
+
+    def get_access_token(self) -> str:
+        """A valid access token for this client's grant, requesting one if needed."""
+        auth = self._require_auth()
+        timeout = httpx.Timeout(self._options.timeout).as_dict()
+        return self._retrying(
+            lambda: auth.sync_token(self._http, timeout), RequestSpec("POST", "oauth/token", idempotent=True)
+        )
+
+    def close(self) -> None:
+        """Close the connection pool (unless it was passed in as ``http_client``, or this is a copy)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _retrying(self, attempt: Callable[[], R], spec: RequestSpec) -> R:
+        retries = 0
+        while True:
+            started = time.perf_counter()
+            failure: httpx.TransportError | TokenError | None = None
+            try:
+                result = attempt()
+            except (httpx.TransportError, TokenError) as exc:
+                failure = exc
+            if failure is not None:
+                delay = self._delay_or_raise(spec, retries, error=failure)
+            elif not isinstance(result, httpx.Response):
+                return result
+            else:
+                self._log(result, started, retries)
+                if result.is_success:
+                    return result
+                delay = self._delay_or_raise(spec, retries, response=result)
+            self._retry.sleep(delay)
+            retries += 1
+
+    def _send(self, spec: RequestSpec) -> httpx.Response:
+        auth = self._auth_for(spec)
+        return self._retrying(lambda: self._http.send(self._build(spec), auth=auth), spec)
+
+    def _request(self, spec: RequestSpec, model: type[M]) -> M:
+        return self._parse(self._send(spec), model)
+
+
+class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
+    """The asynchronous executor: a retry loop around :class:`httpx.AsyncClient`."""
+
+    _http_class = httpx.AsyncClient
+    _twin = "OrderCloud"
+
+    async def get_access_token(self) -> str:
+        """A valid access token for this client's grant, requesting one if needed."""
+        auth = self._require_auth()
+        timeout = httpx.Timeout(self._options.timeout).as_dict()
+        return await self._retrying(
+            lambda: auth.async_token(self._http, timeout), RequestSpec("POST", "oauth/token", idempotent=True)
+        )
+
+    async def close(self) -> None:
+        """Close the connection pool (unless it was passed in as ``http_client``, or this is a copy)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def aclose(self) -> None:
+        """Same as :meth:`close`."""
+        await self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def _retrying(self, attempt: Callable[[], Awaitable[R]], spec: RequestSpec) -> R:
+        retries = 0
+        while True:
+            started = time.perf_counter()
+            failure: httpx.TransportError | TokenError | None = None
+            try:
+                result = await attempt()
+            except (httpx.TransportError, TokenError) as exc:
+                failure = exc
+            if failure is not None:
+                delay = self._delay_or_raise(spec, retries, error=failure)
+            elif not isinstance(result, httpx.Response):
+                return result
+            else:
+                self._log(result, started, retries)
+                if result.is_success:
+                    return result
+                delay = self._delay_or_raise(spec, retries, response=result)
+            await self._retry.async_sleep(delay)
+            retries += 1
+
+    async def _send(self, spec: RequestSpec) -> httpx.Response:
+        auth = self._auth_for(spec)
+        return await self._retrying(lambda: self._http.send(self._build(spec), auth=auth), spec)
+
+    async def _request(self, spec: RequestSpec, model: type[M]) -> M:
+        return self._parse(await self._send(spec), model)
