@@ -619,3 +619,14 @@ async def test_the_login_identify_reaches_the_carts_sitecore_contact(on_fake: On
     discover = to_discover_event(login, links=links)
     assert discover is not None
     assert discover["uuid"] == "beacon-cart"
+
+
+def test_the_identity_guides_stitching_python_example_runs_as_written() -> None:
+    # tests/test_docs.py runs the pycon blocks; this runs the guide's plain python block of the section.
+    import re
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "guides" / "identity.md").read_text(encoding="utf-8")
+    section = page[page.index("## Stitching the login") : page.index("## Reading a token")]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    assert len(blocks) == 1
+    exec(compile(blocks[0], "identity.md", "exec"), {"__name__": "identity_md"})  # noqa: S102 - our own docs
