@@ -24,7 +24,7 @@ from ordercloud_tracking import (
 )
 from ordercloud_tracking.identity import AsyncShopperSession, ShopperSession
 from ordercloud_tracking.messages import session_identified
-from ordercloud_tracking.models.commerce import LineItem
+from ordercloud_tracking.models.commerce import LineItem, MeUser
 from ordercloud_tracking.stores import IdentityLinks, MemoryIdentityLinks, SQLiteIdentityLinks
 from ordercloud_tracking.testing import STOREFRONT_CLIENT_ID, FakeOrderCloud
 
@@ -446,7 +446,9 @@ class OnFake:
             return session.login(username, password)
         return await session.login(username, password)
 
-    async def register(self, session: ShopperSession | AsyncShopperSession, user: dict[str, Any]) -> str | None:
+    async def register(
+        self, session: ShopperSession | AsyncShopperSession, user: MeUser | dict[str, Any]
+    ) -> str | None:
         if isinstance(session, ShopperSession):
             return session.register(user)
         return await session.register(user)
@@ -514,10 +516,14 @@ async def test_login_with_links_reads_the_user_id_once(on_fake: OnFake, links: I
     assert on_fake.me_reads() == 1
 
 
-async def test_register_links_the_chosen_user_id_without_reading_it_back(on_fake: OnFake, links: IdentityLinks) -> None:
+@pytest.mark.parametrize("as_model", [False, True], ids=["dict", "MeUser"])
+async def test_register_links_the_chosen_user_id_without_reading_it_back(
+    on_fake: OnFake, links: IdentityLinks, as_model: bool
+) -> None:
     session = await on_fake.start("beacon-reg", links)
+    user = _new_user("buyer-newbie")
 
-    await on_fake.register(session, _new_user("buyer-newbie"))
+    await on_fake.register(session, MeUser.from_api(user) if as_model else user)
 
     assert not session.is_anonymous
     assert links.anonymous_id_for("buyer-newbie") == "beacon-reg"
