@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
@@ -22,7 +23,10 @@ from ordercloud_tracking import (
     decode_token,
 )
 from ordercloud_tracking.identity import AsyncShopperSession, ShopperSession
-from ordercloud_tracking.models.commerce import LineItem
+from ordercloud_tracking.messages import session_identified
+from ordercloud_tracking.models.commerce import LineItem, MeUser
+from ordercloud_tracking.stores import IdentityLinks, MemoryIdentityLinks, SQLiteIdentityLinks
+from ordercloud_tracking.testing import STOREFRONT_CLIENT_ID, FakeOrderCloud
 
 from .conftest import make_jwt
 
@@ -389,3 +393,246 @@ def test_a_failed_anonymous_order_check_at_login_still_names_the_order() -> None
     assert session.transfer_pending
     session.transfer_anonymous_order()  # the retry moves the order
     assert not session.transfer_pending
+
+
+# ---------------------------------------------------- identity links at login and register (on the fake)
+
+
+class _FailingLinks:
+    """An IdentityLinks whose writes fail, as a store on a full disk or a dropped Redis would."""
+
+    def learn(self, message: object) -> None:
+        raise OSError("disk full")
+
+    def link(self, user_id: str, anonymous_id: str) -> None:
+        raise OSError("disk full")
+
+    def anonymous_id_for(self, user_id: str) -> str | None:
+        return None
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def links(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IdentityLinks]:
+    if request.param == "memory":
+        yield MemoryIdentityLinks()
+    else:
+        with SQLiteIdentityLinks(tmp_path / "links.db") as store:
+            yield store
+
+
+class OnFake:
+    """Drives ShopperSession or AsyncShopperSession on one FakeOrderCloud."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.fake = FakeOrderCloud()
+
+    async def start(self, anon_user_id: str, links: IdentityLinks | None) -> ShopperSession | AsyncShopperSession:
+        if self.mode == "sync":
+            return ShopperSession.start(
+                self.fake.client(), client_id=STOREFRONT_CLIENT_ID, anon_user_id=anon_user_id, links=links
+            )
+        return await AsyncShopperSession.start(
+            self.fake.async_client(), client_id=STOREFRONT_CLIENT_ID, anon_user_id=anon_user_id, links=links
+        )
+
+    def loads(self, data: str, links: IdentityLinks | None) -> ShopperSession | AsyncShopperSession:
+        if self.mode == "sync":
+            return ShopperSession.loads(self.fake.client(), data, links=links)
+        return AsyncShopperSession.loads(self.fake.async_client(), data, links=links)
+
+    async def login(self, session: ShopperSession | AsyncShopperSession, username: str, password: str) -> str | None:
+        if isinstance(session, ShopperSession):
+            return session.login(username, password)
+        return await session.login(username, password)
+
+    async def register(
+        self, session: ShopperSession | AsyncShopperSession, user: MeUser | dict[str, Any]
+    ) -> str | None:
+        if isinstance(session, ShopperSession):
+            return session.register(user)
+        return await session.register(user)
+
+    async def add_line(self, session: ShopperSession | AsyncShopperSession) -> None:
+        if isinstance(session, ShopperSession):
+            session.client.cart.add_line_item(LineItem(product_id="SKU-MUG", quantity=1))
+        else:
+            await session.client.cart.add_line_item(LineItem(product_id="SKU-MUG", quantity=1))
+
+    def me_reads(self) -> int:
+        return len(self.fake.requests_to("GET", "/v1/me"))
+
+
+@pytest.fixture(params=["sync", "async"])
+def on_fake(request: pytest.FixtureRequest) -> Iterator[OnFake]:
+    driver = OnFake(str(request.param))
+    yield driver
+    driver.fake.close()
+
+
+def _new_user(user_id: str | None = None) -> dict[str, Any]:
+    user: dict[str, Any] = {
+        "Username": "newbie",
+        "Password": "newbie-Passw0rd!",
+        "FirstName": "New",
+        "LastName": "Bie",
+        "Email": "newbie@example.com",
+        "Active": True,
+    }
+    if user_id is not None:
+        user["ID"] = user_id
+    return user
+
+
+async def test_login_links_the_user_id_to_the_beacon_id(on_fake: OnFake, links: IdentityLinks) -> None:
+    session = await on_fake.start("beacon-login", links)
+    await on_fake.add_line(session)
+    assert links.anonymous_id_for("buyer-jane") is None
+
+    transferred = await on_fake.login(session, "jane", "jane-password")
+
+    assert transferred is not None  # the usual login flow is unchanged
+    assert links.anonymous_id_for("buyer-jane") == "beacon-login"
+    assert session.links is links
+
+
+async def test_a_login_on_a_second_device_relinks_to_its_beacon(on_fake: OnFake, links: IdentityLinks) -> None:
+    await on_fake.login(await on_fake.start("beacon-phone", links), "jane", "jane-password")
+    await on_fake.login(await on_fake.start("beacon-laptop", links), "jane", "jane-password")
+
+    assert links.anonymous_id_for("buyer-jane") == "beacon-laptop"  # the latest link wins
+
+
+async def test_without_links_login_makes_no_extra_request(on_fake: OnFake) -> None:
+    await on_fake.login(await on_fake.start("beacon-plain", None), "jane", "jane-password")
+
+    assert on_fake.me_reads() == 0
+
+
+async def test_login_with_links_reads_the_user_id_once(on_fake: OnFake, links: IdentityLinks) -> None:
+    # The token's "u" claim is OrderCloud's internal user number, not the User.ID the messages carry.
+    await on_fake.login(await on_fake.start("beacon-me", links), "jane", "jane-password")
+
+    assert on_fake.me_reads() == 1
+
+
+@pytest.mark.parametrize("as_model", [False, True], ids=["dict", "MeUser"])
+async def test_register_links_the_chosen_user_id_without_reading_it_back(
+    on_fake: OnFake, links: IdentityLinks, as_model: bool
+) -> None:
+    session = await on_fake.start("beacon-reg", links)
+    user = _new_user("buyer-newbie")
+
+    await on_fake.register(session, MeUser.from_api(user) if as_model else user)
+
+    assert not session.is_anonymous
+    assert links.anonymous_id_for("buyer-newbie") == "beacon-reg"
+    assert on_fake.me_reads() == 0
+
+
+async def test_register_without_an_id_links_the_id_ordercloud_chose(on_fake: OnFake, links: IdentityLinks) -> None:
+    session = await on_fake.start("beacon-reg2", links)
+
+    await on_fake.register(session, _new_user())
+
+    me = on_fake.fake.client().me.get(access_token=_user_token(session))
+    assert me.id
+    assert links.anonymous_id_for(me.id) == "beacon-reg2"
+
+
+def _user_token(session: ShopperSession | AsyncShopperSession) -> str:
+    data = json.loads(base64.urlsafe_b64decode(session.dumps()[5:] + "=="))
+    token = data["ut"]
+    assert isinstance(token, str)
+    return token
+
+
+async def test_a_restored_session_links_with_the_store_passed_to_loads(on_fake: OnFake, links: IdentityLinks) -> None:
+    stored = (await on_fake.start("beacon-restored", links)).dumps()
+
+    restored = on_fake.loads(stored, links)
+    await on_fake.login(restored, "jane", "jane-password")
+
+    assert restored.links is links
+    assert links.anonymous_id_for("buyer-jane") == "beacon-restored"
+
+
+async def test_a_failing_store_does_not_break_the_login_and_logs_no_secret(
+    on_fake: OnFake, caplog: pytest.LogCaptureFixture
+) -> None:
+    session = await on_fake.start("beacon-broken", _FailingLinks())
+    await on_fake.add_line(session)
+    anonymous_token = session.dumps()
+
+    with caplog.at_level(logging.WARNING, logger="ordercloud_tracking.identity"):
+        transferred = await on_fake.login(session, "jane", "jane-password")
+
+    assert transferred is not None
+    assert not session.is_anonymous
+    assert not session.transfer_pending
+    warnings = [r for r in caplog.records if r.name == "ordercloud_tracking.identity"]
+    assert len(warnings) == 1
+    assert warnings[0].levelno == logging.WARNING
+    assert "OSError" in warnings[0].getMessage()
+    text = caplog.text
+    assert "jane-password" not in text
+    assert _user_token(session) not in text
+    assert anonymous_token not in text
+
+
+async def test_a_failing_store_does_not_break_the_registration(
+    on_fake: OnFake, caplog: pytest.LogCaptureFixture
+) -> None:
+    session = await on_fake.start("beacon-broken-reg", _FailingLinks())
+
+    with caplog.at_level(logging.WARNING, logger="ordercloud_tracking.identity"):
+        await on_fake.register(session, _new_user("buyer-newbie"))
+
+    assert not session.is_anonymous
+    assert any("OSError" in r.getMessage() for r in caplog.records)
+    assert "newbie-Passw0rd!" not in caplog.text
+
+
+async def test_a_failing_user_read_does_not_break_the_login(
+    on_fake: OnFake, links: IdentityLinks, caplog: pytest.LogCaptureFixture
+) -> None:
+    on_fake.fake.faults.add("GET", "/v1/me", status=500, times=10)
+    session = await on_fake.start("beacon-no-me", links)
+
+    with caplog.at_level(logging.WARNING, logger="ordercloud_tracking.identity"):
+        await on_fake.login(session, "jane", "jane-password")
+
+    assert not session.is_anonymous
+    assert links.anonymous_id_for("buyer-jane") is None
+    assert any("link" in r.getMessage() for r in caplog.records if r.name == "ordercloud_tracking.identity")
+
+
+async def test_the_login_identify_reaches_the_carts_sitecore_contact(on_fake: OnFake, links: IdentityLinks) -> None:
+    from ordercloud_tracking import MappingError
+    from ordercloud_tracking.sitecore import to_discover_event, to_send_event
+
+    session = await on_fake.start("beacon-cart", links)
+    await on_fake.login(session, "jane", "jane-password")
+    login = session_identified(on_fake.fake.client().me.get(access_token=_user_token(session)))  # no AnonymousId
+    assert login.anonymous_id is None
+
+    site = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    stitched = to_send_event(login, site_id=site, contact_id=None, session_id="s-1", links=links)
+    assert stitched is not None
+    assert stitched["ContactId"] == "beacon-cart"
+    with pytest.raises(MappingError):  # an unknown user: no contact to send the login to
+        to_send_event(login, site_id=site, contact_id=None, session_id="s-1", links=MemoryIdentityLinks())
+    discover = to_discover_event(login, links=links)
+    assert discover is not None
+    assert discover["uuid"] == "beacon-cart"
+
+
+def test_the_identity_guides_stitching_python_example_runs_as_written() -> None:
+    # tests/test_docs.py runs the pycon blocks; this runs the guide's plain python block of the section.
+    import re
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "guides" / "identity.md").read_text(encoding="utf-8")
+    section = page[page.index("## Stitching the login") : page.index("## Reading a token")]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    assert len(blocks) == 1
+    exec(compile(blocks[0], "identity.md", "exec"), {"__name__": "identity_md"})  # noqa: S102 - our own docs

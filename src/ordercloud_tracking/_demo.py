@@ -6,17 +6,30 @@
 3. the shopper logs in (the anonymous order is transferred) and submits;
 4. a receiver endpoint (the real :func:`~ordercloud_tracking.receiver.wsgi_app`) verifies each Http delivery.
 
-Each step, each delivered message and what Send and Discover receive for it are printed, then a one-line
-summary. ``--json`` prints the request and delivery journal instead.
+Each step, each delivered message and what OrderCloud's Send and Discover targets receive for it are
+printed, then a one-line summary. ``--json`` prints the request and delivery journal instead.
+
+Identity stitching: the login's ``UserLoggedIn`` carries no ``AnonymousId``, so OrderCloud's own Send
+target can only address it to the user ID, a second Sitecore contact. The session records *user ID →
+beacon ID* in a :class:`~ordercloud_tracking.stores.MemoryIdentityLinks` at login; the storefront's own
+mapping, :func:`~ordercloud_tracking.sitecore.to_send_event` / ``to_discover_event`` with ``links=``, then
+sends that login to the beacon's contact, which the ``stitched:`` line shows.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
-from typing import IO, Any
+from collections.abc import Sequence
+from datetime import datetime
+from typing import IO, TYPE_CHECKING, Any
 
 import httpx
+
+if TYPE_CHECKING:
+    from .messages import Message
+    from .stores import IdentityLinks
 
 __all__ = ["run_demo"]
 
@@ -55,6 +68,14 @@ def _message_summary(body: dict[str, Any]) -> str:
     return f"Session {body.get('FirstName')} {body.get('LastName')} <{body.get('Email')}>; {who}"
 
 
+def _payload(raw: bytes) -> dict[str, Any]:
+    """The message of an Http delivery body: OrderCloud's envelope's ``Payload``, or the bare message."""
+    body: Any = json.loads(raw)
+    if isinstance(body, dict) and isinstance(body.get("Headers"), dict) and isinstance(body.get("Payload"), dict):
+        body = body["Payload"]
+    return {str(key): value for key, value in body.items()} if isinstance(body, dict) else {}
+
+
 def _send_summary(body: dict[str, Any]) -> str:
     text = f"{body.get('actionType')} ContactId {body.get('ContactId')}"
     if body.get("ContactEmailAddress"):
@@ -87,19 +108,63 @@ def _discover_summary(body: dict[str, Any]) -> str:
     return text
 
 
+def _stitch(messages: Sequence[Message], links: IdentityLinks, now: datetime) -> dict[str, Any] | None:
+    """What the storefront's own mapping sends for the last login received: Send and Discover, with ``links``
+    (``None`` when no login was received or it could not be mapped)."""
+    from ._errors import MappingError
+    from .messages import SessionIdentified
+    from .sitecore import to_discover_event, to_send_event
+
+    login = next((m for m in reversed(messages) if isinstance(m, SessionIdentified)), None)
+    if login is None:
+        return None
+    try:
+        send = to_send_event(
+            login,
+            site_id=SEND_SITE_ID,
+            contact_id=None,  # from links: the message has a user ID but no AnonymousId
+            session_id=hashlib.sha256(BEACON_ID.encode()).hexdigest()[:32],
+            links=links,
+        )
+        discover = to_discover_event(login, links=links, now=now)
+    except MappingError:  # no link for the user (and no AnonymousId): no contact to send the login to
+        return None
+    return {"user_id": login.user_id, "contact_id": (send or {}).get("ContactId"), "send": send, "discover": discover}
+
+
+def _stitching_summary(stitching: dict[str, Any] | None) -> str:
+    if stitching is None:
+        return "stitched: FAILED (no login was received, or no link for its user)"
+    discover = stitching["discover"] or {}
+    same = discover.get("uuid") == stitching["contact_id"]
+    return (
+        f"stitched: user {stitching['user_id']} -> contact {stitching['contact_id']} (with links=, the "
+        f"storefront's Send IDENTIFY{' and Discover user:login' if same else ''} reach the cart's contact; "
+        "without, the user ID as above)"
+    )
+
+
 def run_demo(out: IO[str], *, as_json: bool = False) -> int:
-    """Run the journey; returns 0 when every event was delivered and verified, else 1."""
+    """Run the journey; returns 0 when every event was delivered and verified and the login stitched, else 1."""
+    from .identity import ShopperSession
     from .models.commerce import LineItem
     from .provisioning import ensure_tracking
     from .receiver import Delivery as ReceivedDelivery
     from .receiver import Receiver, wsgi_app
+    from .stores import MemoryIdentityLinks
     from .testing import STOREFRONT_CLIENT_ID, FakeOrderCloud
 
     started = time.perf_counter()
     secret = "demo-http-secret"  # noqa: S105 - a throwaway secret for the embedded fake
     received: list[ReceivedDelivery] = []
+    links = MemoryIdentityLinks()  # shared by the shopper's session and the storefront's Send/Discover mapping
+
+    def receive(delivery: ReceivedDelivery) -> None:
+        received.append(delivery)
+        links.learn(delivery.message)  # any message with both IDs links them too
+
     receiver = Receiver(secret)
-    endpoint = wsgi_app(received.append, receiver)
+    endpoint = wsgi_app(receive, receiver)
     fake = FakeOrderCloud(http_delivery=httpx.WSGITransport(app=endpoint))
     quiet = as_json
 
@@ -115,7 +180,7 @@ def run_demo(out: IO[str], *, as_json: bool = False) -> int:
             if delivery.target == "Http":
                 verdict = "x-oc-hash verified" if delivery.ok else status
                 _line(out, f"  ↳ {delivery.event_type} → Http [{delivery.status}, {verdict}]")
-                _line(out, f"      {_message_summary(json.loads(delivery.raw))}")
+                _line(out, f"      {_message_summary(_payload(delivery.raw))}")
             elif delivery.error and delivery.error.startswith("skipped"):
                 _line(out, f"    {delivery.target}: nothing to send ({delivery.error.removeprefix('skipped: ')})")
             elif not delivery.ok:
@@ -151,7 +216,9 @@ def run_demo(out: IO[str], *, as_json: bool = False) -> int:
 
         seen = 0
         step(f"Anonymous shopper arrives with beacon ID {BEACON_ID}")
-        shopper = fake.shopper(anon_user_id=BEACON_ID)
+        shopper = ShopperSession.start(
+            fake.client(), client_id=STOREFRONT_CLIENT_ID, anon_user_id=BEACON_ID, links=links
+        )
         if not quiet:
             _line(
                 out, f"  anonymous token carries orderid {shopper.order_id}; anonuserid sent = {shopper.anon_user_id}"
@@ -173,6 +240,9 @@ def run_demo(out: IO[str], *, as_json: bool = False) -> int:
         if not quiet:
             _line(out, f"  transferred order {transferred} to jane")
         seen = show_new_deliveries(seen)
+        stitching = _stitch([d.message for d in received], links, fake.clock.datetime())
+        if not quiet:
+            _line(out, f"  {_stitching_summary(stitching)}")
 
         step("Submits the order")
         order = shopper.client.cart.submit(order_id=transferred)
@@ -184,6 +254,7 @@ def run_demo(out: IO[str], *, as_json: bool = False) -> int:
     http = fake.deliveries_for(target="Http")
     failures = [d for d in fake.deliveries if not d.ok and not (d.error or "").startswith("skipped")]
     verified = len(received)
+    succeeded = not failures and verified == len(http) and (stitching or {}).get("contact_id") == BEACON_ID
     events = len({(d.event_type, d.at) for d in http})
     if as_json:
         journal = {
@@ -201,6 +272,7 @@ def run_demo(out: IO[str], *, as_json: bool = False) -> int:
                 for d in fake.deliveries
             ],
             "received": [{"message": type(r.message).__name__, "duplicate": r.duplicate} for r in received],
+            "stitching": stitching,
             "summary": {
                 "events": events,
                 "deliveries": len(fake.deliveries),
@@ -213,7 +285,7 @@ def run_demo(out: IO[str], *, as_json: bool = False) -> int:
         out.write("\n")
     else:
         _line(out)
-        ok = "OK" if not failures and verified == len(http) else "FAILED"
+        ok = "OK" if succeeded else "FAILED"
         _line(
             out,
             f"Demo {ok}: {events} events, {len(fake.deliveries)} deliveries "
@@ -222,4 +294,4 @@ def run_demo(out: IO[str], *, as_json: bool = False) -> int:
             f"{len(fake.requests)} API calls in {elapsed:.2f} s",
         )
     fake.close()
-    return 0 if not failures and verified == len(http) else 1
+    return 0 if succeeded else 1

@@ -17,6 +17,11 @@ string for a server-side session store::
 Sessions share the base client's connection pool but never its tokens: each session has its own token
 caches, so two shoppers (or two tabs of one shopper) never mix carts. The string from :meth:`dumps`
 holds access tokens, never passwords; treat it as a credential, and never log it.
+
+Given an identity link store (``links=``, an :class:`~ordercloud_tracking.stores.IdentityLinks`), a session
+records *user ID ↔ beacon ID* at :meth:`~ShopperSession.login` and :meth:`~ShopperSession.register`, so
+:func:`~ordercloud_tracking.sitecore.to_send_event` / :func:`~ordercloud_tracking.sitecore.to_discover_event`
+with the same store send a login that carries no ``AnonymousId`` to the cart's Sitecore contact.
 """
 
 from __future__ import annotations
@@ -24,9 +29,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import uuid
 from collections.abc import Sequence
-from typing import Any, Final, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar
 
 import attrs
 from typing_extensions import Self
@@ -37,10 +43,15 @@ from ._errors import AnonymousTransferError, AuthenticationError, NotFoundError,
 from ._flow import Flow, call, run_async, run_sync
 from .models.commerce import MeUser, Order
 
+if TYPE_CHECKING:
+    from .stores import IdentityLinks
+
 __all__ = ["AsyncShopperSession", "ShopperSession"]
 
 _VERSION: Final = 1
 _PREFIX: Final = "ocs1."
+
+_log = logging.getLogger("ordercloud_tracking.identity")
 
 State = Literal["anonymous", "user"]
 C = TypeVar("C", OrderCloud, AsyncOrderCloud)
@@ -155,6 +166,12 @@ def _transfer_error(order_id: str | None, exc: BaseException) -> AnonymousTransf
     )
 
 
+def _registered_id(user: MeUser | dict[str, Any]) -> str | None:
+    """The ID a registration asked for (``None``: OrderCloud chooses one; read it back with ``GET /v1/me``)."""
+    user_id = user.id if isinstance(user, MeUser) else user.get("ID")
+    return user_id if isinstance(user_id, str) and user_id else None
+
+
 def _anon_grant(client_id: str, anon_user_id: str, scopes: Sequence[str]) -> AnonymousGrant:
     return AnonymousGrant(client_id, anon_user_id=anon_user_id, scopes=tuple(scopes))
 
@@ -170,8 +187,16 @@ class _Session(Generic[C]):
     _anon: C
     _anon_cache: TokenCache
 
-    def __init__(self, base: C, snapshot: _Snapshot, *, scopes: Sequence[str] = ("Shopper",)) -> None:
+    def __init__(
+        self,
+        base: C,
+        snapshot: _Snapshot,
+        *,
+        scopes: Sequence[str] = ("Shopper",),
+        links: IdentityLinks | None = None,
+    ) -> None:
         self._base: C = base
+        self._links = links
         self._scopes = tuple(scopes)
         self._snapshot = snapshot
         self._anon, self._anon_cache = _acting_as(base, _anon_grant(snapshot.client_id, snapshot.anon_user_id, scopes))
@@ -185,17 +210,27 @@ class _Session(Generic[C]):
         self.client = self._anon if self._user is None else self._user[0]
 
     @classmethod
-    def _new(cls, client: C, client_id: str | None, anon_user_id: str | None, scopes: Sequence[str]) -> Self:
+    def _new(
+        cls,
+        client: C,
+        client_id: str | None,
+        anon_user_id: str | None,
+        scopes: Sequence[str],
+        links: IdentityLinks | None,
+    ) -> Self:
         client_id = client_id or client.client_id
         if not client_id:
             raise ValueError("client_id is required (the storefront API client's ID)")
         snapshot = _Snapshot(client_id=client_id, anon_user_id=anon_user_id or _new_anon_user_id(), state="anonymous")
-        return cls(client, snapshot, scopes=scopes)
+        return cls(client, snapshot, scopes=scopes, links=links)
 
     @classmethod
-    def loads(cls, client: C, data: str, *, scopes: Sequence[str] = ("Shopper",)) -> Self:
-        """Restore a session from :meth:`dumps` (``ValueError`` if ``data`` is not one)."""
-        return cls(client, _Snapshot.loads(data), scopes=scopes)
+    def loads(
+        cls, client: C, data: str, *, scopes: Sequence[str] = ("Shopper",), links: IdentityLinks | None = None
+    ) -> Self:
+        """Restore a session from :meth:`dumps` (``ValueError`` if ``data`` is not one); ``links`` as for
+        ``start`` (the store is not part of the string: pass it again)."""
+        return cls(client, _Snapshot.loads(data), scopes=scopes, links=links)
 
     # ------------------------------------------------------------------------------------- state
     @property
@@ -219,6 +254,11 @@ class _Session(Generic[C]):
         if self.is_anonymous:
             return _order_id_of(self._anon_cache.access_token or self._snapshot.anon_token)
         return self._snapshot.transferred_order_id
+
+    @property
+    def links(self) -> IdentityLinks | None:
+        """The identity link store this session records its user ID ↔ beacon ID in, if any."""
+        return self._links
 
     @property
     def transfer_pending(self) -> bool:
@@ -293,6 +333,7 @@ class _Session(Generic[C]):
         current = login_cache.current()
         assert current is not None, "a login that succeeded has a token"
         user = self._user_client(*current, client_secret)  # the password is dropped with the login cache
+        yield from self._link(user[0], None)
         anonymous_order_id = self.order_id
         try:
             order = yield from self._anonymous_order()
@@ -330,7 +371,31 @@ class _Session(Generic[C]):
         self._switch_to_user(
             self._user_client(token.access_token.get_secret_value(), None, None, None), order_id, pending=False
         )
+        yield from self._link(self.client, _registered_id(user))
         return order_id
+
+    def _link(self, user_client: C, user_id: str | None) -> Flow[None]:
+        """Record ``user ID ↔ anon_user_id`` in the link store (a ``GET /v1/me`` when the ID is not known).
+
+        Best effort: the shopper is logged in whatever the store says, so a failure (of the store or of
+        ``GET /v1/me``) is logged as a warning, never raised; the cost is that Sitecore may see the
+        login as a second contact, which is what happens without a store.
+        """
+        if self._links is None:
+            return
+        try:
+            if not user_id:
+                # Not the token's ``u`` claim: that is OrderCloud's internal user number, not the User.ID
+                # the messages carry (UserContext.ID).
+                user_id = (yield from call(user_client.me.get)).id
+            if user_id:
+                self._links.link(user_id, self.anon_user_id)
+        except Exception as exc:  # any store, any failure: the login must stand
+            _log.warning(
+                "Logged in, but recording the identity link (user ID -> anonymous ID) failed: %s. "
+                "Sitecore may count this login as a separate contact.",
+                type(exc).__name__,
+            )
 
 
 class ShopperSession(_Session[OrderCloud]):
@@ -353,9 +418,15 @@ class ShopperSession(_Session[OrderCloud]):
         client_id: str | None = None,
         anon_user_id: str | None = None,
         scopes: Sequence[str] = ("Shopper",),
+        links: IdentityLinks | None = None,
     ) -> ShopperSession:
-        """Get an anonymous token carrying ``anon_user_id`` (a new UUID4 hex when not given)."""
-        session = cls._new(client, client_id, anon_user_id, scopes)
+        """Get an anonymous token carrying ``anon_user_id`` (a new UUID4 hex when not given).
+
+        ``links``: an :class:`~ordercloud_tracking.stores.IdentityLinks` in which :meth:`login` and
+        :meth:`register` record the user ID ↔ ``anon_user_id`` (best effort: a failing store is logged,
+        never raised).
+        """
+        session = cls._new(client, client_id, anon_user_id, scopes, links)
         session.client.get_access_token()
         return session
 
@@ -405,9 +476,11 @@ class AsyncShopperSession(_Session[AsyncOrderCloud]):
         client_id: str | None = None,
         anon_user_id: str | None = None,
         scopes: Sequence[str] = ("Shopper",),
+        links: IdentityLinks | None = None,
     ) -> AsyncShopperSession:
-        """Get an anonymous token carrying ``anon_user_id`` (a new UUID4 hex when not given)."""
-        session = cls._new(client, client_id, anon_user_id, scopes)
+        """Get an anonymous token carrying ``anon_user_id`` (a new UUID4 hex when not given); ``links`` as
+        for :meth:`ShopperSession.start`."""
+        session = cls._new(client, client_id, anon_user_id, scopes, links)
         await session.client.get_access_token()
         return session
 
