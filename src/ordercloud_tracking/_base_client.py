@@ -225,13 +225,6 @@ class BaseClient(Generic[HttpT]):
         caches = self._caches
         return TokenCache(grant, caches.token_url, refresh_skew=caches.refresh_skew, clock=caches.clock)
 
-    # Kept for callers written before new_token_cache / with_options(token_cache=...) existed.
-    def _private_token_cache(self, grant: Grant) -> TokenCache:
-        return self.new_token_cache(grant)
-
-    def _with_token_cache(self, cache: TokenCache) -> Self:
-        return self.with_options(token_cache=cache)
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, client_id={self.client_id!r}, grant={self.grant!r})"
 

@@ -125,12 +125,9 @@ class _Snapshot:
 
 def _acting_as(base: C, grant: Grant) -> tuple[C, TokenCache]:
     """A copy of ``base`` that authenticates with ``grant`` through a token cache no other client shares
-    (it shares the connection pool, never the tokens), and that cache.
-
-    The one place this module uses the client's internals.
-    """
-    cache = base._private_token_cache(grant)
-    return base._with_token_cache(cache), cache
+    (it shares the connection pool, never the tokens), and that cache."""
+    cache = base.new_token_cache(grant)
+    return base.with_options(token_cache=cache), cache
 
 
 def _user_grant(client_id: str, access_token: str, refresh_token: str | None, client_secret: str | None) -> Grant:
