@@ -341,9 +341,9 @@ def test_type_found_in_an_envelope(cls: type[TrackingMessage], which: int, type_
 
 def test_flat_envelope_type_beside_the_fields() -> None:
     body = {"EventType": "sitecore.ordercloud.messages.orders.lines.updated", "MessageId": "m-7", **LINE_BODY}
-    parsed = messages._parse(encode(body))
+    parsed = messages.decode_delivery(encode(body))
     assert isinstance(parsed.message, OrderLineUpdated)
-    assert parsed.envelope_id == "m-7"
+    assert parsed.delivery_key == "m-7"
     assert parsed.message.to_request() == body  # the envelope keys are kept as unknown fields
 
 
@@ -353,10 +353,10 @@ def test_sns_style_wrapper_with_a_json_string_payload() -> None:
         "MessageId": "sns-1",
         "Message": json.dumps(ORDER_BODY),
     }
-    parsed = messages._parse(encode(body))
+    parsed = messages.decode_delivery(encode(body))
     assert isinstance(parsed.message, OrderSubmitted)
     assert parsed.message.type_inferred is True
-    assert parsed.envelope_id == "sns-1"
+    assert parsed.delivery_key == "sns-1"
 
 
 def test_cloudevents_style_wrapper() -> None:
@@ -367,16 +367,16 @@ def test_cloudevents_style_wrapper() -> None:
         "source": "ordercloud",
         "data": LINE_BODY,
     }
-    parsed = messages._parse(encode(body))
+    parsed = messages.decode_delivery(encode(body))
     assert isinstance(parsed.message, OrderLineUpdated)
-    assert parsed.envelope_id == "ce-1"
+    assert parsed.delivery_key == "ce-1"
 
 
 def test_nested_wrappers_and_outermost_id_wins() -> None:
     body = {"DeliveryId": "outer", "Body": {"Id": "inner", "EventType": "UserLoggedIn", "Payload": SESSION_BODY}}
-    parsed = messages._parse(encode(body))
+    parsed = messages.decode_delivery(encode(body))
     assert isinstance(parsed.message, SessionIdentified)
-    assert parsed.envelope_id == "outer"
+    assert parsed.delivery_key == "outer"
     assert parsed.message.envelope == {"DeliveryId": "outer"}
 
 

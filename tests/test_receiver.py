@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from ordercloud_tracking import receiver as receiver_module
+from ordercloud_tracking import stores
 from ordercloud_tracking._errors import InvalidPayloadError, PayloadTooLargeError, SignatureVerificationError
 from ordercloud_tracking.messages import OrderLineAdded, OrderSubmitted, SessionIdentified, UnknownMessage
 from ordercloud_tracking.models.tracking import TrackingEventType
@@ -40,6 +41,7 @@ from ordercloud_tracking.receiver import (
     verify_signature,
     wsgi_app,
 )
+from ordercloud_tracking.stores import DedupeOutcome
 from tests.test_messages import check_public_docstrings
 
 SECRET = "s3cr3t-Value-XYZ"
@@ -292,14 +294,29 @@ def test_secrets_are_not_in_repr_or_errors() -> None:
 # --- dedupe -------------------------------------------------------------------------------------------------
 
 
-def test_duplicates_are_reported() -> None:
+def test_a_delivery_is_seen_only_once_completed() -> None:
     receiver = Receiver(SECRET)
     first = receiver.parse(ORDER, signed(ORDER))
-    second = receiver.parse(ORDER, signed(ORDER))
-    assert (first.duplicate, second.duplicate) == (False, True)
+    assert first.outcome == "new"
+    second = receiver.parse(ORDER, signed(ORDER))  # the first is still being handled
+    assert (second.outcome, second.in_flight, second.duplicate) == ("in_flight", True, False)
     assert first.delivery_key == second.delivery_key == "order:o-1"
-    receiver.forget(second)
-    assert receiver.parse(ORDER, signed(ORDER)).duplicate is False
+    receiver.complete(second)  # not the claim holder: nothing happens
+    assert receiver.parse(ORDER, signed(ORDER)).in_flight
+    receiver.complete(first)
+    third = receiver.parse(ORDER, signed(ORDER))
+    assert (third.outcome, third.duplicate) == ("duplicate", True)
+    receiver.release(third)  # a duplicate holds no claim: the completed state stays
+    assert receiver.parse(ORDER, signed(ORDER)).duplicate
+
+
+def test_a_released_delivery_is_processed_again() -> None:
+    receiver = Receiver(SECRET)
+    receiver.release(receiver.parse(ORDER, signed(ORDER)))
+    again = receiver.parse(ORDER, signed(ORDER))
+    assert again.outcome == "new"
+    receiver.forget(again)  # the former name of release
+    assert receiver.parse(ORDER, signed(ORDER)).outcome == "new"
 
 
 def _line(quantity: int, line_id: str = "li-1") -> bytes:
@@ -308,11 +325,17 @@ def _line(quantity: int, line_id: str = "li-1") -> bytes:
     ).encode()
 
 
+def _handled(receiver: Receiver, body: bytes, **kwargs: Any) -> Delivery:
+    delivery = receiver.parse(body, signed(body), **kwargs)
+    receiver.complete(delivery)
+    return delivery
+
+
 def test_a_real_change_back_to_an_earlier_state_is_not_a_duplicate() -> None:
     # A line set to 3, then 2, then 3 again sends the same body twice; the third is a real event.
     receiver = Receiver(SECRET)
-    results = [receiver.parse(body, signed(body)).duplicate for body in (_line(3), _line(2), _line(3))]
-    assert results == [False, False, False]
+    results = [_handled(receiver, body).outcome for body in (_line(3), _line(2), _line(3))]
+    assert results == ["new", "new", "new"]
     assert receiver.parse(_line(3), signed(_line(3))).duplicate is True  # a redelivery of the latest state
     assert receiver.parse(_line(3, "li-2"), signed(_line(3, "li-2"))).duplicate is False  # another line
 
@@ -331,7 +354,7 @@ def test_envelope_id_is_the_delivery_key() -> None:
     receiver = Receiver(SECRET)
     one = json.dumps({"MessageId": "m-1", "EventType": "UserLoggedIn", "Message": {"FirstName": "A"}}).encode()
     again = json.dumps({"Message": {"FirstName": "A"}, "EventType": "UserLoggedIn", "MessageId": "m-1"}).encode()
-    first = receiver.parse(one, signed(one))
+    first = _handled(receiver, one)
     assert isinstance(first.message, SessionIdentified)
     assert first.delivery_key == "m-1"
     assert receiver.parse(again, signed(again)).duplicate is True  # same ID, different bytes
@@ -341,26 +364,28 @@ def test_dedupe_can_be_turned_off() -> None:
     receiver = Receiver(SECRET, dedupe=None)
     assert receiver.dedupe is None
     first = receiver.parse(ORDER, signed(ORDER))
-    assert not first.duplicate
-    assert not receiver.parse(ORDER, signed(ORDER)).duplicate
-    receiver.forget(first)  # nothing to forget: no error
+    assert first.outcome == "new"
+    receiver.complete(first)  # nothing to record: no error
+    assert receiver.parse(ORDER, signed(ORDER)).outcome == "new"
+    receiver.release(first)
 
 
 class RecordingStore:
     def __init__(self) -> None:
-        self.latest: dict[str, str] = {}
+        self.inner = MemoryDedupeStore()
         self.calls: list[tuple[str, str]] = []
 
-    def seen(self, key: str, fingerprint: str) -> bool:
-        self.calls.append(("seen", key))
-        was = self.latest.get(key) == fingerprint
-        self.latest[key] = fingerprint
-        return was
+    def claim(self, key: str, fingerprint: str) -> DedupeOutcome:
+        self.calls.append(("claim", key))
+        return self.inner.claim(key, fingerprint)
 
-    def forget(self, key: str, fingerprint: str) -> None:
-        self.calls.append(("forget", key))
-        if self.latest.get(key) == fingerprint:
-            del self.latest[key]
+    def complete(self, key: str, fingerprint: str) -> None:
+        self.calls.append(("complete", key))
+        self.inner.complete(key, fingerprint)
+
+    def release(self, key: str, fingerprint: str) -> None:
+        self.calls.append(("release", key))
+        self.inner.release(key, fingerprint)
 
 
 def test_custom_dedupe_store() -> None:
@@ -368,47 +393,115 @@ def test_custom_dedupe_store() -> None:
     assert isinstance(store, DedupeStore)
     receiver = Receiver(SECRET, dedupe=store)
     delivery = receiver.parse(ORDER, signed(ORDER))
-    receiver.forget(delivery)
-    assert store.calls == [("seen", delivery.delivery_key), ("forget", delivery.delivery_key)]
+    receiver.release(delivery)
+    receiver.complete(receiver.parse(ORDER, signed(ORDER)))
+    key = delivery.delivery_key
+    assert store.calls == [("claim", key), ("release", key), ("claim", key), ("complete", key)]
     with pytest.raises(SignatureVerificationError):
         receiver.parse(ORDER, {"x-oc-hash": "bad"})
-    assert len(store.calls) == 2  # unauthenticated bodies never reach the store
+    assert len(store.calls) == 4  # unauthenticated bodies never reach the store
+
+
+def test_the_old_seen_forget_protocol_is_not_a_dedupe_store() -> None:
+    class OldStore:
+        def seen(self, key: str, fingerprint: str) -> bool:
+            return False
+
+        def forget(self, key: str, fingerprint: str) -> None:
+            pass
+
+    assert not isinstance(OldStore(), DedupeStore)
+    with pytest.raises(TypeError, match="dedupe"):
+        Receiver(SECRET, dedupe=OldStore())  # type: ignore[arg-type]  # the point of the test
+
+
+def test_receiver_reexports_the_stores() -> None:
+    assert receiver_module.DedupeStore is stores.DedupeStore
+    assert receiver_module.MemoryDedupeStore is stores.MemoryDedupeStore
 
 
 def test_memory_store_is_bounded_lru() -> None:
     store = MemoryDedupeStore(maxsize=3)
-    assert [store.seen(key, "f") for key in "abc"] == [False, False, False]
-    assert store.seen("a", "f") is True  # refreshes "a"
-    assert store.seen("d", "f") is False  # evicts "b", the least recently used
+    for key in "abc":
+        assert store.claim(key, "f") == "new"
+        store.complete(key, "f")
+    assert store.claim("a", "f") == "duplicate"  # refreshes "a"
+    assert store.claim("d", "f") == "new"
+    store.complete("d", "f")  # evicts "b", the least recently used
     assert len(store) == 3
-    assert store.seen("b", "f") is False
-    assert store.seen("a", "f") is True
-    store.forget("a", "other")  # not the latest: kept
-    assert store.seen("a", "f") is True
+    assert store.claim("b", "f") == "new"
+    assert store.claim("a", "f") == "duplicate"
     with pytest.raises(ValueError, match="maxsize"):
         MemoryDedupeStore(0)
-    assert MemoryDedupeStore().maxsize == 10_000
+    with pytest.raises(ValueError, match="claim_ttl"):
+        MemoryDedupeStore(claim_ttl=0)
+    assert (MemoryDedupeStore().maxsize, MemoryDedupeStore().claim_ttl) == (100_000, 300.0)
+
+
+def test_memory_store_claims_are_per_state_and_release_keeps_the_completed_state() -> None:
+    store = MemoryDedupeStore()
+    assert store.claim("line", "q3") == "new"
+    assert store.claim("line", "q3") == "in_flight"
+    assert store.claim("line", "q2") == "new"  # another state of the entity is not blocked
+    store.complete("line", "q2")
+    store.release("line", "q3")  # failed: q2 stays the completed state
+    assert store.claim("line", "q2") == "duplicate"
+    assert store.claim("line", "q3") == "new"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_memory_store_claims_expire() -> None:
+    # A worker that crashed in its handler never completes nor releases: its claim must not block for ever.
+    clock = FakeClock()
+    store = MemoryDedupeStore(claim_ttl=30, clock=clock)
+    assert store.claim("k", "f") == "new"
+    clock.now += 29.9
+    assert store.claim("k", "f") == "in_flight"
+    clock.now += 0.2
+    assert store.claim("k", "f") == "new"  # expired: this attempt holds a fresh claim
+    clock.now += 29.9
+    assert store.claim("k", "f") == "in_flight"
+    assert store.claim("other", "f") == "new"
+    clock.now += 1000
+    assert store.claim("other", "f") == "new"
+    store.complete("other", "f")
+    assert store.claim("other", "f") == "duplicate"
+
+
+def test_memory_store_bounds_its_claims() -> None:
+    store = MemoryDedupeStore(maxsize=2)
+    assert [store.claim(key, "f") for key in "abc"] == ["new", "new", "new"]  # "a" is dropped
+    assert [store.claim(key, "f") for key in "cba"] == ["in_flight", "in_flight", "new"]
 
 
 def test_memory_store_is_thread_safe() -> None:
     store = MemoryDedupeStore()
     barrier = threading.Barrier(16)
-    results: list[bool] = []
+    results: list[str] = []
     lock = threading.Lock()
 
     def worker() -> None:
         barrier.wait()
         for index in range(200):
-            seen = store.seen(f"k{index}", "f")
+            outcome = store.claim(f"k{index}", "f")
+            if outcome == "new" and index % 2:
+                store.complete(f"k{index}", "f")
             with lock:
-                results.append(seen)
+                results.append(outcome)
 
     threads = [threading.Thread(target=worker) for _ in range(16)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert results.count(False) == 200  # each key reported new exactly once
+    assert results.count("new") == 200  # each key claimed exactly once
 
 
 # --- fuzz ---------------------------------------------------------------------------------------------------
