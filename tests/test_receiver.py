@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import doctest
 import hashlib
 import hmac
 import json
 import logging
+import socket
 import threading
-from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from io import BytesIO
 from typing import Any, NoReturn
 from wsgiref.util import setup_testing_defaults
@@ -953,3 +955,213 @@ async def test_the_type_query_parameter_tells_updated_from_added() -> None:
         TrackingEventType.LINE_ITEM_UPDATED,
         TrackingEventType.LINE_ITEM_ADDED,  # an unknown hint is ignored: the shape decides
     ]
+
+
+# --- in-flight deliveries (issue 10, item 1) ----------------------------------------------------------------
+
+
+def test_wsgi_a_retry_during_the_first_attempt_gets_503_and_the_event_is_processed_on_the_next_retry() -> None:
+    # The first attempt is in its handler when OrderCloud retries; then the first attempt fails. The
+    # retry must not have been acknowledged with a 200: the event is processed on the next retry.
+    entered, proceed = threading.Event(), threading.Event()
+    processed: list[Delivery] = []
+    attempts: list[str] = []
+
+    def handler(delivery: Delivery) -> None:
+        attempts.append(delivery.delivery_key)
+        if len(attempts) == 1:
+            entered.set()
+            proceed.wait(30)
+            raise RuntimeError("database down")
+        processed.append(delivery)
+
+    app = wsgi_app(handler, Receiver(SECRET))
+    answers: list[Answer] = []
+    first = threading.Thread(target=lambda: answers.append(call_wsgi(app, headers=signed(ORDER), body=ORDER)[0]))
+    first.start()
+    assert entered.wait(30)
+    second, _ = call_wsgi(app, headers=signed(ORDER), body=ORDER)
+    proceed.set()
+    first.join()
+    assert (second.status, second.json, second.headers["retry-after"]) == (503, {"status": "in_flight"}, "5")
+    assert answers[0].status == 500
+    assert processed == []
+    retry, _ = call_wsgi(app, headers=signed(ORDER), body=ORDER)
+    assert (retry.status, retry.json) == (200, {"status": "ok"})
+    assert [type(d.message) for d in processed] == [OrderSubmitted]
+    again, _ = call_wsgi(app, headers=signed(ORDER), body=ORDER)
+    assert (again.status, again.json) == (200, {"status": "duplicate"})
+    assert len(attempts) == 2
+
+
+@pytest.mark.parametrize("async_handler", [True, False])
+async def test_asgi_a_retry_during_the_first_attempt_gets_503_and_the_event_is_processed_on_the_next_retry(
+    async_handler: bool,
+) -> None:
+    loop = asyncio.get_running_loop()
+    entered, proceed = asyncio.Event(), threading.Event()
+    processed: list[Delivery] = []
+    attempts: list[str] = []
+
+    def work(delivery: Delivery) -> None:  # runs in a worker thread for the plain handler
+        attempts.append(delivery.delivery_key)
+        if len(attempts) == 1:
+            loop.call_soon_threadsafe(entered.set)
+            proceed.wait(30)
+            raise RuntimeError("database down")
+        processed.append(delivery)
+
+    async def async_work(delivery: Delivery) -> None:
+        await asyncio.to_thread(work, delivery)
+
+    app = asgi_app(async_work if async_handler else work, Receiver(SECRET))
+    first = asyncio.create_task(call_asgi(app, headers=signed(ORDER), chunks=[ORDER]))
+    await entered.wait()
+    second = await call_asgi(app, headers=signed(ORDER), chunks=[ORDER])
+    proceed.set()
+    assert (await first).status == 500
+    assert (second.status, second.json, second.headers["retry-after"]) == (503, {"status": "in_flight"}, "5")
+    assert processed == []
+    retry = await call_asgi(app, headers=signed(ORDER), chunks=[ORDER])
+    assert (retry.status, retry.json) == (200, {"status": "ok"})
+    assert [type(d.message) for d in processed] == [OrderSubmitted]
+    again = await call_asgi(app, headers=signed(ORDER), chunks=[ORDER])
+    assert again.json == {"status": "duplicate"}
+
+
+async def test_asgi_a_cancelled_attempt_releases_its_claim() -> None:
+    entered = asyncio.Event()
+    calls: list[str] = []
+
+    async def handler(delivery: Delivery) -> None:
+        calls.append(delivery.delivery_key)
+        if len(calls) == 1:
+            entered.set()
+            await asyncio.Event().wait()  # until cancelled
+
+    app = asgi_app(handler, Receiver(SECRET))
+    first = asyncio.create_task(call_asgi(app, headers=signed(ORDER), chunks=[ORDER]))
+    await entered.wait()
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    retry = await call_asgi(app, headers=signed(ORDER), chunks=[ORDER])
+    assert (retry.status, len(calls)) == (200, 2)
+
+
+class BrokenCompleteStore(RecordingStore):
+    def complete(self, key: str, fingerprint: str) -> None:
+        raise OSError("disk full")
+
+
+async def test_a_store_failing_after_the_handler_succeeded_still_acknowledges(caplog: pytest.LogCaptureFixture) -> None:
+    calls: list[Delivery] = []
+    with caplog.at_level(logging.ERROR, logger="ordercloud_tracking.receiver"):
+        answer = await call_asgi(
+            asgi_app(calls.append, Receiver(SECRET, dedupe=BrokenCompleteStore())),
+            headers=signed(ORDER),
+            chunks=[ORDER],
+        )
+        wsgi_answer, _ = call_wsgi(
+            wsgi_app(calls.append, Receiver(SECRET, dedupe=BrokenCompleteStore())), headers=signed(ORDER), body=ORDER
+        )
+    assert (answer.status, wsgi_answer.status, len(calls)) == (200, 200, 2)
+    assert any("Dedupe store failed" in record.getMessage() for record in caplog.records)
+
+
+# --- malformed Content-Length (issue 10, item 2) -------------------------------------------------------------
+
+MALFORMED_LENGTHS = ["\u00b2", "abc", "1,1", "-1", "+5", "1 2", "0x10", "1.0", "12abc", "1e3"]
+TOO_LARGE_LENGTHS = ["1" + "0" * 15, "9" * 5000, str(DEFAULT_MAX_BODY_BYTES + 1)]
+
+
+@pytest.mark.parametrize("value", MALFORMED_LENGTHS)
+async def test_asgi_malformed_content_length_is_400(value: str) -> None:
+    calls: list[Delivery] = []
+    app = asgi_app(calls.append, Receiver(SECRET))
+    answer = await call_asgi(
+        app, headers={**signed(ORDER), "content-length": value}, chunks=[ORDER], content_length=False
+    )
+    assert (answer.status, answer.json, answer.reads) == (400, {"error": "invalid Content-Length"}, 0)
+    assert calls == []
+
+
+@pytest.mark.parametrize("value", [*MALFORMED_LENGTHS, "\u0661\u0662"])  # Arabic-Indic 12: int() would accept it
+def test_wsgi_malformed_content_length_is_400(value: str) -> None:
+    calls: list[Delivery] = []
+    answer, stream = call_wsgi(
+        wsgi_app(calls.append, Receiver(SECRET)),
+        headers=signed(ORDER),
+        body=ORDER,
+        content_length=value,
+        validate=False,
+    )
+    assert (answer.status, answer.json, stream.reads) == (400, {"error": "invalid Content-Length"}, 0)
+    assert calls == []
+
+
+@pytest.mark.parametrize("value", TOO_LARGE_LENGTHS)
+async def test_too_large_content_length_is_413_in_both_apps(value: str) -> None:
+    asgi_answer = await call_asgi(
+        asgi_app(lambda d: None, Receiver(SECRET)),
+        headers={**signed(ORDER), "content-length": value},
+        chunks=[ORDER],
+        content_length=False,
+    )
+    wsgi_answer, stream = call_wsgi(
+        wsgi_app(lambda d: None, Receiver(SECRET)),
+        headers=signed(ORDER),
+        body=ORDER,
+        content_length=value,
+        validate=False,  # wsgiref's validator itself cannot read a 5,000-digit length
+    )
+    assert (asgi_answer.status, asgi_answer.reads) == (413, 0)
+    assert (wsgi_answer.status, stream.reads) == (413, 0)
+
+
+@contextlib.contextmanager
+def wsgiref_server(app: WSGIApp) -> Iterator[int]:
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = make_server("127.0.0.1", 0, app, handler_class=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def raw_post(port: int, content_length: bytes, body: bytes, signature: str) -> tuple[int, bytes]:
+    head = (
+        b"POST /oc/events HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        b"x-oc-hash: " + signature.encode() + b"\r\nContent-Length: " + content_length + b"\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(head + body)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    status_line, _, rest = data.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+def test_malformed_content_length_under_a_real_wsgiref_server(capsys: pytest.CaptureFixture[str]) -> None:
+    # wsgiref hands the header over as latin-1 text: b"\xb2" arrives as "²", a digit to str.isdigit().
+    calls: list[Delivery] = []
+    with wsgiref_server(wsgi_app(calls.append, Receiver(SECRET))) as port:
+        for value in [b"\xb2", b"abc", b"1,1", b"-1", b"\xd9\xa1"]:
+            status, body = raw_post(port, value, b"", sign_payload(b"", SECRET))
+            assert (status, json.loads(body)) == (400, {"error": "invalid Content-Length"})
+        status, _ = raw_post(port, b"1000000000000000", b"", sign_payload(b"", SECRET))
+        assert status == 413
+        status, body = raw_post(port, str(len(ORDER)).encode(), ORDER, sign_payload(ORDER, SECRET))
+        assert (status, json.loads(body)) == (200, {"status": "ok"})  # still serving
+    assert len(calls) == 1
+    assert "Traceback" not in capsys.readouterr().err
