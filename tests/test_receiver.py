@@ -27,7 +27,13 @@ from pydantic import SecretStr
 from ordercloud_tracking import receiver as receiver_module
 from ordercloud_tracking import stores
 from ordercloud_tracking._errors import InvalidPayloadError, PayloadTooLargeError, SignatureVerificationError
-from ordercloud_tracking.messages import OrderLineAdded, OrderSubmitted, SessionIdentified, UnknownMessage
+from ordercloud_tracking.messages import (
+    OrderLineAdded,
+    OrderLineUpdated,
+    OrderSubmitted,
+    SessionIdentified,
+    UnknownMessage,
+)
 from ordercloud_tracking.models.tracking import TrackingEventType
 from ordercloud_tracking.receiver import (
     DEFAULT_MAX_BODY_BYTES,
@@ -1165,3 +1171,41 @@ def test_malformed_content_length_under_a_real_wsgiref_server(capsys: pytest.Cap
         assert (status, json.loads(body)) == (200, {"status": "ok"})  # still serving
     assert len(calls) == 1
     assert "Traceback" not in capsys.readouterr().err
+
+
+# --- the Http envelope (issue 12 §1) ------------------------------------------------------------------------
+
+UPDATED = "sitecore.ordercloud.messages.orders.lines.updated"
+
+
+def _enveloped(type_name: str, payload: bytes) -> bytes:
+    return b'{"Headers": {"type": "' + type_name.encode() + b'"}, "Payload": ' + payload + b"}"
+
+
+def test_receiver_routes_on_the_envelope_type() -> None:
+    body = _enveloped(UPDATED, _line(5))
+    delivery = Receiver(SECRET).parse(body, signed(body))
+    assert isinstance(delivery.message, OrderLineUpdated)
+    assert delivery.event_type is TrackingEventType.LINE_ITEM_UPDATED
+    assert delivery.delivery_key == "line:o-1:li-1"
+
+
+async def test_both_apps_route_on_the_envelope_type_and_query_type_only_names_bare_bodies() -> None:
+    body = _enveloped(UPDATED, _line(5))
+    got: list[Delivery] = []
+    asgi_answer = await call_asgi(
+        asgi_app(got.append, Receiver(SECRET)), headers=signed(body), chunks=[body], query=b"type=LineItemAdded"
+    )
+    wsgi_answer, _ = call_wsgi(wsgi_app(got.append, Receiver(SECRET)), headers=signed(body), body=body)
+    assert (asgi_answer.status, wsgi_answer.status) == (200, 200)
+    assert [type(d.message) for d in got] == [OrderLineUpdated, OrderLineUpdated]
+
+
+def test_a_message_processed_bare_is_a_duplicate_when_it_comes_enveloped() -> None:
+    receiver = Receiver(SECRET)
+    bare = json.dumps(json.loads(_line(5)), separators=(",", ":")).encode()
+    enveloped = _enveloped(UPDATED, bare)
+    _handled(receiver, bare, type_hint="LineItemUpdated")
+    again = receiver.parse(enveloped, signed(enveloped))
+    assert again.duplicate
+    assert isinstance(again.message, OrderLineUpdated)
