@@ -280,19 +280,30 @@ class Delivery:
         return self.outcome == "in_flight"
 
 
-class _Lowered(dict[str, str]):
-    """Headers already keyed by lower-case name (built once per request)."""
+class _RawHeaders(dict[bytes, bytes]):
+    """ASGI's raw header pairs keyed by lower-case name, built once per request; values decoded on lookup."""
 
-
-def _header_map(headers: Headers) -> Mapping[str, str]:
-    """``headers`` as one lower-case-keyed mapping (the first value of a repeated header wins)."""
-    if isinstance(headers, _Lowered):
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[bytes, bytes]]) -> _RawHeaders:
+        headers = cls()
+        for name, value in pairs:
+            headers.setdefault(name.lower(), value)  # the first of a repeated header wins
         return headers
+
+    def text(self, name: str) -> str | None:
+        value = self.get(name.encode("latin-1"))
+        return None if value is None else bytes(value).decode("latin-1")
+
+
+def _header_lookup(headers: Headers) -> Callable[[str], str | None]:
+    """A case-insensitive lookup of ``headers`` by lower-case name (the first of a repeated header wins)."""
+    if isinstance(headers, _RawHeaders):
+        return headers.text
     items: Iterable[tuple[Any, Any]] = headers.items() if isinstance(headers, Mapping) else headers
-    lowered = _Lowered()
+    lowered: dict[str, str] = {}
     for key, value in items:
         lowered.setdefault(_text(key).lower(), _text(value))
-    return lowered
+    return lowered.get
 
 
 def _text(value: object) -> str:
@@ -404,15 +415,15 @@ dedupe=MemoryDedupeStore(maxsize=100000, claim_ttl=300))
         size = memoryview(body).nbytes
         if size > self._max_body_bytes:
             raise PayloadTooLargeError(size, self._max_body_bytes)
-        lookup = _header_map(headers)
-        signature = lookup.get(SIGNATURE_HEADER)
+        lookup = _header_lookup(headers)
+        signature = lookup(SIGNATURE_HEADER)
         if signature is None or not signature.strip():
             raise SignatureVerificationError(f"Missing {SIGNATURE_HEADER} header", missing=True)
         expected = _decode_signature(signature)
         if expected is None or not _matches(body, expected, self._keys):
             raise SignatureVerificationError(f"{SIGNATURE_HEADER} does not match the body")
         if self._custom_name is not None and self._custom_value is not None:
-            value = lookup.get(self._custom_name)
+            value = lookup(self._custom_name)
             if value is None:
                 raise SignatureVerificationError("Missing custom auth header", missing=True)
             if not _custom_matches(value.strip(), self._custom_value):
@@ -680,9 +691,9 @@ def asgi_app(handler: DeliveryHandler, receiver: Receiver) -> ASGIApp:
         if str(scope.get("method", "")).upper() != "POST":
             await respond(send, _NOT_ALLOWED)
             return
-        headers = _header_map(scope.get("headers") or ())  # decoded once for every lookup
+        headers = _RawHeaders.of(scope.get("headers") or ())  # indexed once for every lookup
         limit = receiver.max_body_bytes
-        length = _content_length(headers.get("content-length"), limit)
+        length = _content_length(headers.text("content-length"), limit)
         if isinstance(length, _Response):
             await respond(send, length)
             return
@@ -759,9 +770,9 @@ def wsgi_app(handler: DeliveryHandler, receiver: Receiver) -> WSGIApp:
             body = bytes(stream.read(length)) if length else b""
         if len(body) > limit:
             return _TOO_LARGE
-        headers = _Lowered(
+        headers = [
             (key[5:].replace("_", "-").lower(), str(value)) for key, value in environ.items() if key.startswith("HTTP_")
-        )
+        ]
         outcome = _receive(receiver, body, headers, environ.get("QUERY_STRING") or "")
         if isinstance(outcome, _Response):
             return outcome
