@@ -888,3 +888,23 @@ def test_integer_order_status_is_read_as_its_member(code: object, text: str) -> 
         assert msg.order_status == text
         assert msg.to_request()["OrderStatus"] == text
         assert msg.to_request()["UserContext"] == {"ID": "u-1", "UserType": "Buyer"}
+
+
+@given(
+    head=st.sampled_from(
+        [
+            b'{"Headers":{"type":"sitecore.ordercloud.messages.orders.submitted"},"Payload":',
+            b'{"headers": {"TYPE": "sitecore.backbone.messages.orders.lines.updated"} , "payload" : ',
+            b'{"Headers":{"type":"sitecore.ordercloud.messages.nothing.known"},"Payload":',
+        ]
+    ),
+    tail=st.binary(max_size=80) | st.sampled_from([b"{}}", b'{"OrderID": 1}}', b"[]}", b'"x"}', b"{} , {}}", b"{}} "]),
+)
+def test_fuzz_envelope_bodies_only_raise_invalid_payload(head: bytes, tail: bytes) -> None:
+    try:
+        decoded = messages.decode_delivery(head + tail)
+    except InvalidPayloadError:
+        return
+    assert decoded.delivery_key
+    reference = parse_message(json.loads(head + tail))  # the same rules from the decoded object
+    assert type(decoded.message) is type(reference)

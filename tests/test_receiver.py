@@ -520,7 +520,20 @@ _JSON_BODIES = st.recursive(
     lambda children: (
         st.lists(children, max_size=3)
         | st.dictionaries(
-            st.sampled_from(["OrderID", "LineItems", "LineItem", "FirstName", "EventType", "Message", "ID"])
+            st.sampled_from(
+                [
+                    "OrderID",
+                    "LineItems",
+                    "LineItem",
+                    "FirstName",
+                    "EventType",
+                    "Message",
+                    "ID",
+                    "Headers",
+                    "Payload",
+                    "type",
+                ]
+            )
             | st.text(max_size=5),
             children,
             max_size=4,
