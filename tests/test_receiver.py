@@ -483,12 +483,6 @@ def test_memory_store_claims_expire() -> None:
     assert store.claim("other", "f") == "duplicate"
 
 
-def test_memory_store_bounds_its_claims() -> None:
-    store = MemoryDedupeStore(maxsize=2)
-    assert [store.claim(key, "f") for key in "abc"] == ["new", "new", "new"]  # "a" is dropped
-    assert [store.claim(key, "f") for key in "cba"] == ["in_flight", "in_flight", "new"]
-
-
 def test_memory_store_is_thread_safe() -> None:
     store = MemoryDedupeStore()
     barrier = threading.Barrier(16)

@@ -335,7 +335,7 @@ class Receiver:
     >>> receiver = Receiver(["new-secret", "old-secret"], custom_auth_header=("X-Api-Key", "k3y"))
     >>> receiver
     Receiver(secrets=<2 hidden>, max_body_bytes=1048576, custom_auth_header='X-Api-Key', \
-dedupe=MemoryDedupeStore(maxsize=100000, claim_ttl=300))
+dedupe=MemoryDedupeStore(maxsize=100000, claim_ttl=300.0))
     >>> body = b'{"OrderId": "o-1", "LineItem": {"LineID": "li-1", "Quantity": 1}}'
     >>> headers = [(b"x-oc-hash", sign_payload(body, "old-secret").encode()), (b"x-api-key", b"k3y")]
     >>> delivery = receiver.parse(body, headers)

@@ -175,4 +175,4 @@ class MemoryDedupeStore:
             return len(self._completed)
 
     def __repr__(self) -> str:
-        return f"MemoryDedupeStore(maxsize={self._maxsize}, claim_ttl={self._claim_ttl:g})"
+        return f"MemoryDedupeStore(maxsize={self._maxsize}, claim_ttl={self._claim_ttl})"
