@@ -1216,3 +1216,9 @@ def test_a_message_processed_bare_is_a_duplicate_when_it_comes_enveloped() -> No
     again = receiver.parse(enveloped, signed(enveloped))
     assert again.duplicate
     assert isinstance(again.message, OrderLineUpdated)
+
+
+async def test_asgi_a_first_chunk_over_the_limit_stops_reading() -> None:
+    app = asgi_app(lambda delivery: None, Receiver(SECRET, max_body_bytes=10))
+    answer = await call_asgi(app, headers=signed(ORDER), chunks=[b"x" * 11, b"x"], content_length=False)
+    assert (answer.status, answer.reads) == (413, 1)

@@ -701,6 +701,9 @@ def asgi_app(handler: DeliveryHandler, receiver: Receiver) -> ASGIApp:
         if event["type"] == "http.disconnect":
             return
         body = event.get("body") or b""
+        if len(body) > limit:
+            await respond(send, _TOO_LARGE)
+            return
         if event.get("more_body", False):  # the rest arrives in chunks
             chunks = [bytes(body)]
             size = len(body)
@@ -717,9 +720,6 @@ def asgi_app(handler: DeliveryHandler, receiver: Receiver) -> ASGIApp:
                 chunks.append(chunk)
                 more = bool(event.get("more_body", False))
             body = b"".join(chunks)
-        elif len(body) > limit:
-            await respond(send, _TOO_LARGE)
-            return
         outcome = _receive(receiver, body, headers, scope.get("query_string") or b"")
         if isinstance(outcome, _Response):
             await respond(send, outcome)
