@@ -44,8 +44,10 @@ clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis site
 
 # `make bench`: benchmarks/ side by side with the peer SDK and raw httpx; writes docs/benchmarks.md.
-# The peer `ordercloud-python` is installed into the venv for benchmarking only (never a dependency
-# of the package); once installed, no network is needed.
+# The peer `ordercloud-python` and the ASGI server `uvicorn` (with its `httptools` parser) are installed
+# into the venv for benchmarking only (never dependencies of the package); once installed, no network
+# is needed.
 bench: $(STAMP)
 	$(BIN)/python -c "import ordercloud" 2>/dev/null || $(BIN)/python -m pip install --quiet ordercloud-python
+	$(BIN)/python -c "import uvicorn, httptools" 2>/dev/null || $(BIN)/python -m pip install --quiet uvicorn httptools
 	$(BIN)/python benchmarks/run.py

@@ -60,6 +60,7 @@ __all__ = [
     "line_items_page",
     "machine_info",
     "main",
+    "module_hidden",
     "row",
     "server_floor",
     "time_interleaved",
@@ -494,6 +495,38 @@ def import_time(statements: Mapping[str, str], *, runs: int = 15) -> dict[str, T
     return timings
 
 
+class _MissingModule:
+    """A ``sys.meta_path`` finder under which ``import NAME`` fails as it does when NAME is not installed.
+
+    The failure costs what a real one costs: the path finder scans every ``sys.path`` entry for a
+    module that is not there, then the import raises ``ModuleNotFoundError``.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
+        if fullname == self.name:
+            import importlib.machinery
+
+            importlib.machinery.PathFinder.find_spec(f"{self.name}_is_not_installed")
+            raise ModuleNotFoundError(f"No module named {self.name!r}", name=self.name)
+
+
+@contextlib.contextmanager
+def module_hidden(name: str) -> Any:
+    """While inside, ``import name`` fails as if the distribution were not installed."""
+    finder = _MissingModule(name)
+    saved = sys.modules.pop(name, None)
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+        if saved is not None:
+            sys.modules[name] = saved
+
+
 def async_environment_note() -> str | None:
     """A note for async rows when httpcore pays a failed ``import sniffio`` on every request."""
     import importlib.util
@@ -511,8 +544,8 @@ def async_environment_note() -> str | None:
 
 
 def _parse_target(target: str) -> float:
-    # "<= 0.8x" -> 0.8
-    return float(target.replace("<=", "").replace("x", "").strip())
+    # "<= 0.8x" -> 0.8, ">= 0.55x" -> 0.55
+    return float(target.replace("<=", "").replace(">=", "").replace("x", "").strip())
 
 
 def row(
@@ -524,10 +557,13 @@ def row(
     target: str = "",
     note: str | None = None,
 ) -> dict[str, Any]:
-    """One result row. ``target`` is ``"<= R x"`` (met when ratio <= R) or ``""`` (informational)."""
+    """One result row. ``target`` is ``"<= R x"`` (met when ratio <= R), ``">= R x"`` (a throughput row:
+    the ratio is base time / time, i.e. requests/s over the base's, met when >= R) or ``""`` (informational)."""
     median = timing.median_s if isinstance(timing, Timing) else timing
     base_median = base_timing.median_s if isinstance(base_timing, Timing) else base_timing
-    ratio = median / base_median
+    # "<= R x": time ratio (lower is better); ">= R x": throughput ratio, base time / time (higher is better)
+    higher_is_better = target.startswith(">=")
+    ratio = base_median / median if higher_is_better else median / base_median
     result: dict[str, Any] = {
         "benchmark": benchmark,
         "subject": subject,
@@ -536,7 +572,9 @@ def row(
         "base_median_s": base_median,
         "ratio": ratio,
         "target": target,
-        "met": (ratio <= _parse_target(target)) if target else None,
+        "met": ((ratio >= _parse_target(target)) if higher_is_better else (ratio <= _parse_target(target)))
+        if target
+        else None,
     }
     if isinstance(timing, Timing) and isinstance(base_timing, Timing):
         result["spread"] = max(timing.spread, base_timing.spread)

@@ -31,7 +31,7 @@ ROOT = HERE.parent
 
 DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
 # Known modules first, in this order; any other bench_*.py follows alphabetically.
-ORDER = ["bench_client", "bench_line_items", "bench_receiver", "bench_fake"]
+ORDER = ["bench_client", "bench_line_items", "bench_receiver", "bench_receiver_server", "bench_fake"]
 
 _DRIVER = (
     "import json, sys\n"
@@ -51,6 +51,8 @@ PEERS = [
     "pydantic",
     "pydantic-core",
     "sniffio",
+    "uvicorn",
+    "httptools",
 ]
 
 

@@ -341,9 +341,9 @@ def test_type_found_in_an_envelope(cls: type[TrackingMessage], which: int, type_
 
 def test_flat_envelope_type_beside_the_fields() -> None:
     body = {"EventType": "sitecore.ordercloud.messages.orders.lines.updated", "MessageId": "m-7", **LINE_BODY}
-    parsed = messages._parse(encode(body))
+    parsed = messages.decode_delivery(encode(body))
     assert isinstance(parsed.message, OrderLineUpdated)
-    assert parsed.envelope_id == "m-7"
+    assert parsed.delivery_key == "m-7"
     assert parsed.message.to_request() == body  # the envelope keys are kept as unknown fields
 
 
@@ -353,10 +353,10 @@ def test_sns_style_wrapper_with_a_json_string_payload() -> None:
         "MessageId": "sns-1",
         "Message": json.dumps(ORDER_BODY),
     }
-    parsed = messages._parse(encode(body))
+    parsed = messages.decode_delivery(encode(body))
     assert isinstance(parsed.message, OrderSubmitted)
     assert parsed.message.type_inferred is True
-    assert parsed.envelope_id == "sns-1"
+    assert parsed.delivery_key == "sns-1"
 
 
 def test_cloudevents_style_wrapper() -> None:
@@ -367,16 +367,16 @@ def test_cloudevents_style_wrapper() -> None:
         "source": "ordercloud",
         "data": LINE_BODY,
     }
-    parsed = messages._parse(encode(body))
+    parsed = messages.decode_delivery(encode(body))
     assert isinstance(parsed.message, OrderLineUpdated)
-    assert parsed.envelope_id == "ce-1"
+    assert parsed.delivery_key == "ce-1"
 
 
 def test_nested_wrappers_and_outermost_id_wins() -> None:
     body = {"DeliveryId": "outer", "Body": {"Id": "inner", "EventType": "UserLoggedIn", "Payload": SESSION_BODY}}
-    parsed = messages._parse(encode(body))
+    parsed = messages.decode_delivery(encode(body))
     assert isinstance(parsed.message, SessionIdentified)
-    assert parsed.envelope_id == "outer"
+    assert parsed.delivery_key == "outer"
     assert parsed.message.envelope == {"DeliveryId": "outer"}
 
 
@@ -710,3 +710,201 @@ def test_models_with_write_only_required_fields_keep_the_api_fill_validator() ->
 
     assert HttpConfig.__pydantic_core_schema__["type"] == "function-wrap"
     assert HttpConfig.from_api({"Endpoint": "https://x.test"}).secret is None
+
+
+# --- the Http envelope {"Headers": {"type": ...}, "Payload": {...}} (issue 12 §1) ---------------------------
+
+
+def envelope(
+    type_name: str, payload: object, *, headers: str = "Headers", type_key: str = "type", payload_key: str = "Payload"
+) -> dict[str, Any]:
+    return {headers: {type_key: type_name}, payload_key: payload}
+
+
+def test_the_envelope_type_tells_updated_from_added() -> None:
+    # Today's regression: Headers.type was ignored and a line update parsed as OrderLineAdded.
+    body = envelope("sitecore.ordercloud.messages.orders.lines.updated", LINE_BODY)
+    for given_body in (body, encode(body), json.dumps(body, indent=2)):
+        msg = parse_message(given_body)
+        assert type(msg) is OrderLineUpdated
+        assert msg.type_inferred is False
+        assert msg.to_request() == LINE_BODY
+        assert msg.envelope == {"Headers": {"type": "sitecore.ordercloud.messages.orders.lines.updated"}}
+
+
+@pytest.mark.parametrize("cls", MESSAGE_CLASSES)
+@pytest.mark.parametrize("which", [0, 1, 2])
+@pytest.mark.parametrize(
+    ("headers", "type_key", "payload_key"),
+    [("Headers", "type", "Payload"), ("headers", "Type", "payload"), ("HEADERS", "TYPE", "PAYLOAD")],
+)
+def test_envelope_in_every_form(
+    cls: type[TrackingMessage], which: int, headers: str, type_key: str, payload_key: str
+) -> None:
+    body = envelope(NAMES[cls][which], BODIES[cls], headers=headers, type_key=type_key, payload_key=payload_key)
+    reordered = dict(reversed(list(body.items())))  # Payload first: the full path
+    for given_body in (encode(body), encode(reordered), body):
+        msg = parse_message(given_body)
+        assert type(msg) is cls
+        assert msg.type_inferred is False
+        assert msg.to_request() == BODIES[cls]
+
+
+def test_envelope_with_more_keys_or_odd_spacing_still_routes_on_headers_type() -> None:
+    name = "sitecore.ordercloud.messages.orders.lines.updated"
+    bodies = [
+        {"Headers": {"type": name, "x-oc-other": "1"}, "Payload": LINE_BODY, "Sent": "2026-12-01"},
+        {"Headers": {"type": name}, "Payload": LINE_BODY, "EventType": "LineItemAdded"},  # Headers.type wins
+        {"Headers": {"type": name}, "Payload": json.dumps(LINE_BODY)},  # the payload as a JSON string
+    ]
+    for body in bodies:
+        assert type(parse_message(encode(body))) is OrderLineUpdated
+    spaced = b' \n{ "Headers" :{"type":"' + name.encode() + b'"} ,\n "Payload" : ' + encode(LINE_BODY) + b" \n}\n "
+    assert type(parse_message(spaced)) is OrderLineUpdated
+
+
+def test_an_unknown_envelope_type_is_an_unknown_message() -> None:
+    body = envelope("sitecore.ordercloud.messages.ordersync.updated", {"ID": "o-1", "Status": 3})
+    msg = parse_message(encode(body))
+    assert isinstance(msg, UnknownMessage)
+    assert msg.type_name == "sitecore.ordercloud.messages.ordersync.updated"
+    assert msg.data == body
+
+
+def test_a_headers_type_that_names_no_event_is_ignored() -> None:
+    msg = parse_message(encode(envelope("application/json", LINE_BODY)))
+    assert type(msg) is OrderLineAdded
+    assert msg.type_inferred is True
+
+
+def test_explicit_event_type_still_overrides_the_envelope() -> None:
+    body = encode(envelope("sitecore.ordercloud.messages.orders.lines.added", LINE_BODY))
+    assert type(parse_message(body, event_type="LineItemUpdated")) is OrderLineUpdated
+
+
+def test_a_type_hint_only_names_a_bare_body() -> None:
+    added = encode(envelope("sitecore.ordercloud.messages.orders.lines.added", LINE_BODY))
+    assert type(messages.decode_delivery(added, type_hint="LineItemUpdated").message) is OrderLineAdded
+    assert type(messages.decode_delivery(encode(LINE_BODY), type_hint="LineItemUpdated").message) is OrderLineUpdated
+    assert type(messages.decode_delivery(encode(LINE_BODY), type_hint="nonsense").message) is OrderLineAdded
+
+
+@pytest.mark.parametrize("cls", MESSAGE_CLASSES)
+def test_dedupe_keys_are_the_same_enveloped_or_bare(cls: type[TrackingMessage]) -> None:
+    bare = json.dumps(BODIES[cls], separators=(",", ":")).encode()
+    enveloped = b'{"Headers":{"type":"' + cls.namespace.encode() + b'"},"Payload":' + bare + b"}"
+    decoded_bare = messages.decode_delivery(bare, event_type=cls)
+    decoded_envelope = messages.decode_delivery(enveloped)
+    assert type(decoded_envelope.message) is cls
+    assert decoded_bare.delivery_key == decoded_envelope.delivery_key != ""
+    assert decoded_bare.fingerprint == decoded_envelope.fingerprint != ""
+    assert decoded_bare.message.to_request() == decoded_envelope.message.to_request()
+
+
+def test_the_envelope_of_the_fake_is_decoded_like_its_bare_message() -> None:
+    # whatever path a body takes (validated from bytes, or decoded then validated), the result is the same
+    for cls in MESSAGE_CLASSES:
+        body = envelope(cls.namespace, BODIES[cls])
+        fast = messages.decode_delivery(encode(body))
+        full = messages.decode_delivery(body)
+        assert type(fast.message) is type(full.message) is cls
+        assert fast.message.to_request() == full.message.to_request()
+        assert fast.delivery_key == full.delivery_key
+
+
+@given(
+    payload=st.fixed_dictionaries(
+        {
+            "OrderId": st.text(min_size=1, max_size=5),
+            "LineItem": st.fixed_dictionaries(
+                {"LineID": st.text(min_size=1, max_size=5), "Quantity": st.integers(0, 99)}
+            ),
+        },
+        optional={
+            "Extra": st.text(max_size=5),
+            "Headers": st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=2),
+        },
+    ),
+    which=st.sampled_from(["added", "updated"]),
+    indent=st.sampled_from([None, 0, 2]),
+)
+def test_envelope_fast_and_full_paths_agree(payload: dict[str, Any], which: str, indent: int | None) -> None:
+    body = {"Headers": {"type": f"sitecore.ordercloud.messages.orders.lines.{which}"}, "Payload": payload}
+    from_bytes = parse_message(json.dumps(body, indent=indent).encode())
+    from_mapping = parse_message(body)
+    assert type(from_bytes) is type(from_mapping) is (OrderLineUpdated if which == "updated" else OrderLineAdded)
+    assert from_bytes.to_request() == from_mapping.to_request() == payload
+
+
+def test_deeply_nested_headers_do_not_escape() -> None:
+    body = b'{"Headers": {"type": ' + b"[" * 100_000 + b"]" * 100_000 + b'}, "Payload": {}}'
+    with pytest.raises(InvalidPayloadError):
+        parse_message(body)
+
+
+# --- Kafka / Event Hubs records ----------------------------------------------------------------------------
+
+
+def test_parse_record_uses_the_type_header_for_a_bare_value() -> None:
+    value = encode(LINE_BODY)
+    name = "sitecore.ordercloud.messages.orders.lines.updated"
+    assert type(messages.parse_record(value, name)) is OrderLineUpdated
+    assert type(messages.parse_record(value, name.encode())) is OrderLineUpdated
+    assert type(messages.parse_record(value.decode(), "LineItemUpdated")) is OrderLineUpdated
+    assert type(messages.parse_record(value, b"  ")) is OrderLineAdded
+    inferred = messages.parse_record(value, None)
+    assert isinstance(inferred, OrderLineAdded)
+    assert inferred.type_inferred is True
+
+
+def test_parse_record_prefers_the_type_inside_the_value() -> None:
+    value = encode(envelope("sitecore.ordercloud.messages.orders.lines.added", LINE_BODY))
+    assert type(messages.parse_record(value, "sitecore.ordercloud.messages.orders.lines.updated")) is OrderLineAdded
+    assert (
+        type(messages.parse_record(encode(ORDER_BODY), b"\xff\xfe")) is OrderSubmitted
+    )  # junk header: the shape decides
+    with pytest.raises(InvalidPayloadError):
+        messages.parse_record(b"not json", "LineItemAdded")
+
+
+# --- enums sent as integers (reference §15) ----------------------------------------------------------------
+
+
+def test_order_status_codes_follow_the_api_enum() -> None:
+    from ordercloud_tracking.models.commerce import OrderStatus
+
+    assert list(messages.ORDER_STATUS_CODES.values()) == [member.value for member in OrderStatus]
+    assert list(messages.ORDER_STATUS_CODES) == [1, 2, 3, 4, 5, 6]
+    assert messages.USER_TYPE_CODES == {0: "Buyer", 1: "Supplier", 2: "Admin"}
+
+
+@pytest.mark.parametrize(
+    ("code", "text"), [(1, "Unsubmitted"), (4, "Open"), (6, "Canceled"), (9, "9"), ("Open", "Open")]
+)
+def test_integer_order_status_is_read_as_its_member(code: object, text: str) -> None:
+    body = {**ORDER_BODY, "OrderStatus": code, "UserContext": {"ID": "u-1", "UserType": 0}}
+    for msg in (parse_message(encode(body)), parse_message(encode(envelope(OrderSubmitted.namespace, body)))):
+        assert isinstance(msg, OrderSubmitted)
+        assert msg.order_status == text
+        assert msg.to_request()["OrderStatus"] == text
+        assert msg.to_request()["UserContext"] == {"ID": "u-1", "UserType": "Buyer"}
+
+
+@given(
+    head=st.sampled_from(
+        [
+            b'{"Headers":{"type":"sitecore.ordercloud.messages.orders.submitted"},"Payload":',
+            b'{"headers": {"TYPE": "sitecore.backbone.messages.orders.lines.updated"} , "payload" : ',
+            b'{"Headers":{"type":"sitecore.ordercloud.messages.nothing.known"},"Payload":',
+        ]
+    ),
+    tail=st.binary(max_size=80) | st.sampled_from([b"{}}", b'{"OrderID": 1}}', b"[]}", b'"x"}', b"{} , {}}", b"{}} "]),
+)
+def test_fuzz_envelope_bodies_only_raise_invalid_payload(head: bytes, tail: bytes) -> None:
+    try:
+        decoded = messages.decode_delivery(head + tail)
+    except InvalidPayloadError:
+        return
+    assert decoded.delivery_key
+    reference = parse_message(json.loads(head + tail))  # the same rules from the decoded object
+    assert type(decoded.message) is type(reference)

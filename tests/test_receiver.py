@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import doctest
 import hashlib
 import hmac
 import json
 import logging
+import socket
 import threading
-from collections.abc import Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from io import BytesIO
 from typing import Any, NoReturn
 from wsgiref.util import setup_testing_defaults
@@ -23,8 +25,15 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from ordercloud_tracking import receiver as receiver_module
+from ordercloud_tracking import stores
 from ordercloud_tracking._errors import InvalidPayloadError, PayloadTooLargeError, SignatureVerificationError
-from ordercloud_tracking.messages import OrderLineAdded, OrderSubmitted, SessionIdentified, UnknownMessage
+from ordercloud_tracking.messages import (
+    OrderLineAdded,
+    OrderLineUpdated,
+    OrderSubmitted,
+    SessionIdentified,
+    UnknownMessage,
+)
 from ordercloud_tracking.models.tracking import TrackingEventType
 from ordercloud_tracking.receiver import (
     DEFAULT_MAX_BODY_BYTES,
@@ -40,6 +49,7 @@ from ordercloud_tracking.receiver import (
     verify_signature,
     wsgi_app,
 )
+from ordercloud_tracking.stores import DedupeOutcome
 from tests.test_messages import check_public_docstrings
 
 SECRET = "s3cr3t-Value-XYZ"
@@ -292,14 +302,29 @@ def test_secrets_are_not_in_repr_or_errors() -> None:
 # --- dedupe -------------------------------------------------------------------------------------------------
 
 
-def test_duplicates_are_reported() -> None:
+def test_a_delivery_is_seen_only_once_completed() -> None:
     receiver = Receiver(SECRET)
     first = receiver.parse(ORDER, signed(ORDER))
-    second = receiver.parse(ORDER, signed(ORDER))
-    assert (first.duplicate, second.duplicate) == (False, True)
+    assert first.outcome == "new"
+    second = receiver.parse(ORDER, signed(ORDER))  # the first is still being handled
+    assert (second.outcome, second.in_flight, second.duplicate) == ("in_flight", True, False)
     assert first.delivery_key == second.delivery_key == "order:o-1"
-    receiver.forget(second)
-    assert receiver.parse(ORDER, signed(ORDER)).duplicate is False
+    receiver.complete(second)  # not the claim holder: nothing happens
+    assert receiver.parse(ORDER, signed(ORDER)).in_flight
+    receiver.complete(first)
+    third = receiver.parse(ORDER, signed(ORDER))
+    assert (third.outcome, third.duplicate) == ("duplicate", True)
+    receiver.release(third)  # a duplicate holds no claim: the completed state stays
+    assert receiver.parse(ORDER, signed(ORDER)).duplicate
+
+
+def test_a_released_delivery_is_processed_again() -> None:
+    receiver = Receiver(SECRET)
+    receiver.release(receiver.parse(ORDER, signed(ORDER)))
+    again = receiver.parse(ORDER, signed(ORDER))
+    assert again.outcome == "new"
+    receiver.forget(again)  # the former name of release
+    assert receiver.parse(ORDER, signed(ORDER)).outcome == "new"
 
 
 def _line(quantity: int, line_id: str = "li-1") -> bytes:
@@ -308,11 +333,17 @@ def _line(quantity: int, line_id: str = "li-1") -> bytes:
     ).encode()
 
 
+def _handled(receiver: Receiver, body: bytes, **kwargs: Any) -> Delivery:
+    delivery = receiver.parse(body, signed(body), **kwargs)
+    receiver.complete(delivery)
+    return delivery
+
+
 def test_a_real_change_back_to_an_earlier_state_is_not_a_duplicate() -> None:
     # A line set to 3, then 2, then 3 again sends the same body twice; the third is a real event.
     receiver = Receiver(SECRET)
-    results = [receiver.parse(body, signed(body)).duplicate for body in (_line(3), _line(2), _line(3))]
-    assert results == [False, False, False]
+    results = [_handled(receiver, body).outcome for body in (_line(3), _line(2), _line(3))]
+    assert results == ["new", "new", "new"]
     assert receiver.parse(_line(3), signed(_line(3))).duplicate is True  # a redelivery of the latest state
     assert receiver.parse(_line(3, "li-2"), signed(_line(3, "li-2"))).duplicate is False  # another line
 
@@ -331,7 +362,7 @@ def test_envelope_id_is_the_delivery_key() -> None:
     receiver = Receiver(SECRET)
     one = json.dumps({"MessageId": "m-1", "EventType": "UserLoggedIn", "Message": {"FirstName": "A"}}).encode()
     again = json.dumps({"Message": {"FirstName": "A"}, "EventType": "UserLoggedIn", "MessageId": "m-1"}).encode()
-    first = receiver.parse(one, signed(one))
+    first = _handled(receiver, one)
     assert isinstance(first.message, SessionIdentified)
     assert first.delivery_key == "m-1"
     assert receiver.parse(again, signed(again)).duplicate is True  # same ID, different bytes
@@ -341,26 +372,28 @@ def test_dedupe_can_be_turned_off() -> None:
     receiver = Receiver(SECRET, dedupe=None)
     assert receiver.dedupe is None
     first = receiver.parse(ORDER, signed(ORDER))
-    assert not first.duplicate
-    assert not receiver.parse(ORDER, signed(ORDER)).duplicate
-    receiver.forget(first)  # nothing to forget: no error
+    assert first.outcome == "new"
+    receiver.complete(first)  # nothing to record: no error
+    assert receiver.parse(ORDER, signed(ORDER)).outcome == "new"
+    receiver.release(first)
 
 
 class RecordingStore:
     def __init__(self) -> None:
-        self.latest: dict[str, str] = {}
+        self.inner = MemoryDedupeStore()
         self.calls: list[tuple[str, str]] = []
 
-    def seen(self, key: str, fingerprint: str) -> bool:
-        self.calls.append(("seen", key))
-        was = self.latest.get(key) == fingerprint
-        self.latest[key] = fingerprint
-        return was
+    def claim(self, key: str, fingerprint: str) -> DedupeOutcome:
+        self.calls.append(("claim", key))
+        return self.inner.claim(key, fingerprint)
 
-    def forget(self, key: str, fingerprint: str) -> None:
-        self.calls.append(("forget", key))
-        if self.latest.get(key) == fingerprint:
-            del self.latest[key]
+    def complete(self, key: str, fingerprint: str) -> None:
+        self.calls.append(("complete", key))
+        self.inner.complete(key, fingerprint)
+
+    def release(self, key: str, fingerprint: str) -> None:
+        self.calls.append(("release", key))
+        self.inner.release(key, fingerprint)
 
 
 def test_custom_dedupe_store() -> None:
@@ -368,47 +401,109 @@ def test_custom_dedupe_store() -> None:
     assert isinstance(store, DedupeStore)
     receiver = Receiver(SECRET, dedupe=store)
     delivery = receiver.parse(ORDER, signed(ORDER))
-    receiver.forget(delivery)
-    assert store.calls == [("seen", delivery.delivery_key), ("forget", delivery.delivery_key)]
+    receiver.release(delivery)
+    receiver.complete(receiver.parse(ORDER, signed(ORDER)))
+    key = delivery.delivery_key
+    assert store.calls == [("claim", key), ("release", key), ("claim", key), ("complete", key)]
     with pytest.raises(SignatureVerificationError):
         receiver.parse(ORDER, {"x-oc-hash": "bad"})
-    assert len(store.calls) == 2  # unauthenticated bodies never reach the store
+    assert len(store.calls) == 4  # unauthenticated bodies never reach the store
+
+
+def test_the_old_seen_forget_protocol_is_not_a_dedupe_store() -> None:
+    class OldStore:
+        def seen(self, key: str, fingerprint: str) -> bool:
+            return False
+
+        def forget(self, key: str, fingerprint: str) -> None:
+            pass
+
+    assert not isinstance(OldStore(), DedupeStore)
+    with pytest.raises(TypeError, match="dedupe"):
+        Receiver(SECRET, dedupe=OldStore())  # type: ignore[arg-type]  # the point of the test
+
+
+def test_receiver_reexports_the_stores() -> None:
+    assert receiver_module.DedupeStore is stores.DedupeStore
+    assert receiver_module.MemoryDedupeStore is stores.MemoryDedupeStore
 
 
 def test_memory_store_is_bounded_lru() -> None:
     store = MemoryDedupeStore(maxsize=3)
-    assert [store.seen(key, "f") for key in "abc"] == [False, False, False]
-    assert store.seen("a", "f") is True  # refreshes "a"
-    assert store.seen("d", "f") is False  # evicts "b", the least recently used
+    for key in "abc":
+        assert store.claim(key, "f") == "new"
+        store.complete(key, "f")
+    assert store.claim("a", "f") == "duplicate"  # refreshes "a"
+    assert store.claim("d", "f") == "new"
+    store.complete("d", "f")  # evicts "b", the least recently used
     assert len(store) == 3
-    assert store.seen("b", "f") is False
-    assert store.seen("a", "f") is True
-    store.forget("a", "other")  # not the latest: kept
-    assert store.seen("a", "f") is True
+    assert store.claim("b", "f") == "new"
+    assert store.claim("a", "f") == "duplicate"
     with pytest.raises(ValueError, match="maxsize"):
         MemoryDedupeStore(0)
-    assert MemoryDedupeStore().maxsize == 10_000
+    with pytest.raises(ValueError, match="claim_ttl"):
+        MemoryDedupeStore(claim_ttl=0)
+    assert (MemoryDedupeStore().maxsize, MemoryDedupeStore().claim_ttl) == (100_000, 300.0)
+
+
+def test_memory_store_claims_are_per_state_and_release_keeps_the_completed_state() -> None:
+    store = MemoryDedupeStore()
+    assert store.claim("line", "q3") == "new"
+    assert store.claim("line", "q3") == "in_flight"
+    assert store.claim("line", "q2") == "new"  # another state of the entity is not blocked
+    store.complete("line", "q2")
+    store.release("line", "q3")  # failed: q2 stays the completed state
+    assert store.claim("line", "q2") == "duplicate"
+    assert store.claim("line", "q3") == "new"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_memory_store_claims_expire() -> None:
+    # A worker that crashed in its handler never completes nor releases: its claim must not block for ever.
+    clock = FakeClock()
+    store = MemoryDedupeStore(claim_ttl=30, clock=clock)
+    assert store.claim("k", "f") == "new"
+    clock.now += 29.9
+    assert store.claim("k", "f") == "in_flight"
+    clock.now += 0.2
+    assert store.claim("k", "f") == "new"  # expired: this attempt holds a fresh claim
+    clock.now += 29.9
+    assert store.claim("k", "f") == "in_flight"
+    assert store.claim("other", "f") == "new"
+    clock.now += 1000
+    assert store.claim("other", "f") == "new"
+    store.complete("other", "f")
+    assert store.claim("other", "f") == "duplicate"
 
 
 def test_memory_store_is_thread_safe() -> None:
     store = MemoryDedupeStore()
     barrier = threading.Barrier(16)
-    results: list[bool] = []
+    results: list[str] = []
     lock = threading.Lock()
 
     def worker() -> None:
         barrier.wait()
         for index in range(200):
-            seen = store.seen(f"k{index}", "f")
+            outcome = store.claim(f"k{index}", "f")
+            if outcome == "new" and index % 2:
+                store.complete(f"k{index}", "f")
             with lock:
-                results.append(seen)
+                results.append(outcome)
 
     threads = [threading.Thread(target=worker) for _ in range(16)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert results.count(False) == 200  # each key reported new exactly once
+    assert results.count("new") == 200  # each key claimed exactly once
 
 
 # --- fuzz ---------------------------------------------------------------------------------------------------
@@ -419,7 +514,20 @@ _JSON_BODIES = st.recursive(
     lambda children: (
         st.lists(children, max_size=3)
         | st.dictionaries(
-            st.sampled_from(["OrderID", "LineItems", "LineItem", "FirstName", "EventType", "Message", "ID"])
+            st.sampled_from(
+                [
+                    "OrderID",
+                    "LineItems",
+                    "LineItem",
+                    "FirstName",
+                    "EventType",
+                    "Message",
+                    "ID",
+                    "Headers",
+                    "Payload",
+                    "type",
+                ]
+            )
             | st.text(max_size=5),
             children,
             max_size=4,
@@ -860,3 +968,257 @@ async def test_the_type_query_parameter_tells_updated_from_added() -> None:
         TrackingEventType.LINE_ITEM_UPDATED,
         TrackingEventType.LINE_ITEM_ADDED,  # an unknown hint is ignored: the shape decides
     ]
+
+
+# --- in-flight deliveries (issue 10, item 1) ----------------------------------------------------------------
+
+
+def test_wsgi_a_retry_during_the_first_attempt_gets_503_and_the_event_is_processed_on_the_next_retry() -> None:
+    # The first attempt is in its handler when OrderCloud retries; then the first attempt fails. The
+    # retry must not have been acknowledged with a 200: the event is processed on the next retry.
+    entered, proceed = threading.Event(), threading.Event()
+    processed: list[Delivery] = []
+    attempts: list[str] = []
+
+    def handler(delivery: Delivery) -> None:
+        attempts.append(delivery.delivery_key)
+        if len(attempts) == 1:
+            entered.set()
+            proceed.wait(30)
+            raise RuntimeError("database down")
+        processed.append(delivery)
+
+    app = wsgi_app(handler, Receiver(SECRET))
+    answers: list[Answer] = []
+    first = threading.Thread(target=lambda: answers.append(call_wsgi(app, headers=signed(ORDER), body=ORDER)[0]))
+    first.start()
+    assert entered.wait(30)
+    second, _ = call_wsgi(app, headers=signed(ORDER), body=ORDER)
+    proceed.set()
+    first.join()
+    assert (second.status, second.json, second.headers["retry-after"]) == (503, {"status": "in_flight"}, "5")
+    assert answers[0].status == 500
+    assert processed == []
+    retry, _ = call_wsgi(app, headers=signed(ORDER), body=ORDER)
+    assert (retry.status, retry.json) == (200, {"status": "ok"})
+    assert [type(d.message) for d in processed] == [OrderSubmitted]
+    again, _ = call_wsgi(app, headers=signed(ORDER), body=ORDER)
+    assert (again.status, again.json) == (200, {"status": "duplicate"})
+    assert len(attempts) == 2
+
+
+@pytest.mark.parametrize("async_handler", [True, False])
+async def test_asgi_a_retry_during_the_first_attempt_gets_503_and_the_event_is_processed_on_the_next_retry(
+    async_handler: bool,
+) -> None:
+    loop = asyncio.get_running_loop()
+    entered, proceed = asyncio.Event(), threading.Event()
+    processed: list[Delivery] = []
+    attempts: list[str] = []
+
+    def work(delivery: Delivery) -> None:  # runs in a worker thread for the plain handler
+        attempts.append(delivery.delivery_key)
+        if len(attempts) == 1:
+            loop.call_soon_threadsafe(entered.set)
+            proceed.wait(30)
+            raise RuntimeError("database down")
+        processed.append(delivery)
+
+    async def async_work(delivery: Delivery) -> None:
+        await asyncio.to_thread(work, delivery)
+
+    app = asgi_app(async_work if async_handler else work, Receiver(SECRET))
+    first = asyncio.create_task(call_asgi(app, headers=signed(ORDER), chunks=[ORDER]))
+    await entered.wait()
+    second = await call_asgi(app, headers=signed(ORDER), chunks=[ORDER])
+    proceed.set()
+    assert (await first).status == 500
+    assert (second.status, second.json, second.headers["retry-after"]) == (503, {"status": "in_flight"}, "5")
+    assert processed == []
+    retry = await call_asgi(app, headers=signed(ORDER), chunks=[ORDER])
+    assert (retry.status, retry.json) == (200, {"status": "ok"})
+    assert [type(d.message) for d in processed] == [OrderSubmitted]
+    again = await call_asgi(app, headers=signed(ORDER), chunks=[ORDER])
+    assert again.json == {"status": "duplicate"}
+
+
+async def test_asgi_a_cancelled_attempt_releases_its_claim() -> None:
+    entered = asyncio.Event()
+    calls: list[str] = []
+
+    async def handler(delivery: Delivery) -> None:
+        calls.append(delivery.delivery_key)
+        if len(calls) == 1:
+            entered.set()
+            await asyncio.Event().wait()  # until cancelled
+
+    app = asgi_app(handler, Receiver(SECRET))
+    first = asyncio.create_task(call_asgi(app, headers=signed(ORDER), chunks=[ORDER]))
+    await entered.wait()
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    retry = await call_asgi(app, headers=signed(ORDER), chunks=[ORDER])
+    assert (retry.status, len(calls)) == (200, 2)
+
+
+class BrokenCompleteStore(RecordingStore):
+    def complete(self, key: str, fingerprint: str) -> None:
+        raise OSError("disk full")
+
+
+async def test_a_store_failing_after_the_handler_succeeded_still_acknowledges(caplog: pytest.LogCaptureFixture) -> None:
+    calls: list[Delivery] = []
+    with caplog.at_level(logging.ERROR, logger="ordercloud_tracking.receiver"):
+        answer = await call_asgi(
+            asgi_app(calls.append, Receiver(SECRET, dedupe=BrokenCompleteStore())),
+            headers=signed(ORDER),
+            chunks=[ORDER],
+        )
+        wsgi_answer, _ = call_wsgi(
+            wsgi_app(calls.append, Receiver(SECRET, dedupe=BrokenCompleteStore())), headers=signed(ORDER), body=ORDER
+        )
+    assert (answer.status, wsgi_answer.status, len(calls)) == (200, 200, 2)
+    assert any("Dedupe store failed" in record.getMessage() for record in caplog.records)
+
+
+# --- malformed Content-Length (issue 10, item 2) -------------------------------------------------------------
+
+MALFORMED_LENGTHS = ["\u00b2", "abc", "1,1", "-1", "+5", "1 2", "0x10", "1.0", "12abc", "1e3"]
+TOO_LARGE_LENGTHS = ["1" + "0" * 15, "9" * 5000, str(DEFAULT_MAX_BODY_BYTES + 1)]
+
+
+@pytest.mark.parametrize("value", MALFORMED_LENGTHS)
+async def test_asgi_malformed_content_length_is_400(value: str) -> None:
+    calls: list[Delivery] = []
+    app = asgi_app(calls.append, Receiver(SECRET))
+    answer = await call_asgi(
+        app, headers={**signed(ORDER), "content-length": value}, chunks=[ORDER], content_length=False
+    )
+    assert (answer.status, answer.json, answer.reads) == (400, {"error": "invalid Content-Length"}, 0)
+    assert calls == []
+
+
+@pytest.mark.parametrize("value", [*MALFORMED_LENGTHS, "\u0661\u0662"])  # Arabic-Indic 12: int() would accept it
+def test_wsgi_malformed_content_length_is_400(value: str) -> None:
+    calls: list[Delivery] = []
+    answer, stream = call_wsgi(
+        wsgi_app(calls.append, Receiver(SECRET)),
+        headers=signed(ORDER),
+        body=ORDER,
+        content_length=value,
+        validate=False,
+    )
+    assert (answer.status, answer.json, stream.reads) == (400, {"error": "invalid Content-Length"}, 0)
+    assert calls == []
+
+
+@pytest.mark.parametrize("value", TOO_LARGE_LENGTHS)
+async def test_too_large_content_length_is_413_in_both_apps(value: str) -> None:
+    asgi_answer = await call_asgi(
+        asgi_app(lambda d: None, Receiver(SECRET)),
+        headers={**signed(ORDER), "content-length": value},
+        chunks=[ORDER],
+        content_length=False,
+    )
+    wsgi_answer, stream = call_wsgi(
+        wsgi_app(lambda d: None, Receiver(SECRET)),
+        headers=signed(ORDER),
+        body=ORDER,
+        content_length=value,
+        validate=False,  # wsgiref's validator itself cannot read a 5,000-digit length
+    )
+    assert (asgi_answer.status, asgi_answer.reads) == (413, 0)
+    assert (wsgi_answer.status, stream.reads) == (413, 0)
+
+
+@contextlib.contextmanager
+def wsgiref_server(app: WSGIApp) -> Iterator[int]:
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = make_server("127.0.0.1", 0, app, handler_class=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def raw_post(port: int, content_length: bytes, body: bytes, signature: str) -> tuple[int, bytes]:
+    head = (
+        b"POST /oc/events HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n"
+        b"x-oc-hash: " + signature.encode() + b"\r\nContent-Length: " + content_length + b"\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(head + body)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    status_line, _, rest = data.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+def test_malformed_content_length_under_a_real_wsgiref_server(capsys: pytest.CaptureFixture[str]) -> None:
+    # wsgiref hands the header over as latin-1 text: b"\xb2" arrives as "²", a digit to str.isdigit().
+    calls: list[Delivery] = []
+    with wsgiref_server(wsgi_app(calls.append, Receiver(SECRET))) as port:
+        for value in [b"\xb2", b"abc", b"1,1", b"-1", b"\xd9\xa1"]:
+            status, body = raw_post(port, value, b"", sign_payload(b"", SECRET))
+            assert (status, json.loads(body)) == (400, {"error": "invalid Content-Length"})
+        status, _ = raw_post(port, b"1000000000000000", b"", sign_payload(b"", SECRET))
+        assert status == 413
+        status, body = raw_post(port, str(len(ORDER)).encode(), ORDER, sign_payload(ORDER, SECRET))
+        assert (status, json.loads(body)) == (200, {"status": "ok"})  # still serving
+    assert len(calls) == 1
+    assert "Traceback" not in capsys.readouterr().err
+
+
+# --- the Http envelope (issue 12 §1) ------------------------------------------------------------------------
+
+UPDATED = "sitecore.ordercloud.messages.orders.lines.updated"
+
+
+def _enveloped(type_name: str, payload: bytes) -> bytes:
+    return b'{"Headers": {"type": "' + type_name.encode() + b'"}, "Payload": ' + payload + b"}"
+
+
+def test_receiver_routes_on_the_envelope_type() -> None:
+    body = _enveloped(UPDATED, _line(5))
+    delivery = Receiver(SECRET).parse(body, signed(body))
+    assert isinstance(delivery.message, OrderLineUpdated)
+    assert delivery.event_type is TrackingEventType.LINE_ITEM_UPDATED
+    assert delivery.delivery_key == "line:o-1:li-1"
+
+
+async def test_both_apps_route_on_the_envelope_type_and_query_type_only_names_bare_bodies() -> None:
+    body = _enveloped(UPDATED, _line(5))
+    got: list[Delivery] = []
+    asgi_answer = await call_asgi(
+        asgi_app(got.append, Receiver(SECRET)), headers=signed(body), chunks=[body], query=b"type=LineItemAdded"
+    )
+    wsgi_answer, _ = call_wsgi(wsgi_app(got.append, Receiver(SECRET)), headers=signed(body), body=body)
+    assert (asgi_answer.status, wsgi_answer.status) == (200, 200)
+    assert [type(d.message) for d in got] == [OrderLineUpdated, OrderLineUpdated]
+
+
+def test_a_message_processed_bare_is_a_duplicate_when_it_comes_enveloped() -> None:
+    receiver = Receiver(SECRET)
+    bare = json.dumps(json.loads(_line(5)), separators=(",", ":")).encode()
+    enveloped = _enveloped(UPDATED, bare)
+    _handled(receiver, bare, type_hint="LineItemUpdated")
+    again = receiver.parse(enveloped, signed(enveloped))
+    assert again.duplicate
+    assert isinstance(again.message, OrderLineUpdated)
+
+
+async def test_asgi_a_first_chunk_over_the_limit_stops_reading() -> None:
+    app = asgi_app(lambda delivery: None, Receiver(SECRET, max_body_bytes=10))
+    answer = await call_asgi(app, headers=signed(ORDER), chunks=[b"x" * 11, b"x"], content_length=False)
+    assert (answer.status, answer.reads) == (413, 1)

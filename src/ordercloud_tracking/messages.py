@@ -18,10 +18,14 @@ The models keep the exact documented casing — ``OrderId`` on a line message bu
 order message, ``AnonymousId``, ``LineSubTotal`` with a capital ``T`` — keep unknown fields, and hold
 money and quantities as :class:`~decimal.Decimal`.
 
-How :func:`parse_message` decides the type (no envelope is documented, so it tolerates all of these):
+How :func:`parse_message` decides the type (OrderCloud's ``Http`` deliveries are the envelope
+``{"Headers": {"type": "<namespace>"}, "Payload": {<message>}}``; Event Hubs and Kafka may carry the bare
+message; it tolerates all of these):
 
 1. an explicit ``event_type=`` (a ``TrackingEventType``, either namespace name, or a message class);
-2. a type found in the body or in a wrapper around it. Wrappers are recognised by a payload key
+2. ``Headers.type`` of the envelope (keys ``Headers``, ``type`` and ``Payload`` in any casing; either
+   namespace prefix) — the only place that tells ``LineItemAdded`` from ``LineItemUpdated``;
+3. a type found in the body or in another wrapper around it. Wrappers are recognised by a payload key
    (``Message``, ``Payload``, ``Body``, ``Data``, ``Event``, ``Detail``, ``Content`` — any casing,
    a nested object or a JSON string), up to four levels deep; type keys are ``EventType``,
    ``TrackingEventType``, ``MessageType``, ``Namespace``, ``EventName`` (which always declare the
@@ -29,12 +33,19 @@ How :func:`parse_message` decides the type (no envelope is documented, so it tol
    module knows or starts with ``sitecore.``, so an SNS ``"Type": "Notification"`` is ignored).
    A declared type this module does not know gives an :class:`UnknownMessage` — a new event type is
    never mistaken for a known one;
-3. the shape: ``LineItems`` (or order totals) → :class:`OrderSubmitted`; ``LineItem`` or ``OrderId``
+4. a *type hint* for a body that declares none (:func:`decode_delivery`'s ``type_hint=``, the
+   receiver apps' ``?type=``, a record's ``type`` header in :func:`parse_record`);
+5. the shape: ``LineItems`` (or order totals) → :class:`OrderSubmitted`; ``LineItem`` or ``OrderId``
    → :class:`OrderLineAdded` *marked* ``type_inferred`` (a line message does not say whether it was an
    add or an update: treat it as absolute line state); ``FirstName``/``LastName`` without order fields
    → :class:`SessionIdentified`;
-4. anything else — or a body that does not validate as the chosen model — is an :class:`UnknownMessage`
+6. anything else — or a body that does not validate as the chosen model — is an :class:`UnknownMessage`
    holding the raw object. Only a body that is not a JSON object raises (:class:`InvalidPayloadError`).
+
+Enums sent as integers, as sibling OrderCloud messages do, are read as their string members:
+``OrderStatus`` 1 to 6 → ``Unsubmitted``, ``AwaitingApproval``, ``Declined``, ``Open``, ``Completed``,
+``Canceled`` (:data:`ORDER_STATUS_CODES`, the order of the API's ``OrderStatus``), ``UserType`` 0 to 2 →
+``Buyer``, ``Supplier``, ``Admin`` (:data:`USER_TYPE_CODES`). Another integer is kept as its text.
 
 The builders :func:`session_identified`, :func:`order_line` and :func:`order_submitted` do what
 OrderCloud does server-side: they turn hydrated API objects into the message it would deliver.
@@ -43,14 +54,17 @@ OrderCloud does server-side: they turn hydrated API objects into the message it 
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeAlias, cast
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, NamedTuple, TypeAlias, cast
 
+import attrs
 import pydantic_core
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from ._errors import InvalidPayloadError
 from .models._base import Money, OCModel
@@ -60,23 +74,28 @@ if TYPE_CHECKING:
     from .models.commerce import LineItem, Locale, MeUser, Order, OrderUser, Payment, User
 
 __all__ = [
+    "DecodedDelivery",
     "MESSAGE_CLASSES",
     "Message",
     "MessageLineItem",
     "MessageProduct",
     "MessageVariant",
+    "ORDER_STATUS_CODES",
     "OrderLineAdded",
     "OrderLineMessage",
     "OrderLineUpdated",
     "OrderSubmitted",
     "SessionIdentified",
     "TrackingMessage",
+    "USER_TYPE_CODES",
     "UnknownMessage",
     "UserContext",
+    "decode_delivery",
     "message_class_for",
     "order_line",
     "order_submitted",
     "parse_message",
+    "parse_record",
     "session_identified",
 ]
 
@@ -86,6 +105,42 @@ ORDERCLOUD_PREFIX = "sitecore.ordercloud.messages."
 
 class _MessageModel(OCModel):
     """Base of the delivered-message models (every field optional, so no API-body filling is needed)."""
+
+
+# Sibling OrderCloud messages send enums as integers (reference §15); these are the string members they
+# stand for. ``OrderStatus`` counts from 1 in the order of the API's ``OrderStatus`` enum; ``UserType``
+# counts from 0. An integer outside the table is kept as its decimal text.
+ORDER_STATUS_CODES: dict[int, str] = {
+    1: "Unsubmitted",
+    2: "AwaitingApproval",
+    3: "Declined",
+    4: "Open",
+    5: "Completed",
+    6: "Canceled",
+}
+"""``OrderStatus`` sent as an integer → the string member (:class:`~ordercloud_tracking.models.commerce.OrderStatus`).
+
+>>> OrderSubmitted.model_validate({"OrderStatus": 4}).order_status, ORDER_STATUS_CODES[4]
+('Open', 'Open')
+"""
+USER_TYPE_CODES: dict[int, str] = {0: "Buyer", 1: "Supplier", 2: "Admin"}
+"""``UserType`` sent as an integer → its name (kept as an unknown field of :class:`UserContext`).
+
+>>> UserContext.model_validate({"ID": "u-1", "UserType": 2}).to_request()
+{'ID': 'u-1', 'UserType': 'Admin'}
+"""
+
+
+def _enum_text(codes: Mapping[int, str]) -> Callable[[object], object]:
+    def convert(value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return codes.get(value, str(value))
+        return value
+
+    return convert
+
+
+_OrderStatusText = Annotated[str | None, BeforeValidator(_enum_text(ORDER_STATUS_CODES))]
 
 
 class UserContext(_MessageModel):
@@ -102,6 +157,15 @@ class UserContext(_MessageModel):
 
     id: str | None = Field(default=None, alias="ID")
     anonymous_id: str | None = Field(default=None, alias="AnonymousId")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _user_type_text(cls, data: Any) -> Any:
+        # ``UserType`` is not documented on tracking messages; when it comes (as sibling messages send
+        # it, an integer), it is kept as an unknown field, by name.
+        if isinstance(data, dict) and isinstance(data.get("UserType"), int):
+            data = {**data, "UserType": _enum_text(USER_TYPE_CODES)(data["UserType"])}
+        return data
 
 
 class MessageVariant(_MessageModel):
@@ -184,8 +248,8 @@ class TrackingMessage(_MessageModel):
 
     user_context: UserContext | None = Field(default=None, alias="UserContext")
 
-    _type_inferred: bool = PrivateAttr(default=False)
-    _envelope: dict[str, Any] | None = PrivateAttr(default=None)
+    # How the message was parsed lives in ``__pydantic_private__``, set by the parser; no ``PrivateAttr``,
+    # whose initialisation would cost Python calls on every validated message (measured in ``make bench``).
 
     @property
     def type_inferred(self) -> bool:
@@ -194,7 +258,8 @@ class TrackingMessage(_MessageModel):
         >>> parse_message({"OrderId": "o-1", "LineItem": {"LineID": "li-1"}}).type_inferred
         True
         """
-        return self._type_inferred
+        private = self.__pydantic_private__
+        return bool(private and private.get("type_inferred"))
 
     @property
     def envelope(self) -> dict[str, Any] | None:
@@ -203,7 +268,8 @@ class TrackingMessage(_MessageModel):
         >>> parse_message({"Id": "d-1", "Data": {"OrderID": "o-1", "LineItems": []}}).envelope
         {'Id': 'd-1'}
         """
-        return self._envelope
+        private = self.__pydantic_private__
+        return private.get("envelope") if private else None
 
     @property
     def user_id(self) -> str | None:
@@ -309,7 +375,7 @@ class OrderSubmitted(TrackingMessage):
     currency: str | None = Field(default=None, alias="Currency")
     email: str | None = Field(default=None, alias="Email")
     order_date: str | None = Field(default=None, alias="OrderDate")
-    order_status: str | None = Field(default=None, alias="OrderStatus")
+    order_status: _OrderStatusText = Field(default=None, alias="OrderStatus")
     order_total: Money | None = Field(default=None, alias="OrderTotal")
     order_subtotal: Money | None = Field(default=None, alias="OrderSubtotal")
     payments: list[dict[str, Any]] | None = Field(default=None, alias="Payments")
@@ -417,6 +483,7 @@ def _type_text(name: object) -> str:
 _MAX_DEPTH = 4
 _STRONG_TYPE_KEYS = frozenset({"eventtype", "trackingeventtype", "messagetype", "namespace", "eventname"})
 _WEAK_TYPE_KEYS = frozenset({"type", "topic", "subject"})
+_TYPE_KEYS = _STRONG_TYPE_KEYS | _WEAK_TYPE_KEYS
 _PAYLOAD_KEYS = frozenset({"message", "payload", "body", "data", "event", "detail", "content"})
 _ID_KEYS = frozenset({"id", "messageid", "eventid", "deliveryid", "logid", "notificationid"})
 _MESSAGE_KEYS = frozenset(
@@ -425,14 +492,37 @@ _MESSAGE_KEYS = frozenset(
 )  # fmt: skip
 _ORDER_KEYS = frozenset({"OrderID", "OrderTotal", "OrderSubtotal", "OrderStatus", "OrderDate", "Payments"})
 
+_TypeName: TypeAlias = "TrackingEventType | str | type[TrackingMessage]"
+
 
 def _norm(key: str) -> str:
     return key.replace("_", "").replace("-", "").lower()
 
 
-class _Parsed(NamedTuple):
+def _names_an_event(value: str) -> bool:
+    """Whether a loosely typed field (``type``, ``Headers.type``) holds an event type name."""
+    return value.strip().lower().startswith("sitecore.") or message_class_for(value) is not None
+
+
+@attrs.frozen
+class DecodedDelivery:
+    """What :func:`decode_delivery` returns: the message, its dedupe key and fingerprint.
+
+    ``delivery_key`` is the entity whose latest state the message carries (``order:{OrderID}``,
+    ``line:{OrderId}:{LineID}``, ``session:{UserContext.ID or AnonymousId}``), the ID of an envelope
+    that has one, or else the SHA-256 of the body. ``fingerprint`` is the SHA-256 of the *message
+    bytes* — the bare body, or the ``Payload`` of the ``{"Headers": …, "Payload": …}`` envelope — for an
+    entity key, else ``""``. So a message has the same key and fingerprint enveloped or bare.
+
+    >>> bare = b'{"OrderID": "o-1", "LineItems": []}'
+    >>> enveloped = b'{"Headers": {"type": "sitecore.ordercloud.messages.orders.submitted"}, "Payload": ' + bare + b'}'
+    >>> [(d.delivery_key, d.fingerprint[:8]) for d in (decode_delivery(bare), decode_delivery(enveloped))]
+    [('order:o-1', 'aed89b16'), ('order:o-1', 'aed89b16')]
+    """
+
     message: Message
-    envelope_id: str | None
+    delivery_key: str
+    fingerprint: str
 
 
 class _Found(NamedTuple):
@@ -440,6 +530,7 @@ class _Found(NamedTuple):
     wrapped: bool
     envelope: dict[str, Any] | None
     envelope_id: str | None
+    header_type: str | None  # ``Headers.type`` of the outermost level that has one
     declared: list[tuple[str, bool]]  # (type name, declares the event on its own), innermost first
 
 
@@ -459,6 +550,16 @@ def _inner_payload(level: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | Non
     return None
 
 
+def _headers_type(level: Mapping[str, Any]) -> str | None:
+    """``Headers.type`` of an envelope level (keys in any casing), when it names an event type."""
+    for key, value in level.items():
+        if isinstance(key, str) and isinstance(value, dict) and key.lower() == "headers":
+            for name, text in value.items():
+                if isinstance(name, str) and name.lower() == "type" and isinstance(text, str) and _names_an_event(text):
+                    return text.strip()
+    return None
+
+
 def _scan_level(level: Mapping[str, Any], declared: list[tuple[str, bool]]) -> str | None:
     # Appends this level's type names to ``declared`` and returns its ID-like value, if any.
     envelope_id: str | None = None
@@ -466,13 +567,12 @@ def _scan_level(level: Mapping[str, Any], declared: list[tuple[str, bool]]) -> s
         if not isinstance(key, str):
             continue
         norm = _norm(key)
-        if isinstance(value, str) and not value.strip() and norm in _STRONG_TYPE_KEYS | _WEAK_TYPE_KEYS:
+        if isinstance(value, str) and not value.strip() and norm in _TYPE_KEYS:
             continue  # a blank type declares nothing
         if isinstance(value, str) and norm in _STRONG_TYPE_KEYS:
             declared.append((value, True))
         elif isinstance(value, str) and norm in _WEAK_TYPE_KEYS:
-            declares = value.strip().lower().startswith("sitecore.") or message_class_for(value) is not None
-            declared.append((value, declares))
+            declared.append((value, _names_an_event(value)))
         elif envelope_id is None and norm in _ID_KEYS:
             if isinstance(value, str) and value:
                 envelope_id = value
@@ -498,11 +598,12 @@ def _unwrap(obj: dict[str, Any]) -> _Found:
         envelope_id = None  # an ID beside the message fields only counts in a flat envelope
     for _key, wrapper in reversed(levels):
         envelope_id = _scan_level(wrapper, declared) or envelope_id  # the outermost ID wins
+    header_type = next(filter(None, map(_headers_type, [*(wrapper for _key, wrapper in levels), current])), None)
     envelope: dict[str, Any] | None = None
     if levels:
         key, outer = levels[0]
         envelope = {k: v for k, v in outer.items() if k != key}
-    return _Found(current, bool(levels), envelope, envelope_id, declared)
+    return _Found(current, bool(levels), envelope, envelope_id, header_type, declared)
 
 
 def _class_from_shape(data: Mapping[str, Any]) -> type[TrackingMessage] | None:
@@ -519,17 +620,33 @@ def _class_from_shape(data: Mapping[str, Any]) -> type[TrackingMessage] | None:
     return None
 
 
-def _choose_class(
-    found: _Found, event_type: str | type[TrackingMessage] | None
-) -> tuple[type[TrackingMessage] | None, str | None, bool]:
-    """(class or None, type name, inferred from shape)."""
-    if event_type is not None:
-        name = event_type.__name__ if isinstance(event_type, type) else _type_text(event_type)
-        return message_class_for(event_type), name, False
+class _Type(NamedTuple):
+    """A type name resolved once: the class (``None`` if unknown) and the name as given."""
+
+    cls: type[TrackingMessage] | None
+    name: str
+
+    @classmethod
+    def of(cls, value: _TypeName | None) -> _Type | None:
+        if value is None:
+            return None
+        name = value.__name__ if isinstance(value, type) else _type_text(value)
+        return cls(message_class_for(value), name)
+
+
+def _choose_class(found: _Found, override: _Type | None, hint: _Type | None) -> tuple[_Type | None, bool]:
+    """The type to validate as (``None``: unknown) and whether it was inferred from the shape."""
+    if override is not None:
+        return override, False
+    if found.header_type is not None:
+        return _Type.of(found.header_type), False
     for name, declares in found.declared:  # innermost first; the first declaration decides
         if declares:
-            return message_class_for(name), name, False
-    return _class_from_shape(found.message), None, True
+            return _Type.of(name), False
+    if hint is not None and hint.cls is not None:
+        return hint, False
+    shaped = _class_from_shape(found.message)
+    return (_Type(shaped, shaped.__name__), True) if shaped is not None else (None, True)
 
 
 def _raw_bytes(body: bytes | bytearray | memoryview | str) -> bytes:
@@ -550,8 +667,32 @@ def _load(raw: bytes) -> Any:
         raise InvalidPayloadError(f"Body is not valid JSON: {exc}") from None
 
 
-# A bare message (the documented form) is recognised by a key it must have; validating it straight
-# from the bytes parses the body once instead of twice.
+def _entity_key(message: Message) -> str | None:
+    """The entity whose latest state a message carries (``None``: dedupe on the exact body)."""
+    if isinstance(message, OrderSubmitted):
+        return f"order:{message.order_id}" if message.order_id else None
+    if isinstance(message, OrderLineMessage):
+        line_id = message.line_item.line_id if message.line_item is not None else None
+        return f"line:{message.order_id}:{line_id}" if message.order_id and line_id else None
+    if isinstance(message, SessionIdentified):
+        context = message.user_context
+        who = (context.id or context.anonymous_id) if context is not None else None
+        return f"session:{who}" if who else None
+    return None
+
+
+def _decoded(message: Message, envelope_id: str | None, content: bytes) -> DecodedDelivery:
+    """Key and fingerprint of ``message``; ``content`` is what is hashed (the message bytes when known)."""
+    if envelope_id:
+        return DecodedDelivery(message, envelope_id, "")
+    entity = _entity_key(message)
+    digest = hashlib.sha256(content).hexdigest()
+    return DecodedDelivery(message, entity, digest) if entity is not None else DecodedDelivery(message, digest, "")
+
+
+# The documented forms are validated straight from the bytes (the body is parsed once, not twice):
+# a bare message, recognised by a key it must have, and the envelope ``{"Headers": {…}, "Payload": {…}}``
+# with its keys in that order. Anything else, or anything these paths are not sure of, takes the full path.
 _SHAPE_HINTS: tuple[tuple[bytes, type[TrackingMessage]], ...] = (
     (b'"LineItems"', OrderSubmitted),
     (b'"LineItem"', OrderLineAdded),
@@ -560,48 +701,100 @@ _SHAPE_HINTS: tuple[tuple[bytes, type[TrackingMessage]], ...] = (
     (b'"FirstName"', SessionIdentified),
     (b'"LastName"', SessionIdentified),
 )
+_JSON_SPACE = b" \t\r\n"
+_ENVELOPE_HEAD = re.compile(rb'\s*\{\s*"(headers)"\s*:\s*(\{[^{}]*\})\s*,\s*"payload"\s*:\s*', re.IGNORECASE)
 
 
-def _parse_fast(raw: bytes, event_type: str | type[TrackingMessage] | None) -> _Parsed | None:
-    """Validate ``raw`` as the message class it most likely is, or return ``None`` (use the full path).
+def _top_level(message: TrackingMessage) -> _Found:
+    """The full path's reading of the top-level keys of a message validated straight from bytes."""
+    fields = type(message).model_fields
+    view: dict[str, Any] = {fields[name].alias or name: None for name in message.model_fields_set if name in fields}
+    extra = message.__pydantic_extra__
+    if not extra:  # only the model's own fields: no wrapper, no declared type, no envelope ID
+        return _Found(view, False, None, None, None, [])
+    view.update(extra)
+    return _unwrap(view)
 
-    The result is kept only if the rules of the full path, applied to the top-level keys of the
-    validated message, choose the same class from a bare (unwrapped) body.
-    """
-    if event_type is not None:
-        cls = message_class_for(event_type)
+
+def _fast_check(message: TrackingMessage, override: _Type | None, hint: _Type | None) -> bool | None:
+    """``None`` when the full path would choose another class for this bare body, else whether the class
+    is inferred from the shape."""
+    found = _top_level(message)
+    if found.wrapped:
+        return None
+    chosen, inferred = _choose_class(found, override, hint)
+    return inferred if chosen is not None and chosen.cls is type(message) else None
+
+
+def _mark(message: TrackingMessage, *, inferred: bool, envelope: dict[str, Any] | None) -> None:
+    """Record how ``message`` was parsed (see :attr:`TrackingMessage.type_inferred` and ``envelope``)."""
+    object.__setattr__(message, "__pydantic_private__", {"type_inferred": inferred, "envelope": envelope})
+
+
+def _decode_envelope(raw: bytes, head: re.Match[bytes], override: _Type | None) -> DecodedDelivery | None:
+    try:
+        headers = pydantic_core.from_json(head.group(2))
+    except ValueError:
+        return None
+    headers_key = head.group(1).decode("ascii")
+    if override is not None:
+        chosen: _Type | None = override
+    else:
+        declared = _headers_type({headers_key: headers})
+        chosen = _Type.of(declared) if declared is not None else None
+    if chosen is None or chosen.cls is None:
+        return None
+    start, end = head.end(), len(raw)
+    while end > start and raw[end - 1] in _JSON_SPACE:
+        end -= 1
+    if raw[end - 1 : end] != b"}":
+        return None
+    end -= 1  # the envelope's closing brace; the payload is what is between
+    while end > start and raw[end - 1] in _JSON_SPACE:
+        end -= 1
+    payload = raw[start:end]
+    if not payload.startswith(b"{"):
+        return None
+    try:
+        message = chosen.cls.model_validate_json(payload)
+    except ValidationError:  # not the message, or more keys after Payload: the full path decides
+        return None
+    if message.__pydantic_extra__ and _top_level(message).wrapped:
+        return None  # a wrapper inside the payload
+    _mark(message, inferred=False, envelope={headers_key: headers})
+    return _decoded(cast(Message, message), None, payload)
+
+
+def _decode_bare(raw: bytes, override: _Type | None, hint: _Type | None) -> DecodedDelivery | None:
+    if override is not None:
+        cls = override.cls
     else:
         cls = next((hinted for marker, hinted in _SHAPE_HINTS if marker in raw), None)
+        if hint is not None and hint.cls is not None and cls is not None:
+            cls = hint.cls
     if cls is None:
         return None
     try:
         message = cls.model_validate_json(raw)
     except ValidationError:
         return None
-    fields = type(message).model_fields
-    view: dict[str, Any] = {fields[name].alias or name: None for name in message.model_fields_set if name in fields}
-    if message.__pydantic_extra__:
-        view.update(message.__pydantic_extra__)
-    found = _unwrap(view)
-    if found.wrapped:
+    inferred = _fast_check(message, override, hint)
+    if inferred is None:
         return None
-    chosen, _name, inferred = _choose_class(found, event_type)
-    if chosen is not cls:
-        return None
-    message._type_inferred = inferred
-    return _Parsed(cast(Message, message), found.envelope_id)
+    _mark(message, inferred=inferred, envelope=None)
+    return _decoded(cast(Message, message), None, raw)
 
 
-def _parse(
-    body: bytes | bytearray | memoryview | str | Mapping[str, Any],
-    event_type: str | type[TrackingMessage] | None = None,
-) -> _Parsed:
-    raw: bytes | None
+def _decode(
+    body: bytes | bytearray | memoryview | str | Mapping[str, Any], override: _Type | None, hint: _Type | None
+) -> DecodedDelivery:
     if isinstance(body, Mapping):
-        raw, obj = None, dict(body)
+        obj = dict(body)
+        raw = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str).encode()  # what is hashed
     elif isinstance(body, (bytes, bytearray, memoryview, str)):
         raw = _raw_bytes(body)
-        fast = _parse_fast(raw, event_type)
+        head = _ENVELOPE_HEAD.match(raw)
+        fast = _decode_envelope(raw, head, override) if head else _decode_bare(raw, override, hint)
         if fast is not None:
             return fast
         obj = _load(raw)
@@ -610,22 +803,44 @@ def _parse(
     if not isinstance(obj, dict):
         raise InvalidPayloadError(f"Body is JSON but not an object (got {type(obj).__name__})")
     found = _unwrap(obj)
-    cls, name, inferred = _choose_class(found, event_type)
-    if cls is None:
-        return _Parsed(UnknownMessage.model_construct(data=obj, type_name=name), found.envelope_id)
+    chosen, inferred = _choose_class(found, override, hint)
+    name = chosen.name if chosen is not None and not inferred else None  # a shape declares no name
+    message: Message
+    if chosen is None or chosen.cls is None:
+        message = UnknownMessage.model_construct(data=obj, type_name=name)
+        return _decoded(message, found.envelope_id, raw)
     try:
-        message = cls.model_validate(found.message)
+        typed = chosen.cls.model_validate(found.message)
     except ValidationError:
-        return _Parsed(UnknownMessage.model_construct(data=obj, type_name=name), found.envelope_id)
-    message._type_inferred = inferred
-    message._envelope = found.envelope
-    return _Parsed(cast(Message, message), found.envelope_id)
+        message = UnknownMessage.model_construct(data=obj, type_name=name)
+        return _decoded(message, found.envelope_id, raw)
+    _mark(typed, inferred=inferred, envelope=found.envelope)
+    return _decoded(cast(Message, typed), found.envelope_id, raw)
+
+
+def decode_delivery(
+    body: bytes | bytearray | memoryview | str | Mapping[str, Any],
+    *,
+    event_type: _TypeName | None = None,
+    type_hint: _TypeName | None = None,
+) -> DecodedDelivery:
+    """Parse a delivery like :func:`parse_message` and give its dedupe key and fingerprint too.
+
+    ``event_type`` overrides whatever the body says; ``type_hint`` only names the type of a body that
+    declares none (a bare message): the ``?type=`` of an endpoint URL, a Kafka or Event Hubs ``type``
+    header. :class:`~ordercloud_tracking.receiver.Receiver` uses this; so can a consumer.
+
+    >>> decoded = decode_delivery(b'{"OrderId": "o-1", "LineItem": {"LineID": "li-1"}}', type_hint="LineItemUpdated")
+    >>> type(decoded.message).__name__, decoded.delivery_key
+    ('OrderLineUpdated', 'line:o-1:li-1')
+    """
+    return _decode(body, _Type.of(event_type), _Type.of(type_hint))
 
 
 def parse_message(
     body: bytes | bytearray | memoryview | str | Mapping[str, Any],
     *,
-    event_type: TrackingEventType | str | type[TrackingMessage] | None = None,
+    event_type: _TypeName | None = None,
 ) -> Message:
     """Parse a delivered message into its typed model (see the module docstring for the rules).
 
@@ -638,9 +853,9 @@ def parse_message(
         InvalidPayloadError: the body is not JSON, or not a JSON object (a :class:`ValueError`).
         TypeError: ``body`` is of another type.
 
-    >>> msg = parse_message(b'{"UserContext": {"AnonymousId": "a-1"}, "OrderId": "o-1",'
-    ...                     b' "LineItem": {"LineID": "li-1", "Quantity": 2, "Price": 10}}',
-    ...                     event_type="sitecore.backbone.messages.orders.lines.updated")
+    >>> msg = parse_message(b'{"Headers": {"type": "sitecore.ordercloud.messages.orders.lines.updated"},'
+    ...                     b' "Payload": {"UserContext": {"AnonymousId": "a-1"}, "OrderId": "o-1",'
+    ...                     b' "LineItem": {"LineID": "li-1", "Quantity": 2, "Price": 10}}}')
     >>> type(msg).__name__, msg.order_id, msg.anonymous_id
     ('OrderLineUpdated', 'o-1', 'a-1')
     >>> parse_message(b"not json")  # doctest: +ELLIPSIS
@@ -648,7 +863,26 @@ def parse_message(
     ...
     ordercloud_tracking.InvalidPayloadError: Body is not valid JSON: ...
     """
-    return _parse(body, event_type).message
+    return _decode(body, _Type.of(event_type), None).message
+
+
+def parse_record(value: bytes | bytearray | memoryview | str, type_header: str | bytes | None = None) -> Message:
+    """Decode a Kafka or Event Hubs record into a typed message, as tolerantly as :func:`parse_message`.
+
+    ``value`` is the record value: the Http envelope ``{"Headers": {"type": …}, "Payload": …}`` or the
+    bare message. ``type_header`` is the record's ``type`` header (or CloudEvents ``ce_type``), as text
+    or raw bytes (UTF-8), if any: it names the type of a bare value; a type in the value itself wins.
+
+    >>> value = b'{"OrderId": "o-1", "LineItem": {"LineID": "li-1", "Quantity": 2}}'
+    >>> type(parse_record(value, b"sitecore.ordercloud.messages.orders.lines.updated")).__name__
+    'OrderLineUpdated'
+    >>> parse_record(value).type_inferred  # no type anywhere: the shape decides
+    True
+    """
+    if isinstance(type_header, (bytes, bytearray)):
+        type_header = bytes(type_header).decode("utf-8", "replace")
+    hint = type_header if type_header and type_header.strip() else None
+    return _decode(value, None, _Type.of(hint)).message
 
 
 # --- builders: what OrderCloud does server-side --------------------------------------------------------

@@ -12,14 +12,17 @@ probably at least once, so :class:`Receiver` also de-duplicates.
    rotation) — :class:`SignatureVerificationError` with ``missing=True`` when absent;
 3. the optional static ``CustomAuthHeaderName``/``CustomAuthHeaderValue`` pair, compared in constant
    time — :class:`SignatureVerificationError` (``missing=True`` when absent);
-4. :func:`~ordercloud_tracking.messages.parse_message` — :class:`InvalidPayloadError` if not JSON;
-5. the dedupe store (see *Duplicates* below); :attr:`Delivery.duplicate` says whether it was seen.
+4. :func:`~ordercloud_tracking.messages.decode_delivery` — :class:`InvalidPayloadError` if not JSON;
+   the envelope's ``Headers.type`` says which event it is;
+5. a *claim* in the dedupe store (see *Duplicates* below): :attr:`Delivery.outcome` is ``"new"``,
+   ``"in_flight"`` or ``"duplicate"``. After handling a new delivery, call :meth:`Receiver.complete`
+   (success) or :meth:`Receiver.release` (failure) — or let :func:`asgi_app` / :func:`wsgi_app` do it.
 
 Duplicates
     OrderCloud documents no delivery ID, and delivery is probably at least once. A plain "have I seen
     these bytes?" check would drop real events: a line set to 3, then 2, then 3 again sends the same
-    body twice. So the store keeps, per *entity*, the fingerprint (SHA-256) of the latest body, and a
-    delivery is a duplicate only when it repeats the latest state of its entity:
+    message twice. So the store keeps, per *entity*, the fingerprint (SHA-256 of the message bytes) of
+    its latest **completed** state, and a delivery is a duplicate only when it repeats that state:
 
     ===================  ================================================
     Message              Entity (the delivery key)
@@ -31,15 +34,21 @@ Duplicates
     anything else        the body's SHA-256
     ===================  ================================================
 
+    A delivery counts as seen only once its handler succeeded. While one attempt is in its handler, a
+    retry of the same delivery is *in flight*: it is answered ``503`` with ``Retry-After`` (never
+    ``200``), so if the first attempt fails, OrderCloud's next retry is processed — nothing acknowledged
+    is lost. A claim left by a crashed worker expires (``MemoryDedupeStore(claim_ttl=300)``).
+
     The price of not dropping real changes: a retry that arrives *after* a newer state of the same
     entity is processed again (handle line events as absolute state, as OrderCloud sends them), and two
     identical logins in a row count as one.
 
 Added or updated?
-    The bare bodies of ``LineItemAdded`` and ``LineItemUpdated`` are identical. If your endpoint URL
-    says which it is (``https://shop.example/oc/events?type=LineItemUpdated`` — one delivery config per
-    event type), pass it: ``Receiver.parse(..., event_type=...)``; :func:`asgi_app` and
-    :func:`wsgi_app` read a ``type`` query parameter for you.
+    OrderCloud's ``Http`` body is the envelope ``{"Headers": {"type": "<namespace>"}, "Payload": {…}}``
+    and ``Headers.type`` says ``…orders.lines.added`` or ``…orders.lines.updated``. A *bare* line body
+    does not: if your endpoint URL says which it is (``https://shop.example/oc/events?type=LineItemUpdated``),
+    :func:`asgi_app` and :func:`wsgi_app` read that ``type`` query parameter for bare bodies, and
+    ``Receiver.parse(..., type_hint=...)`` takes it (``event_type=`` overrides even the envelope).
 
 :func:`asgi_app` and :func:`wsgi_app` wrap a receiver and your handler into an endpoint with no
 framework dependency:
@@ -47,17 +56,19 @@ framework dependency:
 =======  =================================================================================
 Status   When
 =======  =================================================================================
-200      processed (``{"status": "ok"}``), or a duplicate (``{"status": "duplicate"}``)
-400      body is not a JSON object, or ``Content-Length`` is malformed
+200      processed (``{"status": "ok"}``), or a duplicate of a processed one (``{"status": "duplicate"}``)
+400      body is not a JSON object, or ``Content-Length`` is malformed (not plain ASCII digits)
 401      ``x-oc-hash`` (or the custom auth header) is missing
 403      ``x-oc-hash`` (or the custom auth header) does not match
 405      method other than ``POST`` (``Allow: POST``)
 413      body over ``max_body_bytes`` (refused from ``Content-Length`` without reading it)
 500      your handler raised; the details are logged, not returned
+503      the same delivery is being handled by another attempt (``{"status": "in_flight"}``,
+         ``Retry-After: 5``): retry later
 =======  =================================================================================
 
-The handler runs once per unique delivery. If it raises, the delivery is *forgotten* by the dedupe
-store, so OrderCloud's retry of that delivery is processed rather than answered as a duplicate.
+The handler runs once per unique delivery. If it raises, the claim is released, so OrderCloud's retry
+of that delivery is processed rather than answered as a duplicate.
 
 Secrets never appear in a ``repr`` or in an exception message.
 """
@@ -67,22 +78,20 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import collections
-import hashlib
 import hmac
 import inspect
 import json
 import logging
-import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
-from typing import Any, Literal, Protocol, TypeAlias, cast, runtime_checkable
+from typing import Any, Literal, TypeAlias, cast
 
 import attrs
 from pydantic import SecretStr
 
 from ._errors import InvalidPayloadError, PayloadTooLargeError, SignatureVerificationError
-from .messages import Message, OrderLineMessage, OrderSubmitted, SessionIdentified, _parse, message_class_for
+from .messages import Message, decode_delivery
 from .models.tracking import TrackingEventType
+from .stores import DedupeOutcome, DedupeStore, MemoryDedupeStore
 
 __all__ = [
     "ASGIApp",
@@ -92,6 +101,7 @@ __all__ = [
     "DeliveryHandler",
     "Headers",
     "MemoryDedupeStore",
+    "RETRY_AFTER_SECONDS",
     "Receiver",
     "SIGNATURE_HEADER",
     "WSGIApp",
@@ -220,96 +230,6 @@ def verify_signature(body: bytes | bytearray | memoryview, signature: str | byte
     return _matches(body, expected, (key,))
 
 
-# --- dedupe ----------------------------------------------------------------------------------------------
-
-
-@runtime_checkable
-class DedupeStore(Protocol):
-    """Remembers the latest delivery per key. Implementations must be thread-safe.
-
-    ``seen(key, fingerprint)`` records ``fingerprint`` as the latest for ``key`` and reports,
-    atomically, whether it already was. ``forget(key, fingerprint)`` removes it if it is still the
-    latest (called when the handler failed, so the retry is processed). With Redis:
-    ``SET key fingerprint GET EX ttl`` and compare the old value; ``forget`` with a compare-and-delete
-    script.
-
-    >>> class NoDedupe:
-    ...     def seen(self, key: str, fingerprint: str) -> bool: return False
-    ...     def forget(self, key: str, fingerprint: str) -> None: pass
-    >>> isinstance(NoDedupe(), DedupeStore)
-    True
-    """
-
-    def seen(self, key: str, fingerprint: str) -> bool:
-        """Make ``fingerprint`` the latest for ``key``; return whether it already was."""
-        ...
-
-    def forget(self, key: str, fingerprint: str) -> None:
-        """Remove ``key`` if ``fingerprint`` is still its latest (no error otherwise)."""
-        ...
-
-
-class MemoryDedupeStore:
-    """The default :class:`DedupeStore`: an in-process LRU of the last ``maxsize`` keys.
-
-    Thread-safe. Per process only: with several workers, use a shared store.
-
-    >>> store = MemoryDedupeStore(maxsize=2)
-    >>> store.seen("line:o-1:li-1", "q3"), store.seen("line:o-1:li-1", "q3"), store.seen("line:o-1:li-1", "q2")
-    (False, True, False)
-    >>> store.seen("line:o-1:li-1", "q3")  # 3 again after 2 is a real change
-    False
-    >>> store.forget("line:o-1:li-1", "q3"); store.seen("line:o-1:li-1", "q3")
-    False
-    """
-
-    def __init__(self, maxsize: int = 10_000) -> None:
-        if maxsize < 1:
-            raise ValueError("maxsize must be at least 1")
-        self._maxsize = maxsize
-        self._keys: collections.OrderedDict[str, str] = collections.OrderedDict()
-        self._lock = threading.Lock()
-
-    @property
-    def maxsize(self) -> int:
-        """How many keys are kept at most.
-
-        >>> MemoryDedupeStore().maxsize
-        10000
-        """
-        return self._maxsize
-
-    def seen(self, key: str, fingerprint: str) -> bool:
-        """Make ``fingerprint`` the latest for ``key``; return whether it already was (and refresh it).
-
-        >>> MemoryDedupeStore().seen("k", "f")
-        False
-        """
-        with self._lock:
-            latest = self._keys.get(key)
-            self._keys[key] = fingerprint
-            self._keys.move_to_end(key)
-            if len(self._keys) > self._maxsize:
-                self._keys.popitem(last=False)
-            return latest == fingerprint
-
-    def forget(self, key: str, fingerprint: str) -> None:
-        """Remove ``key`` if ``fingerprint`` is still its latest.
-
-        >>> MemoryDedupeStore().forget("never-seen", "f")
-        """
-        with self._lock:
-            if self._keys.get(key) == fingerprint:
-                del self._keys[key]
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._keys)
-
-    def __repr__(self) -> str:
-        return f"MemoryDedupeStore(maxsize={self._maxsize})"
-
-
 # --- receiver --------------------------------------------------------------------------------------------
 
 
@@ -318,52 +238,78 @@ class Delivery:
     """What :meth:`Receiver.parse` returns.
 
     ``message`` is the typed message (or :class:`~ordercloud_tracking.messages.UnknownMessage`);
-    ``duplicate`` is true when this body repeats the latest delivery of its entity ``delivery_key``
-    (the envelope ID, ``order:…``, ``line:…``, ``session:…`` or the body's SHA-256 — see the module
-    docstring); ``fingerprint`` is what the dedupe store compared; ``event_type`` is the message's
+    ``outcome`` is the dedupe store's answer: ``"new"`` (this attempt holds the claim: handle it, then
+    :meth:`Receiver.complete` or :meth:`Receiver.release`), ``"in_flight"`` (another attempt is handling
+    it: answer a retryable error) or ``"duplicate"`` (it repeats the latest processed state of its entity
+    ``delivery_key`` — the envelope ID, ``order:…``, ``line:…``, ``session:…`` or the body's SHA-256; see
+    the module docstring). ``fingerprint`` is what the store compared; ``event_type`` is the message's
     tracking event type, if known.
 
     >>> receiver = Receiver("example-secret")
     >>> body = b'{"OrderID":"o-1001","OrderTotal":42.5}'
     >>> delivery = receiver.parse(body, {"X-oc-hash": sign_payload(body, "example-secret")})
-    >>> delivery.event_type, delivery.duplicate, delivery.delivery_key
-    (<TrackingEventType.ORDER_SUBMITTED: 'OrderSubmitted'>, False, 'order:o-1001')
+    >>> delivery.event_type, delivery.outcome, delivery.delivery_key
+    (<TrackingEventType.ORDER_SUBMITTED: 'OrderSubmitted'>, 'new', 'order:o-1001')
     """
 
     message: Message
-    duplicate: bool
+    outcome: DedupeOutcome
     delivery_key: str
     event_type: TrackingEventType | None
     fingerprint: str = ""
 
+    @property
+    def duplicate(self) -> bool:
+        """Whether this repeats the latest processed state of its entity (``outcome == "duplicate"``).
 
-def _entity_key(message: Message) -> str | None:
-    """The entity whose latest state a message carries (``None``: dedupe on the exact body)."""
-    if isinstance(message, OrderSubmitted):
-        return f"order:{message.order_id}" if message.order_id else None
-    if isinstance(message, OrderLineMessage):
-        line_id = message.line_item.line_id if message.line_item is not None else None
-        return f"line:{message.order_id}:{line_id}" if message.order_id and line_id else None
-    if isinstance(message, SessionIdentified):
-        context = message.user_context
-        who = (context.id or context.anonymous_id) if context is not None else None
-        return f"session:{who}" if who else None
-    return None
+        >>> body = b'{"OrderID": "o-1"}'
+        >>> Receiver("s").parse(body, {"x-oc-hash": sign_payload(body, "s")}).duplicate
+        False
+        """
+        return self.outcome == "duplicate"
+
+    @property
+    def in_flight(self) -> bool:
+        """Whether another attempt is handling the same delivery right now (``outcome == "in_flight"``).
+
+        >>> body, receiver = b'{"OrderID": "o-1"}', Receiver("s")
+        >>> first = receiver.parse(body, {"x-oc-hash": sign_payload(body, "s")})
+        >>> receiver.parse(body, {"x-oc-hash": sign_payload(body, "s")}).in_flight
+        True
+        """
+        return self.outcome == "in_flight"
+
+
+class _RawHeaders(dict[bytes, bytes]):
+    """ASGI's raw header pairs keyed by lower-case name, built once per request; values decoded on lookup."""
+
+    @classmethod
+    def of(cls, pairs: Iterable[tuple[bytes, bytes]]) -> _RawHeaders:
+        headers = cls()
+        for name, value in pairs:
+            headers.setdefault(name.lower(), value)  # the first of a repeated header wins
+        return headers
+
+    def text(self, name: str) -> str | None:
+        value = self.get(name.encode("latin-1"))
+        return None if value is None else bytes(value).decode("latin-1")
+
+
+def _header_lookup(headers: Headers) -> Callable[[str], str | None]:
+    """A case-insensitive lookup of ``headers`` by lower-case name (the first of a repeated header wins)."""
+    if isinstance(headers, _RawHeaders):
+        return headers.text
+    items: Iterable[tuple[Any, Any]] = headers.items() if isinstance(headers, Mapping) else headers
+    lowered: dict[str, str] = {}
+    for key, value in items:
+        lowered.setdefault(_text(key).lower(), _text(value))
+    return lowered.get
 
 
 def _text(value: object) -> str:
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).decode("latin-1")
     return str(value)
-
-
-def _header(headers: Headers, name: str) -> str | None:
-    """The first value of header ``name`` (lower-case), matched case-insensitively."""
-    items: Iterable[tuple[Any, Any]] = headers.items() if isinstance(headers, Mapping) else headers
-    for key, value in items:
-        if _text(key).lower() == name:
-            return _text(value)
-    return None
 
 
 def _custom_matches(value: str, expected: bytes) -> bool:
@@ -375,23 +321,29 @@ def _custom_matches(value: str, expected: bytes) -> bool:
 
 
 class Receiver:
-    """Verifies and parses deliveries of an ``Http`` delivery target.
+    """Verifies, parses and de-duplicates deliveries of an ``Http`` delivery target.
 
     ``secret`` is the target's ``Secret`` (``str``, ``bytes`` or ``SecretStr``), or a sequence of them
     while you rotate it. ``custom_auth_header`` is the ``(CustomAuthHeaderName, CustomAuthHeaderValue)``
     pair when the target sets one. ``dedupe`` is a :class:`DedupeStore`, ``"memory"`` (the default, a
     fresh :class:`MemoryDedupeStore`) or ``None`` to turn de-duplication off.
 
+    Calling it yourself: :meth:`parse` claims a new delivery; handle it, then call :meth:`complete`
+    (it is now seen) or :meth:`release` (it failed: a retry is processed). Answer an ``in_flight``
+    delivery with a retryable error (the apps send ``503``) and a ``duplicate`` with ``200``.
+
     >>> receiver = Receiver(["new-secret", "old-secret"], custom_auth_header=("X-Api-Key", "k3y"))
     >>> receiver
     Receiver(secrets=<2 hidden>, max_body_bytes=1048576, custom_auth_header='X-Api-Key', \
-dedupe=MemoryDedupeStore(maxsize=10000))
+dedupe=MemoryDedupeStore(maxsize=100000, claim_ttl=300.0))
     >>> body = b'{"OrderId": "o-1", "LineItem": {"LineID": "li-1", "Quantity": 1}}'
     >>> headers = [(b"x-oc-hash", sign_payload(body, "old-secret").encode()), (b"x-api-key", b"k3y")]
-    >>> type(receiver.parse(body, headers).message).__name__
-    'OrderLineAdded'
-    >>> receiver.parse(body, headers).duplicate
-    True
+    >>> delivery = receiver.parse(body, headers)
+    >>> type(delivery.message).__name__, delivery.outcome
+    ('OrderLineAdded', 'new')
+    >>> receiver.complete(delivery)  # handled: a redelivery is now a duplicate
+    >>> receiver.parse(body, headers).outcome
+    'duplicate'
     """
 
     __slots__ = ("_custom_label", "_custom_name", "_custom_value", "_dedupe", "_keys", "_max_body_bytes")
@@ -463,14 +415,15 @@ dedupe=MemoryDedupeStore(maxsize=10000))
         size = memoryview(body).nbytes
         if size > self._max_body_bytes:
             raise PayloadTooLargeError(size, self._max_body_bytes)
-        signature = _header(headers, SIGNATURE_HEADER)
+        lookup = _header_lookup(headers)
+        signature = lookup(SIGNATURE_HEADER)
         if signature is None or not signature.strip():
             raise SignatureVerificationError(f"Missing {SIGNATURE_HEADER} header", missing=True)
         expected = _decode_signature(signature)
         if expected is None or not _matches(body, expected, self._keys):
             raise SignatureVerificationError(f"{SIGNATURE_HEADER} does not match the body")
         if self._custom_name is not None and self._custom_value is not None:
-            value = _header(headers, self._custom_name)
+            value = lookup(self._custom_name)
             if value is None:
                 raise SignatureVerificationError("Missing custom auth header", missing=True)
             if not _custom_matches(value.strip(), self._custom_value):
@@ -482,11 +435,14 @@ dedupe=MemoryDedupeStore(maxsize=10000))
         headers: Headers,
         *,
         event_type: TrackingEventType | str | None = None,
+        type_hint: TrackingEventType | str | None = None,
     ) -> Delivery:
-        """Verify ``body`` against ``headers``, parse it and check it against the dedupe store.
+        """Verify ``body`` against ``headers``, parse it and claim it in the dedupe store.
 
-        ``event_type`` (a :class:`TrackingEventType` or namespace name) overrides what the body says or
-        its shape suggests — e.g. from the endpoint URL, to tell ``LineItemUpdated`` from an add.
+        ``event_type`` (a :class:`TrackingEventType` or namespace name) overrides what the body says.
+        ``type_hint`` only names the type of a body that declares none — a bare line body, where it tells
+        ``LineItemUpdated`` from an add (the apps pass the URL's ``?type=``). When the outcome is
+        ``"new"``, this call holds a claim: call :meth:`complete` or :meth:`release` afterwards.
 
         Raises:
             PayloadTooLargeError: the body is over ``max_body_bytes`` (nothing was hashed).
@@ -499,37 +455,45 @@ dedupe=MemoryDedupeStore(maxsize=10000))
         <TrackingEventType.USER_LOGGED_IN: 'UserLoggedIn'>
         """
         self.verify(body, headers)
-        parsed = _parse(body, event_type)
-        message = parsed.message
-        digest = hashlib.sha256(body).hexdigest()
-        if parsed.envelope_id:
-            key, fingerprint = parsed.envelope_id, ""
-        else:
-            entity = _entity_key(message)
-            key, fingerprint = (entity, digest) if entity else (digest, "")
-        duplicate = self._dedupe.seen(key, fingerprint) if self._dedupe is not None else False
-        return Delivery(
-            message=message,
-            duplicate=duplicate,
-            delivery_key=key,
-            event_type=message.event_type,
-            fingerprint=fingerprint,
-        )
+        decoded = decode_delivery(body, event_type=event_type, type_hint=type_hint)
+        key, fingerprint = decoded.delivery_key, decoded.fingerprint
+        outcome: DedupeOutcome = self._dedupe.claim(key, fingerprint) if self._dedupe is not None else "new"
+        message = decoded.message
+        return Delivery(message, outcome, key, message.event_type, fingerprint)
+
+    def complete(self, delivery: Delivery) -> None:
+        """Mark a ``new`` delivery as processed: a redelivery of it is now a ``duplicate``.
+
+        Call it only after your handler succeeded. The apps do. Other outcomes are left alone.
+
+        >>> body, receiver = b'{"OrderID": "o-1"}', Receiver("s")
+        >>> receiver.complete(receiver.parse(body, {"x-oc-hash": sign_payload(body, "s")}))
+        >>> receiver.parse(body, {"x-oc-hash": sign_payload(body, "s")}).duplicate
+        True
+        """
+        if self._dedupe is not None and delivery.outcome == "new":
+            self._dedupe.complete(delivery.delivery_key, delivery.fingerprint)
+
+    def release(self, delivery: Delivery) -> None:
+        """Give up the claim of a ``new`` delivery (the handler failed): its retry is processed.
+
+        The apps call this when the handler raises or the request is cancelled.
+
+        >>> body, receiver = b'{"OrderID": "o-1"}', Receiver("s")
+        >>> receiver.release(receiver.parse(body, {"x-oc-hash": sign_payload(body, "s")}))
+        >>> receiver.parse(body, {"x-oc-hash": sign_payload(body, "s")}).outcome
+        'new'
+        """
+        if self._dedupe is not None and delivery.outcome == "new":
+            self._dedupe.release(delivery.delivery_key, delivery.fingerprint)
 
     def forget(self, delivery: Delivery) -> None:
-        """Unmark a delivery in the dedupe store, so a retry of it is processed again.
+        """The former name of :meth:`release`, kept for compatibility.
 
-        The ASGI and WSGI apps call this when the handler raises.
-
-        >>> receiver = Receiver("s")
-        >>> body = b'{"OrderID": "o-1"}'
-        >>> delivery = receiver.parse(body, {"x-oc-hash": sign_payload(body, "s")})
-        >>> receiver.forget(delivery)
-        >>> receiver.parse(body, {"x-oc-hash": sign_payload(body, "s")}).duplicate
-        False
+        >>> body, receiver = b'{"OrderID": "o-1"}', Receiver("s")
+        >>> receiver.forget(receiver.parse(body, {"x-oc-hash": sign_payload(body, "s")}))
         """
-        if self._dedupe is not None:
-            self._dedupe.forget(delivery.delivery_key, delivery.fingerprint)
+        self.release(delivery)
 
     def __repr__(self) -> str:
         custom = repr(self._custom_label) if self._custom_label is not None else "None"
@@ -564,6 +528,13 @@ WSGIApp: TypeAlias = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 >>> app: WSGIApp = wsgi_app(lambda delivery: None, Receiver("s"))
 """
 
+RETRY_AFTER_SECONDS = 5
+"""The ``Retry-After`` of the ``503`` that answers a delivery another attempt is still handling.
+
+>>> RETRY_AFTER_SECONDS
+5
+"""
+
 _REASONS = {
     200: "OK",
     400: "Bad Request",
@@ -572,6 +543,7 @@ _REASONS = {
     405: "Method Not Allowed",
     413: "Payload Too Large",
     500: "Internal Server Error",
+    503: "Service Unavailable",
 }
 
 
@@ -579,18 +551,19 @@ _REASONS = {
 class _Response:
     status: int
     body: bytes
-    extra_headers: tuple[tuple[str, str], ...] = ()
+    header_pairs: tuple[tuple[str, str], ...]
+    asgi_start: dict[str, Any]  # the ASGI ``http.response.start`` event, encoded once
 
     @classmethod
     def json(cls, status: int, payload: Mapping[str, str], *extra: tuple[str, str]) -> _Response:
-        return cls(status, json.dumps(payload, separators=(",", ":")).encode(), extra)
-
-    def header_pairs(self) -> list[tuple[str, str]]:
-        return [
-            ("content-type", "application/json"),
-            ("content-length", str(len(self.body))),
-            *self.extra_headers,
-        ]
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        pairs = (("content-type", "application/json"), ("content-length", str(len(body))), *extra)
+        start = {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in pairs],
+        }
+        return cls(status, body, pairs, start)
 
 
 _OK = _Response.json(200, {"status": "ok"})
@@ -602,42 +575,65 @@ _FORBIDDEN = _Response.json(403, {"error": "invalid signature"})
 _NOT_ALLOWED = _Response.json(405, {"error": "method not allowed"}, ("allow", "POST"))
 _TOO_LARGE = _Response.json(413, {"error": "payload too large"})
 _FAILED = _Response.json(500, {"error": "internal error"})
+_IN_FLIGHT = _Response.json(503, {"status": "in_flight"}, ("retry-after", str(RETRY_AFTER_SECONDS)))
 
 
-def _content_length(value: str | None) -> int | None:
-    """``None`` when absent; ``-1`` when malformed."""
+def _content_length(value: str | None, limit: int) -> _Response | int | None:
+    """``None`` when absent; the length; or the response for a malformed (400) or too large (413) one.
+
+    Only plain ASCII digits are a length: ``²`` (a digit to ``str.isdigit``), ``-1``, ``1,1`` or ``abc``
+    are malformed.
+    """
     if value is None or not value.strip():
         return None
     text = value.strip()
-    return int(text) if text.isdigit() else -1
+    if not (text.isascii() and text.isdigit()):
+        return _BAD_LENGTH
+    if len(text) > 18:  # beyond any limit, and int() refuses very long digit strings
+        return _TOO_LARGE
+    length = int(text)
+    return _TOO_LARGE if length > limit else length
 
 
 def _type_hint(query: bytes | str) -> str | None:
-    """The ``type`` query parameter, when it names a message type the SDK knows."""
+    """The ``type`` query parameter, if any (a name the SDK does not know is ignored by the parser)."""
+    if not query:
+        return None
     from urllib.parse import parse_qs
 
     text = query.decode("latin-1") if isinstance(query, bytes) else query
     values = parse_qs(text).get("type")
-    if values and message_class_for(values[0]) is not None:
-        return values[0]
-    return None
+    return values[0] if values else None
 
 
 def _receive(receiver: Receiver, body: bytes, headers: Headers, query: bytes | str) -> Delivery | _Response:
     try:
-        return receiver.parse(body, headers, event_type=_type_hint(query))
+        delivery = receiver.parse(body, headers, type_hint=_type_hint(query))
     except PayloadTooLargeError:
         return _TOO_LARGE
     except SignatureVerificationError as exc:
         return _MISSING if exc.missing else _FORBIDDEN
     except InvalidPayloadError:
         return _BAD_JSON
+    if delivery.outcome == "duplicate":
+        return _DUPLICATE
+    if delivery.outcome == "in_flight":
+        return _IN_FLIGHT
+    return delivery
 
 
 def _failed(receiver: Receiver, delivery: Delivery) -> _Response:
-    receiver.forget(delivery)
+    receiver.release(delivery)
     _log.exception("Tracking delivery handler failed (delivery key %s)", delivery.delivery_key)
     return _FAILED
+
+
+def _succeeded(receiver: Receiver, delivery: Delivery) -> _Response:
+    try:
+        receiver.complete(delivery)
+    except Exception:  # processed all the same: acknowledge it; a redelivery may be processed again
+        _log.exception("Dedupe store failed to record a processed delivery (delivery key %s)", delivery.delivery_key)
+    return _OK
 
 
 def _is_async(handler: object) -> bool:
@@ -674,13 +670,7 @@ def asgi_app(handler: DeliveryHandler, receiver: Receiver) -> ASGIApp:
             await result
 
     async def respond(send: ASGISend, response: _Response) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": response.status,
-                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.header_pairs()],
-            }
-        )
+        await send(response.asgi_start)
         await send({"type": "http.response.body", "body": response.body, "more_body": False})
 
     async def lifespan(receive: ASGIReceive, send: ASGISend) -> None:
@@ -701,35 +691,38 @@ def asgi_app(handler: DeliveryHandler, receiver: Receiver) -> ASGIApp:
         if str(scope.get("method", "")).upper() != "POST":
             await respond(send, _NOT_ALLOWED)
             return
-        headers: list[tuple[bytes, bytes]] = list(scope.get("headers") or [])
+        headers = _RawHeaders.of(scope.get("headers") or ())  # indexed once for every lookup
         limit = receiver.max_body_bytes
-        length = _content_length(_header(headers, "content-length"))
-        if length is not None and length < 0:
-            await respond(send, _BAD_LENGTH)
+        length = _content_length(headers.text("content-length"), limit)
+        if isinstance(length, _Response):
+            await respond(send, length)
             return
-        if length is not None and length > limit:
+        event = await receive()
+        if event["type"] == "http.disconnect":
+            return
+        body = event.get("body") or b""
+        if len(body) > limit:
             await respond(send, _TOO_LARGE)
             return
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            event = await receive()
-            if event["type"] == "http.disconnect":
-                return
-            chunk = bytes(event.get("body") or b"")
-            size += len(chunk)
-            if size > limit:
-                await respond(send, _TOO_LARGE)
-                return
-            chunks.append(chunk)
-            more = bool(event.get("more_body", False))
-        outcome = _receive(receiver, b"".join(chunks), headers, scope.get("query_string") or b"")
+        if event.get("more_body", False):  # the rest arrives in chunks
+            chunks = [bytes(body)]
+            size = len(body)
+            more = True
+            while more:
+                event = await receive()
+                if event["type"] == "http.disconnect":
+                    return
+                chunk = bytes(event.get("body") or b"")
+                size += len(chunk)
+                if size > limit:
+                    await respond(send, _TOO_LARGE)
+                    return
+                chunks.append(chunk)
+                more = bool(event.get("more_body", False))
+            body = b"".join(chunks)
+        outcome = _receive(receiver, body, headers, scope.get("query_string") or b"")
         if isinstance(outcome, _Response):
             await respond(send, outcome)
-            return
-        if outcome.duplicate:
-            await respond(send, _DUPLICATE)
             return
         try:
             await call_handler(outcome)
@@ -737,9 +730,9 @@ def asgi_app(handler: DeliveryHandler, receiver: Receiver) -> ASGIApp:
             await respond(send, _failed(receiver, outcome))
             return
         except BaseException:  # cancelled: not processed, let the retry through
-            receiver.forget(outcome)
+            receiver.release(outcome)
             raise
-        await respond(send, _OK)
+        await respond(send, _succeeded(receiver, outcome))
 
     return app
 
@@ -766,11 +759,9 @@ def wsgi_app(handler: DeliveryHandler, receiver: Receiver) -> WSGIApp:
         if str(environ.get("REQUEST_METHOD", "")).upper() != "POST":
             return _NOT_ALLOWED
         limit = receiver.max_body_bytes
-        length = _content_length(environ.get("CONTENT_LENGTH"))
-        if length is not None and length < 0:
-            return _BAD_LENGTH
-        if length is not None and length > limit:
-            return _TOO_LARGE
+        length = _content_length(environ.get("CONTENT_LENGTH"), limit)
+        if isinstance(length, _Response):
+            return length
         stream = environ["wsgi.input"]
         if length is None:
             # PEP 3333: no Content-Length means no body, unless the server says the input is terminated.
@@ -785,20 +776,18 @@ def wsgi_app(handler: DeliveryHandler, receiver: Receiver) -> WSGIApp:
         outcome = _receive(receiver, body, headers, environ.get("QUERY_STRING") or "")
         if isinstance(outcome, _Response):
             return outcome
-        if outcome.duplicate:
-            return _DUPLICATE
         try:
             handler(outcome)
         except Exception:
             return _failed(receiver, outcome)
         except BaseException:
-            receiver.forget(outcome)
+            receiver.release(outcome)
             raise
-        return _OK
+        return _succeeded(receiver, outcome)
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         response = handle(environ)
-        start_response(f"{response.status} {_REASONS[response.status]}", response.header_pairs())
+        start_response(f"{response.status} {_REASONS[response.status]}", list(response.header_pairs))
         return [response.body]
 
     return app
