@@ -1222,3 +1222,66 @@ async def test_asgi_a_first_chunk_over_the_limit_stops_reading() -> None:
     app = asgi_app(lambda delivery: None, Receiver(SECRET, max_body_bytes=10))
     answer = await call_asgi(app, headers=signed(ORDER), chunks=[b"x" * 11, b"x"], content_length=False)
     assert (answer.status, answer.reads) == (413, 1)
+
+
+# --- identity links: the receiver learns user ↔ anonymous ID from what it verifies --------------------------
+LOGIN = (
+    b'{"UserContext": {"ID": "buyer-jane", "AnonymousId": null}, "Email": "jane@example.com",'
+    b' "FirstName": "Jane", "LastName": "Doe"}'
+)
+ORDER_OF_JANE = (
+    b'{"UserContext": {"ID": "buyer-jane", "AnonymousId": "beacon-7"}, "OrderID": "o-7", "Currency": "USD",'
+    b' "OrderTotal": 12.5, "LineItems": []}'
+)
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def links(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[stores.IdentityLinks]:
+    if request.param == "memory":
+        yield stores.MemoryIdentityLinks()
+        return
+    with stores.SQLiteIdentityLinks(tmp_path / "links.db") as sqlite_links:
+        yield sqlite_links
+
+
+def test_the_receiver_learns_links_from_every_verified_message(links: stores.IdentityLinks) -> None:
+    from ordercloud_tracking.sitecore import to_send_event
+
+    receiver = Receiver(SECRET, links=links)
+    assert receiver.links is links
+    receiver.complete(receiver.parse(ORDER_OF_JANE, signed(ORDER_OF_JANE)))
+    assert links.anonymous_id_for("buyer-jane") == "beacon-7"
+    login = receiver.parse(LOGIN, signed(LOGIN))
+    site = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    identify = to_send_event(login.message, site_id=site, contact_id=None, session_id=None, links=receiver.links)
+    assert identify is not None
+    assert identify["ContactId"] == "beacon-7"  # not the user ID: one contact for one shopper
+
+
+def test_a_forged_message_teaches_nothing() -> None:
+    links = stores.MemoryIdentityLinks()
+    receiver = Receiver(SECRET, links=links)
+    with pytest.raises(SignatureVerificationError):
+        receiver.parse(ORDER_OF_JANE, signed(ORDER_OF_JANE, secret="forged"))
+    assert links.anonymous_id_for("buyer-jane") is None
+
+
+async def test_both_apps_learn_links(links: stores.IdentityLinks) -> None:
+    asgi_links, wsgi_links = stores.MemoryIdentityLinks(), links
+    asgi_answer = await call_asgi(
+        asgi_app(lambda delivery: None, Receiver(SECRET, links=asgi_links)),
+        headers=signed(ORDER_OF_JANE),
+        chunks=[ORDER_OF_JANE],
+    )
+    wsgi_answer, _ = call_wsgi(
+        wsgi_app(lambda delivery: None, Receiver(SECRET, links=wsgi_links)),
+        headers=signed(ORDER_OF_JANE),
+        body=ORDER_OF_JANE,
+    )
+    assert (asgi_answer.status, wsgi_answer.status) == (200, 200)
+    assert asgi_links.anonymous_id_for("buyer-jane") == wsgi_links.anonymous_id_for("buyer-jane") == "beacon-7"
+
+
+def test_links_must_be_identity_links() -> None:
+    with pytest.raises(TypeError, match="IdentityLinks"):
+        Receiver(SECRET, links={"buyer-jane": "beacon-7"})  # type: ignore[arg-type]  # what a wrong store does at run time

@@ -91,7 +91,7 @@ from pydantic import SecretStr
 from ._errors import InvalidPayloadError, PayloadTooLargeError, SignatureVerificationError
 from .messages import Message, decode_delivery
 from .models.tracking import TrackingEventType
-from .stores import DedupeOutcome, DedupeStore, MemoryDedupeStore
+from .stores import DedupeOutcome, DedupeStore, IdentityLinks, MemoryDedupeStore
 
 __all__ = [
     "ASGIApp",
@@ -326,7 +326,10 @@ class Receiver:
     ``secret`` is the target's ``Secret`` (``str``, ``bytes`` or ``SecretStr``), or a sequence of them
     while you rotate it. ``custom_auth_header`` is the ``(CustomAuthHeaderName, CustomAuthHeaderValue)``
     pair when the target sets one. ``dedupe`` is a :class:`DedupeStore`, ``"memory"`` (the default, a
-    fresh :class:`MemoryDedupeStore`) or ``None`` to turn de-duplication off.
+    fresh :class:`MemoryDedupeStore`) or ``None`` to turn de-duplication off. ``links`` is an
+    :class:`~ordercloud_tracking.stores.IdentityLinks`: every verified message that carries both a user ID
+    and an anonymous ID teaches it the link, so the Sitecore mapping (``links=``) can stitch a login that
+    carries no ``AnonymousId`` to the cart's contact.
 
     Calling it yourself: :meth:`parse` claims a new delivery; handle it, then call :meth:`complete`
     (it is now seen) or :meth:`release` (it failed: a retry is processed). Answer an ``in_flight``
@@ -346,7 +349,7 @@ dedupe=MemoryDedupeStore(maxsize=100000, claim_ttl=300.0))
     'duplicate'
     """
 
-    __slots__ = ("_custom_label", "_custom_name", "_custom_value", "_dedupe", "_keys", "_max_body_bytes")
+    __slots__ = ("_custom_label", "_custom_name", "_custom_value", "_dedupe", "_keys", "_links", "_max_body_bytes")
 
     def __init__(
         self,
@@ -355,6 +358,7 @@ dedupe=MemoryDedupeStore(maxsize=100000, claim_ttl=300.0))
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         custom_auth_header: tuple[str, SecretLike] | None = None,
         dedupe: DedupeStore | Literal["memory"] | None = "memory",
+        links: IdentityLinks | None = None,
     ) -> None:
         secrets: list[SecretLike] = []
         if isinstance(secret, (str, bytes, SecretStr)):
@@ -384,6 +388,9 @@ dedupe=MemoryDedupeStore(maxsize=100000, claim_ttl=300.0))
             self._dedupe = dedupe
         else:
             raise TypeError("dedupe must be a DedupeStore, 'memory' or None")
+        if links is not None and not isinstance(links, IdentityLinks):
+            raise TypeError("links must be an IdentityLinks (see ordercloud_tracking.stores) or None")
+        self._links = links
 
     @property
     def max_body_bytes(self) -> int:
@@ -402,6 +409,11 @@ dedupe=MemoryDedupeStore(maxsize=100000, claim_ttl=300.0))
         True
         """
         return self._dedupe
+
+    @property
+    def links(self) -> IdentityLinks | None:
+        """The identity links this receiver teaches (``None`` when not given)."""
+        return self._links
 
     def verify(self, body: bytes | bytearray | memoryview, headers: Headers) -> None:
         """Check size, ``x-oc-hash`` and the custom auth header; raise if any fails.
@@ -457,6 +469,8 @@ dedupe=MemoryDedupeStore(maxsize=100000, claim_ttl=300.0))
         self.verify(body, headers)
         decoded = decode_delivery(body, event_type=event_type, type_hint=type_hint)
         key, fingerprint = decoded.delivery_key, decoded.fingerprint
+        if self._links is not None:  # before the claim: a failing store leaves no claim behind (the app answers 500)
+            self._links.learn(decoded.message)
         outcome: DedupeOutcome = self._dedupe.claim(key, fingerprint) if self._dedupe is not None else "new"
         message = decoded.message
         return Delivery(message, outcome, key, message.event_type, fingerprint)
