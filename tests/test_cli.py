@@ -401,7 +401,7 @@ def test_doctor_without_a_client_id_is_exit_2(
 ) -> None:
     monkeypatch.delenv("ORDERCLOUD_CLIENT_ID")
 
-    result = run(capsys, "doctor", "--base-url", server.url)
+    result = run(capsys, "doctor", "--base-url", server.url, "--api-client", STOREFRONT_CLIENT_ID)
 
     assert result.code == 2
     assert result.out == ""
@@ -413,7 +413,7 @@ def test_doctor_without_a_secret_is_exit_2(
 ) -> None:
     monkeypatch.delenv("ORDERCLOUD_CLIENT_SECRET")
 
-    result = run(capsys, "doctor", "--base-url", server.url)
+    result = run(capsys, "doctor", "--base-url", server.url, "--api-client", STOREFRONT_CLIENT_ID)
 
     assert result.code == 2
     assert result.err.startswith("error: no client secret")
@@ -551,7 +551,7 @@ def test_verify_a_good_signature(capsys: pytest.CaptureFixture[str], captured: P
     )
     assert from_file.code == 0
     as_json = run(capsys, "verify", str(captured), "--secret-env", "HOOK_SECRET", "--signature", signature, "--json")
-    assert as_json.json() == {"valid": True, "bytes": len(BODY), "message": "OrderSubmitted"}
+    assert as_json.json() == {"valid": True, "bytes": len(BODY), "message": "OrderSubmitted", "hint": None}
 
 
 def test_verify_a_bad_signature(capsys: pytest.CaptureFixture[str], captured: Path) -> None:
@@ -572,7 +572,7 @@ def test_verify_a_bad_signature(capsys: pytest.CaptureFixture[str], captured: Pa
         "--json",
     )
     assert tampered.code == 1
-    assert tampered.json() == {"valid": False, "bytes": len(BODY), "message": None}
+    assert tampered.json() == {"valid": False, "bytes": len(BODY), "message": None, "hint": None}
 
 
 def test_verify_usage_errors(
@@ -826,12 +826,18 @@ BAD_INPUTS: dict[str, tuple[Callable[[BadInput], list[str]], str]] = {
     "serve-on-a-port-too-high": (lambda b: ["serve", "--port", "70000"], "--port must be between 0 and 65535"),
     "serve-on-a-negative-port": (lambda b: ["serve", "--port=-1"], "--port must be between 0 and 65535"),
     "serve-on-an-address-not-here": (lambda b: ["serve", "--host", "192.0.2.1", "--port", "0"], "cannot serve on"),
-    "base-url-not-a-url": (lambda b: b.with_env("ORDERCLOUD_BASE_URL", "http://[::1", "doctor"), "invalid base URL"),
+    "base-url-not-a-url": (
+        lambda b: b.with_env("ORDERCLOUD_BASE_URL", "http://[::1", "doctor", "--api-client", STOREFRONT_CLIENT_ID),
+        "invalid base URL",
+    ),
     "doctor-of-an-impossible-client-id": (
         lambda b: ["doctor", "--base-url", b.server.url, "--api-client", "a/b"],
         "api_client_id must not contain '/'",
     ),
-    "doctor-with-an-opaque-token": (lambda b: b.opaque_tokens("doctor", "--base-url", b.server.url), "401"),
+    "doctor-with-an-opaque-token": (
+        lambda b: b.opaque_tokens("doctor", "--base-url", b.server.url, "--api-client", STOREFRONT_CLIENT_ID),
+        "401",
+    ),
 }
 
 
