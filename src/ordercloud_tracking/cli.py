@@ -481,16 +481,20 @@ def cmd_serve(args: argparse.Namespace, out: IO[str]) -> int:
     except OSError as exc:  # taken port, unknown host, an address this machine does not have
         fake.close()
         raise _Usage(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}") from exc
-    buyers = ", ".join(
-        f"{u.username} / {u.password}" for u in DEFAULT_SEED.users if u.user_type == "buyer" and u.id != "anon-template"
-    )
+    templates = {c.default_context_username for c in DEFAULT_SEED.api_clients if c.is_anon_buyer}
+    users = [u for u in DEFAULT_SEED.users if u.username not in templates]
+
+    def logins(user_type: str) -> str:
+        return ", ".join(f"{u.username} / {u.password}" for u in users if u.user_type == user_type)
+
     # The fake's credentials are public test data (ordercloud_tracking.testing), not a secret anyone owns.
     out.write(
         f"FakeOrderCloud listening on {server.url}\n"
         f"  base URL:          {server.url}  (--base-url or ORDERCLOUD_BASE_URL)\n"
         f"  admin client:      {ADMIN_CLIENT_ID} / secret {ADMIN_CLIENT_SECRET}\n"
         f"  storefront client: {STOREFRONT_CLIENT_ID} (anonymous shopping; no secret)\n"
-        f"  buyer users:       {buyers}\n"
+        f"  admin users:       {logins('admin')}\n"
+        f"  buyer users:       {logins('buyer')}\n"
         "Point the command at it from another shell:\n"
         f"  export ORDERCLOUD_BASE_URL={server.url} ORDERCLOUD_CLIENT_ID={ADMIN_CLIENT_ID}"
         f" ORDERCLOUD_CLIENT_SECRET={ADMIN_CLIENT_SECRET}\n"
