@@ -1233,3 +1233,20 @@ def test_an_unset_variable_name_is_still_named(capsys: pytest.CaptureFixture[str
 
     assert result.code == 2
     assert result.err == "error: --client-secret-env: environment variable MY_OC_SECRET is not set\n"
+
+
+def test_the_troubleshooting_guide_shows_what_serve_prints() -> None:
+    from ordercloud_tracking.testing import DEFAULT_SEED
+
+    guide = (Path(__file__).parents[1] / "docs" / "guides" / "troubleshooting.md").read_text(encoding="utf-8")
+
+    assert f"`{ADMIN_CLIENT_ID}`, secret `{ADMIN_CLIENT_SECRET}`" in guide
+    assert f"Storefront API client | `{STOREFRONT_CLIENT_ID}`" in guide
+    for user in DEFAULT_SEED.users:
+        if user.username != "anon-template":
+            assert f"`{user.username}` / `{user.password}`" in guide
+    assert (
+        "ORDERCLOUD_BASE_URL=http://127.0.0.1:8085 "
+        f"ORDERCLOUD_CLIENT_ID={ADMIN_CLIENT_ID} ORDERCLOUD_CLIENT_SECRET={ADMIN_CLIENT_SECRET}"
+    ) in guide
+    assert f"ordercloud-tracking doctor --api-client {STOREFRONT_CLIENT_ID}" in guide
