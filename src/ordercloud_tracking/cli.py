@@ -263,7 +263,7 @@ def _resolve_env_refs(value: Any) -> Any:
     """``{"env": "NAME"}`` anywhere in a setup file is replaced by that environment variable."""
     if isinstance(value, dict):
         if set(value) == {"env"} and isinstance(value["env"], str):
-            return _env_secret(value["env"], "setup file")
+            return _env_secret(value["env"], '{"env": …} in the setup file')
         return {k: _resolve_env_refs(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_resolve_env_refs(v) for v in value]
@@ -333,7 +333,9 @@ def cmd_setup(args: argparse.Namespace, out: IO[str]) -> int:
 
     spec = _setup_spec(args)
     with _client(args) as client:
-        _progress(f"{'Planning' if args.dry_run else 'Applying'} tracking for {spec['client_id']} …")
+        _progress(
+            f"{'Planning' if args.dry_run else 'Applying'} tracking for {spec['client_id']} on {client.base_url} …"
+        )
         try:
             plan = ensure_tracking(
                 client,
