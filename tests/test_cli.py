@@ -401,7 +401,7 @@ def test_doctor_without_a_client_id_is_exit_2(
 ) -> None:
     monkeypatch.delenv("ORDERCLOUD_CLIENT_ID")
 
-    result = run(capsys, "doctor", "--base-url", server.url)
+    result = run(capsys, "doctor", "--base-url", server.url, "--api-client", STOREFRONT_CLIENT_ID)
 
     assert result.code == 2
     assert result.out == ""
@@ -413,7 +413,7 @@ def test_doctor_without_a_secret_is_exit_2(
 ) -> None:
     monkeypatch.delenv("ORDERCLOUD_CLIENT_SECRET")
 
-    result = run(capsys, "doctor", "--base-url", server.url)
+    result = run(capsys, "doctor", "--base-url", server.url, "--api-client", STOREFRONT_CLIENT_ID)
 
     assert result.code == 2
     assert result.err.startswith("error: no client secret")
@@ -551,7 +551,7 @@ def test_verify_a_good_signature(capsys: pytest.CaptureFixture[str], captured: P
     )
     assert from_file.code == 0
     as_json = run(capsys, "verify", str(captured), "--secret-env", "HOOK_SECRET", "--signature", signature, "--json")
-    assert as_json.json() == {"valid": True, "bytes": len(BODY), "message": "OrderSubmitted"}
+    assert as_json.json() == {"valid": True, "bytes": len(BODY), "message": "OrderSubmitted", "hint": None}
 
 
 def test_verify_a_bad_signature(capsys: pytest.CaptureFixture[str], captured: Path) -> None:
@@ -572,7 +572,7 @@ def test_verify_a_bad_signature(capsys: pytest.CaptureFixture[str], captured: Pa
         "--json",
     )
     assert tampered.code == 1
-    assert tampered.json() == {"valid": False, "bytes": len(BODY), "message": None}
+    assert tampered.json() == {"valid": False, "bytes": len(BODY), "message": None, "hint": None}
 
 
 def test_verify_usage_errors(
@@ -711,7 +711,37 @@ def test_the_command_as_a_subprocess_against_serve(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             serve.kill()
             out, _err = serve.communicate()
-    assert f"FakeOrderCloud listening on http://127.0.0.1:{port}" in out
+    url = f"http://127.0.0.1:{port}"
+    banner = out.splitlines()
+    assert banner[0] == f"FakeOrderCloud listening on {url}"
+    assert f"  base URL:          {url}  (--base-url or ORDERCLOUD_BASE_URL)" in banner
+    # The fake's credentials are public test data: the banner shows them, and how to use them.
+    assert f"  admin client:      {ADMIN_CLIENT_ID} / secret {ADMIN_CLIENT_SECRET}" in banner
+    assert "  admin users:       admin / admin-password" in banner
+    assert "  buyer users:       jane / jane-password, john / john-password, ines / ines-password" in banner
+    assert (
+        f"  export ORDERCLOUD_BASE_URL={url} ORDERCLOUD_CLIENT_ID={ADMIN_CLIENT_ID}"
+        f" ORDERCLOUD_CLIENT_SECRET={ADMIN_CLIENT_SECRET}"
+    ) in banner
+    assert f"  ordercloud-tracking doctor --api-client {STOREFRONT_CLIENT_ID}" in banner
+
+
+def test_serve_on_a_taken_port_exits_2_with_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(  # noqa: S603 - our own command, fixed arguments
+            [sys.executable, "-m", "ordercloud_tracking", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    assert done.returncode == 2, done
+    assert done.stdout == ""
+    assert done.stderr == f"error: cannot serve on 127.0.0.1:{port}: Address already in use\n"
 
 
 def test_setup_needs_the_api_client_whose_events_are_tracked(
@@ -826,12 +856,18 @@ BAD_INPUTS: dict[str, tuple[Callable[[BadInput], list[str]], str]] = {
     "serve-on-a-port-too-high": (lambda b: ["serve", "--port", "70000"], "--port must be between 0 and 65535"),
     "serve-on-a-negative-port": (lambda b: ["serve", "--port=-1"], "--port must be between 0 and 65535"),
     "serve-on-an-address-not-here": (lambda b: ["serve", "--host", "192.0.2.1", "--port", "0"], "cannot serve on"),
-    "base-url-not-a-url": (lambda b: b.with_env("ORDERCLOUD_BASE_URL", "http://[::1", "doctor"), "invalid base URL"),
+    "base-url-not-a-url": (
+        lambda b: b.with_env("ORDERCLOUD_BASE_URL", "http://[::1", "doctor", "--api-client", STOREFRONT_CLIENT_ID),
+        "invalid base URL",
+    ),
     "doctor-of-an-impossible-client-id": (
         lambda b: ["doctor", "--base-url", b.server.url, "--api-client", "a/b"],
         "api_client_id must not contain '/'",
     ),
-    "doctor-with-an-opaque-token": (lambda b: b.opaque_tokens("doctor", "--base-url", b.server.url), "401"),
+    "doctor-with-an-opaque-token": (
+        lambda b: b.opaque_tokens("doctor", "--base-url", b.server.url, "--api-client", STOREFRONT_CLIENT_ID),
+        "401",
+    ),
 }
 
 
@@ -858,3 +894,359 @@ def test_bad_input_is_one_error_line_and_exit_2(
     assert "Traceback" not in result.err
     assert phrase in result.err, result
     assert result.out == ""
+
+
+# ------------------------------------------------------------------------------- first contact (issue 14)
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from ordercloud_tracking import __version__
+
+    result = run(capsys, "--version")
+
+    assert result.code == 0
+    assert result.out == f"ordercloud-tracking {__version__}\n"
+
+
+def test_debug_and_timeout_are_accepted_after_the_command(
+    capsys: pytest.CaptureFixture[str], server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORDERCLOUD_CLIENT_SECRET", "not-the-secret")
+
+    after = run(capsys, "events", "list", "--base-url", server.url, "--debug", "--timeout", "5")
+    before = run(capsys, "--debug", "--timeout", "5", "events", "list", "--base-url", server.url)
+    neither = run(capsys, "events", "list", "--base-url", server.url)
+
+    for result in (after, before):
+        assert result.code == 2, result
+        assert "Traceback (most recent call last)" in result.err
+    assert neither.code == 2
+    assert "Traceback" not in neither.err
+
+
+@pytest.mark.parametrize("timeout", ["0", "-1", "soon", "nan", "inf"])
+def test_a_timeout_that_is_not_a_positive_number_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], timeout: str
+) -> None:
+    result = run(capsys, "doctor", "--api-client", STOREFRONT_CLIENT_ID, f"--timeout={timeout}")
+
+    assert result.code == 2
+    assert "error: argument --timeout: " in result.err
+
+
+def test_doctor_without_api_client_says_what_to_pass(capsys: pytest.CaptureFixture[str], server: FakeServer) -> None:
+    result = run(capsys, "doctor", "--base-url", server.url)
+
+    assert result.code == 2, result
+    assert result.out == ""
+    assert result.err.startswith("error: which API client's tracking? pass --api-client ID")
+    assert len(result.err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "suggestion"),
+    [(["doctr"], "did you mean 'doctor'?"), (["stup"], "did you mean 'setup'?"), (["events", "lst"], "'list'?")],
+)
+def test_a_mistyped_command_gets_did_you_mean(
+    capsys: pytest.CaptureFixture[str], argv: list[str], suggestion: str
+) -> None:
+    result = run(capsys, *argv)
+
+    assert result.code == 2
+    assert result.err.splitlines()[-1].endswith(suggestion), result
+
+
+def test_a_command_like_nothing_gets_the_list_of_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run(capsys, "zzzz")
+
+    assert result.code == 2
+    assert "did you mean" not in result.err
+    assert "choose from" in result.err
+
+
+class SilentHost:
+    """A loopback server that accepts connections and never answers."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen()
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.accepted: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            self.accepted.append(connection)
+
+    def close(self) -> None:
+        self.listener.close()
+        self.thread.join(timeout=10)
+        for connection in self.accepted:
+            connection.close()
+
+
+@pytest.fixture
+def silent_host() -> Iterator[SilentHost]:
+    host = SilentHost()
+    yield host
+    host.close()
+
+
+@pytest.mark.parametrize("argv", [["doctor", "--api-client", STOREFRONT_CLIENT_ID], ["events", "list"]])
+def test_a_host_that_never_answers_is_a_timeout_error_without_retries(
+    capsys: pytest.CaptureFixture[str], silent_host: SilentHost, argv: list[str]
+) -> None:
+    result = run(capsys, *argv, "--base-url", silent_host.url, "--timeout", "0.5")
+
+    assert result.code == 2, result
+    assert result.out == ""
+    assert result.err == "error: OrderCloud did not answer within 0.5 s (--timeout)\n"
+    assert len(silent_host.accepted) == 1  # the token request was not retried after the timeout
+
+
+def test_progress_goes_to_a_terminal_and_a_timeout_is_one_line(silent_host: SilentHost) -> None:
+    import pty
+
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("ORDERCLOUD_")},
+        "ORDERCLOUD_CLIENT_ID": ADMIN_CLIENT_ID,
+        "ORDERCLOUD_CLIENT_SECRET": ADMIN_CLIENT_SECRET,
+    }
+    controller, terminal = pty.openpty()
+    try:
+        done = subprocess.run(  # noqa: S603 - our own command, fixed arguments
+            [
+                sys.executable,
+                "-m",
+                "ordercloud_tracking",
+                "doctor",
+                "--api-client",
+                STOREFRONT_CLIENT_ID,
+                "--base-url",
+                silent_host.url,
+                "--timeout",
+                "0.5",
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            timeout=60,
+            check=False,
+        )
+        os.close(terminal)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # EIO: the terminal's other end is closed and everything was read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(controller)
+
+    assert done.returncode == 2
+    assert done.stdout == b""
+    lines = shown.decode("utf-8", "replace").splitlines()
+    assert lines[0].startswith(f"Checking tracking for {STOREFRONT_CLIENT_ID} on {silent_host.url}")
+    assert "(--timeout 0.5 s)" in lines[0]
+    assert lines[1:] == ["error: OrderCloud did not answer within 0.5 s (--timeout)"]
+
+
+def test_progress_is_not_written_to_a_pipe(capsys: pytest.CaptureFixture[str], server: FakeServer) -> None:
+    result = run(capsys, "doctor", "--base-url", server.url, "--api-client", STOREFRONT_CLIENT_ID)
+
+    assert result.code == 1
+    assert result.err == ""
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+def test_a_non_utf8_stdout_never_fails_the_command(
+    capsys: pytest.CaptureFixture[str], server: FakeServer, encoding: str
+) -> None:
+    assert run(capsys, *setup_args(server)).code == 0
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("ORDERCLOUD_", "PYTHONUTF8"))},
+        "ORDERCLOUD_CLIENT_ID": ADMIN_CLIENT_ID,
+        "ORDERCLOUD_CLIENT_SECRET": ADMIN_CLIENT_SECRET,
+        "ORDERCLOUD_BASE_URL": server.url,
+        "PYTHONIOENCODING": encoding,
+    }
+    command = [sys.executable, "-m", "ordercloud_tracking", "doctor", "--api-client", STOREFRONT_CLIENT_ID]
+
+    text = subprocess.run(command, env=env, capture_output=True, timeout=60, check=False)  # noqa: S603
+    as_json = subprocess.run([*command, "--json"], env=env, capture_output=True, timeout=60, check=False)  # noqa: S603
+
+    assert text.returncode == 0, text
+    assert b"UnicodeEncodeError" not in text.stderr
+    assert text.stdout.decode(encoding).splitlines()[-1] == "Tracking for storefront: healthy"
+    assert "\\u2192" in text.stdout.decode(encoding)  # the arrow, escaped rather than fatal
+    assert as_json.returncode == 0, as_json
+    report = json.loads(as_json.stdout.decode(encoding))
+    assert report["healthy"] is True
+    assert any("\u2192" in check["message"] for check in report["checks"])  # JSON escapes survive the round trip
+
+
+# ------------------------------------------------------------------------------------ verify: hints, stdin
+
+SIGNED_WITH_CHANGES = {
+    "trailing-newline-added": (BODY, BODY + b"\n", "a trailing newline was added"),
+    "trailing-crlf-added": (BODY, BODY + b"\r\n", "a trailing CRLF was added"),
+    "bom-added": (BODY, b"\xef\xbb\xbf" + BODY, "a byte-order mark (BOM) was added"),
+    "trailing-newline-lost": (BODY + b"\n", BODY, "the trailing newline was lost"),
+    "crlf-to-lf": (b'{"a": 1,\r\n"b": 2}\r\n', b'{"a": 1,\n"b": 2}\n', "line endings were changed from CRLF to LF"),
+}
+
+
+@pytest.mark.parametrize("case", list(SIGNED_WITH_CHANGES))
+def test_verify_hints_when_only_a_newline_or_bom_differs(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, case: str
+) -> None:
+    signed, saved, change = SIGNED_WITH_CHANGES[case]
+    path = tmp_path / "delivery.json"
+    path.write_bytes(saved)
+    signature = sign_payload(signed, HOOK_SECRET)
+
+    result = run(capsys, "verify", str(path), "--secret-env", "HOOK_SECRET", "--signature", signature)
+    as_json = run(capsys, "verify", str(path), "--secret-env", "HOOK_SECRET", "--signature", signature, "--json")
+
+    assert result.code == 1, result
+    assert result.out.startswith("INVALID x-oc-hash")
+    assert result.out.splitlines()[1].startswith("hint: the signature matches this body but for one change: ")
+    assert change in result.out
+    assert as_json.code == 1
+    assert change in as_json.json()["hint"]
+
+
+def test_verify_gives_no_hint_for_another_secret(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "delivery.json"
+    path.write_bytes(BODY + b"\n")
+
+    result = run(
+        capsys, "verify", str(path), "--secret-env", "HOOK_SECRET", "--signature", sign_payload(BODY, "other-secret")
+    )
+
+    assert result.code == 1
+    assert "hint" not in result.out
+
+
+def test_verify_reads_the_body_from_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    signature = sign_payload(BODY, HOOK_SECRET)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(BODY), encoding="utf-8"))
+
+    result = run(capsys, "verify", "-", "--secret-env", "HOOK_SECRET", "--signature", signature)
+
+    assert result.code == 0, result
+    assert result.out == f"valid x-oc-hash over {len(BODY)} bytes; OrderSubmitted\n"
+
+
+def test_verify_reads_raw_bytes_from_a_piped_stdin() -> None:
+    body = b"\xef\xbb\xbf" + BODY + b"\r\n"  # bytes a text-mode read would alter
+    env = {**os.environ, "HOOK_SECRET": HOOK_SECRET}
+
+    done = subprocess.run(  # noqa: S603 - our own command, fixed arguments
+        [
+            sys.executable,
+            "-m",
+            "ordercloud_tracking",
+            "verify",
+            "-",
+            "--secret-env",
+            "HOOK_SECRET",
+            "--signature",
+            sign_payload(body, HOOK_SECRET),
+        ],
+        input=body,
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 0, done
+    assert done.stdout.startswith(f"valid x-oc-hash over {len(body)} bytes".encode())
+
+
+# -------------------------------------------------------------------- *-env flags given the secret itself
+
+PASTED = "Zq8!vT3$kP0-secretvalue"  # what a user pastes by mistake: not a variable name
+PASTED_NAMELIKE = "aB3dE5gH7jK9mN1pQ3sT5vX7z"  # a secret that happens to be a valid identifier
+
+
+def _replaced(argv: list[str], flag: str, value: str) -> list[str]:
+    argv[argv.index(flag) + 1] = value
+    return argv
+
+
+def _env_flag_cases(value: str) -> dict[str, Callable[[BadInput], list[str]]]:
+    return {
+        "client-secret-env": lambda b: ["events", "list", "--base-url", b.server.url, "--client-secret-env", value],
+        "http-secret-env": lambda b: [*setup_args(b.server)[:-1], value],
+        "discover-api-key-env": lambda b: [
+            *setup_args(b.server),
+            "--discover-client-id",
+            "ckey",
+            "--discover-endpoint",
+            "https://discover.example/events",
+            "--discover-api-key-env",
+            value,
+        ],
+        "verify-secret-env": lambda b: _replaced(b.verify(b"sig"), "--secret-env", value),
+        "setup-file-env-reference": lambda b: b.spec(
+            delivery_config={"DeliveryTargets": {"Http": {"Endpoint": ENDPOINT, "Secret": {"env": value}}}}
+        ),
+    }
+
+
+@pytest.mark.parametrize("value", [PASTED, PASTED_NAMELIKE])
+@pytest.mark.parametrize("flag", list(_env_flag_cases("")))
+def test_an_env_flag_given_the_secret_itself_does_not_echo_it(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    server: FakeServer,
+    fake: FakeOrderCloud,
+    monkeypatch: pytest.MonkeyPatch,
+    flag: str,
+    value: str,
+) -> None:
+    argv = _env_flag_cases(value)[flag](BadInput(tmp_path, server, fake, monkeypatch))
+
+    result = run(capsys, *argv)
+
+    assert result.code == 2, result
+    assert len(result.err.splitlines()) == 1, result
+    assert value not in result.out + result.err
+    assert "not shown" in result.err
+
+
+def test_an_unset_variable_name_is_still_named(capsys: pytest.CaptureFixture[str], server: FakeServer) -> None:
+    result = run(capsys, "events", "list", "--base-url", server.url, "--client-secret-env", "MY_OC_SECRET")
+
+    assert result.code == 2
+    assert result.err == "error: --client-secret-env: environment variable MY_OC_SECRET is not set\n"
+
+
+def test_the_troubleshooting_guide_shows_what_serve_prints() -> None:
+    from ordercloud_tracking.testing import DEFAULT_SEED
+
+    guide = (Path(__file__).parents[1] / "docs" / "guides" / "troubleshooting.md").read_text(encoding="utf-8")
+
+    assert f"`{ADMIN_CLIENT_ID}`, secret `{ADMIN_CLIENT_SECRET}`" in guide
+    assert f"Storefront API client | `{STOREFRONT_CLIENT_ID}`" in guide
+    for user in DEFAULT_SEED.users:
+        if user.username != "anon-template":
+            assert f"`{user.username}` / `{user.password}`" in guide
+    assert (
+        "ORDERCLOUD_BASE_URL=http://127.0.0.1:8085 "
+        f"ORDERCLOUD_CLIENT_ID={ADMIN_CLIENT_ID} ORDERCLOUD_CLIENT_SECRET={ADMIN_CLIENT_SECRET}"
+    ) in guide
+    assert f"ordercloud-tracking doctor --api-client {STOREFRONT_CLIENT_ID}" in guide

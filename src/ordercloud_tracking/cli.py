@@ -11,15 +11,20 @@ Exit codes: 0 success, 1 problems found (``doctor``, ``verify``), 2 usage or con
 from __future__ import annotations
 
 import argparse
+import difflib
+import io
 import json
 import os
+import re
 import sys
+import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 from ._errors import APIConnectionError, APIError, OrderCloudError, TokenError
+from ._version import __version__
 
 if TYPE_CHECKING:
     from ._client import OrderCloud
@@ -27,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+DEFAULT_TIMEOUT = 30.0  # seconds: --timeout
 
 #: What to do about the ErrorCodes people meet most (also rendered in the troubleshooting guide).
 HINTS: Mapping[str, str] = {
@@ -67,12 +73,29 @@ def _progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Names shown back in errors: upper-case words (HOOK_SECRET). Anything else might be a secret pasted by mistake.
+_SHOWABLE_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
+
+
 def _env_secret(name: str | None, what: str) -> str | None:
+    """The value of the environment variable ``name``; the name itself is echoed only when it looks like one."""
     if not name:
         return None
+    if not _VARIABLE_NAME.fullmatch(name):
+        raise _Usage(
+            f"{what} takes the NAME of an environment variable (e.g. HOOK_SECRET), not the secret itself;"
+            " what was given is not a variable name (not shown)"
+        )
     value = os.environ.get(name)
     if not value:
-        raise _Usage(f"{what}: environment variable {name} is not set")
+        showable = _SHOWABLE_NAME.fullmatch(name) and len(name) <= 40 and ("_" in name or name.isalpha())
+        if showable:
+            raise _Usage(f"{what}: environment variable {name} is not set")
+        raise _Usage(
+            f"{what}: no environment variable of that name is set (the name is not shown: it may be the secret"
+            " itself); pass the NAME of the variable that holds the secret"
+        )
     return value
 
 
@@ -93,6 +116,38 @@ def _add_connection_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--base-url", help="explicit API base URL, e.g. a fake (ORDERCLOUD_BASE_URL)")
 
 
+def _timeout(args: argparse.Namespace) -> float:
+    timeout: float = getattr(args, "timeout", DEFAULT_TIMEOUT)
+    return timeout
+
+
+class _Deadline:
+    """The retry policy's ``sleep``: no retry starts once ``--timeout`` seconds have passed since the client was made.
+
+    Each request also waits at most ``--timeout`` seconds for an answer, so a host that accepts and never
+    answers fails after about that long, not once per retry.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.started = time.monotonic()
+
+    def __call__(self, delay: float) -> None:
+        if time.monotonic() + delay - self.started >= self.seconds:
+            raise _Usage(f"OrderCloud did not answer within {self.seconds:g} s (--timeout)")
+        time.sleep(delay)
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return seconds
+
+
 def _client(args: argparse.Namespace) -> OrderCloud:
     from ._client import OrderCloud
 
@@ -110,6 +165,8 @@ def _client(args: argparse.Namespace) -> OrderCloud:
         raise _Usage("no client secret: set ORDERCLOUD_CLIENT_SECRET (or --client-secret-env NAME)")
     from httpx import URL, InvalidURL
 
+    from ._retry import RetryPolicy
+
     base_url = args.base_url or os.environ.get("ORDERCLOUD_BASE_URL") or None
     try:
         if base_url is not None:
@@ -120,6 +177,8 @@ def _client(args: argparse.Namespace) -> OrderCloud:
             environment=args.environment or os.environ.get("ORDERCLOUD_ENVIRONMENT") or "production",
             region=args.region or os.environ.get("ORDERCLOUD_REGION") or "us-west",
             base_url=base_url,
+            timeout=_timeout(args),
+            retry_policy=RetryPolicy(sleep=_Deadline(_timeout(args))),
         )
     except InvalidURL as exc:  # e.g. ORDERCLOUD_BASE_URL=http://[::1 (not echoed: a URL can hold a password)
         raise _Usage(f"invalid base URL (--base-url or ORDERCLOUD_BASE_URL): {exc}") from exc
@@ -131,7 +190,7 @@ def _client(args: argparse.Namespace) -> OrderCloud:
 
 
 def _emit_json(data: Any, out: IO[str]) -> None:
-    json.dump(data, out, indent=2, default=str, ensure_ascii=False)
+    json.dump(data, out, indent=2, default=str, ensure_ascii=not _is_utf(out))
     out.write("\n")
 
 
@@ -142,6 +201,18 @@ def _table(rows: Sequence[Sequence[str]], headers: Sequence[str], out: IO[str]) 
     out.write(line.format(*("-" * w for w in widths)).rstrip() + "\n")
     for row in rows:
         out.write(line.format(*(str(x) for x in row)).rstrip() + "\n")
+
+
+def _is_utf(stream: IO[str]) -> bool:
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    return encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
+
+
+def _tolerate_any_encoding(*streams: IO[str]) -> None:
+    """A terminal or pipe that cannot encode a character (ASCII, latin-1) shows an escape instead of failing."""
+    for stream in streams:
+        if isinstance(stream, io.TextIOWrapper) and not _is_utf(stream):
+            stream.reconfigure(errors="backslashreplace")
 
 
 # ----------------------------------------------------------------------------------------- commands
@@ -192,7 +263,7 @@ def _resolve_env_refs(value: Any) -> Any:
     """``{"env": "NAME"}`` anywhere in a setup file is replaced by that environment variable."""
     if isinstance(value, dict):
         if set(value) == {"env"} and isinstance(value["env"], str):
-            return _env_secret(value["env"], "setup file")
+            return _env_secret(value["env"], '{"env": …} in the setup file')
         return {k: _resolve_env_refs(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_resolve_env_refs(v) for v in value]
@@ -262,7 +333,9 @@ def cmd_setup(args: argparse.Namespace, out: IO[str]) -> int:
 
     spec = _setup_spec(args)
     with _client(args) as client:
-        _progress(f"{'Planning' if args.dry_run else 'Applying'} tracking for {spec['client_id']} …")
+        _progress(
+            f"{'Planning' if args.dry_run else 'Applying'} tracking for {spec['client_id']} on {client.base_url} …"
+        )
         try:
             plan = ensure_tracking(
                 client,
@@ -287,10 +360,14 @@ def cmd_setup(args: argparse.Namespace, out: IO[str]) -> int:
 def cmd_doctor(args: argparse.Namespace, out: IO[str]) -> int:
     from .provisioning import doctor
 
+    api_client = args.api_client
+    if not api_client:
+        # Not defaulted to the admin --client-id: its events are rarely the ones meant, and its checks mislead.
+        raise _Usage(
+            "which API client's tracking? pass --api-client ID (the storefront's API client, not the admin one)"
+        )
     with _client(args) as client:
-        api_client = args.api_client or client.client_id
-        assert api_client is not None
-        _progress(f"Checking tracking for {api_client} …")
+        _progress(f"Checking tracking for {api_client} on {client.base_url} (--timeout {_timeout(args):g} s) …")
         try:
             report = doctor(client, client_id=api_client)
         except ValueError as exc:  # an API client ID that cannot be one (a "/" in it)
@@ -305,6 +382,7 @@ def cmd_doctor(args: argparse.Namespace, out: IO[str]) -> int:
 def cmd_events_list(args: argparse.Namespace, out: IO[str]) -> int:
     filters = {"ClientID": args.api_client} if args.api_client else None
     with _client(args) as client:
+        _progress(f"Listing tracking events on {client.base_url} …")
         events = list(client.tracking_events.iter_all(filters=filters))
     if args.json:
         _emit_json([e.to_request(exclude_unset=False) for e in events], out)
@@ -316,6 +394,7 @@ def cmd_events_list(args: argparse.Namespace, out: IO[str]) -> int:
 
 def cmd_configs_list(args: argparse.Namespace, out: IO[str]) -> int:
     with _client(args) as client:
+        _progress(f"Listing delivery configs on {client.base_url} …")
         configs = list(client.delivery_configs.iter_all())
     if args.json:
         _emit_json([c.model_dump(mode="json", by_alias=True) for c in configs], out)
@@ -334,33 +413,67 @@ def cmd_verify(args: argparse.Namespace, out: IO[str]) -> int:
 
     secret = _env_secret(args.secret_env, "--secret-env")
     assert secret is not None
-    try:
-        body = Path(args.file).read_bytes()
-    except OSError as exc:
-        raise _Usage(f"cannot read {args.file}: {exc.strerror or exc}") from exc
+    if args.file == "-":
+        body = sys.stdin.buffer.read()
+    else:
+        try:
+            body = Path(args.file).read_bytes()
+        except OSError as exc:
+            raise _Usage(f"cannot read {args.file}: {exc.strerror or exc}") from exc
     signature = args.signature
     if signature is None and args.signature_file:
         signature = _read_text(args.signature_file).strip()
     if not signature:
         raise _Usage("pass the x-oc-hash value with --signature or --signature-file")
     valid = verify_signature(body, signature, secret)
-    kind = None
+    kind = hint = None
     if valid:
         try:
             kind = type(parse_message(body)).__name__
         except ValueError as exc:
             kind = f"not JSON ({exc})"
+    else:
+        hint = _altered_body_hint(body, signature, secret)
     if args.json:
-        _emit_json({"valid": valid, "bytes": len(body), "message": kind}, out)
+        _emit_json({"valid": valid, "bytes": len(body), "message": kind, "hint": hint}, out)
     else:
         out.write(
             f"{'valid' if valid else 'INVALID'} x-oc-hash over {len(body)} bytes" + (f"; {kind}\n" if kind else "\n")
         )
+        if hint:
+            out.write(f"hint: {hint}\n")
     return EXIT_OK if valid else EXIT_PROBLEMS
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
+def _altered_body_hint(body: bytes, signature: str, secret: str) -> str | None:
+    """What an editor, shell or copy-paste did to the body, when undoing it makes the signature match."""
+    from .receiver import verify_signature
+
+    unbommed = body.removeprefix(_BOM)
+    candidates = {
+        "a byte-order mark (BOM) was added at the start": unbommed,
+        "a trailing CRLF was added": body.removesuffix(b"\r\n"),
+        "a trailing newline was added": body.removesuffix(b"\n"),
+        "a BOM and a trailing newline were added": unbommed.removesuffix(b"\r\n").removesuffix(b"\n"),
+        "the trailing newline was lost": body + b"\n",
+        "the trailing CRLF was lost": body + b"\r\n",
+        "line endings were changed from CRLF to LF": body.replace(b"\n", b"\r\n"),
+        "line endings were changed from LF to CRLF": body.replace(b"\r\n", b"\n"),
+    }
+    for change, original in candidates.items():
+        if original != body and verify_signature(original, signature, secret):
+            return (
+                f"the signature matches this body but for one change: {change} (by an editor, shell or copy);"
+                " verify the raw bytes exactly as received"
+            )
+    return None
+
+
 def cmd_serve(args: argparse.Namespace, out: IO[str]) -> int:
-    from .testing import ADMIN_CLIENT_ID, STOREFRONT_CLIENT_ID, FakeOrderCloud
+    from .testing import ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, DEFAULT_SEED, STOREFRONT_CLIENT_ID, FakeOrderCloud
 
     if not 0 <= args.port <= 65535:
         raise _Usage(f"--port must be between 0 and 65535, not {args.port}")
@@ -370,10 +483,24 @@ def cmd_serve(args: argparse.Namespace, out: IO[str]) -> int:
     except OSError as exc:  # taken port, unknown host, an address this machine does not have
         fake.close()
         raise _Usage(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}") from exc
+    templates = {c.default_context_username for c in DEFAULT_SEED.api_clients if c.is_anon_buyer}
+    users = [u for u in DEFAULT_SEED.users if u.username not in templates]
+
+    def logins(user_type: str) -> str:
+        return ", ".join(f"{u.username} / {u.password}" for u in users if u.user_type == user_type)
+
+    # The fake's credentials are public test data (ordercloud_tracking.testing), not a secret anyone owns.
     out.write(
         f"FakeOrderCloud listening on {server.url}\n"
-        f"  admin client:      {ADMIN_CLIENT_ID} (secret: see ordercloud_tracking.testing.ADMIN_CLIENT_SECRET)\n"
-        f"  storefront client: {STOREFRONT_CLIENT_ID} (anonymous shopping; buyers jane, john, ines)\n"
+        f"  base URL:          {server.url}  (--base-url or ORDERCLOUD_BASE_URL)\n"
+        f"  admin client:      {ADMIN_CLIENT_ID} / secret {ADMIN_CLIENT_SECRET}\n"
+        f"  storefront client: {STOREFRONT_CLIENT_ID} (anonymous shopping; no secret)\n"
+        f"  admin users:       {logins('admin')}\n"
+        f"  buyer users:       {logins('buyer')}\n"
+        "Point the command at it from another shell:\n"
+        f"  export ORDERCLOUD_BASE_URL={server.url} ORDERCLOUD_CLIENT_ID={ADMIN_CLIENT_ID}"
+        f" ORDERCLOUD_CLIENT_SECRET={ADMIN_CLIENT_SECRET}\n"
+        f"  ordercloud-tracking doctor --api-client {STOREFRONT_CLIENT_ID}\n"
         "Press Ctrl+C to stop.\n"
     )
     out.flush()
@@ -390,13 +517,40 @@ def cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
 # ------------------------------------------------------------------------------------------- parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with "did you mean" for a mistyped command, and the global options after any command too."""
+
+    def error(self, message: str) -> NoReturn:
+        match = re.search(r"invalid choice: '([^']*)'", message)
+        if match:
+            choices = [c for a in self._actions if isinstance(a, argparse._SubParsersAction) for c in a.choices]
+            close = difflib.get_close_matches(match.group(1), choices, n=1, cutoff=0.6)
+            if close:
+                message = f"{message.split(' (choose from')[0]} — did you mean '{close[0]}'?"
+        super().error(message)
+
+
+def _add_global_flags(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """``--debug`` and ``--timeout``, before or after the command (a command's copy never resets the other)."""
+    unset: Any = {} if defaults else {"default": argparse.SUPPRESS}
+    parser.add_argument("--debug", action="store_true", help="show tracebacks", **unset)
+    parser.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help=f"how long to wait for OrderCloud to answer (default {DEFAULT_TIMEOUT:g}); no retry after it",
+        **({"default": DEFAULT_TIMEOUT} if defaults else unset),
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ordercloud-tracking",
         description="Provision, diagnose and try out Sitecore OrderCloud tracking events.",
     )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _add_global_flags(parser, defaults=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     setup = sub.add_parser("setup", help="create or update the delivery config and tracking events (idempotent)")
     _add_connection_flags(setup)
@@ -422,12 +576,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     doc = sub.add_parser("doctor", help="check why events would not arrive (exit 1 when problems are found)")
     _add_connection_flags(doc)
-    doc.add_argument("--api-client", help="the API client whose tracking is checked (default: --client-id)")
+    doc.add_argument("--api-client", metavar="ID", help="the API client whose tracking is checked (required)")
     doc.add_argument("--json", action="store_true")
     doc.set_defaults(handler=cmd_doctor)
 
     events = sub.add_parser("events", help="tracking events")
-    events_sub = events.add_subparsers(dest="events_command", required=True, metavar="ACTION")
+    events_sub = events.add_subparsers(dest="events_command", required=True, metavar="ACTION", parser_class=_Parser)
     events_list = events_sub.add_parser("list", help="list tracking events")
     _add_connection_flags(events_list)
     events_list.add_argument("--api-client", help="only this API client's events")
@@ -435,14 +589,14 @@ def build_parser() -> argparse.ArgumentParser:
     events_list.set_defaults(handler=cmd_events_list)
 
     configs = sub.add_parser("configs", help="delivery configurations")
-    configs_sub = configs.add_subparsers(dest="configs_command", required=True, metavar="ACTION")
+    configs_sub = configs.add_subparsers(dest="configs_command", required=True, metavar="ACTION", parser_class=_Parser)
     configs_list = configs_sub.add_parser("list", help="list delivery configs (secrets are never returned)")
     _add_connection_flags(configs_list)
     configs_list.add_argument("--json", action="store_true")
     configs_list.set_defaults(handler=cmd_configs_list)
 
     verify = sub.add_parser("verify", help="check a captured delivery body against its x-oc-hash")
-    verify.add_argument("file", help="the raw body, exactly as received")
+    verify.add_argument("file", help="the raw body, exactly as received (- reads it from stdin)")
     verify.add_argument("--secret-env", metavar="NAME", required=True, help="variable holding the Http secret")
     verify.add_argument("--signature", help="the x-oc-hash header value")
     verify.add_argument("--signature-file", help="a file holding the x-oc-hash header value")
@@ -457,11 +611,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run a complete tracking journey on the embedded fake")
     demo.add_argument("--json", action="store_true", help="print the request and delivery journal as JSON")
     demo.set_defaults(handler=cmd_demo)
+    for command in (setup, doc, events_list, configs_list, verify, serve, demo):
+        _add_global_flags(command, defaults=False)
     return parser
 
 
 def main(argv: Sequence[str] | None = None, *, out: IO[str] | None = None) -> int:
     """Entry point; returns the exit code."""
+    _tolerate_any_encoding(sys.stdout, sys.stderr)
     stdout = out or sys.stdout
     parser = build_parser()
     try:

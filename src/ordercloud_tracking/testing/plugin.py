@@ -17,6 +17,17 @@ State never leaks between tests. To change the seed, override ``oc_fake`` in you
 
 The fake's transports are ``httpx.MockTransport`` instances, so the fixtures work beside pytest-httpx's
 ``httpx_mock`` (which only patches the real network transports).
+
+**Async tests need an async runner.** Every fixture here is a plain (sync) fixture, ``oc_async_client``
+included, so it works under either runner; but pytest cannot run an ``async def`` test (or an async
+fixture of yours) by itself. Install one of:
+
+- pytest-asyncio: mark tests ``@pytest.mark.asyncio`` (or set ``asyncio_mode = "auto"``), and declare
+  async fixtures with ``@pytest_asyncio.fixture``;
+- anyio (already installed with httpx): mark tests ``@pytest.mark.anyio`` and keep the ``anyio_backend``
+  fixture at ``"asyncio"`` (its default).
+
+Without one, pytest fails each async test with "async def functions are not natively supported".
 """
 
 from __future__ import annotations
@@ -53,7 +64,10 @@ def oc_client(oc_fake: FakeOrderCloud) -> Iterator[OrderCloud]:
 
 @pytest.fixture
 def oc_async_client(oc_fake: FakeOrderCloud) -> AsyncOrderCloud:
-    """An admin AsyncOrderCloud client on ``oc_fake`` (its in-memory transport needs no closing)."""
+    """An admin AsyncOrderCloud client on ``oc_fake`` (its in-memory transport needs no closing).
+
+    A sync fixture: use it from ``async def`` tests run by pytest-asyncio or anyio (see the module docs).
+    """
     return oc_fake.async_client()
 
 
