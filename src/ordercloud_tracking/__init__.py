@@ -1,8 +1,8 @@
 """ordercloud-tracking: the Python SDK for server-side commerce tracking with Sitecore OrderCloud.
 
->>> from ordercloud_tracking import OrderCloud                                   # doctest: +SKIP
->>> client = OrderCloud(client_id="...", client_secret="...", environment="sandbox")   # doctest: +SKIP
->>> [e.event_type for e in client.tracking_events.iter_all()]                   # doctest: +SKIP
+Start with the client, :class:`OrderCloud` (or :class:`AsyncOrderCloud`):
+``OrderCloud(client_id="...", client_secret="...", environment="sandbox")``, then its resources
+(``client.tracking_events``, ``client.delivery_configs``, ``client.orders`` …).
 
 Importing the package is cheap: every public name is loaded on first use.
 """

@@ -43,12 +43,7 @@ def _no_constant(name: str) -> NoReturn:
 
 @attrs.frozen
 class FakeRequest:
-    """A request as the fake sees it: method, decoded path, query pairs, lower-case headers and the body.
-
-    >>> request = FakeRequest("GET", "/v1/me/orders", (("page", "2"),), {"authorization": "Bearer t"})
-    >>> request.param("page"), request.param("pageSize")
-    ('2', None)
-    """
+    """A request as the fake sees it: method, decoded path, query pairs, lower-case headers and the body."""
 
     method: str
     path: str
@@ -75,13 +70,7 @@ class FakeRequest:
 
 @attrs.frozen
 class FakeResponse:
-    """The fake's answer: a status, a JSON-able body (``None`` for none) and extra headers.
-
-    >>> FakeResponse(201, {"ID": "li-1"}).content()
-    b'{"ID":"li-1"}'
-    >>> FakeResponse(204).content()
-    b''
-    """
+    """The fake's answer: a status, a JSON-able body (``None`` for none) and extra headers."""
 
     status: int
     body: Any = None

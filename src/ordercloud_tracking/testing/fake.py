@@ -81,18 +81,7 @@ DEFAULT_BASE_URL = "https://fake.ordercloud.test"
 
 @attrs.frozen
 class Outcome:
-    """What the fake's front door (:meth:`FakeOrderCloud.exchange`) made of one request.
-
-    ``response`` is the answer (``None`` when an injected ``connect`` fault drops the request);
-    ``emissions`` are the tracking events to hand to :meth:`FakeOrderCloud.deliver`; wait ``delay``
-    seconds before answering; ``lost`` names the injected fault that loses the answer (``"connect"``:
-    nothing was processed; ``"read_timeout"``: processed, then the answer is lost).
-
-    >>> from ordercloud_tracking.testing import FakeOrderCloud, FakeRequest
-    >>> outcome = FakeOrderCloud().exchange(FakeRequest("GET", "/v1/me"))
-    >>> outcome.response.status, outcome.emissions, outcome.lost
-    (401, (), None)
-    """
+    """What the fake's front door (:meth:`FakeOrderCloud.exchange`) made of one request."""
 
     response: FakeResponse | None
     emissions: tuple[Emission, ...] = ()
@@ -235,18 +224,7 @@ class FakeOrderCloud:
         return dispatch(self.api, request)
 
     def exchange(self, request: FakeRequest) -> Outcome:
-        """The front door: apply the next matching fault, answer the request and journal it.
-
-        Hand ``outcome.emissions`` to :meth:`deliver` (or :meth:`deliver_async`). Never raises: a defect
-        of the fake answers 500 with an OrderCloud error body.
-
-        >>> fake = FakeOrderCloud()
-        >>> _ = fake.faults.add("GET", "/v1/me", status=503)
-        >>> fake.exchange(FakeRequest("GET", "/v1/me")).response.status
-        503
-        >>> [(entry.path, entry.status, entry.fault) for entry in fake.requests]
-        [('/v1/me', 503, 'status 503')]
-        """
+        """The front door: apply the next matching fault, answer the request and journal it."""
         fault = self.faults.take(request.method, request.path)
         delay = fault.delay if fault is not None else 0.0
         if fault is not None and fault.error == "connect":
@@ -266,14 +244,7 @@ class FakeOrderCloud:
         self._requests.append(entry)
 
     def deliver(self, emissions: tuple[Emission, ...] | list[Emission]) -> list[DeliveryAttempt]:
-        """Deliver the events of an exchange to their targets now, record and return the deliveries.
-
-        Never raises: a failing or broken target is recorded on its :class:`DeliveryAttempt`.
-
-        >>> fake = FakeOrderCloud()
-        >>> fake.deliver([])
-        []
-        """
+        """Deliver the events of an exchange to their targets now, record and return the deliveries."""
         done = self._pipeline.deliver(self.api, list(emissions))
         self._deliveries.extend(done)
         return done
@@ -390,12 +361,5 @@ class FakeOrderCloud:
         ]
 
     def close(self) -> None:
-        """Close the HTTP client the fake opened for ``Http`` deliveries, if any.
-
-        Clients from :meth:`client` and :meth:`async_client` are closed on their own. The fake stays
-        usable: a later delivery opens a new HTTP client.
-
-        >>> fake = FakeOrderCloud()
-        >>> fake.close()
-        """
+        """Close the HTTP client the fake opened for ``Http`` deliveries, if any."""
         self._pipeline.close()
