@@ -96,30 +96,7 @@ __all__ = [
     "decode_token",
 ]
 
-_ERRORS = [
-    "APIConnectionError",
-    "APIError",
-    "APITimeoutError",
-    "AmbiguousSubmitError",
-    "AnonymousTransferError",
-    "AuthenticationError",
-    "BadRequestError",
-    "ConflictError",
-    "ErrorDetail",
-    "InternalServerError",
-    "InvalidPayloadError",
-    "MappingError",
-    "MissingCredentialsError",
-    "NotFoundError",
-    "OrderCloudError",
-    "PaginationError",
-    "PayloadTooLargeError",
-    "PermissionDeniedError",
-    "RateLimitError",
-    "ResponseValidationError",
-    "SignatureVerificationError",
-    "TokenError",
-]
+_ERRORS = [name for name in __all__ if name.endswith("Error") or name == "ErrorDetail"]
 
 _LAZY: dict[str, str] = {
     **dict.fromkeys(_ERRORS, "._errors"),

@@ -287,31 +287,26 @@ class FakeOrderCloud:
 
         return RetryPolicy(sleep=lambda _: None, async_sleep=no_async_sleep, clock=self.clock.now)
 
+    def _client_options(self, grant: Grant | None, options: dict[str, Any]) -> dict[str, Any]:
+        """The options a client of this fake gets: admin credentials and the fake's clock unless given."""
+        options.setdefault("retry_policy", self.retry_policy())
+        grant = grant or ClientCredentials(ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET)
+        # the pool is made here for this client: closing the client closes it
+        return {**options, "grant": grant, "base_url": self.base_url, "owns_http_client": True}
+
     def client(self, grant: Grant | None = None, **options: Any) -> OrderCloud:
         """An :class:`~ordercloud_tracking.OrderCloud` wired to this fake (admin credentials by default)."""
         from .._client import OrderCloud
 
-        options.setdefault("retry_policy", self.retry_policy())
-        return OrderCloud(
-            grant=grant or ClientCredentials(ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET),
-            base_url=self.base_url,
-            http_client=httpx.Client(transport=self.transport()),
-            owns_http_client=True,  # the pool was made here for this client: closing the client closes it
-            **options,
-        )
+        http = httpx.Client(transport=self.transport())
+        return OrderCloud(http_client=http, **self._client_options(grant, options))
 
     def async_client(self, grant: Grant | None = None, **options: Any) -> AsyncOrderCloud:
         """An :class:`~ordercloud_tracking.AsyncOrderCloud` wired to this fake (admin credentials by default)."""
         from .._client import AsyncOrderCloud
 
-        options.setdefault("retry_policy", self.retry_policy())
-        return AsyncOrderCloud(
-            grant=grant or ClientCredentials(ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET),
-            base_url=self.base_url,
-            http_client=httpx.AsyncClient(transport=self.async_transport()),
-            owns_http_client=True,  # the pool was made here for this client: closing the client closes it
-            **options,
-        )
+        http = httpx.AsyncClient(transport=self.async_transport())
+        return AsyncOrderCloud(http_client=http, **self._client_options(grant, options))
 
     def shopper(self, *, client_id: str = STOREFRONT_CLIENT_ID, anon_user_id: str | None = None) -> ShopperSession:
         """A started anonymous :class:`~ordercloud_tracking.identity.ShopperSession` on the storefront client."""
