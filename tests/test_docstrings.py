@@ -137,7 +137,8 @@ def _public_objects() -> dict[str, object]:
 
 
 def _has_runnable_example(doc: str) -> bool:
-    return bool(doctest.DocTestParser().get_examples(doc))
+    """A ``>>>`` example that doctest runs (one marked ``+SKIP`` does not count)."""
+    return any(not example.options.get(doctest.SKIP) for example in doctest.DocTestParser().get_examples(doc))
 
 
 def offenders(objects: Mapping[str, object], reader_starts: list[str]) -> list[str]:
@@ -156,7 +157,7 @@ def offenders(objects: Mapping[str, object], reader_starts: list[str]) -> list[s
 
 def test_public_names_have_docstrings_and_reader_starts_have_examples() -> None:
     objects = _public_objects()
-    problems = offenders(objects, READER_STARTS)
+    problems = offenders(objects, [name for name in READER_STARTS if name.rsplit(".", 1)[0] not in PENDING])
     assert not problems, "missing documentation:\n" + "\n".join(problems)
 
 
@@ -194,17 +195,30 @@ def test_the_checker_finds_what_is_missing() -> None:
         literal_only()
         """
 
+    def skipped() -> None:
+        """Documented with an example that does not run.
+
+        >>> skipped()  # doctest: +SKIP
+        """
+
     def runs() -> None:
         """Documented with an example.
 
         >>> runs()
         """
 
-    objects = {"Generated": Generated, "Documented": Documented, "literal_only": literal_only, "runs": runs}
-    assert offenders(objects, ["literal_only", "runs"]) == [
+    objects = {
+        "Generated": Generated,
+        "Documented": Documented,
+        "literal_only": literal_only,
+        "skipped": skipped,
+        "runs": runs,
+    }
+    assert offenders(objects, ["literal_only", "skipped", "runs"]) == [
         "Generated: no docstring",
         "Documented.build: no docstring",
         "literal_only: a reader starts here, but the docstring has no runnable example",
+        "skipped: a reader starts here, but the docstring has no runnable example",
     ]
 
 
