@@ -1,8 +1,8 @@
 """ordercloud-tracking: the Python SDK for server-side commerce tracking with Sitecore OrderCloud.
 
->>> from ordercloud_tracking import OrderCloud                                   # doctest: +SKIP
->>> client = OrderCloud(client_id="...", client_secret="...", environment="sandbox")   # doctest: +SKIP
->>> [e.event_type for e in client.tracking_events.iter_all()]                   # doctest: +SKIP
+Start with the client, :class:`OrderCloud` (or :class:`AsyncOrderCloud`):
+``OrderCloud(client_id="...", client_secret="...", environment="sandbox")``, then its resources
+(``client.tracking_events``, ``client.delivery_configs``, ``client.orders`` …).
 
 Importing the package is cheap: every public name is loaded on first use.
 """
@@ -96,30 +96,7 @@ __all__ = [
     "decode_token",
 ]
 
-_ERRORS = [
-    "APIConnectionError",
-    "APIError",
-    "APITimeoutError",
-    "AmbiguousSubmitError",
-    "AnonymousTransferError",
-    "AuthenticationError",
-    "BadRequestError",
-    "ConflictError",
-    "ErrorDetail",
-    "InternalServerError",
-    "InvalidPayloadError",
-    "MappingError",
-    "MissingCredentialsError",
-    "NotFoundError",
-    "OrderCloudError",
-    "PaginationError",
-    "PayloadTooLargeError",
-    "PermissionDeniedError",
-    "RateLimitError",
-    "ResponseValidationError",
-    "SignatureVerificationError",
-    "TokenError",
-]
+_ERRORS = [name for name in __all__ if name.endswith("Error") or name == "ErrorDetail"]
 
 _LAZY: dict[str, str] = {
     **dict.fromkeys(_ERRORS, "._errors"),

@@ -60,22 +60,14 @@ def _scopes(value: Any) -> tuple[str, ...]:
 
 @attrs.frozen
 class ClientCredentials:
-    """``client_credentials`` grant with a secret: acts as the API client's default context user.
-
-    >>> ClientCredentials("my-client-id", "my-secret", scopes=("TrackingEventAdmin",))
-    ClientCredentials(client_id='my-client-id', scopes=('TrackingEventAdmin',))
-    """
+    """``client_credentials`` grant with a secret: acts as the API client's default context user."""
 
     client_id: str
     client_secret: str = attrs.field(repr=False)
     scopes: tuple[str, ...] = attrs.field(default=("FullAccess",), converter=_scopes)
 
     def form(self) -> dict[str, str]:
-        """The token request's form fields (they include the secret: never log them).
-
-        >>> ClientCredentials("my-client-id", "my-secret", scopes=("TrackingEventAdmin",)).form()["scope"]
-        'TrackingEventAdmin'
-        """
+        """The token request's form fields (they include the secret: never log them)."""
         return {
             "grant_type": "client_credentials",
             "client_id": self.client_id,
@@ -86,11 +78,7 @@ class ClientCredentials:
 
 @attrs.frozen
 class PasswordGrant:
-    """``password`` grant: a user's username and password (plus the client secret, if the client has one).
-
-    >>> PasswordGrant("my-client-id", "jane", "s3cret", scopes=("Shopper",))
-    PasswordGrant(client_id='my-client-id', username='jane', scopes=('Shopper',))
-    """
+    """``password`` grant: a user's username and password (plus the client secret, if the client has one)."""
 
     client_id: str
     username: str
@@ -99,11 +87,7 @@ class PasswordGrant:
     scopes: tuple[str, ...] = attrs.field(default=("FullAccess",), converter=_scopes)
 
     def form(self) -> dict[str, str]:
-        """The token request's form fields; ``client_secret`` only when set (they hold the password: never log them).
-
-        >>> sorted(PasswordGrant("my-client-id", "jane", "s3cret", scopes=("Shopper",)).form())
-        ['client_id', 'grant_type', 'password', 'scope', 'username']
-        """
+        """The token request's form fields; ``client_secret`` only when set (they hold the password: never log them)."""
         form = {
             "grant_type": "password",
             "client_id": self.client_id,
@@ -118,25 +102,14 @@ class PasswordGrant:
 
 @attrs.frozen
 class AnonymousGrant:
-    """Anonymous shopper token: ``client_credentials`` without a secret, optionally with ``anonuserid``.
-
-    ``anon_user_id`` is the Send/Discover beacon or visitor ID; OrderCloud attaches it to the anonymous
-    user so delivered events carry it as ``UserContext.AnonymousId``.
-
-    >>> AnonymousGrant("my-client-id", anon_user_id="7c9e6679742540de944be07fc1f90ae7")
-    AnonymousGrant(client_id='my-client-id', anon_user_id='7c9e6679742540de944be07fc1f90ae7', scopes=('Shopper',))
-    """
+    """Anonymous shopper token: ``client_credentials`` without a secret, optionally with ``anonuserid``."""
 
     client_id: str
     anon_user_id: str | None = None
     scopes: tuple[str, ...] = attrs.field(default=("Shopper",), converter=_scopes)
 
     def form(self) -> dict[str, str]:
-        """The token request's form fields: ``client_credentials`` without a secret, plus ``anonuserid`` when set.
-
-        >>> AnonymousGrant("my-client-id", anon_user_id="beacon-42").form()
-        {'grant_type': 'client_credentials', 'client_id': 'my-client-id', 'scope': 'Shopper', 'anonuserid': 'beacon-42'}
-        """
+        """The token request's form fields: ``client_credentials`` without a secret, plus ``anonuserid`` when set."""
         form = {"grant_type": "client_credentials", "client_id": self.client_id, "scope": " ".join(self.scopes)}
         if self.anon_user_id:
             form["anonuserid"] = self.anon_user_id
@@ -145,25 +118,14 @@ class AnonymousGrant:
 
 @attrs.frozen
 class StaticToken:
-    """A token obtained elsewhere. It is never refreshed; a 401 raises :class:`AuthenticationError`.
-
-    >>> StaticToken("eyJhbGciOi...")
-    StaticToken()
-    """
+    """A token obtained elsewhere. It is never refreshed; a 401 raises :class:`AuthenticationError`."""
 
     access_token: str = attrs.field(repr=False)
 
 
 @attrs.frozen
 class RefreshTokenGrant:
-    """Continue a user's session from a refresh token you hold (no password kept anywhere).
-
-    The refresh token rotates as it is used; when OrderCloud refuses it (expired, revoked) the cache
-    raises :class:`TokenError` — the user has to log in again.
-
-    >>> RefreshTokenGrant("my-client-id", "rt-...")
-    RefreshTokenGrant(client_id='my-client-id')
-    """
+    """Continue a user's session from a refresh token you hold (no password kept anywhere)."""
 
     client_id: str
     refresh_token: str = attrs.field(repr=False)
@@ -200,14 +162,7 @@ def _epoch(value: Any) -> datetime | None:
 
 @attrs.frozen
 class DecodedToken:
-    """The claims of an OrderCloud JWT, read without checking the signature.
-
-    Use it to schedule refreshes or to tell anonymous tokens apart — never to authorise anything.
-
-    >>> decoded = decode_token(token)            # doctest: +SKIP
-    >>> decoded.is_anonymous, decoded.role       # doctest: +SKIP
-    (True, ['Shopper'])
-    """
+    """The claims of an OrderCloud JWT, read without checking the signature."""
 
     usr: str | None
     cid: str | None
@@ -247,17 +202,7 @@ class DecodedToken:
 
 
 def decode_token(token: str) -> DecodedToken:
-    """Decode an OrderCloud JWT's header and claims without verifying it.
-
-    ``role`` is always a list (OrderCloud sends a plain string for a single role). A value that is not
-    a three-part JWT with JSON header and payload, or whose JSON nests too deeply to read, raises
-    :class:`ValueError` (the token is never included in the message, nor chained to it).
-
-    >>> decode_token("not a jwt")
-    Traceback (most recent call last):
-    ...
-    ValueError: Malformed token: expected three dot-separated segments
-    """
+    """Decode an OrderCloud JWT's header and claims without verifying it."""
     if not isinstance(token, str):
         raise ValueError("Malformed token: expected a string")
     try:
@@ -394,10 +339,7 @@ class TokenCache:
         expires_at: float | None = None,
         refresh_token: str | None = None,
     ) -> None:
-        """Seed the cache with a token obtained elsewhere (e.g. from ``Me.Register``).
-
-        The expiry is ``expires_at`` (epoch seconds), else now + ``expires_in``, else the JWT's ``exp``.
-        """
+        """Seed the cache with a token obtained elsewhere (e.g. from ``Me.Register``)."""
         payload: dict[str, Any] = {} if expires_in is None else {"expires_in": expires_in}
         expiry = expires_at if expires_at is not None else _expiry(payload, access_token, self.clock())
         self._token = _Token(access_token, expiry, refresh_token)
@@ -408,11 +350,7 @@ class TokenCache:
         return self.usable()
 
     def build_token_request(self, timeout: Mapping[str, Any] | None = None) -> httpx.Request:
-        """The form-encoded token request: a refresh grant when a refresh token is held.
-
-        ``timeout`` (httpx's per-request timeout extension) should be the API request's: a request
-        built here does not pass through ``Client.build_request``, so it would otherwise have none.
-        """
+        """The form-encoded token request: a refresh grant when a refresh token is held."""
         grant = self.grant
         if isinstance(grant, StaticToken):  # pragma: no cover - guarded by ``renewable``
             raise RuntimeError("A StaticToken cannot be refreshed")  # a client state, not an HTTP answer
@@ -629,10 +567,7 @@ class OrderCloudAuth(httpx.Auth):
 
 
 class TokenCaches:
-    """Token caches by grant, shared by a client and all its ``with_options`` copies.
-
-    Entries live as long as some client uses them, so per-shopper grants do not accumulate.
-    """
+    """Token caches by grant, shared by a client and all its ``with_options`` copies."""
 
     def __init__(self, token_url: str, *, refresh_skew: float, clock: Callable[[], float]) -> None:
         self.token_url = token_url

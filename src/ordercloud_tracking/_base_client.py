@@ -188,12 +188,7 @@ class BaseClient(Generic[HttpT]):
         retry_policy: RetryPolicy | None = None,
         token_cache: TokenCache | None = None,
     ) -> Self:
-        """A copy with other options that shares the connection pool and, for the same grant, the tokens.
-
-        ``access_token=`` makes the copy act as another user (a :class:`StaticToken`); ``grant=`` gives it
-        other credentials; ``token_cache=`` (from :meth:`new_token_cache`) makes it authenticate through
-        that cache. Closing a copy never closes the shared pool.
-        """
+        """A copy with other options that shares the connection pool and, for the same grant, the tokens."""
         options = self._options
         if not isinstance(timeout, NotGiven):
             options = attrs.evolve(options, timeout=timeout)
@@ -217,11 +212,7 @@ class BaseClient(Generic[HttpT]):
         return clone
 
     def new_token_cache(self, grant: Grant) -> TokenCache:
-        """A token cache for ``grant`` that no other client shares (one shopper's session).
-
-        It uses this client's token endpoint, refresh skew and clock; pass it to
-        ``with_options(token_cache=...)`` to act through it.
-        """
+        """A token cache for ``grant`` that no other client shares (one shopper's session)."""
         caches = self._caches
         return TokenCache(grant, caches.token_url, refresh_skew=caches.refresh_skew, clock=caches.clock)
 

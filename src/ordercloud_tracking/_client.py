@@ -28,12 +28,20 @@ __all__ = ["AsyncOrderCloud", "OrderCloud"]
 class OrderCloud(SyncAPIClient):
     """Synchronous OrderCloud client on :class:`httpx.Client`.
 
-    >>> client = OrderCloud(client_id="...", client_secret="...", environment="sandbox")   # doctest: +SKIP
-    >>> for event in client.tracking_events.iter_all():                                    # doctest: +SKIP
-    ...     print(event.id, event.event_type)
-
     Pass ``http_client=`` to use your own :class:`httpx.Client` (a transport for tests, proxies …); the
-    SDK never closes a client it was given, unless ``owns_http_client=True`` hands it over.
+    SDK never closes a client it was given, unless ``owns_http_client=True`` hands it over. Here a
+    :class:`httpx.MockTransport` stands in for OrderCloud:
+
+    >>> import httpx
+    >>> event = {"ID": "te-1", "Name": "Orders", "EventType": "OrderSubmitted", "ClientID": "web"}
+    >>> def ordercloud(request: httpx.Request) -> httpx.Response:
+    ...     if request.url.path == "/oauth/token":
+    ...         return httpx.Response(200, json={"access_token": "t", "token_type": "bearer", "expires_in": 600})
+    ...     return httpx.Response(200, json=event)
+    >>> http = httpx.Client(transport=httpx.MockTransport(ordercloud))
+    >>> with OrderCloud(client_id="web", client_secret="...", http_client=http, owns_http_client=True) as client:
+    ...     client.tracking_events.get("te-1").event_type
+    <TrackingEventType.ORDER_SUBMITTED: 'OrderSubmitted'>
     """
 
     # ----------------------------------------------------------------------------------- resources
@@ -81,10 +89,22 @@ class OrderCloud(SyncAPIClient):
 
 
 class AsyncOrderCloud(AsyncAPIClient):
-    """Asynchronous OrderCloud client on :class:`httpx.AsyncClient`.
+    """Asynchronous OrderCloud client on :class:`httpx.AsyncClient`; the same resources, awaited.
 
-    >>> async with AsyncOrderCloud(client_id="...", client_secret="...") as client:   # doctest: +SKIP
-    ...     event = await client.tracking_events.get("te-submit-web")
+    >>> import asyncio, httpx
+    >>> event = {"ID": "te-1", "Name": "Orders", "EventType": "OrderSubmitted", "ClientID": "web"}
+    >>> def ordercloud(request: httpx.Request) -> httpx.Response:
+    ...     if request.url.path == "/oauth/token":
+    ...         return httpx.Response(200, json={"access_token": "t", "token_type": "bearer", "expires_in": 600})
+    ...     return httpx.Response(200, json=event)
+    >>> async def main() -> str:
+    ...     http = httpx.AsyncClient(transport=httpx.MockTransport(ordercloud))
+    ...     async with AsyncOrderCloud(client_id="web", client_secret="...", http_client=http) as client:
+    ...         event = await client.tracking_events.get("te-1")
+    ...     await http.aclose()
+    ...     return event.id
+    >>> asyncio.run(main())
+    'te-1'
     """
 
     # ----------------------------------------------------------------------------------- resources

@@ -87,16 +87,7 @@ __all__ = [
 
 @attrs.frozen
 class ErrorDetail:
-    """One entry of OrderCloud's ``Errors`` array: ``error_code``, ``message`` and ``data`` (not in the repr).
-
-    :attr:`APIError.errors` holds them; ``errors[0].error_code`` is :attr:`APIError.error_code`.
-
-    >>> detail = ErrorDetail("NotFound", "TrackingEvent te-1 not found", {"ObjectType": "TrackingEvent"})
-    >>> detail
-    ErrorDetail(error_code='NotFound', message='TrackingEvent te-1 not found')
-    >>> detail.data
-    {'ObjectType': 'TrackingEvent'}
-    """
+    """One entry of OrderCloud's ``Errors`` array: ``error_code``, ``message`` and ``data`` (not in the repr)."""
 
     error_code: str | None
     message: str | None
@@ -104,16 +95,7 @@ class ErrorDetail:
 
     @classmethod
     def from_json(cls, raw: Any) -> ErrorDetail:
-        """Read one entry of an ``Errors`` array (``ErrorCode``, ``Message``, ``Data``).
-
-        Lenient: a missing field is ``None``, codes and messages become strings, and an entry that is
-        not a JSON object is kept as the message.
-
-        >>> ErrorDetail.from_json({"ErrorCode": "IdExists", "Message": "DeliveryConfig dc-1 already exists"})
-        ErrorDetail(error_code='IdExists', message='DeliveryConfig dc-1 already exists')
-        >>> ErrorDetail.from_json("Api.Offline")
-        ErrorDetail(error_code=None, message='Api.Offline')
-        """
+        """Read one entry of an ``Errors`` array (``ErrorCode``, ``Message``, ``Data``)."""
         if not isinstance(raw, Mapping):
             return cls(error_code=None, message=str(raw))
         code = raw.get("ErrorCode")
@@ -126,21 +108,7 @@ class ErrorDetail:
 
 
 class OrderCloudError(Exception):
-    """Base class of every error raised by ``ordercloud_tracking``.
-
-    Catch it to handle any failure of the SDK (the SDK's own argument checks raise plain
-    ``ValueError``/``TypeError`` instead, before any request):
-
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> with FakeOrderCloud().client() as client:
-    ...     try:
-    ...         client.tracking_events.get("te-nope")
-    ...     except OrderCloudError as exc:
-    ...         print(type(exc).__name__)
-    NotFoundError
-    >>> issubclass(AmbiguousSubmitError, OrderCloudError), issubclass(MappingError, ValueError)
-    (True, True)
-    """
+    """Base class of every error raised by ``ordercloud_tracking`` (argument checks raise ``ValueError``/``TypeError``)."""
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Rebuilt without calling __init__ (whose keyword-only fields pickle cannot pass), then the
@@ -149,23 +117,10 @@ class OrderCloudError(Exception):
 
 
 class APIError(OrderCloudError):
-    """OrderCloud answered with an HTTP error status.
+    """OrderCloud answered with an HTTP error status: the subclass for it (``NotFoundError`` …), else ``APIError``.
 
-    Raised as the subclass for the status (:class:`NotFoundError` for 404 …; ``APIError`` itself for a
-    status without one). ``status_code``,
-    ``errors`` (OrderCloud's ``Errors`` as :class:`ErrorDetail`), :attr:`error_code`, ``method`` and
-    ``url`` (credential query parameters redacted), ``retry_after`` (seconds, when the server sent
-    ``Retry-After``) and ``body`` (the parsed error body) say what happened.
-
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> with FakeOrderCloud().client() as client:
-    ...     try:
-    ...         client.tracking_events.get("te-nope")
-    ...     except APIError as exc:
-    ...         print(type(exc).__name__, exc.status_code, exc.error_code, exc.errors)
-    ...         print(exc)
-    NotFoundError 404 NotFound [ErrorDetail(error_code='NotFound', message='TrackingEvent te-nope not found')]
-    NotFound: TrackingEvent te-nope not found [HTTP 404] (GET https://fake.ordercloud.test/v1/integrations/trackingEvents/te-nope)
+    ``status_code``, ``errors`` (:class:`ErrorDetail`), ``error_code``, ``method``, ``url`` (credentials
+    redacted), ``retry_after`` and ``body`` say what happened.
     """
 
     status_code: int
@@ -211,135 +166,35 @@ class APIError(OrderCloudError):
 
 
 class BadRequestError(APIError):
-    """HTTP 400: the request was invalid (see ``error_code``).
-
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> event = {"ID": "te-1", "Name": "Orders", "EventType": "OrderSubmitted", "ClientID": "storefront",
-    ...          "DeliveryConfigID": "dc-missing"}
-    >>> with FakeOrderCloud().client() as client:
-    ...     try:
-    ...         client.tracking_events.create(event)
-    ...     except BadRequestError as exc:
-    ...         print(exc.error_code, "-", exc.errors[0].message)
-    TrackingEvent.InvalidDeliveryConfigID - Delivery config dc-missing does not exist
-    """
+    """HTTP 400: the request was invalid (see ``error_code``)."""
 
 
 class AuthenticationError(APIError):
-    """HTTP 401: the token was missing, invalid, expired or revoked.
-
-    A client with a grant has already replayed the request once with a new token; a
-    :class:`~ordercloud_tracking.StaticToken` is never renewed, so its first 401 is raised.
-
-    >>> from ordercloud_tracking import StaticToken
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> with FakeOrderCloud().client(StaticToken("not-a-token")) as client:
-    ...     try:
-    ...         client.tracking_events.list()
-    ...     except AuthenticationError as exc:
-    ...         print(exc.status_code, exc.error_code)
-    401 InvalidToken
-    """
+    """HTTP 401: the token was missing, invalid, expired or revoked."""
 
 
 class PermissionDeniedError(APIError):
-    """HTTP 403: the token lacks a role the endpoint needs (usually ``Auth.InsufficientRoles``).
-
-    >>> from ordercloud_tracking import AnonymousGrant
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> with FakeOrderCloud().client(AnonymousGrant("storefront")) as shopper:   # a Shopper token
-    ...     try:
-    ...         shopper.tracking_events.list()
-    ...     except PermissionDeniedError as exc:
-    ...         print(exc.error_code)
-    Auth.InsufficientRoles
-    """
+    """HTTP 403: the token lacks a role the endpoint needs (usually ``Auth.InsufficientRoles``)."""
 
 
 class NotFoundError(APIError):
-    """HTTP 404: the object does not exist (or is not visible to this user).
-
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> with FakeOrderCloud().client() as client:
-    ...     try:
-    ...         client.tracking_events.get("te-nope")
-    ...     except NotFoundError as exc:
-    ...         print(exc.error_code, "-", exc.errors[0].message)
-    NotFound - TrackingEvent te-nope not found
-    """
+    """HTTP 404: the object does not exist (or is not visible to this user)."""
 
 
 class ConflictError(APIError):
-    """HTTP 409: an object with this ID already exists.
-
-    Branch on the class rather than on the ``ErrorCode`` (commonly ``IdExists``), or use ``save`` (PUT),
-    which creates or replaces.
-
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> http = {"Endpoint": "https://shop.example/oc/events", "Secret": "s3cret"}
-    >>> config = {"ID": "dc-web", "Name": "Web", "DeliveryTargets": {"Http": http}}
-    >>> with FakeOrderCloud().client() as client:
-    ...     _ = client.delivery_configs.create(config)
-    ...     try:
-    ...         client.delivery_configs.create(config)
-    ...     except ConflictError as exc:
-    ...         print(exc.status_code, exc.error_code)
-    409 IdExists
-    """
+    """HTTP 409: an object with this ID already exists."""
 
 
 class RateLimitError(APIError):
-    """HTTP 429: too many requests. ``retry_after`` holds the server's wait hint in seconds.
-
-    A 429 is retried; it is raised once the retries are used up, or at once when ``Retry-After`` is
-    longer than the retry policy's ``max_retry_after`` (60 seconds by default).
-
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> fake = FakeOrderCloud()
-    >>> _ = fake.faults.add("GET", "/v1/integrations/trackingEvents", status=429, headers={"Retry-After": "120"})
-    >>> with fake.client() as client:
-    ...     try:
-    ...         client.tracking_events.list()
-    ...     except RateLimitError as exc:
-    ...         print(exc.status_code, exc.retry_after)
-    429 120.0
-    """
+    """HTTP 429: too many requests. ``retry_after`` holds the server's wait hint in seconds."""
 
 
 class InternalServerError(APIError):
-    """HTTP 5xx: OrderCloud failed (``Api.Offline`` during maintenance).
-
-    Idempotent requests are retried first (except on 501 and 505); others, such as a ``POST``, are not.
-
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> fake = FakeOrderCloud()
-    >>> _ = fake.faults.add("GET", "/v1/integrations/trackingEvents", status=503, times=3)   # every attempt
-    >>> with fake.client() as client:
-    ...     try:
-    ...         client.tracking_events.list()
-    ...     except InternalServerError as exc:
-    ...         print(exc.status_code, len(fake.requests_to("GET", "/v1/integrations/trackingEvents")))
-    503 3
-    """
+    """HTTP 5xx: OrderCloud failed (``Api.Offline`` during maintenance)."""
 
 
 class TokenError(APIError):
-    """The token endpoint refused the grant (or answered without an ``access_token``).
-
-    ``error`` and ``error_description`` are the OAuth fields; ``errors`` holds OrderCloud's
-    ``Errors`` (e.g. ``Auth.InvalidUsernameOrPassword``). Also raised, with ``status_code`` 401 and no
-    request, when a :class:`~ordercloud_tracking.StaticToken` is known to have expired.
-
-    >>> from ordercloud_tracking import PasswordGrant
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> grant = PasswordGrant("storefront", "jane", "wrong-password", scopes=("Shopper",))
-    >>> with FakeOrderCloud().client(grant) as client:
-    ...     try:
-    ...         client.me.get()
-    ...     except TokenError as exc:
-    ...         print(exc.status_code, exc.error_code, exc.error, exc.error_description)
-    400 Auth.InvalidUsernameOrPassword invalid_grant Invalid username or password
-    """
+    """The token endpoint refused the grant (or answered without an ``access_token``)."""
 
     def __init__(
         self,
@@ -355,32 +210,12 @@ class TokenError(APIError):
 
     @property
     def error_code(self) -> str | None:
-        """The first error's ``ErrorCode``, else the OAuth ``error`` (e.g. ``invalid_grant``).
-
-        >>> TokenError("Token request failed", error="invalid_client", status_code=400).error_code
-        'invalid_client'
-        """
+        """The first error's ``ErrorCode``, else the OAuth ``error`` (e.g. ``invalid_grant``)."""
         return super().error_code or self.error
 
 
 class ResponseValidationError(APIError):
-    """OrderCloud answered 2xx, but the body does not fit the model the SDK expected.
-
-    ``status_code``, ``method`` and ``url`` name the answer; ``model`` is the expected model's name and
-    ``validation_errors`` lists what did not fit as ``{"loc": ..., "msg": ..., "type": ...}`` — never
-    the values themselves (they may be secrets).
-
-    >>> import httpx
-    >>> from ordercloud_tracking import OrderCloud, StaticToken
-    >>> answer = httpx.MockTransport(lambda request: httpx.Response(200, json={"ID": "te-1"}))  # no EventType …
-    >>> http = httpx.Client(transport=answer)
-    >>> with OrderCloud(grant=StaticToken("t"), base_url="https://api.test", http_client=http) as client:
-    ...     try:
-    ...         client.tracking_events.get("te-1")
-    ...     except ResponseValidationError as exc:
-    ...         print(exc.status_code, exc.model, exc.validation_errors[0])
-    200 TrackingEvent {'loc': ('EventType',), 'msg': 'Field required', 'type': 'missing'}
-    """
+    """OrderCloud answered 2xx, but the body does not fit the model the SDK expected."""
 
     def __init__(
         self,
@@ -396,18 +231,7 @@ class ResponseValidationError(APIError):
 
 
 class MissingCredentialsError(OrderCloudError):
-    """The client has no credentials for this call, so no request was sent.
-
-    Pass ``client_secret=`` or ``grant=`` to the client, or ``access_token=`` to the call.
-
-    >>> from ordercloud_tracking import OrderCloud
-    >>> with OrderCloud(base_url="https://api.test") as client:
-    ...     try:
-    ...         client.tracking_events.list()
-    ...     except MissingCredentialsError as exc:
-    ...         print(exc.method, exc.url)
-    GET https://api.test/v1/integrations/trackingEvents
-    """
+    """The client has no credentials for this call, so no request was sent."""
 
     def __init__(self, message: str, *, method: str | None = None, url: object = None) -> None:
         super().__init__(message)
@@ -417,14 +241,7 @@ class MissingCredentialsError(OrderCloudError):
 
 
 class PaginationError(OrderCloudError):
-    """Walking a list (``iter_all``) made no progress: the server answered the same page again.
-
-    ``path`` is the list's path, ``last_id`` the ID the walk was stuck at.
-
-    >>> error = PaginationError("integrations/trackingEvents", last_id="te-9")
-    >>> print(error)
-    Listing integrations/trackingEvents made no progress: the page after ID te-9 holds te-9 again
-    """
+    """Walking a list (``iter_all``) made no progress: the server answered the same page again."""
 
     def __init__(self, path: str, *, last_id: str) -> None:
         super().__init__(f"Listing {path} made no progress: the page after ID {last_id} holds {last_id} again")
@@ -433,21 +250,7 @@ class PaginationError(OrderCloudError):
 
 
 class APIConnectionError(OrderCloudError):
-    """No HTTP answer was received (DNS failure, connection refused or reset).
-
-    ``may_have_reached_server`` is false when nothing was sent (a connect error), so the request was
-    certainly not processed; ``method`` and ``url`` (credentials redacted) name the request.
-
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> fake = FakeOrderCloud()
-    >>> _ = fake.faults.add("GET", "/v1/integrations/trackingEvents", error="connect")
-    >>> with fake.client(max_retries=0) as client:
-    ...     try:
-    ...         client.tracking_events.list()
-    ...     except APIConnectionError as exc:
-    ...         print(exc.may_have_reached_server, "-", exc)
-    False - Connection error (ConnectError) (GET https://fake.ordercloud.test/v1/integrations/trackingEvents)
-    """
+    """No HTTP answer was received (DNS failure, connection refused or reset)."""
 
     def __init__(
         self,
@@ -470,57 +273,11 @@ class APIConnectionError(OrderCloudError):
 
 
 class APITimeoutError(APIConnectionError):
-    """The request timed out (``timeout=``, 30 seconds by default).
-
-    After a read timeout the server may have processed the request (``may_have_reached_server`` is
-    true); a connect timeout sets it to false.
-
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> fake = FakeOrderCloud()
-    >>> _ = fake.faults.add("GET", "/v1/integrations/trackingEvents", error="read_timeout")
-    >>> with fake.client(max_retries=0) as client:
-    ...     try:
-    ...         client.tracking_events.list()
-    ...     except APITimeoutError as exc:
-    ...         print(exc.may_have_reached_server, "-", exc.message)
-    True - Request timed out (ReadTimeout)
-    """
+    """The request timed out (``timeout=``, 30 seconds by default)."""
 
 
 class AmbiguousSubmitError(OrderCloudError):
-    """A submit failed in a way that may nevertheless have been processed, and it was not confirmed.
-
-    The SDK never resends a submit; it reads the order once instead (an order found submitted is simply
-    returned). So either:
-
-    * ``order`` is what that check saw: the order is **not submitted** (:attr:`status` e.g.
-      ``"Unsubmitted"``) and submitting it again is safe; or
-    * ``order`` is ``None``: the check failed too and the order's **state is unknown** — read it later
-      before submitting again.
-
-    ``cause`` is the original failure; ``order_id`` and ``direction`` name the order.
-
-    >>> from ordercloud_tracking import AnonymousGrant
-    >>> from ordercloud_tracking.models import LineItem
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> fake = FakeOrderCloud()
-    >>> with fake.client(AnonymousGrant("storefront")) as shopper:
-    ...     _ = shopper.cart.add_line_item(LineItem(product_id="SKU-MUG", quantity=1))
-    ...     order_id = shopper.cart.get().id
-    ...     _ = fake.faults.add("POST", "/v1/cart/submit", status=503)            # not processed
-    ...     try:
-    ...         shopper.cart.submit(order_id=order_id)
-    ...     except AmbiguousSubmitError as exc:
-    ...         print(exc.status, "-", repr(exc.cause))
-    ...     _ = fake.faults.add("POST", "/v1/cart/submit", status=503)
-    ...     _ = fake.faults.add("GET", f"/v1/orders/Outgoing/{order_id}", error="connect", times=3)  # the check fails
-    ...     try:
-    ...         shopper.cart.submit(order_id=order_id)
-    ...     except AmbiguousSubmitError as exc:
-    ...         print(exc.order, exc.status)
-    Unsubmitted - InternalServerError(status_code=503, error_code='FakeFault', message='FakeFault: Injected HTTP 503')
-    None None
-    """
+    """A submit failed in a way that may nevertheless have been processed, and it was not confirmed."""
 
     def __init__(
         self,
@@ -545,32 +302,7 @@ class AmbiguousSubmitError(OrderCloudError):
 
 
 class AnonymousTransferError(OrderCloudError):
-    """After a successful login, moving the anonymous shopper's order to the user failed.
-
-    Raised by :meth:`~ordercloud_tracking.identity.ShopperSession.login` when ``TransferAnonUserOrder``
-    (or reading the anonymous order before it) fails, and by
-    :meth:`~ordercloud_tracking.identity.ShopperSession.transfer_anonymous_order`. The login has
-    succeeded — ``logged_in`` is always true — and the session acts as the user; calling
-    ``transfer_anonymous_order()`` retries. ``order_id`` is the anonymous order (``None`` when it is
-    unknown), ``cause`` the failure (``None`` when the anonymous token had expired).
-
-    >>> from ordercloud_tracking.models import LineItem
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> fake = FakeOrderCloud()
-    >>> session = fake.shopper()
-    >>> _ = session.client.cart.add_line_item(LineItem(product_id="SKU-MUG", quantity=1))
-    >>> _ = fake.faults.add("PUT", "/v1/me/orders", status=500, times=3)     # TransferAnonUserOrder fails
-    >>> try:
-    ...     session.login("jane", "jane-password")
-    ... except AnonymousTransferError as exc:
-    ...     print(exc.logged_in, exc.order_id, type(exc.cause).__name__)
-    True anon-order-1 InternalServerError
-    >>> session.is_anonymous, session.transfer_pending
-    (False, True)
-    >>> session.transfer_anonymous_order()                                    # retry
-    >>> session.transfer_pending
-    False
-    """
+    """After a successful login, moving the anonymous shopper's order to the user failed."""
 
     def __init__(
         self, message: str, *, logged_in: bool, order_id: str | None, cause: BaseException | None = None
@@ -582,18 +314,7 @@ class AnonymousTransferError(OrderCloudError):
 
 
 class SignatureVerificationError(OrderCloudError):
-    """A delivery's ``x-oc-hash`` (or custom auth header) is missing or does not match.
-
-    ``missing`` tells an absent header (the receiver apps answer 401) from a wrong one (403).
-
-    >>> from ordercloud_tracking.receiver import Receiver, sign_payload
-    >>> body = b'{"OrderId": "o-1"}'
-    >>> try:
-    ...     Receiver("new-secret").parse(body, {"x-oc-hash": sign_payload(body, "old-secret")})
-    ... except SignatureVerificationError as exc:
-    ...     print(exc, "- missing:", exc.missing)
-    x-oc-hash does not match the body - missing: False
-    """
+    """A delivery's ``x-oc-hash`` (or custom auth header) is missing or does not match."""
 
     def __init__(self, message: str, *, missing: bool = False) -> None:
         super().__init__(message)
@@ -601,15 +322,7 @@ class SignatureVerificationError(OrderCloudError):
 
 
 class PayloadTooLargeError(OrderCloudError):
-    """A delivery body is larger than the receiver accepts (checked before hashing): ``size`` and ``limit``.
-
-    >>> from ordercloud_tracking.receiver import Receiver
-    >>> try:
-    ...     Receiver("s3cret", max_body_bytes=1024).parse(b" " * 2000, {})
-    ... except PayloadTooLargeError as exc:
-    ...     print(exc.size, exc.limit, "-", exc)
-    2000 1024 - Payload of 2000 bytes is over the limit of 1024 bytes
-    """
+    """A delivery body is larger than the receiver accepts (checked before hashing): ``size`` and ``limit``."""
 
     def __init__(self, size: int, limit: int) -> None:
         super().__init__(f"Payload of {size} bytes is over the limit of {limit} bytes")
@@ -618,34 +331,11 @@ class PayloadTooLargeError(OrderCloudError):
 
 
 class InvalidPayloadError(OrderCloudError, ValueError):
-    """A delivery body is not valid JSON (or not UTF-8, or not a JSON object). Also a ``ValueError``.
-
-    >>> from ordercloud_tracking.receiver import Receiver, sign_payload
-    >>> body = b"not json"
-    >>> try:
-    ...     Receiver("s3cret").parse(body, {"x-oc-hash": sign_payload(body, "s3cret")})
-    ... except InvalidPayloadError as exc:
-    ...     print(exc)
-    Body is not valid JSON: ...
-    """
+    """A delivery body is not valid JSON (or not UTF-8, or not a JSON object). Also a ``ValueError``."""
 
 
 class MappingError(OrderCloudError, ValueError):
-    """A message lacks a field a Sitecore target requires, or has a value it cannot use. Also a ``ValueError``.
-
-    ``field`` is the target's field (``siteId``, ``ContactId``, ``value.checkout.total`` …), ``target``
-    the target (``Send``, ``Discover cart:checkout`` …).
-
-    >>> from ordercloud_tracking.messages import parse_message
-    >>> from ordercloud_tracking.sitecore import to_send_event
-    >>> message = parse_message({"UserContext": {"ID": "u-1"}, "Email": "jane@example.com",
-    ...                          "FirstName": "Jane", "LastName": "Doe"})
-    >>> try:
-    ...     to_send_event(message, site_id="my-site", contact_id="7c9e", session_id=None)
-    ... except MappingError as exc:
-    ...     print(exc.field, exc.target, "-", exc)
-    siteId Send - Send requires siteId: the Send website ID must be a UUID
-    """
+    """A message lacks a field a Sitecore target requires, or has a value it cannot use. Also a ``ValueError``."""
 
     def __init__(self, field: str, target: str, detail: str | None = None) -> None:
         message = f"{target} requires {field}" + (f": {detail}" if detail else "")
@@ -773,11 +463,7 @@ def _scalar_text(value: Any) -> str | None:
 
 
 def connection_error(exc: httpx.TransportError) -> APIConnectionError:
-    """Map an httpx transport failure to :class:`APIConnectionError` / :class:`APITimeoutError`.
-
-    The result is not chained to ``exc``: its ``__cause__`` is a detached copy (same type and message,
-    no request), because ``exc.request`` holds credentials.
-    """
+    """Map an httpx transport failure to :class:`APIConnectionError` / :class:`APITimeoutError`."""
     import httpx
 
     from ._retry import may_have_reached_server
@@ -811,10 +497,7 @@ def detached(exc: BaseException) -> BaseException | None:
 def response_validation_error(
     response: httpx.Response, model: type[Any], exc: ValidationError
 ) -> ResponseValidationError:
-    """A :class:`ResponseValidationError` for a 2xx ``response`` whose body did not validate as ``model``.
-
-    Only each problem's location, message and type are kept — not the input values, which may be secrets.
-    """
+    """A :class:`ResponseValidationError` for a 2xx ``response`` whose body did not validate as ``model``."""
     problems = [{"loc": tuple(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors(include_url=False)]
     summary = "; ".join(f"{'.'.join(map(str, p['loc'])) or '(body)'}: {p['msg']}" for p in problems[:3])
     request = response.request

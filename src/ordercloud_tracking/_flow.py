@@ -35,10 +35,7 @@ P = ParamSpec("P")
 
 @attrs.frozen
 class Call(Generic[T_co]):
-    """One call a flow needs: ``fn(*args, **kwargs)``, whose result (awaited, for the async client) is a ``T_co``.
-
-    The arguments are left out of ``repr`` (they can be tokens).
-    """
+    """One call a flow needs: ``fn(*args, **kwargs)``, whose result (awaited, for the async client) is a ``T_co``."""
 
     fn: Callable[..., Any]
     args: tuple[Any, ...] = attrs.field(default=(), repr=False)
@@ -58,11 +55,7 @@ def call(fn: Callable[P, Coroutine[Any, Any, T]], /, *args: P.args, **kwargs: P.
 @overload
 def call(fn: Callable[P, Coroutine[Any, Any, T]] | Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Call[T]: ...
 def call(fn: Callable[P, Any], /, *args: P.args, **kwargs: P.kwargs) -> Call[Any]:
-    """``fn(*args, **kwargs)`` as a typed step of a flow: ``result = yield from call(fn, ...)``.
-
-    ``fn`` is a bound method of either client (its type is the union of the twins' methods); mypy checks
-    the arguments against it and types ``result`` as what the sync method returns.
-    """
+    """``fn(*args, **kwargs)`` as a typed step of a flow: ``result = yield from call(fn, ...)``."""
     return Call(fn, args, kwargs)
 
 

@@ -69,11 +69,7 @@ DEFAULT_TIMEOUT: Final = 30.0
 
 
 def resolve_base_url(environment: str, region: str, base_url: str | httpx.URL | None) -> str:
-    """The API base URL (no trailing slash, no ``/v1``).
-
-    An explicit ``base_url`` wins; otherwise ``environment`` and ``region`` are looked up, and an
-    unknown one is a :class:`ValueError` that names the valid values.
-    """
+    """The API base URL (no trailing slash, no ``/v1``)."""
     if base_url is not None:
         text = str(base_url).rstrip("/")
         if text.endswith("/v1"):
@@ -91,10 +87,7 @@ def resolve_base_url(environment: str, region: str, base_url: str | httpx.URL | 
 
 
 def resolve_auth_url(base_url: str, auth_url: str | httpx.URL | None) -> str:
-    """The token endpoint: ``{base}/oauth/token`` unless ``auth_url`` is given.
-
-    ``auth_url`` may be the full token endpoint or just the auth host (``https://auth.ordercloud.io``).
-    """
+    """The token endpoint: ``{base}/oauth/token`` unless ``auth_url`` is given."""
     if auth_url is None:
         return f"{base_url}/oauth/token"
     text = str(auth_url).rstrip("/")
@@ -107,17 +100,7 @@ def _frozen_headers(value: Mapping[str, str]) -> Mapping[str, str]:
 
 @attrs.frozen
 class ClientOptions:
-    """Everything a client is configured with, resolved and checked (attrs, frozen).
-
-    Build one with :meth:`create` (the clients' constructor keywords); change it with
-    ``attrs.evolve``. ``client.options`` returns the client's.
-
-    >>> options = ClientOptions.create(client_id="my-client", client_secret="s3cret", environment="sandbox")
-    >>> options.base_url, options.grant
-    ('https://sandboxapi.ordercloud.io', ClientCredentials(client_id='my-client', scopes=('FullAccess',)))
-    >>> attrs.evolve(options, timeout=5.0).timeout
-    5.0
-    """
+    """Everything a client is configured with, resolved and checked (attrs, frozen)."""
 
     base_url: str
     auth_url: str
@@ -148,10 +131,7 @@ class ClientOptions:
         retry_policy: RetryPolicy | None = None,
         refresh_skew: float = 60.0,
     ) -> ClientOptions:
-        """Resolve and check the clients' constructor keywords (``ValueError`` names what is wrong).
-
-        ``max_retries`` defaults to 2, or to ``retry_policy``'s; when both are given, ``max_retries`` wins.
-        """
+        """Resolve and check the clients' constructor keywords (``ValueError`` names what is wrong)."""
         from ._auth import ClientCredentials
 
         resolved_base = resolve_base_url(environment, region, base_url)

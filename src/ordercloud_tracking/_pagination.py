@@ -26,18 +26,7 @@ FilterValue = Any  # str | int | float | bool | Decimal | datetime | Enum | Sequ
 
 
 class Meta(OCModel):
-    """Paging information of a list answer.
-
-    ``item_range`` is kept as sent: sources disagree on whether it is 0- or 1-based, so the SDK never
-    computes with it.
-
-    >>> meta = Meta.from_api({"Page": 1, "PageSize": 20, "TotalCount": 45, "TotalPages": 3, "ItemRange": [1, 20]})
-    >>> meta.page, meta.total_pages, meta.total_count, meta.item_range
-    (1, 3, 45, [1, 20])
-    >>> page = client.tracking_events.list(page_size=20)     # doctest: +SKIP
-    >>> page.meta.total_count, page.has_next_page           # doctest: +SKIP
-    (45, True)
-    """
+    """Paging information of a list answer."""
 
     page: int | None = Field(None, alias="Page")
     page_size: int | None = Field(None, alias="PageSize")
@@ -48,12 +37,7 @@ class Meta(OCModel):
 
 
 class ListPage(OCModel, Generic[T]):
-    """One page of a list: ``Items`` and ``Meta``. Iterating a page yields its items.
-
-    >>> page = client.tracking_events.list(page_size=5)    # doctest: +SKIP
-    >>> [event.id for event in page], page.meta.total_count   # doctest: +SKIP
-    (['te-1', 'te-2'], 2)
-    """
+    """One page of a list: ``Items`` and ``Meta``. Iterating a page yields its items."""
 
     items: list[T] = Field(default_factory=list, alias="Items")
     meta: Meta = Field(default_factory=Meta, alias="Meta")
@@ -77,11 +61,7 @@ class ListPage(OCModel, Generic[T]):
 
 
 def path_id(value: str, name: str = "id") -> str:
-    """Percent-encode an object ID for a URL path; empty, ``/``-containing, ``.`` and ``..`` IDs are refused.
-
-    (``.`` and ``..`` are dot segments: URL normalisation would turn ``trackingEvents/..`` into the
-    parent path, so a DELETE could reach a different resource.)
-    """
+    """Percent-encode an object ID for a URL path; empty, ``/``-containing, ``.`` and ``..`` IDs are refused."""
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string, got {type(value).__name__}")
     if not value or not value.strip():
@@ -110,15 +90,7 @@ def _format_value(key: str, value: Any) -> str | None:
 
 
 def flatten_filters(filters: Mapping[str, FilterValue] | None, prefix: str = "") -> list[tuple[str, str]]:
-    """Flatten OrderCloud filters into query pairs.
-
-    Nested mappings become dotted keys (``{"xp": {"a": {"b": 1}}}`` → ``xp.a.b=1``), sequences repeat
-    the key (logical AND), booleans are ``true``/``false``, empty strings are dropped, ``None`` is an
-    error. Operators (``*``, ``|``, ``!``, ``<``, ``>``) are part of the value and passed through.
-
-    >>> flatten_filters({"xp": {"Color": "!*"}, "ID": ["!a*", "!b*"]})
-    [('xp.Color', '!*'), ('ID', '!a*'), ('ID', '!b*')]
-    """
+    """Flatten OrderCloud filters into query pairs."""
     pairs: list[tuple[str, str]] = []
     if not filters:
         return pairs
@@ -189,16 +161,7 @@ class ListQuery:
 
 
 class PageWalker:
-    """Decides which page to ask for next while walking a whole list.
-
-    Pages are requested by number. Past page 30, when the list is sorted by ``ID`` (the default here) or
-    ``!ID``, the walker switches to OrderCloud's LastID method: ``page=1`` with an extra
-    ``ID=>{last}`` (``ID=<{last}`` for ``!ID``) filter, repeated until a short page. With any other sort
-    order it keeps paging by number.
-
-    A LastID page that holds the previous page's last ID again (the server ignored ``ID=>{last}``) would
-    be asked for forever: the walker raises :class:`~ordercloud_tracking.PaginationError` instead.
-    """
+    """Decides which page to ask for next while walking a whole list."""
 
     def __init__(self, query: ListQuery, *, path: str = "the list") -> None:
         self.path = path
@@ -215,11 +178,7 @@ class PageWalker:
         return self.query.params()
 
     def check(self, page: ListPage[Any]) -> None:
-        """Refuse a LastID page that did not move past the last ID (before any of its items is yielded).
-
-        ``ID=>{last}`` excludes ``last`` itself, so a page that holds it again means the server ignored
-        the filter and the walk would repeat forever.
-        """
+        """Refuse a LastID page that did not move past the last ID (before any of its items is yielded)."""
         last_id = self._last_id
         if last_id is not None and any(getattr(item, "id", None) == last_id for item in page.items):
             raise PaginationError(self.path, last_id=last_id)

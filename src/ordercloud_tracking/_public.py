@@ -31,10 +31,7 @@ def set_public_home(classes: Iterable[type], home: str = "ordercloud_tracking") 
 
 
 def load_lazily(package: str, homes: Mapping[str, str], name: str) -> Any:
-    """A package's ``__getattr__``: import ``name`` from its home module (relative to ``package``), once.
-
-    The value is then stored in the package's namespace, so later lookups do not come here.
-    """
+    """A package's ``__getattr__``: import ``name`` from its home module (relative to ``package``), once."""
     module_name = homes.get(name)
     if module_name is None:
         raise AttributeError(f"module {package!r} has no attribute {name!r}")

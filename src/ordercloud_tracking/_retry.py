@@ -40,22 +40,7 @@ def _validate_non_negative(_: object, attribute: attrs.Attribute[float], value: 
 
 @attrs.frozen
 class RetryPolicy:
-    """When and how long to wait before retrying a request.
-
-    Retried: connection errors and timeouts, HTTP 408, 429 and >= 500 (not 501 or 505, which are
-    permanent) — except that a request which may have reached the server (read timeout, 5xx) is only
-    retried when the operation is idempotent.
-    Waits use exponential backoff with full jitter (``random() * min(max_delay, base_delay * 2**n)``);
-    a ``Retry-After`` header (seconds or HTTP-date) is honoured, and one longer than
-    ``max_retry_after`` is not waited for: the error is raised with ``retry_after`` set.
-
-    ``sleep``, ``async_sleep``, ``clock`` and ``random`` are injectable so tests never wait::
-
-        >>> import attrs
-        >>> policy = RetryPolicy(max_retries=5, sleep=lambda s: None)
-        >>> attrs.evolve(policy, max_retries=0).max_retries
-        0
-    """
+    """When and how long to wait before retrying a request."""
 
     max_retries: int = attrs.field(default=2, validator=attrs.validators.ge(0))
     base_delay: float = attrs.field(default=0.5, validator=_validate_non_negative)
@@ -93,11 +78,7 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
 
 
 def may_have_reached_server(exc: httpx.TransportError) -> bool:
-    """Whether a failed request could have been processed by the server.
-
-    Connect failures (and waiting for a pool slot) happen before anything is sent; token-endpoint
-    failures happen before the API request is sent.
-    """
+    """Whether a failed request could have been processed by the server."""
     import httpx
 
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
@@ -129,11 +110,7 @@ def retry_delay(
     retry_after_header: str | None = None,
     error: BaseException | None = None,
 ) -> RetryDecision:
-    """Whether to retry after an answer with ``status`` or after ``error``, and after how long.
-
-    ``retry_number`` counts retries already made (0 before the first retry). A token-endpoint failure
-    (``error`` with a ``status_code``) is judged by its status: the API request itself was never sent.
-    """
+    """Whether to retry after an answer with ``status`` or after ``error``, and after how long."""
     if status is None and error is not None:
         import httpx
 

@@ -102,20 +102,7 @@ _DAY = 24 * 3600.0
 
 @runtime_checkable
 class DedupeStore(Protocol):
-    """Remembers the latest completed state per entity and who is handling a state right now.
-
-    Implementations must be thread-safe; :class:`SQLiteDedupeStore` is also safe across processes.
-    With Redis, for example: ``claim`` is a script that compares ``GET done:{key}`` with the
-    fingerprint, then ``SET claim:{key}:{fp} 1 NX EX ttl``; ``complete`` sets ``done:{key}`` and deletes
-    the claim; ``release`` deletes the claim.
-
-    >>> class NoDedupe:
-    ...     def claim(self, key: str, fingerprint: str) -> DedupeOutcome: return "new"
-    ...     def complete(self, key: str, fingerprint: str) -> None: pass
-    ...     def release(self, key: str, fingerprint: str) -> None: pass
-    >>> isinstance(NoDedupe(), DedupeStore)
-    True
-    """
+    """Remembers the latest completed state per entity and who is handling a state right now."""
 
     def claim(self, key: str, fingerprint: str) -> DedupeOutcome:
         """``"duplicate"`` when ``fingerprint`` is the latest completed state of ``key``; ``"in_flight"``
@@ -134,15 +121,7 @@ class DedupeStore(Protocol):
 
 @runtime_checkable
 class IdentityLinks(Protocol):
-    """Remembers the anonymous (beacon) ID of each OrderCloud user ID; the latest link wins.
-
-    >>> class NoLinks:
-    ...     def learn(self, message: object) -> None: pass
-    ...     def link(self, user_id: str, anonymous_id: str) -> None: pass
-    ...     def anonymous_id_for(self, user_id: str) -> str | None: return None
-    >>> isinstance(NoLinks(), IdentityLinks)
-    True
-    """
+    """Remembers the anonymous (beacon) ID of each OrderCloud user ID; the latest link wins."""
 
     def learn(self, message: Message) -> None:
         """Record ``UserContext.ID`` ↔ ``UserContext.AnonymousId`` if the message carries both."""
@@ -180,19 +159,7 @@ def _positive(name: str, value: float) -> None:
 
 
 class MemoryDedupeStore:
-    """The in-process :class:`DedupeStore`: the latest completed state of the last ``maxsize`` entities.
-
-    Thread-safe; per process only (with several workers or restarts, use :class:`SQLiteDedupeStore`).
-    ``claim_ttl`` is in seconds of ``clock`` (``time.monotonic`` by default).
-
-    >>> store = MemoryDedupeStore(maxsize=2)
-    >>> for fingerprint in ("qty-3", "qty-2"):
-    ...     _ = store.claim("line:o-1:li-1", fingerprint); store.complete("line:o-1:li-1", fingerprint)
-    >>> store.claim("line:o-1:li-1", "qty-3")   # 3 again after 2 is a real change
-    'new'
-    >>> store.release("line:o-1:li-1", "qty-3"); store.claim("line:o-1:li-1", "qty-3")   # failed, retried
-    'new'
-    """
+    """The in-process :class:`DedupeStore`: the latest completed state of the last ``maxsize`` entities."""
 
     def __init__(
         self, maxsize: int = 100_000, claim_ttl: float = DEFAULT_CLAIM_TTL, clock: Clock = time.monotonic
@@ -209,28 +176,16 @@ class MemoryDedupeStore:
 
     @property
     def maxsize(self) -> int:
-        """How many entities' completed states are kept at most (the least recently used go first).
-
-        >>> MemoryDedupeStore().maxsize
-        100000
-        """
+        """How many entities' completed states are kept at most (the least recently used go first)."""
         return self._maxsize
 
     @property
     def claim_ttl(self) -> float:
-        """Seconds after which an unfinished claim expires.
-
-        >>> MemoryDedupeStore(claim_ttl=60).claim_ttl
-        60
-        """
+        """Seconds after which an unfinished claim expires."""
         return self._claim_ttl
 
     def claim(self, key: str, fingerprint: str) -> DedupeOutcome:
-        """See :meth:`DedupeStore.claim`.
-
-        >>> MemoryDedupeStore().claim("order:o-1", "f")
-        'new'
-        """
+        """See :meth:`DedupeStore.claim`."""
         with self._lock:
             if self._completed.get(key) == fingerprint:
                 self._completed.move_to_end(key)
@@ -245,10 +200,7 @@ class MemoryDedupeStore:
             return "new"
 
     def complete(self, key: str, fingerprint: str) -> None:
-        """See :meth:`DedupeStore.complete`.
-
-        >>> MemoryDedupeStore().complete("order:o-1", "f")
-        """
+        """See :meth:`DedupeStore.complete`."""
         with self._lock:
             self._claims.pop((key, fingerprint), None)
             self._completed[key] = fingerprint
@@ -257,10 +209,7 @@ class MemoryDedupeStore:
                 self._completed.popitem(last=False)
 
     def release(self, key: str, fingerprint: str) -> None:
-        """See :meth:`DedupeStore.release`.
-
-        >>> MemoryDedupeStore().release("never-claimed", "f")
-        """
+        """See :meth:`DedupeStore.release`."""
         with self._lock:
             self._claims.pop((key, fingerprint), None)
 
@@ -273,21 +222,7 @@ class MemoryDedupeStore:
 
 
 class MemoryIdentityLinks:
-    """The in-process :class:`IdentityLinks`: the links of the last ``maxsize`` users (LRU).
-
-    Thread-safe; per process only (use :class:`SQLiteIdentityLinks` to share links between the
-    storefront, receivers and consumers on one machine, or across restarts).
-
-    >>> from ordercloud_tracking.messages import parse_message
-    >>> links = MemoryIdentityLinks()
-    >>> links.learn(parse_message({"UserContext": {"ID": "buyer01", "AnonymousId": "7c9e"},
-    ...                            "OrderId": "o-1", "LineItem": {"LineID": "li-1"}}))
-    >>> links.anonymous_id_for("buyer01"), links.anonymous_id_for("someone-else")
-    ('7c9e', None)
-    >>> links.link("buyer01", "a1b2")   # the latest link wins
-    >>> links.anonymous_id_for("buyer01")
-    'a1b2'
-    """
+    """The in-process :class:`IdentityLinks`: the links of the last ``maxsize`` users (LRU)."""
 
     def __init__(self, maxsize: int = 100_000) -> None:
         if maxsize < 1:
@@ -298,28 +233,17 @@ class MemoryIdentityLinks:
 
     @property
     def maxsize(self) -> int:
-        """How many users' links are kept at most (the least recently linked or read go first).
-
-        >>> MemoryIdentityLinks(maxsize=10).maxsize
-        10
-        """
+        """How many users' links are kept at most (the least recently linked or read go first)."""
         return self._maxsize
 
     def learn(self, message: Message) -> None:
-        """See :meth:`IdentityLinks.learn`; a message without both IDs is ignored.
-
-        >>> from ordercloud_tracking.messages import parse_message
-        >>> MemoryIdentityLinks().learn(parse_message({"UserContext": {"ID": "buyer01"}}))
-        """
+        """See :meth:`IdentityLinks.learn`; a message without both IDs is ignored."""
         ids = _ids_of(message)
         if ids is not None:
             self.link(*ids)
 
     def link(self, user_id: str, anonymous_id: str) -> None:
-        """See :meth:`IdentityLinks.link` (``ValueError`` for an empty ID).
-
-        >>> MemoryIdentityLinks().link("buyer01", "7c9e")
-        """
+        """See :meth:`IdentityLinks.link` (``ValueError`` for an empty ID)."""
         _check_link(user_id, anonymous_id)
         with self._lock:
             self._links[user_id] = anonymous_id
@@ -328,11 +252,7 @@ class MemoryIdentityLinks:
                 self._links.popitem(last=False)
 
     def anonymous_id_for(self, user_id: str) -> str | None:
-        """See :meth:`IdentityLinks.anonymous_id_for`.
-
-        >>> MemoryIdentityLinks().anonymous_id_for("buyer01") is None
-        True
-        """
+        """See :meth:`IdentityLinks.anonymous_id_for`."""
         with self._lock:
             anonymous_id = self._links.get(user_id)
             if anonymous_id is not None:
@@ -534,23 +454,7 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
 
 
 class SQLiteDedupeStore(_SQLiteFile):
-    """A durable :class:`DedupeStore` on a local SQLite file, shared by threads and processes.
-
-    ``max_entries`` (default 1,000,000) and ``max_age`` (seconds, default 7 days) bound the completed
-    states kept; ``claim_ttl`` (seconds, default 300) is how long a claim blocks other attempts.
-    ``clock`` is wall time (``time.time``): claims and ages must mean the same in every process and
-    after a restart. See the module docstring for durability and process rules.
-
-    >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "dedupe.db")
-    >>> with SQLiteDedupeStore(path) as store:
-    ...     store.claim("order:o-1", "f1")
-    ...     store.complete("order:o-1", "f1")
-    'new'
-    >>> with SQLiteDedupeStore(path) as store:   # after a restart
-    ...     store.claim("order:o-1", "f1")
-    'duplicate'
-    """
+    """A durable :class:`DedupeStore` on a local SQLite file, shared by threads and processes."""
 
     _schema = """
         CREATE TABLE IF NOT EXISTS oct_dedupe_completed (
@@ -578,13 +482,7 @@ class SQLiteDedupeStore(_SQLiteFile):
 
     @property
     def claim_ttl(self) -> float:
-        """Seconds after which an unfinished claim expires.
-
-        >>> import os, tempfile
-        >>> with SQLiteDedupeStore(os.path.join(tempfile.mkdtemp(), "d.db"), claim_ttl=30) as store:
-        ...     store.claim_ttl
-        30
-        """
+        """Seconds after which an unfinished claim expires."""
         return self._claim_ttl
 
     def claim(self, key: str, fingerprint: str) -> DedupeOutcome:
@@ -628,19 +526,7 @@ class SQLiteDedupeStore(_SQLiteFile):
 
 
 class SQLiteIdentityLinks(_SQLiteFile):
-    """A durable :class:`IdentityLinks` on a local SQLite file, shared by threads and processes.
-
-    ``max_entries`` (default 1,000,000) and ``max_age`` (seconds since the link was last recorded,
-    default 365 days) bound the links kept. It may share its file with a :class:`SQLiteDedupeStore`.
-
-    >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "links.db")
-    >>> with SQLiteIdentityLinks(path) as links:
-    ...     links.link("buyer01", "7c9e")
-    >>> with SQLiteIdentityLinks(path) as links:   # another process, or after a restart
-    ...     links.anonymous_id_for("buyer01")
-    '7c9e'
-    """
+    """A durable :class:`IdentityLinks` on a local SQLite file, shared by threads and processes."""
 
     _schema = """
         CREATE TABLE IF NOT EXISTS oct_identity_links (

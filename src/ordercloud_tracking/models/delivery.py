@@ -87,13 +87,7 @@ def _revealed(value: Any) -> Any:
 
 
 class KafkaConfig(OCModel):
-    """Target ``Kafka``: a Kafka topic reached with SASL credentials.
-
-    >>> from pydantic import SecretStr
-    >>> KafkaConfig(bootstrap_servers="kafka:9092", sasl_username="oc", sasl_password=SecretStr("pw"),
-    ...             topic="commerce").to_request()["SaslPassword"]
-    'pw'
-    """
+    """Target ``Kafka``: a Kafka topic reached with SASL credentials."""
 
     bootstrap_servers: str = Field(alias="BootstrapServers")
     sasl_username: str = Field(alias="SaslUsername")
@@ -102,17 +96,7 @@ class KafkaConfig(OCModel):
 
 
 class HttpConfig(OCModel):
-    """Target ``Http``: POST each message to an endpoint, signed with ``Secret`` (``x-oc-hash``).
-
-    ``CustomAuthHeaderName`` and ``CustomAuthHeaderValue`` must be given together.
-
-    >>> from pydantic import SecretStr
-    >>> http = HttpConfig(endpoint="https://hooks.example.com/oc", secret=SecretStr("s3cret"))
-    >>> http  # doctest: +ELLIPSIS
-    HttpConfig(endpoint='https://hooks.example.com/oc', secret=SecretStr('**********'), ...)
-    >>> http.to_request()
-    {'Endpoint': 'https://hooks.example.com/oc', 'Secret': 's3cret'}
-    """
+    """Target ``Http``: POST each message to an endpoint, signed with ``Secret`` (``x-oc-hash``)."""
 
     endpoint: str = Field(alias="Endpoint")
     secret: Annotated[Secret | None, caller_max_length(50)] = Field(alias="Secret")
@@ -128,11 +112,7 @@ class HttpConfig(OCModel):
 
 
 class SearchIngestionHttpContent(OCModel):
-    """``SearchIngestion.Content.Http``: where to fetch content, with an optional custom auth header.
-
-    >>> SearchIngestionHttpContent(endpoint="https://cms.example.com/feed").to_request()
-    {'Endpoint': 'https://cms.example.com/feed'}
-    """
+    """``SearchIngestion.Content.Http``: where to fetch content, with an optional custom auth header."""
 
     endpoint: str = Field(alias="Endpoint")
     custom_auth_header_name: str | None = Field(default=None, alias="CustomAuthHeaderName")
@@ -145,24 +125,14 @@ class SearchIngestionHttpContent(OCModel):
 
 
 class SearchIngestionContent(OCModel):
-    """``SearchIngestion.Content``: supported locales and an optional HTTP content source.
-
-    >>> SearchIngestionContent(locales=["en-US", "fr-FR"]).to_request()
-    {'Locales': ['en-US', 'fr-FR']}
-    """
+    """``SearchIngestion.Content``: supported locales and an optional HTTP content source."""
 
     locales: list[str] = Field(alias="Locales")
     http: SearchIngestionHttpContent | None = Field(default=None, alias="Http")
 
 
 class SearchIngestionConfig(OCModel):
-    """Target ``SearchIngestion`` (product sync only): Sitecore Search ingestion.
-
-    >>> from pydantic import SecretStr
-    >>> SearchIngestionConfig(domain="d", source="s", endpoint="https://ingest.example.com", entity="product",
-    ...                       api_key=SecretStr("k")).to_request()["ApiKey"]
-    'k'
-    """
+    """Target ``SearchIngestion`` (product sync only): Sitecore Search ingestion."""
 
     domain: str = Field(alias="Domain")
     source: str = Field(alias="Source")
@@ -173,27 +143,14 @@ class SearchIngestionConfig(OCModel):
 
 
 class SendEventConfig(OCModel):
-    """Target ``SendEvent`` (tracking events only): Sitecore Send.
-
-    ``ServiceEndpoint`` is required here (as in the .NET SDK) but tolerated absent on read, since
-    other descriptions call it optional.
-
-    >>> SendEventConfig(site_id="0f8fad5b-d9cb-469f-a165-70867728950e",
-    ...                 service_endpoint="https://example.invalid/send").to_request()
-    {'SiteID': '0f8fad5b-d9cb-469f-a165-70867728950e', 'ServiceEndpoint': 'https://example.invalid/send'}
-    """
+    """Target ``SendEvent`` (tracking events only): Sitecore Send."""
 
     site_id: str = Field(alias="SiteID")
     service_endpoint: str | None = Field(alias="ServiceEndpoint")
 
 
 class DiscoverEventConfig(OCModel):
-    """Target ``DiscoverEvent`` (tracking events only): Sitecore Discover.
-
-    >>> from pydantic import SecretStr
-    >>> DiscoverEventConfig(client_id="ck-123", api_key=SecretStr("k"), service_endpoint="https://d.invalid")
-    DiscoverEventConfig(client_id='ck-123', api_key=SecretStr('**********'), service_endpoint='https://d.invalid')
-    """
+    """Target ``DiscoverEvent`` (tracking events only): Sitecore Discover."""
 
     client_id: str = Field(alias="ClientID")
     api_key: Secret | None = Field(alias="ApiKey")
@@ -201,83 +158,47 @@ class DiscoverEventConfig(OCModel):
 
 
 class EventHubConfig(OCModel):
-    """Target ``EventHub``: an Azure Event Hub.
-
-    >>> from pydantic import SecretStr
-    >>> EventHubConfig(event_hub_name="commerce", connection_string=SecretStr("Endpoint=sb://...")).event_hub_name
-    'commerce'
-    """
+    """Target ``EventHub``: an Azure Event Hub."""
 
     event_hub_name: str = Field(alias="EventHubName")
     connection_string: Secret | None = Field(alias="ConnectionString")
 
 
 class AzureBlobConfig(OCModel):
-    """Target ``AzureBlob``: an Azure storage account (blob container).
-
-    >>> from pydantic import SecretStr
-    >>> AzureBlobConfig(connection_string=SecretStr("DefaultEndpointsProtocol=https;..."),
-    ...                 override_container_name="events").to_request()["OverrideContainerName"]
-    'events'
-    """
+    """Target ``AzureBlob``: an Azure storage account (blob container)."""
 
     connection_string: Secret | None = Field(alias="ConnectionString")
     override_container_name: str | None = Field(default=None, alias="OverrideContainerName")
 
 
 class AzureTableConfig(OCModel):
-    """Target ``AzureTable``: an Azure storage account (table).
-
-    >>> from pydantic import SecretStr
-    >>> AzureTableConfig(connection_string=SecretStr("..."), override_table_name="events").override_table_name
-    'events'
-    """
+    """Target ``AzureTable``: an Azure storage account (table)."""
 
     connection_string: Secret | None = Field(alias="ConnectionString")
     override_table_name: str | None = Field(default=None, alias="OverrideTableName")
 
 
 class CosmosDbConfig(OCModel):
-    """Target ``CosmosDb``: an Azure Cosmos DB account.
-
-    >>> from pydantic import SecretStr
-    >>> CosmosDbConfig(connection_string=SecretStr("..."), override_database_name="oc").override_database_name
-    'oc'
-    """
+    """Target ``CosmosDb``: an Azure Cosmos DB account."""
 
     connection_string: Secret | None = Field(alias="ConnectionString")
     override_database_name: str | None = Field(default=None, alias="OverrideDatabaseName")
 
 
 class MandrillConfig(OCModel):
-    """Target ``Mandrill`` (API up to v1.0.432; renamed ``Mailchimp`` later, see :class:`MailchimpConfig`).
-
-    >>> from pydantic import SecretStr
-    >>> MandrillConfig(api_key=SecretStr("md-key")).to_request()
-    {'ApiKey': 'md-key'}
-    """
+    """Target ``Mandrill`` (API up to v1.0.432; renamed ``Mailchimp`` later, see :class:`MailchimpConfig`)."""
 
     api_key: Annotated[Secret | None, caller_max_length(50)] = Field(alias="ApiKey")
 
 
 class MailchimpConfig(OCModel):
-    """Target ``Mailchimp`` (spec 1.0.445 and later; formerly ``Mandrill``, see :class:`MandrillConfig`).
-
-    Without ``ApiKey`` OrderCloud's default Mailchimp instance (for tests only) is used.
-
-    >>> MailchimpConfig().to_request()
-    {}
-    """
+    """Target ``Mailchimp`` (spec 1.0.445 and later; formerly ``Mandrill``, see :class:`MandrillConfig`)."""
 
     api_key: Secret | None = Field(default=None, alias="ApiKey")
 
 
 class MessageSenderConfig(OCModel):
-    """Target ``MessageSender``. ``EndPoint`` (a KB sample's spelling) is read too; ``Endpoint`` is written.
-
-    >>> MessageSenderConfig.from_api({"EndPoint": "https://mail.example.com"}).to_request()
-    {'Endpoint': 'https://mail.example.com'}
-    """
+    """Target ``MessageSender``. ``EndPoint`` (a KB sample's spelling) is read too; ``Endpoint`` is written."""
 
     secret: Annotated[Secret | None, caller_max_length(50)] = Field(alias="Secret")
     endpoint: str = Field(alias="Endpoint")
@@ -294,14 +215,7 @@ class MessageSenderConfig(OCModel):
 
 
 class ContentHubConfig(OCModel):
-    """Target ``ContentHub`` (product sync only): Sitecore Content Hub.
-
-    >>> from pydantic import SecretStr
-    >>> hub = ContentHubConfig(api_key=SecretStr("k"), endpoint="https://ch.example.com",
-    ...                        target_schema_name="Product", config_data={"Color": "xp.Color"})
-    >>> hub.to_request()["ConfigData"]
-    {'Color': 'xp.Color'}
-    """
+    """Target ``ContentHub`` (product sync only): Sitecore Content Hub."""
 
     api_key: Annotated[Secret | None, caller_max_length(50)] = Field(alias="ApiKey")
     endpoint: str = Field(alias="Endpoint")
@@ -315,18 +229,7 @@ class ContentHubConfig(OCModel):
 
 
 class DeliveryTargets(OCModel):
-    """Where messages go: every key is optional; unknown (newer) targets are kept and written back.
-
-    >>> from pydantic import SecretStr
-    >>> targets = DeliveryTargets(
-    ...     send_event=SendEventConfig(site_id="site-1", service_endpoint="https://example.invalid/send"),
-    ...     http=HttpConfig(endpoint="https://hooks.example.com/oc", secret=SecretStr("s3cret")),
-    ... )
-    >>> targets.configured()
-    ['Http', 'SendEvent']
-    >>> DeliveryTargets.from_api({"FutureTarget": {"Url": "x"}}).configured()
-    ['FutureTarget']
-    """
+    """Where messages go: every key is optional; unknown (newer) targets are kept and written back."""
 
     kafka: KafkaConfig | None = Field(default=None, alias="Kafka")
     http: HttpConfig | None = Field(default=None, alias="Http")
@@ -352,16 +255,7 @@ class DeliveryTargets(OCModel):
 
 
 class DeliveryConfig(OCModel):
-    """A delivery configuration (``/v1/integrations/deliveryconfig``).
-
-    >>> config = DeliveryConfig(
-    ...     id="dc-send", name="Send", enabled=True,
-    ...     delivery_targets=DeliveryTargets(
-    ...         send_event=SendEventConfig(site_id="site-1", service_endpoint="https://example.invalid/send")),
-    ... )
-    >>> config.to_request()["DeliveryTargets"]
-    {'SendEvent': {'SiteID': 'site-1', 'ServiceEndpoint': 'https://example.invalid/send'}}
-    """
+    """A delivery configuration (``/v1/integrations/deliveryconfig``)."""
 
     id: str | None = Field(default=None, alias="ID")
     name: Annotated[str, caller_max_length(128)] = Field(alias="Name")
@@ -370,20 +264,7 @@ class DeliveryConfig(OCModel):
 
 
 class DeliveryConfigPatch(OCModel):
-    """A partial :class:`DeliveryConfig` for PATCH: only the fields you give are sent (``None`` as null).
-
-    ``delivery_targets`` may be a :class:`DeliveryTargets` or a plain ``dict`` (JSON names), which is
-    kept and sent exactly as written; use a dict to change part of one target. Credential values in
-    such a dict are masked everywhere except in the request body.
-
-    >>> patch = DeliveryConfigPatch(enabled=False, delivery_targets={"Http": {"Secret": "new-secret"}})
-    >>> patch.delivery_targets
-    {'Http': {'Secret': 'new-secret'}}
-    >>> patch  # doctest: +ELLIPSIS
-    DeliveryConfigPatch(..., delivery_targets={'Http': {'Secret': '**********'}})
-    >>> patch.to_request()
-    {'Enabled': False, 'DeliveryTargets': {'Http': {'Secret': 'new-secret'}}}
-    """
+    """A partial :class:`DeliveryConfig` for PATCH: only the fields you give are sent (``None`` as null)."""
 
     id: str | None = Field(default=None, alias="ID")
     name: Annotated[str | None, caller_max_length(128)] = Field(default=None, alias="Name")

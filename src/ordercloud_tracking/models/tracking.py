@@ -16,14 +16,7 @@ __all__ = ["TrackingEvent", "TrackingEventPatch", "TrackingEventType"]
 
 
 class TrackingEventType(OpenEnum):
-    """The event a :class:`TrackingEvent` publishes. Unknown (newer) values are accepted and kept.
-
-    >>> TrackingEventType("OrderSubmitted") is TrackingEventType.ORDER_SUBMITTED
-    True
-    >>> future = TrackingEventType("SomethingNew")
-    >>> future == "SomethingNew", future.is_known
-    (True, False)
-    """
+    """The event a :class:`TrackingEvent` publishes. Unknown (newer) values are accepted and kept."""
 
     USER_LOGGED_IN = "UserLoggedIn"
     LINE_ITEM_ADDED = "LineItemAdded"
@@ -32,20 +25,7 @@ class TrackingEventType(OpenEnum):
 
 
 class TrackingEvent(OCModel):
-    """A tracking event (``/v1/integrations/trackingEvents``).
-
-    ``DeliveryConfigID`` is required when you build one (it may be ``None`` explicitly), but bodies from
-    the API that lack it (objects created before v1.0.293) still parse with :meth:`from_api`.
-    ``ConfigData`` is opaque: a JSON object, a string or null, kept as given.
-
-    >>> event = TrackingEvent(
-    ...     event_type=TrackingEventType.ORDER_SUBMITTED, client_id="my-client",
-    ...     name="Orders to Send", delivery_config_id="dc-send",
-    ... )
-    >>> body = event.to_request()
-    >>> body["EventType"], body["DeliveryConfigID"]
-    ('OrderSubmitted', 'dc-send')
-    """
+    """A tracking event (``/v1/integrations/trackingEvents``)."""
 
     id: Annotated[str | None, caller_max_length(100)] = Field(default=None, alias="ID")
     event_type: TrackingEventType = Field(alias="EventType")
@@ -56,13 +36,7 @@ class TrackingEvent(OCModel):
 
 
 class TrackingEventPatch(OCModel):
-    """A partial :class:`TrackingEvent` for PATCH: only the fields you give are sent (``None`` as null).
-
-    >>> TrackingEventPatch(name="Renamed").to_request()
-    {'Name': 'Renamed'}
-    >>> TrackingEventPatch(config_data=None).to_request()
-    {'ConfigData': None}
-    """
+    """A partial :class:`TrackingEvent` for PATCH: only the fields you give are sent (``None`` as null)."""
 
     id: Annotated[str | None, caller_max_length(100)] = Field(default=None, alias="ID")
     event_type: TrackingEventType | None = Field(default=None, alias="EventType")

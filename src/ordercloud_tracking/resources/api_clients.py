@@ -18,8 +18,6 @@ _ENDPOINT = CrudEndpoint("apiclients", ApiClient, ApiClientPatch, object_type="A
 class ApiClients(CrudResource[ApiClient, ApiClientPatch]):
     """API clients. For anonymous shopping a client needs ``IsAnonBuyer`` and a buyer
     ``DefaultContextUserName``.
-
-    >>> client.api_clients.patch(client_id, {"IsAnonBuyer": True})   # doctest: +SKIP
     """
 
     def __init__(self, client: SyncAPIClient) -> None:

@@ -82,9 +82,6 @@ def _check(order_id: str | None, t: Timeout | NotGiven, tok: str | None) -> Requ
 class Cart(SyncResource):
     """The cart of the user the client acts as (``Shopper`` role). ``get`` never 404s; the cart is created
     by the first line item.
-
-    >>> client.cart.add_line_item(LineItem(product_id="SKU-1", quantity=2))   # doctest: +SKIP
-    >>> client.cart.submit()                                                   # doctest: +SKIP
     """
 
     def __init__(self, client: SyncAPIClient) -> None:
@@ -176,9 +173,6 @@ class Cart(SyncResource):
         """Submit the cart. Never resent: if the outcome is unknown the order is read once, and
         :class:`~ordercloud_tracking.AmbiguousSubmitError` is raised if it is not submitted (or the read
         failed too, leaving its state unknown).
-
-        Pass the cart's ``order_id`` when you know it; otherwise the cart is read first so that an
-        unknown outcome can be checked.
         """
         if order_id is None:
             order_id = self.get(timeout=timeout, access_token=access_token).id

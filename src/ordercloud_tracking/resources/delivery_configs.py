@@ -24,10 +24,6 @@ _ENDPOINT = CrudEndpoint(
 class DeliveryConfigs(CrudResource[DeliveryConfig, DeliveryConfigPatch]):
     """Delivery configurations. Write-only secrets (``Http.Secret``, ``DiscoverEvent.ApiKey`` …) are sent
     when you create or save, and are absent (``None``) when you read.
-
-    >>> client.delivery_configs.save("dc-1", DeliveryConfig(                 # doctest: +SKIP
-    ...     name="Storefront receiver",
-    ...     delivery_targets=DeliveryTargets(http=HttpConfig(endpoint=url, secret=secret))))
     """
 
     def __init__(self, client: SyncAPIClient) -> None:

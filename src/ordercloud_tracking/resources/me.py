@@ -66,11 +66,7 @@ def _date_params(from_date: datetime | str | None, to_date: datetime | str | Non
 
 
 class Me(SyncResource):
-    """The user the client acts as.
-
-    >>> anon_token = anonymous_client.get_access_token()                       # doctest: +SKIP
-    >>> shopper_client.me.transfer_anon_user_order(anon_token)                 # doctest: +SKIP
-    """
+    """The user the client acts as."""
 
     def __init__(self, client: SyncAPIClient) -> None:
         super().__init__(client)
@@ -87,10 +83,7 @@ class Me(SyncResource):
         timeout: Timeout | NotGiven = NOT_GIVEN,
         access_token: str | None = None,
     ) -> AccessToken:
-        """Turn the anonymous shopper into a registered user (their order moves with them).
-
-        Call it with the anonymous token as the client's token; returns the new user's token.
-        """
+        """Turn the anonymous shopper into a registered user (their order moves with them)."""
         spec = _Specs.register(user, anon_user_token, timeout, access_token)
         return self._client._request(spec, AccessToken)
 

@@ -106,14 +106,7 @@ class OrderSpecs:
 
 
 class Orders(SyncResource):
-    """Orders and line items under ``/v1/orders/{direction}``.
-
-    ``direction`` is ``"Incoming"``, ``"Outgoing"`` or ``"All"`` (any case, or :class:`OrderDirection`).
-
-    >>> order = client.orders.create("Outgoing", Order())                                  # doctest: +SKIP
-    >>> client.orders.add_line_item("Outgoing", order.id, LineItem(product_id="SKU-1", quantity=2))  # doctest: +SKIP
-    >>> client.orders.submit("Outgoing", order.id)                                         # doctest: +SKIP
-    """
+    """Orders and line items under ``/v1/orders/{direction}``."""
 
     def __init__(self, client: SyncAPIClient) -> None:
         super().__init__(client)

@@ -22,15 +22,7 @@ _ENDPOINT = CrudEndpoint(
 
 
 class TrackingEvents(CrudResource[TrackingEvent, TrackingEventPatch]):
-    """Tracking events (one per ``EventType`` per API client).
-
-    >>> client.tracking_events.create(TrackingEvent(                       # doctest: +SKIP
-    ...     id="te-submit", event_type="OrderSubmitted", client_id=client_id,
-    ...     name="Order submitted", delivery_config_id="dc-1"))
-    >>> client.tracking_events.list(filters={"ClientID": client_id})        # doctest: +SKIP
-
-    Roles: ``FullAccess`` or ``TrackingEventAdmin`` to write, ``TrackingEventReader`` to read.
-    """
+    """Tracking events (one per ``EventType`` per API client)."""
 
     def __init__(self, client: SyncAPIClient) -> None:
         super().__init__(client)

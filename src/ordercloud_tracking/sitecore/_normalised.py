@@ -216,11 +216,7 @@ def json_quantity(value: Decimal) -> int | float:
 def quantity_increase(
     line: Line, previous_quantity: Decimal | int | float | None, *, field: str, target: str, needs_previous: str
 ) -> Decimal | None:
-    """``line.quantity - previous_quantity`` when positive, else ``None`` (nothing to send).
-
-    Raises :class:`MappingError` for ``field`` of ``target`` when either quantity is missing
-    (``needs_previous`` says why ``previous_quantity`` is needed).
-    """
+    """``line.quantity - previous_quantity`` when positive, else ``None`` (nothing to send)."""
     if previous_quantity is None:
         raise MappingError(field, target, needs_previous)
     if line.quantity is None:

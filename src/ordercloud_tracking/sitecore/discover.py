@@ -148,31 +148,7 @@ def to_discover_event(
     event_type: TrackingEventType | str | None = None,
     links: IdentityLinks | None = None,
 ) -> dict[str, Any] | None:
-    """The Discover event (a JSON-ready dict) for a tracking message or hydrated OrderCloud objects.
-
-    ``message`` is a delivered message, or hydrated objects: a ``User``/``MeUser`` (a login), an
-    ``Order`` with ``line_item=`` (a line event; ``event_type=`` says added or updated, default added)
-    or an ``Order`` with ``line_items=`` (a submitted order); ``user=`` overrides the order's
-    ``FromUser``. Hydrated lines use the variant ID as SKU when there is one. See the module docstring
-    for the line-update policy and the context fields. ``links`` (an
-    :class:`~ordercloud_tracking.stores.IdentityLinks`) gives the ``uuid`` of a message that has a user
-    ID but no ``AnonymousId``, such as a login; ``uuid=`` and ``user_id=`` still win. Returns ``None``
-    only for a line change that sends nothing (no increase under the ``"delta"`` policy).
-
-    Raises:
-        MappingError: a field Discover requires is missing (``uuid``/``user_id``, user, SKU, price…).
-
-    >>> from datetime import datetime, timezone
-    >>> from ordercloud_tracking.messages import parse_message
-    >>> msg = parse_message({"UserContext": {"AnonymousId": "a-1"}, "Currency": "USD", "OrderId": "o-1",
-    ...                      "LineItem": {"LineID": "li-1", "Product": {"ProductID": "SKU-123"},
-    ...                                   "Quantity": 2, "Price": 10.0}})
-    >>> event = to_discover_event(msg, ip="203.0.113.7", now=datetime(2023, 11, 14, tzinfo=timezone.utc))
-    >>> event["type"], event["name"], event["uuid"], event["t"], event["value"]["products"]
-    ('a2c', 'pdp', 'a-1', 1699920000000, [{'sku': 'SKU-123', 'price': 10.0, 'quantity': 2}])
-    >>> event["value"]["context"]
-    {'page': {'locale_currency': 'usd'}, 'geo': {'ip': '203.0.113.7'}}
-    """
+    """The Discover event (a JSON-ready dict) for a tracking message or hydrated OrderCloud objects."""
     if line_update not in ("cart", "delta"):
         raise ValueError(f"line_update must be 'cart' or 'delta', not {line_update!r}")
     event = normalise(
@@ -282,9 +258,5 @@ def _context(
 
 
 def discover_request_body(event: Mapping[str, Any]) -> dict[str, str]:
-    """The body to ``POST`` to the Events API URL: ``{"data": "<event JSON as a string>"}``.
-
-    >>> discover_request_body({"type": "user", "name": "login"})
-    {'data': '{"type":"user","name":"login"}'}
-    """
+    """The body to ``POST`` to the Events API URL: ``{"data": "<event JSON as a string>"}``."""
     return {"data": json.dumps(event, separators=(",", ":"))}

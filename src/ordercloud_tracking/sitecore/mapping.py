@@ -40,19 +40,7 @@ __all__ = [
 
 
 class SitecoreEventType(str, enum.Enum):
-    """The four Sitecore backbone event types OrderCloud publishes.
-
-    The value is the ``sitecore.backbone.messages.*`` name; :attr:`alias` is the
-    ``sitecore.ordercloud.messages.*`` name the delivery-config reference uses. Look a member up by
-    either name (any casing), or from a :class:`~ordercloud_tracking.TrackingEventType`.
-
-    >>> SitecoreEventType("sitecore.ordercloud.messages.orders.submitted")
-    <SitecoreEventType.ORDER_SUBMITTED: 'sitecore.backbone.messages.orders.submitted'>
-    >>> SitecoreEventType.from_tracking_event_type("LineItemAdded").alias
-    'sitecore.ordercloud.messages.orders.lines.added'
-    >>> SitecoreEventType.SESSION_IDENTIFIED.tracking_event_type
-    <TrackingEventType.USER_LOGGED_IN: 'UserLoggedIn'>
-    """
+    """The four Sitecore backbone event types OrderCloud publishes."""
 
     SESSION_IDENTIFIED = "sitecore.backbone.messages.sessions.identified"
     ORDER_LINE_ADDED = "sitecore.backbone.messages.orders.lines.added"
@@ -70,38 +58,22 @@ class SitecoreEventType(str, enum.Enum):
 
     @property
     def message_class(self) -> type[TrackingMessage]:
-        """The message model delivered for this type.
-
-        >>> SitecoreEventType.ORDER_SUBMITTED.message_class.__name__
-        'OrderSubmitted'
-        """
+        """The message model delivered for this type."""
         return _MESSAGE_CLASS_BY_BACKBONE[self.value]
 
     @property
     def alias(self) -> str:
-        """The ``sitecore.ordercloud.messages.*`` name (delivery-config message namespace).
-
-        >>> SitecoreEventType.SESSION_IDENTIFIED.alias
-        'sitecore.ordercloud.messages.sessions.identified'
-        """
+        """The ``sitecore.ordercloud.messages.*`` name (delivery-config message namespace)."""
         return self.message_class.namespace
 
     @property
     def tracking_event_type(self) -> TrackingEventType:
-        """The :class:`~ordercloud_tracking.TrackingEventType` that emits this type.
-
-        >>> SitecoreEventType.ORDER_LINE_UPDATED.tracking_event_type.value
-        'LineItemUpdated'
-        """
+        """The :class:`~ordercloud_tracking.TrackingEventType` that emits this type."""
         return self.message_class.event_type
 
     @classmethod
     def from_tracking_event_type(cls, event_type: TrackingEventType | str) -> SitecoreEventType:
-        """The backbone type of a tracking event type (``ValueError`` for an unknown one).
-
-        >>> SitecoreEventType.from_tracking_event_type(TrackingEventType.ORDER_SUBMITTED).name
-        'ORDER_SUBMITTED'
-        """
+        """The backbone type of a tracking event type (``ValueError`` for an unknown one)."""
         wanted = enum_text(event_type).lower()
         for message_class in MESSAGE_CLASSES:
             if message_class.event_type.value.lower() == wanted:
@@ -114,15 +86,7 @@ _MESSAGE_CLASS_BY_BACKBONE: dict[str, type[TrackingMessage]] = {cls.backbone_typ
 
 @attrs.frozen
 class EventMapping:
-    """One row of :data:`EVENT_MAPPING`: an OrderCloud operation and what each side calls it.
-
-    ``discover_alternative`` is the Discover event of the other line-update policy (``a2c`` for
-    ``line_update="delta"``); ``send_path`` is appended to ``https://t.stat-track.com``.
-
-    >>> row = mapping_for("OrderSubmitted")
-    >>> row.discover_event, row.send_event, row.send_path, row.namespace
-    ('order:confirm', 'ORDER_COMPLETED', '/track', 'sitecore.ordercloud.messages.orders.submitted')
-    """
+    """One row of :data:`EVENT_MAPPING`: an OrderCloud operation and what each side calls it."""
 
     operation: str
     api_calls: tuple[str, ...]
@@ -138,20 +102,12 @@ class EventMapping:
 
     @property
     def backbone_type(self) -> str:
-        """The ``sitecore.backbone.messages.*`` name.
-
-        >>> mapping_for("UserLoggedIn").backbone_type
-        'sitecore.backbone.messages.sessions.identified'
-        """
+        """The ``sitecore.backbone.messages.*`` name."""
         return self.sitecore_event_type.value
 
     @property
     def namespace(self) -> str:
-        """The ``sitecore.ordercloud.messages.*`` alias.
-
-        >>> mapping_for("UserLoggedIn").namespace
-        'sitecore.ordercloud.messages.sessions.identified'
-        """
+        """The ``sitecore.ordercloud.messages.*`` alias."""
         return self.sitecore_event_type.alias
 
 
@@ -226,13 +182,7 @@ EVENT_MAPPING: tuple[EventMapping, ...] = (
 def mapping_for(
     key: TrackingEventType | SitecoreEventType | str | TrackingMessage | type[TrackingMessage],
 ) -> EventMapping:
-    """The :data:`EVENT_MAPPING` row for an event type, a type name (either namespace) or a message.
-
-    >>> mapping_for("sitecore.ordercloud.messages.orders.lines.updated").discover_alternative
-    'a2c'
-    >>> mapping_for(SitecoreEventType.SESSION_IDENTIFIED).send_event
-    'IDENTIFY'
-    """
+    """The :data:`EVENT_MAPPING` row for an event type, a type name (either namespace) or a message."""
     if isinstance(key, TrackingMessage):
         key = type(key)
     message_class = message_class_for(key if isinstance(key, type) else enum_text(key))
@@ -243,11 +193,7 @@ def mapping_for(
 
 
 def mapping_table_markdown() -> str:
-    """:data:`EVENT_MAPPING` as a Markdown table (what the docs show).
-
-    >>> print(mapping_table_markdown().splitlines()[0])
-    | OrderCloud operation | API calls | TrackingEventType | Sitecore type (alias) | Discover | Send | CDP |
-    """
+    """:data:`EVENT_MAPPING` as a Markdown table (what the docs show)."""
     lines = [
         "| OrderCloud operation | API calls | TrackingEventType | Sitecore type (alias) | Discover | Send | CDP |",
         "|---|---|---|---|---|---|---|",

@@ -148,35 +148,7 @@ def to_send_event(
     event_type: TrackingEventType | str | None = None,
     links: IdentityLinks | None = None,
 ) -> dict[str, Any] | None:
-    """The Send payload (a JSON-ready dict) for a tracking message or hydrated OrderCloud objects.
-
-    ``site_id`` is the Send website ID (a UUID); ``contact_id`` the ``uid`` cookie (``None``: the
-    message's ``AnonymousId``, else the anonymous ID ``links`` — an
-    :class:`~ordercloud_tracking.stores.IdentityLinks` — holds for its user ID, so a login without
-    ``AnonymousId`` reaches the cart's contact); ``session_id`` the ``sessionid`` cookie (``None``: a
-    generated one).
-    Hydrated input is as for :func:`~ordercloud_tracking.sitecore.to_discover_event`. A line update
-    needs ``previous_quantity=`` and sends only an increase (``None`` otherwise); an add with
-    ``previous_quantity=`` does the same. POST the result to :func:`send_url`.
-
-    Raises:
-        MappingError: ``siteId`` is not a UUID, no ``ContactId``, ``IDENTIFY`` without a valid email,
-            a line without a product ID, or an update without ``previous_quantity``.
-
-    >>> from ordercloud_tracking.messages import parse_message
-    >>> msg = parse_message({"UserContext": {"ID": "u-1"}, "Email": "jane@example.com",
-    ...                      "FirstName": "Jane", "LastName": "Doe"})
-    >>> to_send_event(msg, site_id="0f8fad5b-d9cb-469f-a165-70867728950e", contact_id="7c9e",
-    ...               session_id="3f25")
-    {'siteId': '0f8fad5b-d9cb-469f-a165-70867728950e', 'actionType': 'IDENTIFY', 'ContactId': '7c9e', \
-'sessionId': '3f25', 'ContactEmailAddress': 'jane@example.com', 'ContactName': 'Jane Doe'}
-    >>> from ordercloud_tracking.stores import MemoryIdentityLinks
-    >>> links = MemoryIdentityLinks()
-    >>> links.link("u-1", "7c9e")   # at login, by the storefront
-    >>> to_send_event(msg, site_id="0f8fad5b-d9cb-469f-a165-70867728950e", contact_id=None,
-    ...               session_id="3f25", links=links)["ContactId"]
-    '7c9e'
-    """
+    """The Send payload (a JSON-ready dict) for a tracking message or hydrated OrderCloud objects."""
     if not isinstance(site_id, str) or not _UUID.match(site_id):
         raise MappingError("siteId", "Send", "the Send website ID must be a UUID")
     event = normalise(
@@ -254,10 +226,6 @@ def to_send_event(
 
 
 def send_url(payload: dict[str, Any], *, staging: bool = False) -> str:
-    """Where to ``POST`` a payload from :func:`to_send_event`: ``/identify`` or ``/track``.
-
-    >>> send_url({"actionType": "IDENTIFY"}), send_url({"actionType": "ORDER_COMPLETED"}, staging=True)
-    ('https://t.stat-track.com/identify', 'https://t.stat-track-staging.com/track')
-    """
+    """Where to ``POST`` a payload from :func:`to_send_event`: ``/identify`` or ``/track``."""
     host = SEND_STAGING_HOST if staging else SEND_HOST
     return f"{host}/identify" if payload.get("actionType") == "IDENTIFY" else f"{host}/track"

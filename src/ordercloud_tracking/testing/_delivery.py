@@ -37,27 +37,7 @@ def envelope(message: Any) -> JSON:
 
 @attrs.frozen
 class DeliveryAttempt:
-    """One delivery of a tracking message to one target, in ``fake.deliveries``.
-
-    ``target`` is ``"Http"``, ``"SendEvent"`` or ``"DiscoverEvent"``; ``body`` is the JSON the target
-    receives (the message, the Send payload or the Discover event) and ``raw`` its exact bytes. For
-    ``Http``, ``status`` and ``attempts`` tell how the endpoint answered; ``error`` says why a delivery
-    failed or was skipped (``"skipped: …"``), and :attr:`ok` sums it up.
-
-    >>> from ordercloud_tracking.models.commerce import LineItem
-    >>> from ordercloud_tracking.provisioning import ensure_tracking
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> send = {"SiteID": "0f8fad5b-d9cb-469f-a165-70867728950e", "ServiceEndpoint": "https://t.stat-track.com"}
-    >>> config = {"Name": "Sitecore Send", "DeliveryTargets": {"SendEvent": send}}
-    >>> fake = FakeOrderCloud()
-    >>> with fake.client() as admin:
-    ...     _ = ensure_tracking(admin, client_id="storefront", delivery_config=config)
-    >>> shopper = fake.shopper(anon_user_id="beacon-42")
-    >>> _ = shopper.client.cart.add_line_item(LineItem(product_id="SKU-MUG", quantity=2))
-    >>> delivery = fake.deliveries_for("LineItemAdded", target="SendEvent")[0]
-    >>> delivery.ok, delivery.tracking_event_id, delivery.body["actionType"], delivery.body["ContactId"]
-    (True, 'te-storefront-LineItemAdded', 'ADDED_TO_ORDER', 'beacon-42')
-    """
+    """One delivery of a tracking message to one target, in ``fake.deliveries``."""
 
     target: str  # "Http", "SendEvent", "DiscoverEvent"
     event_type: str

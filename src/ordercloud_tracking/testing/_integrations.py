@@ -8,7 +8,7 @@ from typing import Any, NoReturn
 
 from ._lists import list_page
 from ._state import State
-from ._wire import JSON, FakeRequest, FakeResponse, fail, not_found, require_id
+from ._wire import JSON, FakeRequest, FakeResponse, fail, found, not_found, require_id
 
 __all__ = [
     "TRACKING_EVENT_TYPES",
@@ -85,9 +85,7 @@ def te_list(state: State, request: FakeRequest) -> FakeResponse:
 
 def te_get(state: State, request: FakeRequest, event_id: str) -> FakeResponse:
     state.authorize(request, READ_TE)
-    event = state.tracking_events.get(event_id)
-    if event is None:
-        not_found("TrackingEvent", event_id)
+    event = found(state.tracking_events, "TrackingEvent", event_id)
     return FakeResponse(200, event)
 
 
@@ -146,10 +144,11 @@ def _id_exists(object_type: str, object_id: str) -> NoReturn:
     )
 
 
-def _new_id_taken(body: Any, store: Mapping[str, Any]) -> str | None:
-    """The ``ID`` a create body asks for, when an object already has it."""
+def _refuse_taken_id(body: Any, store: Mapping[str, Any], object_type: str) -> None:
+    """A 409 when the ``ID`` a create body asks for is already taken."""
     wanted = body.get("ID") if isinstance(body, dict) else None
-    return wanted if isinstance(wanted, str) and wanted in store else None
+    if isinstance(wanted, str) and wanted in store:
+        _id_exists(object_type, wanted)
 
 
 def _patch_body(body: Any, object_type: str) -> JSON:
@@ -171,9 +170,7 @@ def _store_event(state: State, event: JSON, old_id: str) -> FakeResponse:
 def te_create(state: State, request: FakeRequest) -> FakeResponse:
     state.authorize(request, WRITE_TE)
     body = request.json()
-    taken = _new_id_taken(body, state.tracking_events)
-    if taken is not None:
-        _id_exists("TrackingEvent", taken)
+    _refuse_taken_id(body, state.tracking_events, "TrackingEvent")
     event = _te_validate(state, body, existing=None, event_id=None)
     state.tracking_events[event["ID"]] = event
     return FakeResponse(201, event)
@@ -188,9 +185,7 @@ def te_save(state: State, request: FakeRequest, event_id: str) -> FakeResponse:
 
 def te_patch(state: State, request: FakeRequest, event_id: str) -> FakeResponse:
     state.authorize(request, WRITE_TE)
-    existing = state.tracking_events.get(event_id)
-    if existing is None:
-        not_found("TrackingEvent", event_id)
+    existing = found(state.tracking_events, "TrackingEvent", event_id)
     body = _patch_body(request.json(), "TrackingEvent")
     event = _te_validate(state, {**existing, **body}, existing=existing, event_id=event_id)
     return _store_event(state, event, event_id)
@@ -292,18 +287,14 @@ def dc_list(state: State, request: FakeRequest) -> FakeResponse:
 
 def dc_get(state: State, request: FakeRequest, config_id: str) -> FakeResponse:
     state.authorize(request, DELIVERY)
-    config = state.delivery_configs.get(config_id)
-    if config is None:
-        not_found("DeliveryConfig", config_id)
+    config = found(state.delivery_configs, "DeliveryConfig", config_id)
     return FakeResponse(200, _public_config(config))
 
 
 def dc_create(state: State, request: FakeRequest) -> FakeResponse:
     state.authorize(request, DELIVERY)
     body = request.json()
-    taken = _new_id_taken(body, state.delivery_configs)
-    if taken is not None:
-        _id_exists("DeliveryConfig", taken)
+    _refuse_taken_id(body, state.delivery_configs, "DeliveryConfig")
     config = _dc_validate(state, body, config_id=None)
     state.delivery_configs[config["ID"]] = config
     return FakeResponse(201, _public_config(config))
@@ -330,9 +321,7 @@ def _store_config(state: State, config: JSON, old_id: str) -> FakeResponse:
 
 def dc_patch(state: State, request: FakeRequest, config_id: str) -> FakeResponse:
     state.authorize(request, DELIVERY)
-    existing = state.delivery_configs.get(config_id)
-    if existing is None:
-        not_found("DeliveryConfig", config_id)
+    existing = found(state.delivery_configs, "DeliveryConfig", config_id)
     body = _patch_body(request.json(), "DeliveryConfig")
     config = _dc_validate(state, _deep_merge(existing, body), config_id=config_id)
     return _store_config(state, config, config_id)
@@ -407,17 +396,13 @@ def api_client_list(state: State, request: FakeRequest) -> FakeResponse:
 
 def api_client_get(state: State, request: FakeRequest, client_id: str) -> FakeResponse:
     state.authorize(request, READ_API_CLIENTS)
-    client = state.api_clients.get(client_id)
-    if client is None:
-        not_found("ApiClient", client_id)
+    client = found(state.api_clients, "ApiClient", client_id)
     return FakeResponse(200, client)
 
 
 def api_client_patch(state: State, request: FakeRequest, client_id: str) -> FakeResponse:
     state.authorize(request, WRITE_API_CLIENTS)
-    client = state.api_clients.get(client_id)
-    if client is None:
-        not_found("ApiClient", client_id)
+    client = found(state.api_clients, "ApiClient", client_id)
     body = _patch_body(request.json(), "ApiClient")
     _api_client_validate(body)
     updated = {**client, **{k: v for k, v in body.items() if k not in ("ID", "ClientSecret")}}

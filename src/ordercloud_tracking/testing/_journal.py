@@ -23,24 +23,7 @@ T = TypeVar("T")
 
 @attrs.define
 class Fault:
-    """A scripted failure for requests matching ``method`` and ``path_glob`` (``fnmatch`` syntax).
-
-    Made by :meth:`Faults.add`, which documents the options; ``hits`` counts the requests it failed so
-    far, and it is dropped once ``hits`` reaches ``times``.
-
-    >>> from ordercloud_tracking import InternalServerError
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> fake = FakeOrderCloud()
-    >>> fault = fake.faults.add("*", "/v1/integrations/*", status=503, times=2)
-    >>> with fake.client(max_retries=0) as admin:
-    ...     try:
-    ...         admin.tracking_events.list()
-    ...     except InternalServerError as exc:
-    ...         print(exc.error_code)
-    FakeFault
-    >>> fault.hits, fake.faults.pending == [fault]
-    (1, True)
-    """
+    """A scripted failure for requests matching ``method`` and ``path_glob`` (``fnmatch`` syntax)."""
 
     method: str
     path_glob: str
@@ -53,22 +36,11 @@ class Fault:
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
-        """Whether a request (upper-case ``method``, URL ``path``) is one this fault is for.
-
-        ``method`` ``"*"`` matches any method; ``path_glob`` is matched case-sensitively.
-
-        >>> fault = Fault("GET", "/v1/orders/*")
-        >>> fault.matches("GET", "/v1/orders/Outgoing/o-1"), fault.matches("POST", "/v1/orders/Outgoing")
-        (True, False)
-        """
+        """Whether a request (upper-case ``method``, URL ``path``) is one this fault is for."""
         return (self.method == "*" or self.method.upper() == method) and fnmatch.fnmatchcase(path, self.path_glob)
 
     def response(self) -> FakeResponse | None:
-        """The answer a ``status`` fault gives instead of processing the request (``None`` for other faults).
-
-        >>> Fault("GET", "/v1/me", status=503).response().body["Errors"][0]["ErrorCode"]
-        'FakeFault'
-        """
+        """The answer a ``status`` fault gives instead of processing the request (``None`` for other faults)."""
         if self.status is None:
             return None
         body = self.body if self.body is not None else error_body("FakeFault", f"Injected HTTP {self.status}")
@@ -76,20 +48,7 @@ class Fault:
 
 
 class Faults:
-    """Scripted failures: ``fake.faults.add("POST", "/v1/cart/submit", error="read_timeout")``.
-
-    Each request the fake receives uses up the first pending fault that matches it (see :meth:`add`).
-
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> fake = FakeOrderCloud()
-    >>> _ = fake.faults.add("POST", "/v1/cart/submit", error="read_timeout")
-    >>> _ = fake.faults.add("GET", "/v1/me", status=429, headers={"Retry-After": "1"})
-    >>> [(fault.method, fault.path_glob) for fault in fake.faults.pending]
-    [('POST', '/v1/cart/submit'), ('GET', '/v1/me')]
-    >>> fake.faults.clear()
-    >>> fake.faults.pending
-    []
-    """
+    """Scripted failures: ``fake.faults.add("POST", "/v1/cart/submit", error="read_timeout")``."""
 
     def __init__(self) -> None:
         self._faults: list[Fault] = []
@@ -107,12 +66,7 @@ class Faults:
         body: Any = None,
         headers: dict[str, str] | None = None,
     ) -> Fault:
-        """Fail the next ``times`` matching requests.
-
-        ``status``: answer with that status (and ``body``/``headers``, e.g. ``Retry-After``) without
-        processing. ``error="connect"``: fail before anything reaches the fake. ``error="read_timeout"``:
-        process the request (state changes, events fire), then lose the answer. ``delay``: wait first.
-        """
+        """Fail the next ``times`` matching requests."""
         if status is None and error is None and not delay:
             raise ValueError("A fault needs a status, an error or a delay")
         if error not in (None, "connect", "read_timeout"):
@@ -125,16 +79,7 @@ class Faults:
         return fault
 
     def take(self, method: str, path: str) -> Fault | None:
-        """Use up the first pending fault matching the request: count a hit and drop it after ``times``.
-
-        Returns ``None`` when no fault matches. The fake's transports and server call it for every
-        request; call it yourself only in a custom transport.
-
-        >>> faults = Faults()
-        >>> _ = faults.add("GET", "/v1/me", status=500)
-        >>> faults.take("GET", "/v1/me").status, faults.take("GET", "/v1/me")
-        (500, None)
-        """
+        """Use up the first pending fault matching the request: count a hit and drop it after ``times``."""
         with self._lock:
             for fault in self._faults:
                 if fault.matches(method, path):
@@ -145,48 +90,20 @@ class Faults:
         return None
 
     def clear(self) -> None:
-        """Drop every pending fault (``fake.reset()`` does this too).
-
-        >>> faults = Faults()
-        >>> _ = faults.add("*", "*", status=503, times=10)
-        >>> faults.clear()
-        >>> faults.take("GET", "/v1/me") is None
-        True
-        """
+        """Drop every pending fault (``fake.reset()`` does this too)."""
         with self._lock:
             self._faults.clear()
 
     @property
     def pending(self) -> list[Fault]:
-        """The faults not used up yet, in the order they were added (a copy).
-
-        >>> faults = Faults()
-        >>> _ = faults.add("GET", "/v1/cart", delay=0.2, times=2)
-        >>> [(fault.path_glob, fault.times, fault.hits) for fault in faults.pending]
-        [('/v1/cart', 2, 0)]
-        """
+        """The faults not used up yet, in the order they were added (a copy)."""
         with self._lock:
             return list(self._faults)
 
 
 @attrs.frozen
 class JournalEntry:
-    """One request the fake received, in ``fake.requests`` (and :meth:`FakeOrderCloud.requests_to`).
-
-    ``status`` is ``None`` when no answer was sent (an injected connect error); ``fault`` names the
-    injected fault, if any; ``at`` is the fake clock's time. The ``repr`` redacts credentials in ``query``
-    and leaves out ``body``.
-
-    >>> from ordercloud_tracking import AnonymousGrant
-    >>> from ordercloud_tracking.models.commerce import LineItem
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> fake = FakeOrderCloud()
-    >>> with fake.client(AnonymousGrant("storefront")) as shopper:
-    ...     _ = shopper.cart.add_line_item(LineItem(product_id="SKU-MUG", quantity=2))
-    >>> entry = fake.requests_to("POST", "/v1/cart/lineitems")[0]
-    >>> entry.method, entry.path, entry.status, entry.fault
-    ('POST', '/v1/cart/lineitems', 201, None)
-    """
+    """One request the fake received, in ``fake.requests`` (and :meth:`FakeOrderCloud.requests_to`)."""
 
     method: str
     path: str
@@ -199,15 +116,7 @@ class JournalEntry:
     at: float = 0.0
 
     def json(self) -> Any:
-        """The request body parsed as JSON (``None`` for an empty body).
-
-        A form-encoded body (a token request) is not JSON: it raises ``ValueError``.
-
-        >>> JournalEntry("POST", "/v1/cart/lineitems", (), 201, b'{"ProductID": "SKU-MUG", "Quantity": 2}').json()
-        {'ProductID': 'SKU-MUG', 'Quantity': 2}
-        >>> JournalEntry("GET", "/v1/me", (), 200, b"").json() is None
-        True
-        """
+        """The request body parsed as JSON (``None`` for an empty body)."""
         import json
 
         return json.loads(self.body) if self.body else None

@@ -156,11 +156,7 @@ def list_page(
     render: Callable[[JSON], JSON] = lambda item: item,
     dated: str | None = None,
 ) -> JSON:
-    """OrderCloud list semantics over stored JSON objects.
-
-    ``dated`` names the date field that the ``from`` and ``to`` parameters bound (order lists); elsewhere
-    they are ignored.
-    """
+    """OrderCloud list semantics over stored JSON objects."""
     page_text, size_text = request.param("page") or "1", request.param("pageSize") or "20"
     try:
         page, page_size = int(page_text), int(size_text)

@@ -12,7 +12,7 @@ from typing import Any
 
 from ._lists import list_page
 from ._state import Emission, State, TokenInfo
-from ._wire import JSON, FakeRequest, FakeResponse, fail, not_found, require_id
+from ._wire import JSON, FakeRequest, FakeResponse, fail, found, not_found, require_id
 
 __all__ = [
     "ORDER_ADMIN",
@@ -364,9 +364,7 @@ def delete_line(state: State, order_id: str, line_id: str) -> FakeResponse:
 
 
 def get_line(state: State, order_id: str, line_id: str) -> FakeResponse:
-    line = state.line_items[order_id].get(line_id)
-    if line is None:
-        not_found("LineItem", line_id)
+    line = found(state.line_items[order_id], "LineItem", line_id)
     return FakeResponse(200, line)
 
 

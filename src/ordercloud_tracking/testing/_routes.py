@@ -87,10 +87,7 @@ def _route(state: State, request: FakeRequest) -> FakeResponse:  # noqa: RET503 
 
 
 def dispatch(state: State, request: FakeRequest) -> tuple[FakeResponse, list[Emission]]:
-    """Answer ``request`` from ``state``: the response and the events it emitted (none when it failed).
-
-    An unexpected exception in a handler (a defect of the fake) answers 500 with an OrderCloud error body.
-    """
+    """Answer ``request`` from ``state``: the response and the events it emitted (none when it failed)."""
     with state.lock:
         state.outbox = []
         try:

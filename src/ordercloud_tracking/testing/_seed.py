@@ -45,20 +45,7 @@ ADMIN_ROLES = (
 
 @attrs.frozen
 class SeedApiClient:
-    """An API client to seed. Durations are in minutes, as on OrderCloud.
-
-    ``is_anon_buyer`` with a ``default_context_username`` lets shoppers get anonymous tokens (acting as
-    copies of that user).
-
-    >>> from ordercloud_tracking import AnonymousGrant
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> fake = FakeOrderCloud()
-    >>> fake.add_api_client(SeedApiClient("kiosk", app_name="Kiosk", is_anon_buyer=True,
-    ...                                   default_context_username="anon-template"))
-    >>> with fake.client(AnonymousGrant("kiosk")) as kiosk:
-    ...     kiosk.me.get().id.startswith("anon")
-    True
-    """
+    """An API client to seed. Durations are in minutes, as on OrderCloud."""
 
     id: str
     app_name: str = "Fake app"
@@ -75,19 +62,7 @@ class SeedApiClient:
 
 @attrs.frozen
 class SeedUser:
-    """A user to seed: ``user_type`` ``"buyer"`` (roles of a shopper) or ``"admin"`` (every admin role).
-
-    ``roles`` replaces the roles of the type. Without an ``id`` the fake assigns one.
-
-    >>> from ordercloud_tracking import PasswordGrant
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> fake = FakeOrderCloud()
-    >>> fake.add_user(SeedUser("amy", "amy-password", id="buyer-amy", email="amy@example.com"))
-    'buyer-amy'
-    >>> with fake.client(PasswordGrant("storefront", "amy", "amy-password", scopes=("Shopper",))) as amy:
-    ...     amy.me.get().email
-    'amy@example.com'
-    """
+    """A user to seed: ``user_type`` ``"buyer"`` (roles of a shopper) or ``"admin"`` (every admin role)."""
 
     username: str
     password: str = attrs.field(repr=False)
@@ -104,13 +79,7 @@ class SeedUser:
 
     @property
     def available_roles(self) -> tuple[str, ...]:
-        """The roles the user's tokens may carry: ``roles`` if given, else those of ``user_type``.
-
-        >>> SeedUser("amy", "amy-password").available_roles
-        ('Shopper', 'MeAdmin', 'MeAddressAdmin', 'MeXpAdmin', 'MeCreditCardAdmin', 'BuyerReader')
-        >>> SeedUser("ops", "ops-password", user_type="admin", roles=("TrackingEventReader",)).available_roles
-        ('TrackingEventReader',)
-        """
+        """The roles the user's tokens may carry: ``roles`` if given, else those of ``user_type``."""
         if self.roles is not None:
             return self.roles
         return ADMIN_ROLES if self.user_type == "admin" else BUYER_ROLES
@@ -126,16 +95,7 @@ def _breaks(
 
 @attrs.frozen
 class SeedProduct:
-    """A product with a price schedule: ``price`` is a unit price or ``[(min_quantity, unit_price), ...]``.
-
-    Prices become ``Decimal`` price breaks, sorted by quantity.
-
-    >>> mug = SeedProduct("SKU-MUG", "Mug", [(1, "12.50"), (10, "11.00")], xp={"Color": "Blue"})
-    >>> mug.price
-    ((1, Decimal('12.50')), (10, Decimal('11.00')))
-    >>> SeedProduct("SKU-CAP", "Cap", "15.00").price
-    ((1, Decimal('15.00')),)
-    """
+    """A product with a price schedule: ``price`` is a unit price or ``[(min_quantity, unit_price), ...]``."""
 
     id: str
     name: str
@@ -145,12 +105,7 @@ class SeedProduct:
     active: bool = True
 
     def unit_price(self, quantity: int) -> Decimal:
-        """The unit price for ``quantity``: that of the largest break not above it (the first break's below all).
-
-        >>> mug = SeedProduct("SKU-MUG", "Mug", [(1, "12.50"), (10, "11.00")])
-        >>> mug.unit_price(2), mug.unit_price(10)
-        (Decimal('12.50'), Decimal('11.00'))
-        """
+        """The unit price for ``quantity``: that of the largest break not above it (the first break's below all)."""
         price = self.price[0][1]
         for minimum, unit in self.price:
             if quantity >= minimum:
@@ -160,23 +115,7 @@ class SeedProduct:
 
 @attrs.frozen
 class Seed:
-    """Everything a fresh fake starts with (and returns to on ``reset()``).
-
-    Extend :data:`DEFAULT_SEED` rather than start from nothing: its API clients are what
-    ``fake.client()`` and ``fake.shopper()`` use.
-
-    >>> from ordercloud_tracking import AnonymousGrant
-    >>> from ordercloud_tracking.models.commerce import LineItem
-    >>> from ordercloud_tracking.testing import FakeOrderCloud
-    >>> seed = Seed(
-    ...     api_clients=DEFAULT_SEED.api_clients,
-    ...     users=DEFAULT_SEED.users,
-    ...     products=(*DEFAULT_SEED.products, SeedProduct("SKU-SOCK", "Socks", "4.99")),
-    ... )
-    >>> with FakeOrderCloud(seed).client(AnonymousGrant("storefront")) as shopper:
-    ...     shopper.cart.add_line_item(LineItem(product_id="SKU-SOCK", quantity=2)).line_total
-    Decimal('9.98')
-    """
+    """Everything a fresh fake starts with (and returns to on ``reset()``)."""
 
     api_clients: tuple[SeedApiClient, ...] = ()
     users: tuple[SeedUser, ...] = ()

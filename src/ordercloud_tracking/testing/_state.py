@@ -28,14 +28,7 @@ __all__ = ["Emission", "FakeClock", "Ids", "Signer", "State", "TokenInfo"]
 
 
 class FakeClock:
-    """The fake's time: real time plus an offset you control (``advance``), so tokens can be expired.
-
-    >>> clock = FakeClock()
-    >>> before = clock.now()
-    >>> clock.advance(3600)
-    >>> clock.now() - before >= 3600
-    True
-    """
+    """The fake's time: real time plus an offset you control (``advance``), so tokens can be expired."""
 
     def __init__(self, *, offset: float = 0.0, source: Callable[[], float] = time.time) -> None:
         self._offset = offset
@@ -55,19 +48,11 @@ class FakeClock:
             self._offset += seconds
 
     def datetime(self) -> datetime:
-        """:meth:`now` as an aware UTC ``datetime``.
-
-        >>> FakeClock(source=lambda: 0.0).datetime()
-        datetime.datetime(1970, 1, 1, 0, 0, tzinfo=datetime.timezone.utc)
-        """
+        """:meth:`now` as an aware UTC ``datetime``."""
         return datetime.fromtimestamp(self.now(), tz=timezone.utc)
 
     def iso(self) -> str:
-        """:meth:`now` as OrderCloud writes dates: ISO 8601 in UTC, with milliseconds and ``Z``.
-
-        >>> FakeClock(offset=1.5, source=lambda: 0.0).iso()
-        '1970-01-01T00:00:01.500Z'
-        """
+        """:meth:`now` as OrderCloud writes dates: ISO 8601 in UTC, with milliseconds and ``Z``."""
         return self.datetime().isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 

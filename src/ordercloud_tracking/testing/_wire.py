@@ -7,7 +7,7 @@ import math
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import attrs
 
@@ -20,6 +20,7 @@ __all__ = [
     "dumps",
     "error_body",
     "fail",
+    "found",
     "json_default",
     "not_found",
     "require_id",
@@ -28,6 +29,8 @@ __all__ = [
 JSON = dict[str, Any]
 
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+
+T = TypeVar("T")
 
 
 def _finite_float(text: str) -> float:
@@ -43,12 +46,7 @@ def _no_constant(name: str) -> NoReturn:
 
 @attrs.frozen
 class FakeRequest:
-    """A request as the fake sees it: method, decoded path, query pairs, lower-case headers and the body.
-
-    >>> request = FakeRequest("GET", "/v1/me/orders", (("page", "2"),), {"authorization": "Bearer t"})
-    >>> request.param("page"), request.param("pageSize")
-    ('2', None)
-    """
+    """A request as the fake sees it: method, decoded path, query pairs, lower-case headers and the body."""
 
     method: str
     path: str
@@ -75,13 +73,7 @@ class FakeRequest:
 
 @attrs.frozen
 class FakeResponse:
-    """The fake's answer: a status, a JSON-able body (``None`` for none) and extra headers.
-
-    >>> FakeResponse(201, {"ID": "li-1"}).content()
-    b'{"ID":"li-1"}'
-    >>> FakeResponse(204).content()
-    b''
-    """
+    """The fake's answer: a status, a JSON-able body (``None`` for none) and extra headers."""
 
     status: int
     body: Any = None
@@ -126,6 +118,14 @@ def fail(status: int, code: str, message: str, data: Any = None, **oauth: str) -
 
 def not_found(object_type: str, object_id: str) -> NoReturn:
     fail(404, "NotFound", f"{object_type} {object_id} not found", {"ObjectType": object_type, "ObjectID": object_id})
+
+
+def found(store: Mapping[str, T], object_type: str, object_id: str) -> T:
+    """``store[object_id]``, else OrderCloud's 404 for that object."""
+    obj = store.get(object_id)
+    if obj is None:
+        not_found(object_type, object_id)
+    return obj
 
 
 def require_id(value: Any) -> str:

@@ -81,18 +81,7 @@ DEFAULT_BASE_URL = "https://fake.ordercloud.test"
 
 @attrs.frozen
 class Outcome:
-    """What the fake's front door (:meth:`FakeOrderCloud.exchange`) made of one request.
-
-    ``response`` is the answer (``None`` when an injected ``connect`` fault drops the request);
-    ``emissions`` are the tracking events to hand to :meth:`FakeOrderCloud.deliver`; wait ``delay``
-    seconds before answering; ``lost`` names the injected fault that loses the answer (``"connect"``:
-    nothing was processed; ``"read_timeout"``: processed, then the answer is lost).
-
-    >>> from ordercloud_tracking.testing import FakeOrderCloud, FakeRequest
-    >>> outcome = FakeOrderCloud().exchange(FakeRequest("GET", "/v1/me"))
-    >>> outcome.response.status, outcome.emissions, outcome.lost
-    (401, (), None)
-    """
+    """What the fake's front door (:meth:`FakeOrderCloud.exchange`) made of one request."""
 
     response: FakeResponse | None
     emissions: tuple[Emission, ...] = ()
@@ -235,18 +224,7 @@ class FakeOrderCloud:
         return dispatch(self.api, request)
 
     def exchange(self, request: FakeRequest) -> Outcome:
-        """The front door: apply the next matching fault, answer the request and journal it.
-
-        Hand ``outcome.emissions`` to :meth:`deliver` (or :meth:`deliver_async`). Never raises: a defect
-        of the fake answers 500 with an OrderCloud error body.
-
-        >>> fake = FakeOrderCloud()
-        >>> _ = fake.faults.add("GET", "/v1/me", status=503)
-        >>> fake.exchange(FakeRequest("GET", "/v1/me")).response.status
-        503
-        >>> [(entry.path, entry.status, entry.fault) for entry in fake.requests]
-        [('/v1/me', 503, 'status 503')]
-        """
+        """The front door: apply the next matching fault, answer the request and journal it."""
         fault = self.faults.take(request.method, request.path)
         delay = fault.delay if fault is not None else 0.0
         if fault is not None and fault.error == "connect":
@@ -266,14 +244,7 @@ class FakeOrderCloud:
         self._requests.append(entry)
 
     def deliver(self, emissions: tuple[Emission, ...] | list[Emission]) -> list[DeliveryAttempt]:
-        """Deliver the events of an exchange to their targets now, record and return the deliveries.
-
-        Never raises: a failing or broken target is recorded on its :class:`DeliveryAttempt`.
-
-        >>> fake = FakeOrderCloud()
-        >>> fake.deliver([])
-        []
-        """
+        """Deliver the events of an exchange to their targets now, record and return the deliveries."""
         done = self._pipeline.deliver(self.api, list(emissions))
         self._deliveries.extend(done)
         return done
@@ -316,31 +287,26 @@ class FakeOrderCloud:
 
         return RetryPolicy(sleep=lambda _: None, async_sleep=no_async_sleep, clock=self.clock.now)
 
+    def _client_options(self, grant: Grant | None, options: dict[str, Any]) -> dict[str, Any]:
+        """The options a client of this fake gets: admin credentials and the fake's clock unless given."""
+        options.setdefault("retry_policy", self.retry_policy())
+        grant = grant or ClientCredentials(ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET)
+        # the pool is made here for this client: closing the client closes it
+        return {**options, "grant": grant, "base_url": self.base_url, "owns_http_client": True}
+
     def client(self, grant: Grant | None = None, **options: Any) -> OrderCloud:
         """An :class:`~ordercloud_tracking.OrderCloud` wired to this fake (admin credentials by default)."""
         from .._client import OrderCloud
 
-        options.setdefault("retry_policy", self.retry_policy())
-        return OrderCloud(
-            grant=grant or ClientCredentials(ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET),
-            base_url=self.base_url,
-            http_client=httpx.Client(transport=self.transport()),
-            owns_http_client=True,  # the pool was made here for this client: closing the client closes it
-            **options,
-        )
+        http = httpx.Client(transport=self.transport())
+        return OrderCloud(http_client=http, **self._client_options(grant, options))
 
     def async_client(self, grant: Grant | None = None, **options: Any) -> AsyncOrderCloud:
         """An :class:`~ordercloud_tracking.AsyncOrderCloud` wired to this fake (admin credentials by default)."""
         from .._client import AsyncOrderCloud
 
-        options.setdefault("retry_policy", self.retry_policy())
-        return AsyncOrderCloud(
-            grant=grant or ClientCredentials(ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET),
-            base_url=self.base_url,
-            http_client=httpx.AsyncClient(transport=self.async_transport()),
-            owns_http_client=True,  # the pool was made here for this client: closing the client closes it
-            **options,
-        )
+        http = httpx.AsyncClient(transport=self.async_transport())
+        return AsyncOrderCloud(http_client=http, **self._client_options(grant, options))
 
     def shopper(self, *, client_id: str = STOREFRONT_CLIENT_ID, anon_user_id: str | None = None) -> ShopperSession:
         """A started anonymous :class:`~ordercloud_tracking.identity.ShopperSession` on the storefront client."""
@@ -390,12 +356,5 @@ class FakeOrderCloud:
         ]
 
     def close(self) -> None:
-        """Close the HTTP client the fake opened for ``Http`` deliveries, if any.
-
-        Clients from :meth:`client` and :meth:`async_client` are closed on their own. The fake stays
-        usable: a later delivery opens a new HTTP client.
-
-        >>> fake = FakeOrderCloud()
-        >>> fake.close()
-        """
+        """Close the HTTP client the fake opened for ``Http`` deliveries, if any."""
         self._pipeline.close()

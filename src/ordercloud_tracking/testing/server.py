@@ -145,17 +145,7 @@ class _Server(http.server.ThreadingHTTPServer):
 
 
 class FakeServer:
-    """A fake served over HTTP/1.1 on loopback, at :attr:`url`.
-
-    :meth:`FakeOrderCloud.serve` makes one and starts it: use it as a context manager (leaving the block
-    stops it), or call :meth:`stop`. The socket is bound when the object is made, so :attr:`port` is
-    known at once (``port=0`` picks a free one). Made directly, it serves only after :meth:`start` —
-    and :meth:`stop` (or leaving a ``with`` block) must not come before :meth:`start`: it would wait
-    forever.
-
-    >>> with FakeOrderCloud().serve() as server:     # doctest: +SKIP
-    ...     OrderCloud(client_id=..., client_secret=..., base_url=server.url)
-    """
+    """A fake served over HTTP/1.1 on loopback, at :attr:`url`."""
 
     def __init__(self, fake: FakeOrderCloud, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.fake = fake
@@ -168,24 +158,12 @@ class FakeServer:
 
     @property
     def host(self) -> str:
-        """The address the server listens on (``127.0.0.1`` by default).
-
-        >>> from ordercloud_tracking.testing import FakeOrderCloud
-        >>> with FakeOrderCloud().serve() as server:
-        ...     server.host, server.url == f"http://{server.host}:{server.port}"
-        ('127.0.0.1', True)
-        """
+        """The address the server listens on (``127.0.0.1`` by default)."""
         return str(self._server.server_address[0])
 
     @property
     def port(self) -> int:
-        """The port the server listens on: the one asked for, or the free one picked for ``port=0``.
-
-        >>> from ordercloud_tracking.testing import FakeOrderCloud
-        >>> with FakeOrderCloud().serve(port=0) as server:
-        ...     1024 <= server.port <= 65535
-        True
-        """
+        """The port the server listens on: the one asked for, or the free one picked for ``port=0``."""
         return int(self._server.server_address[1])
 
     @property
@@ -194,25 +172,12 @@ class FakeServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> FakeServer:
-        """Start serving on a daemon thread and return the server (call it once).
-
-        :meth:`FakeOrderCloud.serve` already calls it; call it yourself only for a ``FakeServer`` you made.
-
-        >>> server = FakeServer(FakeOrderCloud()).start()     # doctest: +SKIP
-        >>> server.url                                       # doctest: +SKIP
-        'http://127.0.0.1:53817'
-        """
+        """Start serving on a daemon thread and return the server (call it once)."""
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        """Stop serving, close the socket and wait (up to 5 seconds) for the thread to end.
-
-        Leaving the ``with`` block calls it. On a server that was never started it just closes the socket.
-
-        >>> server = FakeOrderCloud().serve()     # doctest: +SKIP
-        >>> server.stop()                         # doctest: +SKIP
-        """
+        """Stop serving, close the socket and wait (up to 5 seconds) for the thread to end."""
         started = self._thread.ident is not None
         if started:
             self._server.shutdown()
