@@ -19,6 +19,7 @@ from .fake import (
     Faults,
     JournalEntry,
 )
+from .kafka import KafkaCluster, kafka_cluster
 from .server import FakeServer
 
 __all__ = [
@@ -33,8 +34,10 @@ __all__ = [
     "Fault",
     "Faults",
     "JournalEntry",
+    "KafkaCluster",
     "Seed",
     "SeedApiClient",
     "SeedProduct",
     "SeedUser",
+    "kafka_cluster",
 ]
