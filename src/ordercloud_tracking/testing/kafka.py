@@ -78,6 +78,8 @@ class _Lib:
         lib.rd_kafka_mock_broker_set_down.restype = i
         lib.rd_kafka_mock_broker_set_up.argtypes = [vp, ctypes.c_int32]
         lib.rd_kafka_mock_broker_set_up.restype = i
+        lib.rd_kafka_mock_group_initial_rebalance_delay_ms.argtypes = [vp, ctypes.c_int32]
+        lib.rd_kafka_mock_group_initial_rebalance_delay_ms.restype = None
         self.c = lib
 
 
@@ -105,7 +107,7 @@ class KafkaCluster:
     (2, 2)
     """
 
-    def __init__(self, brokers: int = 1, partitions: int = 4) -> None:
+    def __init__(self, brokers: int = 1, partitions: int = 4, *, rebalance_delay: float = 0.1) -> None:
         if brokers < 1:
             raise ValueError("brokers must be at least 1")
         if partitions < 1:
@@ -127,6 +129,8 @@ class KafkaCluster:
             self._handle = None
             raise RuntimeError("Could not start the Kafka mock cluster (see librdkafka's log)")
         self._bootstrap = (self._lib.rd_kafka_mock_cluster_bootstraps(self._cluster) or b"").decode()
+        # Kafka waits 3 s for more members before a new group's first assignment; tests need not.
+        self._lib.rd_kafka_mock_group_initial_rebalance_delay_ms(self._cluster, int(rebalance_delay * 1000))
 
     @property
     def bootstrap_servers(self) -> str:
@@ -219,10 +223,12 @@ class KafkaCluster:
 
 
 @contextlib.contextmanager
-def kafka_cluster(brokers: int = 1, partitions: int = 4) -> Iterator[KafkaCluster]:
+def kafka_cluster(brokers: int = 1, partitions: int = 4, *, rebalance_delay: float = 0.1) -> Iterator[KafkaCluster]:
     """Start librdkafka's mock Kafka cluster on loopback for the ``with`` block; stop it afterwards.
 
-    ``partitions`` is the default partition count of :meth:`KafkaCluster.create_topic`. Without the
+    ``partitions`` is the default partition count of :meth:`KafkaCluster.create_topic`;
+    ``rebalance_delay`` how long (seconds) a new consumer group waits for more members before its
+    first assignment (Kafka's ``group.initial.rebalance.delay.ms``, 3 s on real brokers). Without the
     ``kafka`` extra this raises an :class:`ImportError` naming ``ordercloud-tracking[kafka]``.
 
     >>> from confluent_kafka import Consumer, Producer
@@ -233,7 +239,7 @@ def kafka_cluster(brokers: int = 1, partitions: int = 4) -> Iterator[KafkaCluste
     ...     producer.flush(10)
     0
     """
-    cluster = KafkaCluster(brokers=brokers, partitions=partitions)
+    cluster = KafkaCluster(brokers=brokers, partitions=partitions, rebalance_delay=rebalance_delay)
     try:
         yield cluster
     finally:
