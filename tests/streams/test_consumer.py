@@ -1,0 +1,243 @@
+"""TrackingConsumer and AsyncTrackingConsumer on the mock cluster: what is handled, committed and dead-lettered."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import threading
+from collections import defaultdict
+
+import pytest
+
+from ordercloud_tracking.messages import OrderSubmitted
+from ordercloud_tracking.streams import (
+    AsyncTrackingConsumer,
+    ConsumerFailedError,
+    KafkaDelivery,
+    KafkaSettings,
+    PartitionLag,
+    TrackingConsumer,
+)
+from ordercloud_tracking.testing import KafkaCluster
+
+from .conftest import FAST_GROUP, committed, order_body, produce, read_topic, start
+
+
+def settings_for(cluster: KafkaCluster, topic: str = "tracking", group: str = "shop") -> KafkaSettings:
+    return KafkaSettings(cluster.bootstrap_servers, topic, group_id=group)
+
+
+def test_every_record_is_handled_once_in_partition_order_and_committed(cluster: KafkaCluster, kind: str) -> None:
+    cluster.create_topic("tracking", partitions=4)
+    keys = [f"o-{n % 10}".encode() for n in range(200)]
+    produce(cluster.bootstrap_servers, "tracking", [order_body(f"o-{n}") for n in range(200)], keys=keys)
+    seen: dict[int, list[int]] = defaultdict(list)
+    lock = threading.Lock()
+
+    def handle(delivery: KafkaDelivery) -> None:
+        assert isinstance(delivery.message, OrderSubmitted)
+        with lock:
+            seen[delivery.partition].append(delivery.offset)
+
+    running = start(kind, settings_for(cluster), handle)
+    running.wait_for(lambda: sum(map(len, seen.values())) == 200)
+    running.stop()
+    assert running.error is None
+    assert all(offsets == list(range(len(offsets))) for offsets in seen.values())
+    assert sum(len(offsets) for offsets in seen.values()) == 200
+    assert committed(cluster.bootstrap_servers, "shop", "tracking", 4) == [len(seen[p]) for p in range(4)]
+    assert running.consumer.stats.processed == 200
+
+
+def test_async_handler_runs_on_the_event_loop(cluster: KafkaCluster) -> None:
+    cluster.create_topic("tracking", partitions=2)
+    produce(cluster.bootstrap_servers, "tracking", [order_body(f"o-{n}") for n in range(10)])
+    handled: list[str] = []
+
+    async def main() -> None:
+        async with AsyncTrackingConsumer(settings_for(cluster)) as consumer:
+            loop = asyncio.get_running_loop()
+
+            async def handle(delivery: KafkaDelivery) -> None:
+                assert asyncio.get_running_loop() is loop
+                await asyncio.sleep(0)
+                handled.append(delivery.delivery_key)
+                if len(handled) == 10:
+                    consumer.stop()
+
+            await consumer.run(handle)
+
+    asyncio.run(main())
+    assert sorted(handled) == sorted(f"order:o-{n}" for n in range(10))
+
+
+def test_a_poison_record_goes_to_the_dead_letter_topic_and_the_loop_goes_on(cluster: KafkaCluster, kind: str) -> None:
+    cluster.create_topic("tracking", partitions=1)
+    values = [order_body("o-1"), b"not json at all", order_body("o-2")]
+    produce(cluster.bootstrap_servers, "tracking", values, keys=[b"k1", b"poison", b"k2"], partition=0)
+    handled: list[str] = []
+    running = start(kind, settings_for(cluster), lambda d: handled.append(d.delivery_key))
+    running.wait_for(lambda: len(handled) == 2 and running.consumer.stats.dead_lettered == 1)
+    running.stop()
+    assert handled == ["order:o-1", "order:o-2"]
+    [dead] = read_topic(cluster.bootstrap_servers, "tracking.dlq", 1)
+    headers = dict(dead.headers())
+    assert dead.value() == b"not json at all"
+    assert dead.key() == b"poison"
+    assert headers["oc-dlq-error-type"] == b"InvalidPayloadError"
+    assert b"not valid JSON" in headers["oc-dlq-error-message"]
+    assert (headers["oc-dlq-topic"], headers["oc-dlq-partition"], headers["oc-dlq-offset"]) == (b"tracking", b"0", b"1")
+    assert headers["oc-dlq-attempts"] == b"1"
+    assert committed(cluster.bootstrap_servers, "shop", "tracking", 1) == [3]
+
+
+def test_a_failing_handler_is_retried_then_dead_lettered(cluster: KafkaCluster, kind: str) -> None:
+    cluster.create_topic("tracking", partitions=1)
+    produce(
+        cluster.bootstrap_servers,
+        "tracking",
+        [order_body("o-1"), order_body("o-bad"), order_body("o-2")],
+        headers=[[("type", b"sitecore.ordercloud.messages.orders.submitted")]] * 3,
+        partition=0,
+    )
+    calls: list[str] = []
+
+    def handle(delivery: KafkaDelivery) -> None:
+        calls.append(delivery.delivery_key)
+        if delivery.delivery_key == "order:o-bad":
+            raise ValueError("warehouse said no")
+
+    running = start(kind, settings_for(cluster), handle, retries=2, dead_letter_topic="failed")
+    running.wait_for(lambda: "order:o-2" in calls)
+    running.stop()
+    assert calls == ["order:o-1", "order:o-bad", "order:o-bad", "order:o-bad", "order:o-2"]
+    stats = running.consumer.stats
+    assert (stats.processed, stats.retried, stats.dead_lettered) == (2, 2, 1)
+    [dead] = read_topic(cluster.bootstrap_servers, "failed", 1)
+    headers = dict(dead.headers())
+    assert headers["oc-dlq-error-type"] == b"ValueError"
+    assert headers["oc-dlq-error-message"] == b"warehouse said no"
+    assert headers["oc-dlq-attempts"] == b"3"
+    assert headers["oc-dlq-offset"] == b"1"
+    assert headers["type"] == b"sitecore.ordercloud.messages.orders.submitted"  # the record's own headers are kept
+    assert committed(cluster.bootstrap_servers, "shop", "tracking", 1) == [3]
+
+
+def test_a_transient_failure_succeeds_on_retry(cluster: KafkaCluster, kind: str) -> None:
+    cluster.create_topic("tracking", partitions=1)
+    produce(cluster.bootstrap_servers, "tracking", [order_body("o-1")])
+    calls: list[int] = []
+
+    def handle(delivery: KafkaDelivery) -> None:
+        calls.append(delivery.offset)
+        if len(calls) == 1:
+            raise ConnectionError("flaky")
+
+    running = start(kind, settings_for(cluster), handle)
+    running.wait_for(lambda: running.consumer.stats.processed == 1)
+    running.stop()
+    assert calls == [0, 0]
+    assert (running.consumer.stats.retried, running.consumer.stats.dead_lettered) == (1, 0)
+
+
+def test_without_a_dead_letter_topic_a_failure_stops_the_consumer_and_is_not_committed(
+    cluster: KafkaCluster, kind: str
+) -> None:
+    cluster.create_topic("tracking", partitions=1)
+    produce(cluster.bootstrap_servers, "tracking", [order_body(f"o-{n}") for n in range(5)], partition=0)
+    calls: list[int] = []
+
+    def handle(delivery: KafkaDelivery) -> None:
+        calls.append(delivery.offset)
+        if delivery.offset == 2:
+            raise RuntimeError("bug")
+
+    running = start(kind, settings_for(cluster), handle, retries=1, dead_letter_topic=None)
+    error = running.finished()
+    assert isinstance(error, ConsumerFailedError)
+    assert (error.topic, error.partition, error.offset, error.attempts) == ("tracking", 0, 2, 2)
+    assert isinstance(error.__cause__, RuntimeError)
+    assert calls == [0, 1, 2, 2]
+    assert committed(cluster.bootstrap_servers, "shop", "tracking", 1) == [2]  # 0 and 1 done, 2 is not
+
+    again: list[int] = []
+    second = start(kind, settings_for(cluster), lambda d: again.append(d.offset))
+    second.wait_for(lambda: len(again) == 3)
+    second.stop()
+    assert again == [2, 3, 4]
+
+
+def test_a_repeated_state_is_a_duplicate_but_a_change_back_is_not(cluster: KafkaCluster, kind: str) -> None:
+    cluster.create_topic("tracking", partitions=1)
+    three, two = order_body("o-1", total=3), order_body("o-1", total=2)
+    produce(cluster.bootstrap_servers, "tracking", [three, three, two, three], partition=0)
+    totals: list[int] = []
+
+    def handle(delivery: KafkaDelivery) -> None:
+        assert isinstance(delivery.message, OrderSubmitted)
+        totals.append(int(delivery.message.order_total or 0))
+
+    running = start(kind, settings_for(cluster), handle)
+    running.wait_for(lambda: running.consumer.stats.processed + running.consumer.stats.duplicates == 4)
+    running.stop()
+    assert totals == [3, 2, 3]
+    assert running.consumer.stats.duplicates == 1
+
+
+def test_stop_from_the_handler_commits_what_is_done(cluster: KafkaCluster) -> None:
+    cluster.create_topic("tracking", partitions=1)
+    produce(cluster.bootstrap_servers, "tracking", [order_body(f"o-{n}") for n in range(50)], partition=0)
+    handled: list[int] = []
+    consumer = TrackingConsumer(settings_for(cluster), max_pending=5, config=FAST_GROUP)
+
+    def handle(delivery: KafkaDelivery) -> None:
+        handled.append(delivery.offset)
+        if delivery.offset == 9:
+            consumer.stop()
+
+    consumer.run(handle)
+    assert handled == list(range(10))
+    assert committed(cluster.bootstrap_servers, "shop", "tracking", 1) == [10]
+
+
+def test_sigterm_stops_gracefully_and_restores_the_previous_handler(cluster: KafkaCluster) -> None:
+    cluster.create_topic("tracking", partitions=1)
+    produce(cluster.bootstrap_servers, "tracking", [order_body(f"o-{n}") for n in range(3)], partition=0)
+    previous = signal.getsignal(signal.SIGTERM)
+    handled: list[int] = []
+
+    def handle(delivery: KafkaDelivery) -> None:
+        handled.append(delivery.offset)
+        if len(handled) == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    TrackingConsumer(settings_for(cluster), config=FAST_GROUP).run(handle)
+    assert handled == [0, 1, 2]
+    assert committed(cluster.bootstrap_servers, "shop", "tracking", 1) == [3]
+    assert signal.getsignal(signal.SIGTERM) == previous
+
+
+def test_stats_report_lag_and_are_logged(cluster: KafkaCluster, kind: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="ordercloud_tracking.streams")
+    cluster.create_topic("tracking", partitions=1)
+    produce(cluster.bootstrap_servers, "tracking", [order_body(f"o-{n}") for n in range(20)], partition=0)
+    running = start(kind, settings_for(cluster), lambda d: None, stats_interval=0.1)
+    running.wait_for(lambda: running.consumer.stats.partitions == (PartitionLag("tracking", 0, 20, 20),))
+    running.wait_for(lambda: "processed=20" in caplog.text)
+    running.stop()
+    assert running.consumer.stats.lag == 0
+
+
+def test_a_consumer_runs_once_and_refuses_an_async_handler_when_sync(cluster: KafkaCluster) -> None:
+    async def handler(delivery: KafkaDelivery) -> None:
+        return None
+
+    with pytest.raises(TypeError, match="AsyncTrackingConsumer"):
+        TrackingConsumer(settings_for(cluster)).run(handler)
+    consumer = TrackingConsumer(settings_for(cluster))
+    consumer.stop()
+    consumer.run(lambda d: None)
+    with pytest.raises(RuntimeError, match="once"):
+        consumer.run(lambda d: None)
