@@ -40,6 +40,14 @@ def wsgi_post(app: Any, body: bytes, query: str = "") -> str:
     return statuses[0]
 
 
+def post_until_acknowledged(app: Any, body: bytes) -> list[str]:
+    """What OrderCloud does: deliver again until the endpoint answers 2xx (bounded here)."""
+    statuses = [wsgi_post(app, body)]
+    while statuses[-1] != "200 OK" and len(statuses) < 30:
+        statuses.append(wsgi_post(app, body))
+    return statuses
+
+
 async def asgi_post(app: Any, body: bytes) -> int:
     sent: list[dict[str, Any]] = []
     events = [{"type": "http.request", "body": body, "more_body": False}]
@@ -123,16 +131,15 @@ def test_with_the_broker_down_nothing_is_acknowledged_and_the_retry_gets_through
     receiver = Receiver(SECRET)
     with KafkaForwarder(KafkaSettings(cluster.bootstrap_servers, "tracking"), timeout=1.0) as forwarder:
         app = wsgi_app(forwarder, receiver)
-        assert wsgi_post(app, ORDER) == "200 OK"
+        first = post_until_acknowledged(app, ORDER)  # a loaded machine may need more than 1 s to connect
         cluster.stop_brokers()
         down = wsgi_post(app, LOGIN)
         cluster.start_brokers()
-        retries = [wsgi_post(app, LOGIN)]
-        while retries[-1] != "200 OK" and len(retries) < 20:  # OrderCloud retries until it gets a 2xx
-            retries.append(wsgi_post(app, LOGIN))
+        retries = post_until_acknowledged(app, LOGIN)
+    assert first[-1] == "200 OK"
     assert not down.startswith("2")  # 500 today; 503 once the receiver maps KafkaForwardError
     assert retries[-1] == "200 OK"  # processed once the broker is back, not answered as a duplicate
-    assert all(not status.startswith("2") for status in retries[:-1])
+    assert all(not status.startswith("2") for status in first[:-1] + retries[:-1])
     records = read_topic(cluster.bootstrap_servers, "tracking", 2)
     assert sorted(r.key() for r in records) == [b"order:o-7", b"user:u-1"]  # every 2xx is in the topic
 

@@ -36,7 +36,7 @@ def test_a_consumer_joining_while_records_are_in_flight_loses_nothing_and_handle
     cluster: KafkaCluster, kind: str
 ) -> None:
     cluster.create_topic("tracking", partitions=4)
-    produce_evenly(cluster, "tracking", 4, 150)
+    produce_evenly(cluster, "tracking", 4, 400)
     settings = KafkaSettings(cluster.bootstrap_servers, "tracking", group_id="shop")
     handled: list[tuple[str, int, int]] = []
     lock = threading.Lock()
@@ -62,16 +62,16 @@ def test_a_consumer_joining_while_records_are_in_flight_loses_nothing_and_handle
     first = start(kind, settings, handler("first"), dedupe=store, max_in_flight=4)
     first.wait_for(lambda: len(handled) >= 20)
     second = start(kind, settings, handler("second"), dedupe=store, max_in_flight=4)
-    second.wait_for(lambda: len(handled) >= 600)
+    second.wait_for(lambda: len(handled) >= 1600)
     first.stop()
     second.stop()
     assert first.error is None
     assert second.error is None
     counts = collections.Counter((p, o) for _name, p, o in handled)
-    assert set(counts) == all_records(4, 150)
+    assert set(counts) == all_records(4, 400)
     assert [key for key, n in counts.items() if n > 1] == []
     assert joined.is_set()  # the second consumer took partitions over
-    assert len(handled) == 600
+    assert len(handled) == 1600
 
 
 def test_ten_thousand_events_through_three_consumers_in_one_group(cluster: KafkaCluster) -> None:
