@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import signal
 import threading
+import time
 from collections import defaultdict
 
 import pytest
 
+from ordercloud_tracking import stores
 from ordercloud_tracking.messages import OrderSubmitted
 from ordercloud_tracking.streams import (
     AsyncTrackingConsumer,
@@ -241,3 +244,22 @@ def test_a_consumer_runs_once_and_refuses_an_async_handler_when_sync(cluster: Ka
     consumer.run(lambda d: None)
     with pytest.raises(RuntimeError, match="once"):
         consumer.run(lambda d: None)
+
+
+def test_a_record_another_consumer_holds_waits_for_its_outcome(cluster: KafkaCluster, kind: str) -> None:
+    cluster.create_topic("tracking", partitions=1)
+    body = order_body("o-1")
+    produce(cluster.bootstrap_servers, "tracking", [body, order_body("o-2")], partition=0)
+    store = stores.MemoryDedupeStore()
+    key, fingerprint = "order:o-1", hashlib.sha256(body).hexdigest()
+    assert store.claim(key, fingerprint) == "new"  # another consumer is handling it
+    handled: list[str] = []
+    running = start(kind, settings_for(cluster), lambda d: handled.append(d.delivery_key), dedupe=store)
+    running.wait_for(lambda: running.consumer.stats.partitions != ())
+    time.sleep(0.5)  # time to fetch both records; o-2 still waits behind o-1 (order within the partition)
+    assert handled == []
+    store.complete(key, fingerprint)  # the other consumer succeeded
+    running.wait_for(lambda: handled == ["order:o-2"])
+    running.stop()
+    assert running.consumer.stats.duplicates == 1
+    assert committed(cluster.bootstrap_servers, "shop", "tracking", 1) == [2]
