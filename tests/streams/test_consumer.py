@@ -263,3 +263,30 @@ def test_a_record_another_consumer_holds_waits_for_its_outcome(cluster: KafkaClu
     running.stop()
     assert running.consumer.stats.duplicates == 1
     assert committed(cluster.bootstrap_servers, "shop", "tracking", 1) == [2]
+
+
+def test_dead_letter_reasons_and_logs_never_carry_the_password(
+    cluster: KafkaCluster, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    cluster.create_topic("tracking", partitions=1)
+    produce(cluster.bootstrap_servers, "tracking", [order_body("o-1")])
+    settings = KafkaSettings(
+        cluster.bootstrap_servers,
+        "tracking",
+        group_id="shop",
+        sasl_username="svc",
+        sasl_password="pw-4f9a",
+        security_protocol="PLAINTEXT",  # the mock cluster has no SASL: the credentials are carried, not used
+    )
+
+    def handle(delivery: KafkaDelivery) -> None:
+        raise PermissionError("login svc:pw-4f9a refused")  # a careless error message
+
+    running = start("sync", settings, handle, retries=1)
+    running.wait_for(lambda: running.consumer.stats.dead_lettered == 1)
+    running.stop()
+    [dead] = read_topic(cluster.bootstrap_servers, "tracking.dlq", 1)
+    assert dict(dead.headers())["oc-dlq-error-message"] == b"login svc:*** refused"
+    assert "pw-4f9a" not in caplog.text
+    assert "pw-4f9a" not in repr(running.consumer)
