@@ -290,3 +290,13 @@ def test_dead_letter_reasons_and_logs_never_carry_the_password(
     assert dict(dead.headers())["oc-dlq-error-message"] == b"login svc:*** refused"
     assert "pw-4f9a" not in caplog.text
     assert "pw-4f9a" not in repr(running.consumer)
+
+
+def test_a_full_buffer_pauses_the_partition_and_nothing_is_skipped(cluster: KafkaCluster, kind: str) -> None:
+    cluster.create_topic("tracking", partitions=1)
+    produce(cluster.bootstrap_servers, "tracking", [order_body(f"o-{n}") for n in range(300)], partition=0)
+    handled: list[int] = []
+    running = start(kind, settings_for(cluster), lambda d: handled.append(d.offset), max_pending=4)
+    running.wait_for(lambda: len(handled) == 300)
+    running.stop()
+    assert handled == list(range(300))

@@ -130,6 +130,7 @@ class AsyncTrackingConsumer(_ConsumerBase):
                     await self._refresh_lag(consumer)
                     self._maybe_log_stats()
         finally:
+            self._stopping.set()  # tasks finish their record and take no more
             await self._finish(list(self._parts.values()), self._stop_timeout)
         await self._commit(consumer, asynchronous=False)
 

@@ -118,7 +118,10 @@ class TrackingConsumer(_ConsumerBase):
                     self._max_in_flight, thread_name_prefix="ordercloud-kafka-worker"
                 ) as workers,
             ):
-                self._loop(consumer, workers, handler)
+                try:
+                    self._loop(consumer, workers, handler)
+                finally:
+                    self._stopping.set()  # workers finish their record and take no more
         finally:
             try:
                 consumer.close()
