@@ -51,7 +51,7 @@ class _ConsumerBase:
         retries: int = 3,
         retry_backoff: float = 0.5,
         max_in_flight: int = 4,
-        max_pending: int = 1000,
+        max_pending: int = 5000,
         revoke_timeout: float = 10.0,
         stop_timeout: float = 10.0,
         connect_timeout: float = 10.0,

@@ -36,7 +36,8 @@ class TrackingConsumer(_ConsumerBase):
       record was skipped as a duplicate, or dead-lettered) for that record and every earlier record of
       its partition.
     - **Order per partition.** A partition's records are handled one after the other; up to
-      ``max_in_flight`` partitions are handled at the same time, each in a worker thread.
+      ``max_in_flight`` partitions are handled at the same time, each in a worker thread. A partition
+      with ``max_pending`` records fetched and waiting is paused until half of them are done.
     - **Duplicates** (a redelivery after a crash or a rebalance) are skipped through ``dedupe`` (a
       :class:`~ordercloud_tracking.stores.DedupeStore`; ``"memory"`` by default, ``None`` for none):
       claim → handler → complete, release when the handler fails.
