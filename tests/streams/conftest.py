@@ -22,7 +22,7 @@ ORDER_SUBMITTED = "sitecore.ordercloud.messages.orders.submitted"
 
 # The mock cluster ends a member's session only when it times out, even after the member left: consumers
 # that follow each other in one group wait for it, so keep it short.
-FAST_GROUP = {"session.timeout.ms": 3000, "heartbeat.interval.ms": 500}
+FAST_GROUP = {"session.timeout.ms": 2000, "heartbeat.interval.ms": 400}
 
 
 @pytest.fixture

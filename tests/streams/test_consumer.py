@@ -205,10 +205,9 @@ def test_stop_from_the_handler_commits_what_is_done(cluster: KafkaCluster) -> No
     assert committed(cluster.bootstrap_servers, "shop", "tracking", 1) == [10]
 
 
-def test_sigterm_stops_gracefully_and_restores_the_previous_handler(cluster: KafkaCluster) -> None:
+def test_sigterm_stops_gracefully_and_restores_the_previous_handler(cluster: KafkaCluster, kind: str) -> None:
     cluster.create_topic("tracking", partitions=1)
     produce(cluster.bootstrap_servers, "tracking", [order_body(f"o-{n}") for n in range(3)], partition=0)
-    previous = signal.getsignal(signal.SIGTERM)
     handled: list[int] = []
 
     def handle(delivery: KafkaDelivery) -> None:
@@ -216,10 +215,20 @@ def test_sigterm_stops_gracefully_and_restores_the_previous_handler(cluster: Kaf
         if len(handled) == 3:
             os.kill(os.getpid(), signal.SIGTERM)
 
-    TrackingConsumer(settings_for(cluster), config=FAST_GROUP).run(handle)
+    def on_term(signum: int, frame: object) -> None:
+        raise AssertionError("the consumer's handler should be the one installed")
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        if kind == "sync":
+            TrackingConsumer(settings_for(cluster), config=FAST_GROUP).run(handle)
+        else:
+            asyncio.run(AsyncTrackingConsumer(settings_for(cluster), config=FAST_GROUP).run(handle))
+        assert signal.getsignal(signal.SIGTERM) is on_term
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     assert handled == [0, 1, 2]
     assert committed(cluster.bootstrap_servers, "shop", "tracking", 1) == [3]
-    assert signal.getsignal(signal.SIGTERM) == previous
 
 
 def test_stats_report_lag_and_are_logged(cluster: KafkaCluster, kind: str, caplog: pytest.LogCaptureFixture) -> None:

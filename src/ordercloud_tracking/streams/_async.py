@@ -294,19 +294,21 @@ class _LoopSignals:
 
     def __init__(self, stop: Callable[[], None]) -> None:
         self._stop = stop
-        self._installed: list[int] = []
+        self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
+            previous = signal.getsignal(sig)
             try:
                 loop.add_signal_handler(sig, self._stop)
             except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
                 continue
-            self._installed.append(sig)
+            self._previous[sig] = previous
 
     def __exit__(self, *exc_info: object) -> None:
         loop = asyncio.get_running_loop()
-        for sig in self._installed:
+        for sig, previous in self._previous.items():
             loop.remove_signal_handler(sig)
-        self._installed.clear()
+            signal.signal(sig, previous)
+        self._previous.clear()
