@@ -10,21 +10,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .._errors import InvalidPayloadError
-from ._base import BATCH, _ConsumerBase, _names, is_async_callable
-from ._core import (
-    KafkaDelivery,
-    TopicPartitionKey,
-    _Partition,
-    _ProducerPump,
-    backoff,
-    confluent_kafka,
-    dead_letter_headers,
-)
+from ._base import _SLICE, BATCH, _ConsumerBase, _DeadLetter, _Handle, _names, _Wait, is_async_callable
+from ._core import KafkaDelivery, TopicPartitionKey, _Partition, _ProducerPump, confluent_kafka
 
 _log = logging.getLogger("ordercloud_tracking.streams")
-
-_SLICE = 0.05
 
 
 class AsyncTrackingConsumer(_ConsumerBase):
@@ -224,69 +213,41 @@ class AsyncTrackingConsumer(_ConsumerBase):
             await result
 
     async def _process(self, part: _Partition, record: Any, handler: Callable[[KafkaDelivery], Any]) -> bool:
+        """Perform the steps of one record (see ``_ConsumerBase._steps``); ``True`` when it is done."""
+        steps = self._steps(record)
+        outcome: Any = None
         try:
-            delivery = self._decode(record)
-        except (InvalidPayloadError, TypeError) as exc:
-            return await self._dead_letter(record, exc, attempts=1)
-        attempt = 0
-        while True:
-            claim = self._claim(delivery)
-            if claim == "duplicate":
-                self._counters.add("duplicates")
-                return True
-            if claim == "in_flight":
-                if not await self._wait(part, _SLICE):
-                    return False
-                continue
-            attempt += 1
-            try:
-                await self._call(handler, delivery)
-            except Exception as exc:
-                self._settle(delivery, ok=False)
-                if attempt > self._retries:
-                    return await self._dead_letter(record, exc, attempts=attempt)
-                self._retrying(record, exc, attempt)
-                if not await self._wait(part, backoff(attempt, self._retry_backoff)):
-                    return False
-                continue
-            except BaseException:
-                self._settle(delivery, ok=False)
-                raise
-            self._settle(delivery, ok=True)
-            self._counters.add("processed")
-            return True
+            step = next(steps)
+            while True:
+                if isinstance(step, _Handle):
+                    try:
+                        await self._call(handler, step.delivery)
+                        outcome = None
+                    except Exception as exc:
+                        outcome = exc
+                    except BaseException as exc:  # cancelled: release the claim, re-raise
+                        steps.throw(exc)
+                elif isinstance(step, _Wait):
+                    outcome = await self._wait(part, step.seconds)
+                else:
+                    outcome = await self._dead_letter(record, step)
+                step = steps.send(outcome)
+        except StopIteration as done:
+            return bool(done.value)
 
-    async def _dead_letter(self, record: Any, error: BaseException, *, attempts: int) -> bool:
-        if self._dead_letter_topic is None or self._pump is None:
-            self._fail(self._gave_up(record, error, attempts))
+    async def _dead_letter(self, record: Any, step: _DeadLetter) -> bool:
+        target = self._dead_letter_record(record, step.error, step.attempts)
+        if target is None or self._pump is None:
             return False
-        headers = dead_letter_headers(
-            record.headers() or [],
-            topic=record.topic(),
-            partition=record.partition(),
-            offset=record.offset(),
-            error=error,
-            attempts=attempts,
-            secrets=self._settings.secrets(),
-        )
+        topic, headers = target
+        failure: BaseException | None = None
         try:
             await asyncio.wait_for(
-                self._pump.asend(self._dead_letter_topic, record.value(), record.key(), headers),
-                timeout=max(self._stop_timeout, 1.0) * 3,
+                self._pump.asend(topic, record.value(), record.key(), headers), timeout=max(self._stop_timeout, 1.0) * 3
             )
         except Exception as exc:
-            self._fail(self._gave_up(record, exc, attempts))
-            return False
-        self._counters.add("dead_lettered")
-        _log.warning(
-            "Dead-lettered %s[%d]@%d to %s after %d attempt(s)",
-            record.topic(),
-            record.partition(),
-            record.offset(),
-            self._dead_letter_topic,
-            attempts,
-        )
-        return True
+            failure = exc
+        return self._dead_lettered(record, step.attempts, failure)
 
 
 class _LoopSignals:

@@ -7,9 +7,12 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal
+from collections.abc import Callable, Generator, Iterable, Mapping
+from typing import Any
 
+import attrs
+
+from .._errors import InvalidPayloadError
 from ._core import (
     LIBRDKAFKA_LOGGER,
     ConsumerFailedError,
@@ -19,7 +22,9 @@ from ._core import (
     TopicPartitionKey,
     _Counters,
     _Partition,
+    backoff,
     confluent_kafka,
+    dead_letter_headers,
     decode_record,
     dedupe_store,
     error_text,
@@ -30,7 +35,6 @@ _log = logging.getLogger("ordercloud_tracking.streams")
 
 _DEFAULT_DLQ: Any = object()
 BATCH = 500
-Decision = Literal["duplicate", "in_flight", "new"]
 
 
 def is_async_callable(handler: object) -> bool:
@@ -256,23 +260,88 @@ class _ConsumerBase:
             self._last_stats = now
             _log.info("Kafka consumer %s: %s", self._settings.group_id, self.stats.describe())
 
-    def _decode(self, record: Any) -> KafkaDelivery:
-        return decode_record(
-            record.topic(), record.partition(), record.offset(), record.key(), record.value(), record.headers()
+    # --- one record, as steps the executors perform (the same policy for threads and asyncio) ----------
+
+    def _steps(self, record: Any) -> Generator[_Step, Any, bool]:
+        """Handle one record: yields what to do, receives its outcome, returns whether the record is done.
+
+        ``_Handle`` → ``None`` (succeeded) or the ``Exception`` it raised (a ``BaseException`` is thrown
+        in); ``_Wait`` → whether to go on (``False``: stopped or revoked meanwhile, abandon the record);
+        ``_DeadLetter`` → whether it was written. Done means handled, a duplicate, or dead-lettered.
+        """
+        try:
+            delivery = decode_record(
+                record.topic(), record.partition(), record.offset(), record.key(), record.value(), record.headers()
+            )
+        except (InvalidPayloadError, TypeError) as exc:
+            written: bool = yield _DeadLetter(exc, 1)
+            return written
+        store = self._dedupe
+        key, fingerprint = delivery.delivery_key, delivery.fingerprint
+        attempt = 0
+        while True:
+            claim = store.claim(key, fingerprint) if store is not None else "new"
+            if claim == "duplicate":
+                self._counters.add("duplicates")
+                return True
+            if claim == "in_flight":  # another consumer is on it (a rebalance moved it): wait for its outcome
+                if not (yield _Wait(_SLICE)):
+                    return False
+                continue
+            attempt += 1
+            try:
+                error: Exception | None = yield _Handle(delivery)
+            except BaseException:
+                if store is not None:
+                    store.release(key, fingerprint)
+                raise
+            if error is None:
+                if store is not None:
+                    store.complete(key, fingerprint)
+                self._counters.add("processed")
+                return True
+            if store is not None:
+                store.release(key, fingerprint)
+            if attempt > self._retries:
+                written = yield _DeadLetter(error, attempt)
+                return written
+            self._counters.add("retried")
+            _log.warning(
+                "Handler failed on %s (attempt %d of %d): %s",
+                _where(record),
+                attempt,
+                self._retries + 1,
+                error_text(error, self._settings.secrets()),
+            )
+            if not (yield _Wait(backoff(attempt, self._retry_backoff))):
+                return False
+
+    def _dead_letter_record(
+        self, record: Any, error: BaseException, attempts: int
+    ) -> tuple[str, list[tuple[str, bytes]]] | None:
+        """(topic, headers) to write ``record`` to, or ``None`` after failing the consumer (no such topic)."""
+        if self._dead_letter_topic is None:
+            self._fail(self._gave_up(record, error, attempts))
+            return None
+        headers = dead_letter_headers(
+            record.headers() or [],
+            topic=record.topic(),
+            partition=record.partition(),
+            offset=record.offset(),
+            error=error,
+            attempts=attempts,
+            secrets=self._settings.secrets(),
         )
+        return self._dead_letter_topic, headers
 
-    def _claim(self, delivery: KafkaDelivery) -> Decision:
-        if self._dedupe is None:
-            return "new"
-        return self._dedupe.claim(delivery.delivery_key, delivery.fingerprint)
-
-    def _settle(self, delivery: KafkaDelivery, ok: bool) -> None:
-        if self._dedupe is None:
-            return
-        if ok:
-            self._dedupe.complete(delivery.delivery_key, delivery.fingerprint)
-        else:
-            self._dedupe.release(delivery.delivery_key, delivery.fingerprint)
+    def _dead_lettered(self, record: Any, attempts: int, failure: BaseException | None) -> bool:
+        """Count and log the outcome of a dead-letter write; a failed write stops the consumer."""
+        if failure is not None:
+            self._fail(self._gave_up(record, failure, attempts))
+            return False
+        self._counters.add("dead_lettered")
+        _log.warning("Dead-lettered %s to %s after %d attempt(s)", _where(record), self._dead_letter_topic, attempts)
+        return True
 
     def _gave_up(self, record: Any, error: BaseException, attempts: int) -> ConsumerFailedError:
         failure = ConsumerFailedError(
@@ -285,17 +354,29 @@ class _ConsumerBase:
         failure.__cause__ = error
         return failure
 
-    def _retrying(self, record: Any, error: BaseException, attempt: int) -> None:
-        self._counters.add("retried")
-        _log.warning(
-            "Handler failed on %s[%d]@%d (attempt %d of %d): %s",
-            record.topic(),
-            record.partition(),
-            record.offset(),
-            attempt,
-            self._retries + 1,
-            error_text(error, self._settings.secrets()),
-        )
+
+@attrs.frozen
+class _Handle:
+    delivery: KafkaDelivery
+
+
+@attrs.frozen
+class _Wait:
+    seconds: float
+
+
+@attrs.frozen
+class _DeadLetter:
+    error: BaseException
+    attempts: int
+
+
+_Step = _Handle | _Wait | _DeadLetter
+_SLICE = 0.05  # how often a waiting record looks at stop() and revocation
+
+
+def _where(record: Any) -> str:
+    return f"{record.topic()}[{record.partition()}]@{record.offset()}"
 
 
 def _names(partitions: Iterable[Any]) -> str:
