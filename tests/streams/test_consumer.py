@@ -10,6 +10,7 @@ import signal
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 
 import pytest
 
@@ -309,3 +310,36 @@ def test_a_full_buffer_pauses_the_partition_and_nothing_is_skipped(cluster: Kafk
     running.wait_for(lambda: len(handled) == 300)
     running.stop()
     assert handled == list(range(300))
+
+
+def test_a_record_abandoned_at_stop_is_not_committed_and_not_handled_twice(cluster: KafkaCluster) -> None:
+    cluster.create_topic("tracking", partitions=1)
+    produce(cluster.bootstrap_servers, "tracking", [order_body("o-slow"), order_body("o-next")], partition=0)
+    store = stores.MemoryDedupeStore()  # shared by both consumers, as a durable store would be
+    started, release = threading.Event(), threading.Event()
+    handled: list[tuple[str, str]] = []
+
+    def handler(name: str) -> Callable[[KafkaDelivery], None]:
+        def handle(delivery: KafkaDelivery) -> None:
+            if delivery.delivery_key == "order:o-slow":
+                started.set()
+                release.wait(90)  # longer than Running.stop() waits: run() must not wait for it
+            handled.append((name, delivery.delivery_key))
+
+        return handle
+
+    first = start("sync", settings_for(cluster), handler("first"), dedupe=store, stop_timeout=0.2)
+    first.wait_for(started.is_set)
+    first.stop()  # returns although the handler is still running: it is abandoned, not committed
+    assert not release.is_set()
+    assert first.error is None
+    assert committed(cluster.bootstrap_servers, "shop", "tracking", 1) == [-1001]  # nothing committed
+
+    second = start("sync", settings_for(cluster), handler("second"), dedupe=store)
+    second.wait_for(lambda: second.consumer.stats.partitions != ())
+    release.set()  # the abandoned handler completes; the second consumer was waiting on its claim
+    second.wait_for(lambda: ("second", "order:o-next") in handled)
+    second.stop()
+    assert handled == [("first", "order:o-slow"), ("second", "order:o-next")]
+    assert second.consumer.stats.duplicates == 1
+    assert committed(cluster.bootstrap_servers, "shop", "tracking", 1) == [2]

@@ -19,7 +19,7 @@ from ordercloud_tracking import stores
 from ordercloud_tracking.streams import KafkaDelivery, KafkaSettings
 from ordercloud_tracking.testing import KafkaCluster
 
-from .conftest import order_body, produce, start
+from .conftest import Running, order_body, produce, start
 
 
 def all_records(partitions: int, per_partition: int) -> set[tuple[int, int]]:
@@ -74,10 +74,12 @@ def test_a_consumer_joining_while_records_are_in_flight_loses_nothing_and_handle
     assert len(handled) == 1600
 
 
+def owns(running: Running, count: int) -> Callable[[], bool]:
+    return lambda: len(running.consumer.stats.partitions) == count
+
+
 def test_ten_thousand_events_through_three_consumers_in_one_group(cluster: KafkaCluster) -> None:
     cluster.create_topic("tracking", partitions=6)
-    produce_evenly(cluster, "tracking", 6, 10_000 // 6 + 1)  # 1,667 per partition: 10,002 events
-    total = 6 * (10_000 // 6 + 1)
     settings = KafkaSettings(cluster.bootstrap_servers, "tracking", group_id="shop")
     handled: list[tuple[int, int]] = []
     lock = threading.Lock()
@@ -86,15 +88,21 @@ def test_ten_thousand_events_through_three_consumers_in_one_group(cluster: Kafka
         with lock:
             handled.append((delivery.partition, delivery.offset))
 
-    consumers = [start(kind, settings, handle, dedupe=None) for kind in ("sync", "async", "sync")]
-    consumers[0].wait_for(lambda: len(handled) >= total, timeout=60)
+    store = stores.MemoryDedupeStore()  # one store for the group, as in production
+    consumers = [start(kind, settings, handle, dedupe=store) for kind in ("sync", "async", "sync")]
+    for running in consumers:  # the group has settled: each consumer owns two partitions
+        running.wait_for(owns(running, 2))
+    produce_evenly(cluster, "tracking", 6, 10_000 // 6 + 1)  # 1,667 per partition: 10,002 events
+    total = 6 * (10_000 // 6 + 1)
+    consumers[0].wait_for(lambda: len(set(handled)) >= total, timeout=60)
     for running in consumers:
         running.stop()
         assert running.error is None
     counts = collections.Counter(handled)
     assert set(counts) == all_records(6, total // 6)
-    assert len(handled) == total
+    assert len(handled) == total  # each exactly once
     assert sum(running.consumer.stats.processed for running in consumers) == total
+    assert all(running.consumer.stats.processed > 0 for running in consumers)
 
 
 CHILD = textwrap.dedent(

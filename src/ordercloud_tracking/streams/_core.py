@@ -381,6 +381,7 @@ class _Partition:
         self.high_watermark = -1
         self.running = False
         self.revoked = False
+        self.abandoned = False  # its record in progress outlived a deadline: not waited for again
         self.paused = False
 
     def uncommitted(self) -> bool:

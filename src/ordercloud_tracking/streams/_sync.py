@@ -102,16 +102,17 @@ class TrackingConsumer(_ConsumerBase):
             consumer.subscribe(
                 [self._settings.topic], on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
             )
-            with (
-                _Signals(self.stop),
-                concurrent.futures.ThreadPoolExecutor(
-                    self._max_in_flight, thread_name_prefix="ordercloud-kafka-worker"
-                ) as workers,
-            ):
-                try:
+            workers = concurrent.futures.ThreadPoolExecutor(
+                self._max_in_flight, thread_name_prefix="ordercloud-kafka-worker"
+            )
+            try:
+                with _Signals(self.stop):
                     self._loop(consumer, workers, handler)
-                finally:
-                    self._stopping.set()  # workers finish their record and take no more
+            finally:
+                self._stopping.set()  # workers finish their record and take no more
+                # A handler still running after stop_timeout was abandoned (its record is not committed):
+                # it finishes on its own thread, without holding up run() or the group.
+                workers.shutdown(wait=False, cancel_futures=True)
         finally:
             try:
                 consumer.close()
@@ -172,12 +173,13 @@ class TrackingConsumer(_ConsumerBase):
 
     @staticmethod
     def _finish(parts: list[_Partition], timeout: float) -> None:
-        """Wait (up to ``timeout``) for the workers on ``parts`` to finish their current record."""
+        """Wait (up to ``timeout``) for the workers on ``parts`` to finish their record; abandon the rest."""
         deadline = time.monotonic() + timeout
-        while any(part.running for part in parts) and time.monotonic() < deadline:
+        while any(p.running and not p.abandoned for p in parts) and time.monotonic() < deadline:
             time.sleep(0.01)
         for part in parts:
-            if part.running:
+            if part.running and not part.abandoned:
+                part.abandoned = part.revoked = True  # its worker stops after the record; nobody waits again
                 _log.warning("Abandoned the record in progress on %s[%d]: not committed", part.topic, part.partition)
 
     def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
