@@ -36,8 +36,10 @@ class TrackingConsumer(_ConsumerBase):
       attempts) and is committed. A record that is not a JSON object goes there at once. With
       ``dead_letter_topic=None`` the consumer stops and ``run()`` raises
       :class:`~ordercloud_tracking.streams.ConsumerFailedError` instead.
-    - **Rebalances.** When partitions are revoked, records in progress finish (or are abandoned after
-      ``revoke_timeout`` seconds) and what is done is committed before the partitions move.
+    - **Rebalances and stopping.** When partitions are revoked, records in progress finish (or are
+      abandoned after ``revoke_timeout`` seconds) and what is done is committed before the partitions
+      move; at :meth:`stop` the same within ``stop_timeout`` — ``run()`` does not wait for a handler
+      that outlives it (its record is not committed).
     - An unreachable broker is a :class:`~ordercloud_tracking.streams.KafkaConnectionError` after
       ``connect_timeout`` seconds.
 
