@@ -23,6 +23,7 @@ from ._seed import (
 from ._state import FakeClock
 from ._wire import FakeRequest, FakeResponse
 from .fake import FakeOrderCloud, Outcome
+from .kafka import KafkaCluster, kafka_cluster
 from .server import FakeServer
 
 __all__ = [
@@ -40,9 +41,11 @@ __all__ = [
     "Fault",
     "Faults",
     "JournalEntry",
+    "KafkaCluster",
     "Outcome",
     "Seed",
     "SeedApiClient",
     "SeedProduct",
     "SeedUser",
+    "kafka_cluster",
 ]

@@ -7,6 +7,8 @@ Fixture                What it is
 ``oc_client``          an :class:`~ordercloud_tracking.OrderCloud` on it with admin credentials
 ``oc_async_client``    an :class:`~ordercloud_tracking.AsyncOrderCloud` on it with admin credentials
 ``oc_shopper``         a started anonymous :class:`~ordercloud_tracking.identity.ShopperSession`
+``oc_kafka``           librdkafka's mock Kafka cluster on loopback (:func:`~ordercloud_tracking.testing.kafka_cluster`;
+                       needs ``ordercloud-tracking[kafka]``)
 =====================  ===========================================================================
 
 State never leaks between tests. To change the seed, override ``oc_fake`` in your ``conftest.py``::
@@ -41,8 +43,9 @@ if TYPE_CHECKING:
     from .._client import AsyncOrderCloud, OrderCloud
     from ..identity import ShopperSession
     from .fake import FakeOrderCloud
+    from .kafka import KafkaCluster
 
-__all__ = ["oc_async_client", "oc_client", "oc_fake", "oc_shopper"]
+__all__ = ["oc_async_client", "oc_client", "oc_fake", "oc_kafka", "oc_shopper"]
 
 
 @pytest.fixture
@@ -75,3 +78,11 @@ def oc_async_client(oc_fake: FakeOrderCloud) -> AsyncOrderCloud:
 def oc_shopper(oc_fake: FakeOrderCloud) -> ShopperSession:
     """An anonymous shopper on the storefront client of ``oc_fake``."""
     return oc_fake.shopper()
+
+
+@pytest.fixture
+def oc_kafka() -> Iterator[KafkaCluster]:
+    """A fresh mock Kafka cluster (one broker) for this test; ``create_topic`` makes its topics."""
+    from .kafka import oc_kafka as cluster
+
+    yield from cluster()

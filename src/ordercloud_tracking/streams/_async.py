@@ -1,0 +1,275 @@
+"""The asyncio consumer: :class:`AsyncTrackingConsumer`."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ._base import _SLICE, BATCH, _ConsumerBase, _DeadLetter, _Handle, _names, _Wait, is_async_callable
+from ._core import KafkaDelivery, TopicPartitionKey, _Partition, _ProducerPump, confluent_kafka
+
+_log = logging.getLogger("ordercloud_tracking.streams")
+
+
+class AsyncTrackingConsumer(_ConsumerBase):
+    """The asyncio twin of :class:`~ordercloud_tracking.streams.TrackingConsumer` (same options and semantics).
+
+    ``await run(handler)`` consumes until :meth:`stop`, SIGINT or SIGTERM. An ``async`` handler runs on
+    the event loop, one task per partition in progress (up to ``max_in_flight``); a plain handler runs
+    in a worker thread (``asyncio.to_thread``) so it cannot block the loop. The Kafka client is
+    ``confluent_kafka.aio.AIOConsumer`` (librdkafka calls run in its small thread pool; rebalance
+    callbacks are coroutines on this loop). Dedupe store calls are made on the loop: keep them fast
+    (the memory and SQLite stores are).
+
+    >>> import asyncio
+    >>> from ordercloud_tracking.streams import KafkaSettings
+    >>> from ordercloud_tracking.testing import kafka_cluster
+    >>> from confluent_kafka import Producer
+    >>> async def main(servers: str) -> None:
+    ...     settings = KafkaSettings(servers, "tracking", group_id="shop")
+    ...     async with AsyncTrackingConsumer(settings) as consumer:
+    ...         async def handle(delivery):
+    ...             print(delivery.event_type.value, delivery.delivery_key)
+    ...             consumer.stop()
+    ...         await consumer.run(handle)
+    >>> with kafka_cluster() as cluster:
+    ...     cluster.create_topic("tracking", partitions=2)
+    ...     producer = Producer({"bootstrap.servers": cluster.bootstrap_servers})
+    ...     producer.produce("tracking", b'{"OrderID": "o-1", "LineItems": []}')
+    ...     producer.flush(10)
+    ...     asyncio.run(main(cluster.bootstrap_servers))
+    0
+    OrderSubmitted order:o-1
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pump: _ProducerPump | None = None
+        self._tasks: dict[TopicPartitionKey, asyncio.Task[None]] = {}
+
+    async def __aenter__(self) -> AsyncTrackingConsumer:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    async def run(self, handler: Callable[[KafkaDelivery], Any]) -> None:
+        """Consume until :meth:`stop`, SIGINT or SIGTERM; then finish what is in progress and commit it.
+
+        Raises:
+            KafkaConnectionError: the brokers could not be reached within ``connect_timeout``, or
+                refused the credentials.
+            ConsumerFailedError: a record could be neither handled nor dead-lettered.
+
+        >>> import asyncio
+        >>> from ordercloud_tracking.streams import KafkaSettings
+        >>> consumer = AsyncTrackingConsumer(KafkaSettings("127.0.0.1:1", "t", group_id="g"), connect_timeout=0.5)
+        >>> asyncio.run(consumer.run(print))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ordercloud_tracking.streams._core.KafkaConnectionError: Could not reach Kafka at 127.0.0.1:1: ...
+        """
+        self._begin()
+        kafka = confluent_kafka()
+        from confluent_kafka.aio import AIOConsumer
+
+        consumer = AIOConsumer(self._consumer_config(), max_workers=4)
+        signals = _LoopSignals(self.stop)
+        try:
+            try:
+                await consumer.list_topics(self._settings.topic, timeout=self._connect_timeout)
+            except kafka.KafkaException as exc:
+                raise self._connection_error(exc.args[0] if exc.args else exc) from None
+            if self._dead_letter_topic is not None:
+                self._pump = _ProducerPump(self._settings, {})
+            await consumer.subscribe(
+                [self._settings.topic], on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
+            )
+            with signals:
+                await self._loop(consumer, handler)
+        finally:
+            try:
+                await consumer.close()
+            finally:
+                if self._pump is not None:
+                    await asyncio.to_thread(self._pump.close)
+        if self._failure is not None:
+            raise self._failure
+
+    async def _loop(self, consumer: Any, handler: Callable[[KafkaDelivery], Any]) -> None:
+        last_commit = time.monotonic()
+        try:
+            while not self._stopping.is_set():
+                self._route(await consumer.consume(BATCH, 0.1))
+                for part in self._ready():
+                    self._tasks[(part.topic, part.partition)] = asyncio.create_task(self._drain(part, handler))
+                pause, resume = self._flow()
+                if pause:
+                    await consumer.pause(pause)
+                if resume:
+                    await consumer.resume(resume)
+                if time.monotonic() - last_commit >= self._commit_interval:
+                    last_commit = time.monotonic()
+                    await self._commit(consumer, asynchronous=True)
+                    await self._refresh_lag(consumer)
+                    self._maybe_log_stats()
+        finally:
+            self._stopping.set()  # tasks finish their record and take no more
+            await self._finish(list(self._parts.values()), self._stop_timeout)
+        await self._commit(consumer, asynchronous=False)
+
+    async def _commit(self, consumer: Any, *, asynchronous: bool, parts: list[_Partition] | None = None) -> None:
+        chosen = list(self._parts.values()) if parts is None else parts
+        offsets = self._offsets(chosen)
+        if not offsets:
+            return
+        kafka = confluent_kafka()
+        try:
+            await consumer.commit(offsets=offsets, asynchronous=asynchronous)
+        except kafka.KafkaException as exc:
+            _log.warning("Commit of %s failed (they are committed later or redelivered): %s", _names(offsets), exc)
+            return
+        self._mark_committed(offsets, {(p.topic, p.partition): p for p in chosen})
+
+    async def _refresh_lag(self, consumer: Any) -> None:
+        kafka = confluent_kafka()
+        for part in list(self._parts.values()):
+            try:
+                _low, high = await consumer.get_watermark_offsets(
+                    kafka.TopicPartition(part.topic, part.partition), cached=True
+                )
+            except kafka.KafkaException:
+                continue
+            if high is not None and high >= 0:
+                part.high_watermark = high
+
+    async def _finish(self, parts: list[_Partition], timeout: float) -> None:
+        """Let the tasks on ``parts`` finish their current record; cancel them after ``timeout``."""
+        tasks = [task for part in parts if (task := self._tasks.pop((part.topic, part.partition), None)) is not None]
+        tasks = [task for task in tasks if not task.done()]
+        if not tasks:
+            return
+        _done, late = await asyncio.wait(tasks, timeout=timeout)
+        for task in late:
+            _log.warning("Abandoned a record in progress after %g s: not committed", timeout)
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
+
+    async def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
+        self._assigned(partitions)
+
+    async def _on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
+        parts = self._take_revoked(partitions)
+        await self._finish(parts, self._revoke_timeout)
+        await self._commit(consumer, asynchronous=False, parts=parts)
+        _log.info("Revoked %s", _names(partitions))
+
+    async def _on_lost(self, consumer: Any, partitions: list[Any]) -> None:
+        for part in self._take_revoked(partitions):
+            task = self._tasks.pop((part.topic, part.partition), None)
+            if task is not None:
+                task.cancel()
+        _log.warning("Lost %s (not committed: another consumer owns them now)", _names(partitions))
+
+    async def _drain(self, part: _Partition, handler: Callable[[KafkaDelivery], Any]) -> None:
+        try:
+            while not self._stopping.is_set() and not part.revoked:
+                try:
+                    record = part.pending.popleft()
+                except IndexError:
+                    break
+                if not await self._process(part, record, handler):
+                    break
+                part.done = record.offset() + 1
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            self._fail(exc)
+        finally:
+            part.running = False
+
+    async def _wait(self, part: _Partition, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while not self._stopping.is_set() and not part.revoked:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return True
+            await asyncio.sleep(min(_SLICE, left))
+        return False
+
+    @staticmethod
+    async def _call(handler: Callable[[KafkaDelivery], Any], delivery: KafkaDelivery) -> None:
+        if is_async_callable(handler):
+            await handler(delivery)
+            return
+        result = await asyncio.to_thread(handler, delivery)
+        if inspect.isawaitable(result):
+            await result
+
+    async def _process(self, part: _Partition, record: Any, handler: Callable[[KafkaDelivery], Any]) -> bool:
+        """Perform the steps of one record (see ``_ConsumerBase._steps``); ``True`` when it is done."""
+        steps = self._steps(record)
+        outcome: Any = None
+        try:
+            step = next(steps)
+            while True:
+                if isinstance(step, _Handle):
+                    try:
+                        await self._call(handler, step.delivery)
+                        outcome = None
+                    except Exception as exc:
+                        outcome = exc
+                    except BaseException as exc:  # cancelled: release the claim, re-raise
+                        steps.throw(exc)
+                elif isinstance(step, _Wait):
+                    outcome = await self._wait(part, step.seconds)
+                else:
+                    outcome = await self._dead_letter(record, step)
+                step = steps.send(outcome)
+        except StopIteration as done:
+            return bool(done.value)
+
+    async def _dead_letter(self, record: Any, step: _DeadLetter) -> bool:
+        target = self._dead_letter_record(record, step.error, step.attempts)
+        if target is None or self._pump is None:
+            return False
+        topic, headers = target
+        failure: BaseException | None = None
+        try:
+            await asyncio.wait_for(
+                self._pump.asend(topic, record.value(), record.key(), headers), timeout=max(self._stop_timeout, 1.0) * 3
+            )
+        except Exception as exc:
+            failure = exc
+        return self._dead_lettered(record, step.attempts, failure)
+
+
+class _LoopSignals:
+    """SIGINT/SIGTERM call ``stop`` through the running loop (main thread, Unix); removed afterwards."""
+
+    def __init__(self, stop: Callable[[], None]) -> None:
+        self._stop = stop
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous = signal.getsignal(sig)
+            try:
+                loop.add_signal_handler(sig, self._stop)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+                continue
+            self._previous[sig] = previous
+
+    def __exit__(self, *exc_info: object) -> None:
+        loop = asyncio.get_running_loop()
+        for sig, previous in self._previous.items():
+            loop.remove_signal_handler(sig)
+            signal.signal(sig, previous)
+        self._previous.clear()

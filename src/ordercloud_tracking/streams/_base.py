@@ -1,0 +1,402 @@
+"""The part of :class:`TrackingConsumer` and :class:`AsyncTrackingConsumer` that does no I/O."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Generator, Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from .._errors import InvalidPayloadError
+from ._core import (
+    LIBRDKAFKA_LOGGER,
+    ConsumerFailedError,
+    ConsumerStats,
+    DedupeOption,
+    KafkaDelivery,
+    TopicPartitionKey,
+    _Counters,
+    _Partition,
+    backoff,
+    confluent_kafka,
+    dead_letter_headers,
+    decode_record,
+    dedupe_store,
+    error_text,
+)
+from ._settings import KafkaSettings
+
+_log = logging.getLogger("ordercloud_tracking.streams")
+
+_DEFAULT_DLQ: Any = object()
+BATCH = 500
+
+
+def is_async_callable(handler: object) -> bool:
+    return inspect.iscoroutinefunction(handler) or inspect.iscoroutinefunction(
+        getattr(handler, "__call__", None)  # noqa: B004 - an object with an async __call__
+    )
+
+
+class _ConsumerBase:
+    """Options, partition bookkeeping, stats and failure policy; the subclasses do the I/O."""
+
+    def __init__(
+        self,
+        settings: KafkaSettings,
+        *,
+        dedupe: DedupeOption = "memory",
+        dead_letter_topic: str | None = _DEFAULT_DLQ,
+        retries: int = 3,
+        retry_backoff: float = 0.5,
+        max_in_flight: int = 4,
+        max_pending: int = 5000,
+        revoke_timeout: float = 10.0,
+        stop_timeout: float = 10.0,
+        connect_timeout: float = 10.0,
+        commit_interval: float = 1.0,
+        stats_interval: float | None = 30.0,
+        config: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not settings.group_id:
+            raise ValueError("A consumer needs settings.group_id (its consumer group)")
+        if retries < 0:
+            raise ValueError("retries must be 0 or more")
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
+        if max_pending < 1:
+            raise ValueError("max_pending must be at least 1")
+        confluent_kafka()  # the missing extra is reported now, not at run()
+        self._settings = settings
+        self._dedupe = dedupe_store(dedupe)
+        self._dead_letter_topic: str | None = (
+            f"{settings.topic}.dlq" if dead_letter_topic is _DEFAULT_DLQ else dead_letter_topic
+        )
+        self._retries = retries
+        self._retry_backoff = retry_backoff
+        self._max_in_flight = max_in_flight
+        self._max_pending = max_pending
+        self._revoke_timeout = revoke_timeout
+        self._stop_timeout = stop_timeout
+        self._connect_timeout = connect_timeout
+        self._commit_interval = commit_interval
+        self._stats_interval = stats_interval
+        self._config = dict(config or {})
+        self._counters = _Counters()
+        self._parts: dict[TopicPartitionKey, _Partition] = {}
+        self._stopping = threading.Event()
+        self._failure: BaseException | None = None
+        self._started = False
+        self._last_stats = time.monotonic()
+
+    # --- public, shared -----------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> KafkaSettings:
+        """Where this consumer reads from (the password stays hidden in its repr).
+
+        >>> from ordercloud_tracking.streams import KafkaSettings, TrackingConsumer
+        >>> TrackingConsumer(KafkaSettings("localhost:9092", "tracking", group_id="shop")).settings.topic
+        'tracking'
+        """
+        return self._settings
+
+    @property
+    def dead_letter_topic(self) -> str | None:
+        """Where records that fail every attempt go (``<topic>.dlq`` by default; ``None``: stop instead).
+
+        >>> from ordercloud_tracking.streams import KafkaSettings, TrackingConsumer
+        >>> TrackingConsumer(KafkaSettings("localhost:9092", "tracking", group_id="shop")).dead_letter_topic
+        'tracking.dlq'
+        """
+        return self._dead_letter_topic
+
+    @property
+    def stats(self) -> ConsumerStats:
+        """A snapshot of the counters and of the lag of each assigned partition (safe from any thread).
+
+        >>> from ordercloud_tracking.streams import KafkaSettings, TrackingConsumer
+        >>> TrackingConsumer(KafkaSettings("localhost:9092", "tracking", group_id="shop")).stats.processed
+        0
+        """
+        parts = sorted(self._parts.copy().values(), key=lambda p: (p.topic, p.partition))
+        return self._counters.snapshot(tuple(part.lag() for part in parts))
+
+    def stop(self) -> None:
+        """Ask ``run()`` to finish: records in progress complete (within ``stop_timeout``), what is done is
+        committed, and ``run()`` returns. Safe from any thread, from a signal handler and from the handler.
+
+        >>> from ordercloud_tracking.streams import KafkaSettings, TrackingConsumer
+        >>> TrackingConsumer(KafkaSettings("localhost:9092", "tracking", group_id="shop")).stop()
+        """
+        self._stopping.set()
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(topic={self._settings.topic!r}, group_id={self._settings.group_id!r}, "
+            f"bootstrap_servers={self._settings.bootstrap_servers!r}, dead_letter_topic={self._dead_letter_topic!r})"
+        )
+
+    # --- for the subclasses -------------------------------------------------------------------------
+
+    def _begin(self) -> None:
+        if self._started:
+            raise RuntimeError(f"{type(self).__name__}.run() can be called once; make a new consumer")
+        self._started = True
+
+    def _consumer_config(self) -> dict[str, Any]:
+        return self._settings.client_config(
+            **{
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "enable.partition.eof": False,
+                "logger": LIBRDKAFKA_LOGGER,
+                **self._config,
+            }
+        )
+
+    def _connection_error(self, error: object) -> Exception:
+        from ._core import KafkaConnectionError, scrub
+
+        reason = scrub(str(error), self._settings.secrets())
+        return KafkaConnectionError(self._settings.bootstrap_servers, f"{reason} (waited {self._connect_timeout:g} s)")
+
+    def _fatal_kafka_error(self, error: Any) -> Exception | None:
+        """A client error that makes going on pointless (bad credentials, fatal client state)."""
+        kafka = confluent_kafka()
+        code = error.code()
+        if error.fatal() or code in (
+            kafka.KafkaError._AUTHENTICATION,
+            kafka.KafkaError.SASL_AUTHENTICATION_FAILED,
+            kafka.KafkaError.TOPIC_AUTHORIZATION_FAILED,
+            kafka.KafkaError.GROUP_AUTHORIZATION_FAILED,
+        ):
+            return self._connection_error(error)
+        return None
+
+    def _fail(self, error: BaseException) -> None:
+        if self._failure is None:
+            self._failure = error
+        self._stopping.set()
+
+    def _assigned(self, partitions: Iterable[Any]) -> None:
+        for tp in partitions:
+            self._parts[(tp.topic, tp.partition)] = _Partition(tp.topic, tp.partition)
+        _log.info("Assigned %s", _names(partitions))
+
+    def _take_revoked(self, partitions: Iterable[Any]) -> list[_Partition]:
+        taken = []
+        for tp in partitions:
+            part = self._parts.pop((tp.topic, tp.partition), None)
+            if part is not None:
+                part.revoked = True
+                part.pending.clear()
+                taken.append(part)
+        return taken
+
+    def _route(self, records: Iterable[Any]) -> None:
+        """Queue fetched records on their partitions (records of partitions no longer ours are dropped)."""
+        for record in records:
+            error = record.error()
+            if error is not None:
+                fatal = self._fatal_kafka_error(error)
+                if fatal is not None:
+                    self._fail(fatal)
+                else:
+                    _log.warning("Kafka consumer error: %s", error)
+                continue
+            part = self._parts.get((record.topic(), record.partition()))
+            if part is not None and not part.revoked:
+                part.pending.append(record)
+
+    def _ready(self) -> list[_Partition]:
+        """Partitions with records waiting and no worker on them (at most ``max_in_flight`` running)."""
+        running = sum(1 for part in self._parts.values() if part.running)
+        ready = []
+        for part in self._parts.values():
+            if running >= self._max_in_flight:
+                break
+            if part.pending and not part.running and not part.revoked:
+                part.running = True
+                running += 1
+                ready.append(part)
+        return ready
+
+    def _flow(self) -> tuple[list[Any], list[Any]]:
+        """(partitions to pause, partitions to resume) so no partition buffers more than ``max_pending``."""
+        kafka = confluent_kafka()
+        pause, resume = [], []
+        for part in self._parts.values():
+            size = len(part.pending)
+            if not part.paused and size >= self._max_pending:
+                part.paused = True
+                pause.append(kafka.TopicPartition(part.topic, part.partition))
+            elif part.paused and size <= self._max_pending // 2:
+                part.paused = False
+                resume.append(kafka.TopicPartition(part.topic, part.partition))
+        return pause, resume
+
+    def _offsets(self, parts: Iterable[_Partition]) -> list[Any]:
+        kafka = confluent_kafka()
+        return [kafka.TopicPartition(p.topic, p.partition, p.done) for p in parts if p.uncommitted()]
+
+    @staticmethod
+    def _mark_committed(offsets: Iterable[Any], parts: Mapping[TopicPartitionKey, _Partition]) -> None:
+        for tp in offsets:
+            part = parts.get((tp.topic, tp.partition))
+            if part is not None and tp.offset > part.committed:
+                part.committed = tp.offset
+
+    def _maybe_log_stats(self) -> None:
+        if not self._stats_interval:
+            return
+        now = time.monotonic()
+        if now - self._last_stats >= self._stats_interval:
+            self._last_stats = now
+            _log.info("Kafka consumer %s: %s", self._settings.group_id, self.stats.describe())
+
+    # --- one record, as steps the executors perform (the same policy for threads and asyncio) ----------
+
+    def _steps(self, record: Any) -> Generator[_Step, Any, bool]:
+        """Handle one record: yields what to do, receives its outcome, returns whether the record is done.
+
+        ``_Handle`` → ``None`` (succeeded) or the ``Exception`` it raised (a ``BaseException`` is thrown
+        in); ``_Wait`` → whether to go on (``False``: stopped or revoked meanwhile, abandon the record);
+        ``_DeadLetter`` → whether it was written. Done means handled, a duplicate, or dead-lettered.
+        """
+        try:
+            delivery = decode_record(
+                record.topic(), record.partition(), record.offset(), record.key(), record.value(), record.headers()
+            )
+        except (InvalidPayloadError, TypeError) as exc:
+            written: bool = yield _DeadLetter(exc, 1)
+            return written
+        store = self._dedupe
+        key, fingerprint = delivery.delivery_key, delivery.fingerprint
+        attempt = 0
+        while True:
+            claim = store.claim(key, fingerprint) if store is not None else "new"
+            if claim == "duplicate":
+                self._counters.add("duplicates")
+                return True
+            if claim == "in_flight":  # another consumer is on it (a rebalance moved it): wait for its outcome
+                if not (yield _Wait(_SLICE)):
+                    return False
+                continue
+            attempt += 1
+            try:
+                error: Exception | None = yield _Handle(delivery)
+            except BaseException:
+                if store is not None:
+                    store.release(key, fingerprint)
+                raise
+            if error is None:
+                if store is not None:
+                    store.complete(key, fingerprint)
+                self._counters.add("processed")
+                return True
+            if store is not None:
+                store.release(key, fingerprint)
+            if attempt > self._retries:
+                written = yield _DeadLetter(error, attempt)
+                return written
+            self._counters.add("retried")
+            _log.warning(
+                "Handler failed on %s (attempt %d of %d): %s",
+                _where(record),
+                attempt,
+                self._retries + 1,
+                error_text(error, self._settings.secrets()),
+            )
+            if not (yield _Wait(backoff(attempt, self._retry_backoff))):
+                return False
+
+    def _dead_letter_record(
+        self, record: Any, error: BaseException, attempts: int
+    ) -> tuple[str, list[tuple[str, bytes]]] | None:
+        """(topic, headers) to write ``record`` to, or ``None`` after failing the consumer (no such topic)."""
+        if self._dead_letter_topic is None:
+            self._fail(self._gave_up(record, error, attempts))
+            return None
+        headers = dead_letter_headers(
+            record.headers() or [],
+            topic=record.topic(),
+            partition=record.partition(),
+            offset=record.offset(),
+            error=error,
+            attempts=attempts,
+            secrets=self._settings.secrets(),
+        )
+        return self._dead_letter_topic, headers
+
+    def _dead_lettered(self, record: Any, attempts: int, failure: BaseException | None) -> bool:
+        """Count and log the outcome of a dead-letter write; a failed write stops the consumer."""
+        if failure is not None:
+            self._fail(self._gave_up(record, failure, attempts))
+            return False
+        self._counters.add("dead_lettered")
+        _log.warning("Dead-lettered %s to %s after %d attempt(s)", _where(record), self._dead_letter_topic, attempts)
+        return True
+
+    def _gave_up(self, record: Any, error: BaseException, attempts: int) -> ConsumerFailedError:
+        failure = ConsumerFailedError(
+            record.topic(),
+            record.partition(),
+            record.offset(),
+            error_text(error, self._settings.secrets()),
+            attempts=attempts,
+        )
+        failure.__cause__ = error
+        return failure
+
+
+@attrs.frozen
+class _Handle:
+    delivery: KafkaDelivery
+
+
+@attrs.frozen
+class _Wait:
+    seconds: float
+
+
+@attrs.frozen
+class _DeadLetter:
+    error: BaseException
+    attempts: int
+
+
+_Step = _Handle | _Wait | _DeadLetter
+_SLICE = 0.05  # how often a waiting record looks at stop() and revocation
+
+
+def _where(record: Any) -> str:
+    return f"{record.topic()}[{record.partition()}]@{record.offset()}"
+
+
+def _names(partitions: Iterable[Any]) -> str:
+    return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing"
+
+
+class _Signals:
+    """SIGINT/SIGTERM call ``stop`` while ``run()`` is running in the main thread; restored afterwards."""
+
+    def __init__(self, stop: Callable[[], None]) -> None:
+        self._stop = stop
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, lambda _signum, _frame: self._stop())
+
+    def __exit__(self, *exc_info: object) -> None:
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous)
+        self._previous.clear()

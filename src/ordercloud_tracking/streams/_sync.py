@@ -1,0 +1,262 @@
+"""The thread-based consumer: :class:`TrackingConsumer`."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ._base import _SLICE, BATCH, _ConsumerBase, _DeadLetter, _Handle, _names, _Signals, _Wait, is_async_callable
+from ._core import KafkaDelivery, _Partition, _ProducerPump, confluent_kafka
+
+_log = logging.getLogger("ordercloud_tracking.streams")
+
+
+class TrackingConsumer(_ConsumerBase):
+    """Consume tracking messages from a Kafka topic (or an Event Hub) in a consumer group, at least once.
+
+    ``run(handler)`` blocks until :meth:`stop` (from any thread or from the handler), SIGINT or SIGTERM.
+    The handler is a plain function taking a :class:`~ordercloud_tracking.streams.KafkaDelivery`; for
+    an ``async`` handler use :class:`~ordercloud_tracking.streams.AsyncTrackingConsumer`.
+
+    - **At least once, no gaps.** An offset is committed only after the handler succeeded (or the
+      record was skipped as a duplicate, or dead-lettered) for that record and every earlier record of
+      its partition.
+    - **Order per partition.** A partition's records are handled one after the other; up to
+      ``max_in_flight`` partitions are handled at the same time, each in a worker thread. A partition
+      with ``max_pending`` records fetched and waiting is paused until half of them are done.
+    - **Duplicates** (a redelivery after a crash or a rebalance) are skipped through ``dedupe`` (a
+      :class:`~ordercloud_tracking.stores.DedupeStore`; ``"memory"`` by default, ``None`` for none):
+      claim → handler → complete, release when the handler fails.
+    - **Failures.** A handler exception is retried ``retries`` times with exponential backoff from
+      ``retry_backoff`` seconds; then the record goes to ``dead_letter_topic`` (``<topic>.dlq`` by
+      default) with ``oc-dlq-*`` headers (error type and message, original topic, partition, offset,
+      attempts) and is committed. A record that is not a JSON object goes there at once. With
+      ``dead_letter_topic=None`` the consumer stops and ``run()`` raises
+      :class:`~ordercloud_tracking.streams.ConsumerFailedError` instead.
+    - **Rebalances and stopping.** When partitions are revoked, records in progress finish (or are
+      abandoned after ``revoke_timeout`` seconds) and what is done is committed before the partitions
+      move; at :meth:`stop` the same within ``stop_timeout`` — ``run()`` does not wait for a handler
+      that outlives it (its record is not committed).
+    - An unreachable broker is a :class:`~ordercloud_tracking.streams.KafkaConnectionError` after
+      ``connect_timeout`` seconds.
+
+    >>> from ordercloud_tracking.streams import KafkaSettings
+    >>> from ordercloud_tracking.testing import kafka_cluster
+    >>> from confluent_kafka import Producer
+    >>> with kafka_cluster() as cluster:
+    ...     cluster.create_topic("tracking", partitions=2)
+    ...     producer = Producer({"bootstrap.servers": cluster.bootstrap_servers})
+    ...     producer.produce("tracking", b'{"OrderID": "o-1", "LineItems": []}')
+    ...     producer.flush(10)
+    ...     settings = KafkaSettings(cluster.bootstrap_servers, "tracking", group_id="shop")
+    ...     with TrackingConsumer(settings) as consumer:
+    ...         def handle(delivery):
+    ...             print(delivery.event_type.value, delivery.delivery_key)
+    ...             consumer.stop()
+    ...         consumer.run(handle)
+    0
+    OrderSubmitted order:o-1
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._consumer: Any = None
+        self._pump: _ProducerPump | None = None
+
+    def __enter__(self) -> TrackingConsumer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def run(self, handler: Callable[[KafkaDelivery], Any]) -> None:
+        """Consume until :meth:`stop`, SIGINT or SIGTERM; then finish what is in progress and commit it.
+
+        Raises:
+            KafkaConnectionError: the brokers could not be reached within ``connect_timeout``, or
+                refused the credentials.
+            ConsumerFailedError: a record could be neither handled nor dead-lettered.
+            TypeError: ``handler`` is ``async`` (use :class:`AsyncTrackingConsumer`).
+
+        >>> from ordercloud_tracking.streams import KafkaSettings
+        >>> consumer = TrackingConsumer(KafkaSettings("127.0.0.1:1", "t", group_id="g"), connect_timeout=0.5)
+        >>> consumer.run(print)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ordercloud_tracking.streams._core.KafkaConnectionError: Could not reach Kafka at 127.0.0.1:1: ...
+        """
+        if is_async_callable(handler):
+            raise TypeError("TrackingConsumer needs a plain handler; use AsyncTrackingConsumer for an async one")
+        self._begin()
+        kafka = confluent_kafka()
+        consumer = kafka.Consumer(self._consumer_config())
+        self._consumer = consumer
+        try:
+            try:
+                consumer.list_topics(self._settings.topic, timeout=self._connect_timeout)
+            except kafka.KafkaException as exc:
+                raise self._connection_error(exc.args[0] if exc.args else exc) from None
+            if self._dead_letter_topic is not None:
+                self._pump = _ProducerPump(self._settings, {})
+            consumer.subscribe(
+                [self._settings.topic], on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
+            )
+            workers = concurrent.futures.ThreadPoolExecutor(
+                self._max_in_flight, thread_name_prefix="ordercloud-kafka-worker"
+            )
+            try:
+                with _Signals(self.stop):
+                    self._loop(consumer, workers, handler)
+            finally:
+                self._stopping.set()  # workers finish their record and take no more
+                # A handler still running after stop_timeout was abandoned (its record is not committed):
+                # it finishes on its own thread, without holding up run() or the group.
+                workers.shutdown(wait=False, cancel_futures=True)
+        finally:
+            try:
+                consumer.close()
+            finally:
+                self._consumer = None
+                if self._pump is not None:
+                    self._pump.close()
+        if self._failure is not None:
+            raise self._failure
+
+    # --- the poll loop (this thread owns the librdkafka consumer) ---------------------------------------
+
+    def _loop(
+        self, consumer: Any, workers: concurrent.futures.Executor, handler: Callable[[KafkaDelivery], Any]
+    ) -> None:
+        last_commit = time.monotonic()
+        while not self._stopping.is_set():
+            self._route(consumer.consume(BATCH, 0.1))
+            for part in self._ready():
+                workers.submit(self._drain, part, handler)
+            pause, resume = self._flow()
+            if pause:
+                consumer.pause(pause)
+            if resume:
+                consumer.resume(resume)
+            if time.monotonic() - last_commit >= self._commit_interval:
+                last_commit = time.monotonic()
+                self._commit(consumer, asynchronous=True)
+                self._refresh_lag(consumer)
+                self._maybe_log_stats()
+        self._finish(list(self._parts.values()), self._stop_timeout)
+        self._commit(consumer, asynchronous=False)
+
+    def _commit(self, consumer: Any, *, asynchronous: bool, parts: list[_Partition] | None = None) -> None:
+        chosen = list(self._parts.values()) if parts is None else parts
+        offsets = self._offsets(chosen)
+        if not offsets:
+            return
+        kafka = confluent_kafka()
+        try:
+            consumer.commit(offsets=offsets, asynchronous=asynchronous)
+        except kafka.KafkaException as exc:
+            _log.warning("Commit of %s failed (they are committed later or redelivered): %s", _names(offsets), exc)
+            return
+        self._mark_committed(offsets, {(p.topic, p.partition): p for p in chosen})
+
+    def _refresh_lag(self, consumer: Any) -> None:
+        kafka = confluent_kafka()
+        for part in list(self._parts.values()):
+            try:
+                _low, high = consumer.get_watermark_offsets(
+                    kafka.TopicPartition(part.topic, part.partition), cached=True
+                )
+            except kafka.KafkaException:
+                continue
+            if high is not None and high >= 0:
+                part.high_watermark = high
+
+    @staticmethod
+    def _finish(parts: list[_Partition], timeout: float) -> None:
+        """Wait (up to ``timeout``) for the workers on ``parts`` to finish their record; abandon the rest."""
+        deadline = time.monotonic() + timeout
+        while any(p.running and not p.abandoned for p in parts) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        for part in parts:
+            if part.running and not part.abandoned:
+                part.abandoned = part.revoked = True  # its worker stops after the record; nobody waits again
+                _log.warning("Abandoned the record in progress on %s[%d]: not committed", part.topic, part.partition)
+
+    def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
+        self._assigned(partitions)
+
+    def _on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
+        parts = self._take_revoked(partitions)
+        self._finish(parts, self._revoke_timeout)
+        self._commit(consumer, asynchronous=False, parts=parts)
+        _log.info("Revoked %s", _names(partitions))
+
+    def _on_lost(self, consumer: Any, partitions: list[Any]) -> None:
+        self._take_revoked(partitions)
+        _log.warning("Lost %s (not committed: another consumer owns them now)", _names(partitions))
+
+    # --- workers ------------------------------------------------------------------------------------------
+
+    def _drain(self, part: _Partition, handler: Callable[[KafkaDelivery], Any]) -> None:
+        try:
+            while not self._stopping.is_set() and not part.revoked:
+                try:
+                    record = part.pending.popleft()
+                except IndexError:
+                    break
+                if not self._process(part, record, handler):
+                    break
+                part.done = record.offset() + 1
+        except BaseException as exc:  # a bug or KeyboardInterrupt in a worker: stop, commit nothing more
+            self._fail(exc)
+        finally:
+            part.running = False
+
+    def _wait(self, part: _Partition, seconds: float) -> bool:
+        """Sleep ``seconds`` unless stopped or revoked meanwhile (then ``False``: abandon the record)."""
+        deadline = time.monotonic() + seconds
+        while not self._stopping.is_set() and not part.revoked:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return True
+            time.sleep(min(_SLICE, left))
+        return False
+
+    def _process(self, part: _Partition, record: Any, handler: Callable[[KafkaDelivery], Any]) -> bool:
+        """Perform the steps of one record (see ``_ConsumerBase._steps``); ``True`` when it is done."""
+        steps = self._steps(record)
+        outcome: Any = None
+        try:
+            step = next(steps)
+            while True:
+                if isinstance(step, _Handle):
+                    try:
+                        handler(step.delivery)
+                        outcome = None
+                    except Exception as exc:
+                        outcome = exc
+                    except BaseException as exc:
+                        steps.throw(exc)  # releases the claim, re-raises
+                elif isinstance(step, _Wait):
+                    outcome = self._wait(part, step.seconds)
+                else:
+                    outcome = self._dead_letter(record, step)
+                step = steps.send(outcome)
+        except StopIteration as done:
+            return bool(done.value)
+
+    def _dead_letter(self, record: Any, step: _DeadLetter) -> bool:
+        target = self._dead_letter_record(record, step.error, step.attempts)
+        if target is None or self._pump is None:
+            return False
+        topic, headers = target
+        failure: BaseException | None = None
+        try:
+            self._pump.send(topic, record.value(), record.key(), headers).result(
+                timeout=max(self._stop_timeout, 1.0) * 3
+            )
+        except Exception as exc:
+            failure = exc
+        return self._dead_lettered(record, step.attempts, failure)
