@@ -403,11 +403,12 @@ class ShopperSession(_Session[OrderCloud]):
     >>> fake = FakeOrderCloud()
     >>> session = ShopperSession.start(fake.client(), client_id=STOREFRONT_CLIENT_ID, anon_user_id="7c9e")
     >>> _ = session.client.cart.add_line_item(LineItem(product_id="SKU-MUG", quantity=2))
-    >>> order_id = session.login("jane", "jane-password")   # password grant, then TransferAnonUserOrder
-    >>> session.is_anonymous, order_id == session.order_id, session.anon_user_id
-    (False, True, '7c9e')
+    >>> session.login("jane", "jane-password")   # password grant, then TransferAnonUserOrder of the cart
+    'anon-order-1'
+    >>> session.is_anonymous, session.anon_user_id, session.client.cart.get().from_user.id
+    (False, '7c9e', 'buyer-jane')
     >>> saved = session.dumps()   # a credential: keep it server-side
-    >>> ShopperSession.loads(fake.client(), saved).client.me.get().id
+    >>> ShopperSession.loads(fake.client(), saved).client.me.get().id   # the next request
     'buyer-jane'
     >>> fake.close()
     """

@@ -170,8 +170,10 @@ class MessageProduct(_MessageModel):
 
 
 class MessageLineItem(_MessageModel):
-    """A line of a message. ``Price`` is the unit price; ``LineSubTotal`` (capital ``T``) is price x quantity;
-    ``LineTotal`` is that minus the promotion discount. An integral ``Quantity`` is written as an integer."""
+    """A line of a message. An integral ``Quantity`` is written as an integer.
+
+    ``Price`` is the unit price, ``LineSubTotal`` (capital ``T``) price x quantity, ``LineTotal`` that minus discounts.
+    """
 
     line_id: str | None = Field(default=None, alias="LineID")
     product: MessageProduct | None = Field(default=None, alias="Product")
@@ -293,7 +295,7 @@ class OrderSubmitted(TrackingMessage):
 
 
 class UnknownMessage(BaseModel):
-    """A delivery this SDK does not recognise: ``data``, the whole body as received, and the declared ``type_name``."""
+    """A delivery this SDK does not recognise: the whole body as received (``data``) and its declared ``type_name``."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -337,8 +339,10 @@ _TYPE_INDEX = _build_type_index()
 
 
 def message_class_for(name: str | type[TrackingMessage]) -> type[TrackingMessage] | None:
-    """The message class for a type name (either namespace, the bare suffix or a ``TrackingEventType``, any casing)
-    or a message class; ``None`` if it is not one of the four events."""
+    """The message class for a type name or message class; ``None`` if it is not one of the four events.
+
+    A name is a ``TrackingEventType``, either namespace's name or its bare suffix (``orders.submitted``), any casing.
+    """
     if isinstance(name, type):
         return name if issubclass(name, TrackingMessage) and name is not TrackingMessage else None
     return _TYPE_INDEX.get(_type_text(name).lower())
