@@ -269,13 +269,11 @@ def _custom_matches(value: str, expected: bytes) -> bool:
 class Receiver:
     """Verifies, parses and de-duplicates deliveries of an ``Http`` delivery target.
 
-    ``secret`` is the target's ``Secret`` (``str``, ``bytes`` or ``SecretStr``), or a sequence of them
-    while you rotate it. ``custom_auth_header`` is the ``(CustomAuthHeaderName, CustomAuthHeaderValue)``
-    pair when the target sets one. ``dedupe`` is a :class:`DedupeStore`, ``"memory"`` (the default, a
-    fresh :class:`MemoryDedupeStore`) or ``None`` to turn de-duplication off. ``links`` is an
-    :class:`~ordercloud_tracking.stores.IdentityLinks`: every verified message that carries both a user ID
-    and an anonymous ID teaches it the link, so the Sitecore mapping (``links=``) can stitch a login that
-    carries no ``AnonymousId`` to the cart's contact.
+    ``secret`` is the target's ``Secret`` (``str``, ``bytes`` or ``SecretStr``), or several while you rotate it;
+    ``custom_auth_header`` the ``(CustomAuthHeaderName, CustomAuthHeaderValue)`` pair, if the target sets one;
+    ``dedupe`` a :class:`DedupeStore`, ``"memory"`` (the default: a fresh :class:`MemoryDedupeStore`) or ``None``
+    (off); ``links`` an :class:`~ordercloud_tracking.stores.IdentityLinks` that learns user ID ↔ anonymous ID
+    from every verified message carrying both (for the Sitecore mapping's ``links=``).
 
     Calling it yourself: :meth:`parse` claims a new delivery; handle it, then call :meth:`complete`
     (it is now seen) or :meth:`release` (it failed: a retry is processed). Answer an ``in_flight``
