@@ -225,8 +225,7 @@ class _Session(Generic[C]):
     def loads(
         cls, client: C, data: str, *, scopes: Sequence[str] = ("Shopper",), links: IdentityLinks | None = None
     ) -> Self:
-        """Restore a session from :meth:`dumps` (``ValueError`` if ``data`` is not one); ``links`` as for
-        ``start`` (the store is not part of the string: pass it again)."""
+        """Restore a session from :meth:`dumps` (``ValueError`` if ``data`` is not one); pass ``links`` again."""
         return cls(client, _Snapshot.loads(data), scopes=scopes, links=links)
 
     # ------------------------------------------------------------------------------------- state
@@ -275,8 +274,7 @@ class _Session(Generic[C]):
         )
 
     def dumps(self) -> str:
-        """A compact string to keep in a server-side session store. **It is a credential** (it holds
-        access tokens, never passwords): do not log it or send it to the browser."""
+        """A compact string for a server-side session store: a credential (access tokens, never passwords)."""
         return self._current_snapshot().dumps()
 
     def __repr__(self) -> str:
@@ -398,14 +396,25 @@ class _Session(Generic[C]):
 class ShopperSession(_Session[OrderCloud]):
     """One shopper over a synchronous :class:`~ordercloud_tracking.OrderCloud` client.
 
-    >>> session = ShopperSession.start(client, client_id="storefront")   # doctest: +SKIP
-    >>> session.anon_user_id       # set this as the beacon/visitor ID   # doctest: +SKIP
-    '7c9e6679742540de944be07fc1f90ae7'
+    Offline, against the fake:
+
+    >>> from ordercloud_tracking.models import LineItem
+    >>> from ordercloud_tracking.testing import STOREFRONT_CLIENT_ID, FakeOrderCloud
+    >>> fake = FakeOrderCloud()
+    >>> session = ShopperSession.start(fake.client(), client_id=STOREFRONT_CLIENT_ID, anon_user_id="7c9e")
+    >>> _ = session.client.cart.add_line_item(LineItem(product_id="SKU-MUG", quantity=2))
+    >>> session.login("jane", "jane-password")   # password grant, then TransferAnonUserOrder of the cart
+    'anon-order-1'
+    >>> session.is_anonymous, session.anon_user_id, session.client.cart.get().from_user.id
+    (False, '7c9e', 'buyer-jane')
+    >>> saved = session.dumps()   # a credential: keep it server-side
+    >>> ShopperSession.loads(fake.client(), saved).client.me.get().id   # the next request
+    'buyer-jane'
+    >>> fake.close()
     """
 
     client: OrderCloud
-    """An :class:`~ordercloud_tracking.OrderCloud` acting as this shopper (anonymous or logged in); it
-    shares the base client's connection pool, never its tokens."""
+    """An :class:`~ordercloud_tracking.OrderCloud` acting as this shopper (the base client's pool, never its tokens)."""
 
     @classmethod
     def start(
@@ -419,9 +428,7 @@ class ShopperSession(_Session[OrderCloud]):
     ) -> ShopperSession:
         """Get an anonymous token carrying ``anon_user_id`` (a new UUID4 hex when not given).
 
-        ``links``: an :class:`~ordercloud_tracking.stores.IdentityLinks` in which :meth:`login` and
-        :meth:`register` record the user ID ↔ ``anon_user_id`` (best effort: a failing store is logged,
-        never raised).
+        :meth:`login` and :meth:`register` record user ID ↔ ``anon_user_id`` in ``links``, if given (best effort).
         """
         session = cls._new(client, client_id, anon_user_id, scopes, links)
         session.client.get_access_token()
@@ -430,12 +437,9 @@ class ShopperSession(_Session[OrderCloud]):
     def login(
         self, username: str, password: str, *, client_secret: str | None = None, scopes: Sequence[str] | None = None
     ) -> str | None:
-        """Log in with the password grant, then move the anonymous order to the user.
+        """Log in with the password grant, move the anonymous order to the user, return its ID (or ``None``).
 
-        Returns the transferred order's ID (``None`` when the anonymous order had no line items). A
-        failed login raises :class:`~ordercloud_tracking.TokenError` and leaves the anonymous session as
-        it was; a failed transfer raises :class:`~ordercloud_tracking.AnonymousTransferError` with
-        ``logged_in=True``.
+        Raises ``TokenError`` (nothing changed) or ``AnonymousTransferError`` (logged in; retry the transfer).
         """
         return run_sync(self._login(username, password, client_secret, scopes))
 
@@ -444,10 +448,7 @@ class ShopperSession(_Session[OrderCloud]):
         run_sync(self._transfer())
 
     def register(self, user: MeUser | dict[str, Any]) -> str | None:
-        """``PUT /v1/me/register?anonUserToken=…`` and switch to the new user's token.
-
-        OrderCloud moves the anonymous order itself; returns its ID (or ``None``).
-        """
+        """Register the anonymous shopper and act as the new user; returns the order OrderCloud moved, or ``None``."""
         return run_sync(self._register(user))
 
     def logout(self) -> None:
@@ -457,10 +458,7 @@ class ShopperSession(_Session[OrderCloud]):
 
 
 class AsyncShopperSession(_Session[AsyncOrderCloud]):
-    """One shopper over an :class:`~ordercloud_tracking.AsyncOrderCloud` client (see :class:`ShopperSession`).
-
-    >>> session = await AsyncShopperSession.start(client, client_id="storefront")   # doctest: +SKIP
-    """
+    """One shopper over an :class:`~ordercloud_tracking.AsyncOrderCloud` client (see :class:`ShopperSession`)."""
 
     client: AsyncOrderCloud
     """An :class:`~ordercloud_tracking.AsyncOrderCloud` acting as this shopper (anonymous or logged in)."""
@@ -475,8 +473,7 @@ class AsyncShopperSession(_Session[AsyncOrderCloud]):
         scopes: Sequence[str] = ("Shopper",),
         links: IdentityLinks | None = None,
     ) -> AsyncShopperSession:
-        """Get an anonymous token carrying ``anon_user_id`` (a new UUID4 hex when not given); ``links`` as
-        for :meth:`ShopperSession.start`."""
+        """Get an anonymous token carrying ``anon_user_id`` (see :meth:`ShopperSession.start`)."""
         session = cls._new(client, client_id, anon_user_id, scopes, links)
         await session.client.get_access_token()
         return session
@@ -484,8 +481,7 @@ class AsyncShopperSession(_Session[AsyncOrderCloud]):
     async def login(
         self, username: str, password: str, *, client_secret: str | None = None, scopes: Sequence[str] | None = None
     ) -> str | None:
-        """Log in with the password grant, then move the anonymous order to the user (see
-        :meth:`ShopperSession.login`)."""
+        """Log in, then move the anonymous order to the user (see :meth:`ShopperSession.login`)."""
         return await run_async(self._login(username, password, client_secret, scopes))
 
     async def transfer_anonymous_order(self) -> None:
@@ -493,7 +489,7 @@ class AsyncShopperSession(_Session[AsyncOrderCloud]):
         await run_async(self._transfer())
 
     async def register(self, user: MeUser | dict[str, Any]) -> str | None:
-        """``PUT /v1/me/register?anonUserToken=…`` and switch to the new user's token."""
+        """Register the anonymous shopper (see :meth:`ShopperSession.register`)."""
         return await run_async(self._register(user))
 
     async def logout(self) -> None:

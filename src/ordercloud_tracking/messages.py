@@ -118,17 +118,9 @@ ORDER_STATUS_CODES: dict[int, str] = {
     5: "Completed",
     6: "Canceled",
 }
-"""``OrderStatus`` sent as an integer → the string member (:class:`~ordercloud_tracking.models.commerce.OrderStatus`).
-
->>> OrderSubmitted.model_validate({"OrderStatus": 4}).order_status, ORDER_STATUS_CODES[4]
-('Open', 'Open')
-"""
+"""``OrderStatus`` sent as an integer → its member of :class:`~ordercloud_tracking.models.commerce.OrderStatus`."""
 USER_TYPE_CODES: dict[int, str] = {0: "Buyer", 1: "Supplier", 2: "Admin"}
-"""``UserType`` sent as an integer → its name (kept as an unknown field of :class:`UserContext`).
-
->>> UserContext.model_validate({"ID": "u-1", "UserType": 2}).to_request()
-{'ID': 'u-1', 'UserType': 'Admin'}
-"""
+"""``UserType`` sent as an integer → its name (kept as an unknown field of :class:`UserContext`)."""
 
 
 def _enum_text(codes: Mapping[int, str]) -> Callable[[object], object]:
@@ -144,16 +136,7 @@ _OrderStatusText = Annotated[str | None, BeforeValidator(_enum_text(ORDER_STATUS
 
 
 class UserContext(_MessageModel):
-    """Who caused the event (``UserContext`` in every message).
-
-    ``ID`` is the OrderCloud user ID when the shopper is authenticated; ``AnonymousId`` is the
-    ``anonuserid`` given with the anonymous token, set while anonymous and when turning known.
-
-    >>> UserContext.model_validate({"ID": "u-1", "AnonymousId": "7c9e"}).anonymous_id
-    '7c9e'
-    >>> UserContext(id="u-1").to_request()
-    {'ID': 'u-1'}
-    """
+    """Who caused the event: ``ID`` (the OrderCloud user, when authenticated) and ``AnonymousId`` (the beacon ID)."""
 
     id: str | None = Field(default=None, alias="ID")
     anonymous_id: str | None = Field(default=None, alias="AnonymousId")
@@ -169,22 +152,14 @@ class UserContext(_MessageModel):
 
 
 class MessageVariant(_MessageModel):
-    """The variant of a message line (``VariantName``, ``VariantDescription``; no variant ID).
-
-    >>> MessageVariant.model_validate({"VariantName": "Blue"}).variant_name
-    'Blue'
-    """
+    """The variant of a message line (``VariantName``, ``VariantDescription``; no variant ID)."""
 
     variant_name: str | None = Field(default=None, alias="VariantName")
     variant_description: str | None = Field(default=None, alias="VariantDescription")
 
 
 class MessageProduct(_MessageModel):
-    """The product of a message line. ``Price`` is the unit price.
-
-    >>> MessageProduct.model_validate({"ProductID": "SKU-1", "Price": 10.5}).price
-    Decimal('10.5')
-    """
+    """The product of a message line. ``Price`` is the unit price."""
 
     product_id: str | None = Field(default=None, alias="ProductID")
     product_name: str | None = Field(default=None, alias="ProductName")
@@ -195,18 +170,9 @@ class MessageProduct(_MessageModel):
 
 
 class MessageLineItem(_MessageModel):
-    """A line of a message (``LineID``, ``Quantity``, ``Price``, ``LineTotal``, ``LineSubTotal``, ``xp``).
+    """A line of a message. An integral ``Quantity`` is written as an integer.
 
-    ``Price`` is the unit price, ``LineSubTotal`` (capital ``T``) is unit price x quantity and
-    ``LineTotal`` is ``LineSubTotal`` minus the line's promotion discount. ``Quantity`` is a decimal in
-    the reference and an integer in the API: both are accepted, and an integral value is written as an
-    integer.
-
-    >>> line = MessageLineItem.model_validate({"LineID": "li-1", "Quantity": 2, "LineSubTotal": 20})
-    >>> line.quantity, line.line_subtotal, line.to_request()["Quantity"]
-    (Decimal('2'), Decimal('20'), 2)
-    >>> line.unit_price is None
-    True
+    ``Price`` is the unit price, ``LineSubTotal`` (capital ``T``) price x quantity, ``LineTotal`` that minus discounts.
     """
 
     line_id: str | None = Field(default=None, alias="LineID")
@@ -219,28 +185,14 @@ class MessageLineItem(_MessageModel):
 
     @property
     def unit_price(self) -> Decimal | None:
-        """``Price``, or the product's ``Price`` when the line has none (the reference is unsure).
-
-        >>> MessageLineItem.model_validate({"Product": {"Price": 4}}).unit_price
-        Decimal('4')
-        """
+        """``Price``, or the product's ``Price`` when the line has none (the reference is unsure)."""
         if self.price is not None:
             return self.price
         return self.product.price if self.product is not None else None
 
 
 class TrackingMessage(_MessageModel):
-    """Base class of the four typed messages.
-
-    Each subclass knows its event: ``event_type`` (a :class:`~ordercloud_tracking.TrackingEventType`),
-    ``backbone_type`` (``sitecore.backbone.messages.*``) and ``namespace``
-    (``sitecore.ordercloud.messages.*``). ``type_inferred`` tells whether :func:`parse_message` chose
-    the class from the shape of the body rather than from a declared type, and ``envelope`` holds the
-    wrapper the message came in (without the message), if any.
-
-    >>> OrderSubmitted.event_type, OrderSubmitted.namespace
-    (<TrackingEventType.ORDER_SUBMITTED: 'OrderSubmitted'>, 'sitecore.ordercloud.messages.orders.submitted')
-    """
+    """Base class of the four typed messages; each knows its ``event_type``, ``backbone_type`` and ``namespace``."""
 
     event_type: ClassVar[TrackingEventType]
     backbone_type: ClassVar[str]
@@ -253,51 +205,29 @@ class TrackingMessage(_MessageModel):
 
     @property
     def type_inferred(self) -> bool:
-        """Whether the type was recognised from the shape of the body (no type was declared).
-
-        >>> parse_message({"OrderId": "o-1", "LineItem": {"LineID": "li-1"}}).type_inferred
-        True
-        """
+        """Whether the type was recognised from the shape of the body (no type was declared)."""
         private = self.__pydantic_private__
         return bool(private and private.get("type_inferred"))
 
     @property
     def envelope(self) -> dict[str, Any] | None:
-        """The outermost wrapper around the message, without the message itself (``None`` if bare).
-
-        >>> parse_message({"Id": "d-1", "Data": {"OrderID": "o-1", "LineItems": []}}).envelope
-        {'Id': 'd-1'}
-        """
+        """The outermost wrapper around the message, without the message itself (``None`` if bare)."""
         private = self.__pydantic_private__
         return private.get("envelope") if private else None
 
     @property
     def user_id(self) -> str | None:
-        """``UserContext.ID``: the authenticated OrderCloud user, if any.
-
-        >>> SessionIdentified.model_validate({"UserContext": {"ID": "u-1"}}).user_id
-        'u-1'
-        """
+        """``UserContext.ID``: the authenticated OrderCloud user, if any."""
         return self.user_context.id if self.user_context is not None else None
 
     @property
     def anonymous_id(self) -> str | None:
-        """``UserContext.AnonymousId``: the beacon ID given with the anonymous token, if any.
-
-        >>> SessionIdentified.model_validate({"UserContext": {"AnonymousId": "a-1"}}).anonymous_id
-        'a-1'
-        """
+        """``UserContext.AnonymousId``: the beacon ID given with the anonymous token, if any."""
         return self.user_context.anonymous_id if self.user_context is not None else None
 
 
 class SessionIdentified(TrackingMessage):
-    """A shopper logged in (``UserLoggedIn``; ``sessions.identified``). This model has no ``xp``.
-
-    >>> msg = parse_message(b'{"UserContext": {"ID": "u-1"}, "Email": "jane@example.com",'
-    ...                     b' "FirstName": "Jane", "LastName": "Doe"}')
-    >>> type(msg).__name__, msg.email, msg.type_inferred
-    ('SessionIdentified', 'jane@example.com', True)
-    """
+    """A shopper logged in (``UserLoggedIn``; ``sessions.identified``). This model has no ``xp``."""
 
     event_type: ClassVar[TrackingEventType] = TrackingEventType.USER_LOGGED_IN
     backbone_type: ClassVar[str] = BACKBONE_PREFIX + "sessions.identified"
@@ -313,11 +243,7 @@ class SessionIdentified(TrackingMessage):
 class OrderLineMessage(TrackingMessage):
     """Fields shared by :class:`OrderLineAdded` and :class:`OrderLineUpdated` (note ``OrderId``).
 
-    The line's ``Quantity`` is the line's absolute quantity, for an update as for an add.
-
-    >>> msg = parse_message({"OrderId": "o-1", "LineItem": {"LineID": "li-1", "Quantity": 3}})
-    >>> isinstance(msg, OrderLineMessage), msg.order_id, msg.line_item.quantity
-    (True, 'o-1', Decimal('3'))
+    The line's ``Quantity`` is absolute, for an update as for an add.
     """
 
     language: str | None = Field(default=None, alias="Language")
@@ -330,11 +256,7 @@ class OrderLineMessage(TrackingMessage):
 class OrderLineAdded(OrderLineMessage):
     """A line item was added (``LineItemAdded``; ``orders.lines.added``).
 
-    :func:`parse_message` also returns this class, with ``type_inferred`` set, for a line message whose
-    type is not declared: the payload of an add and of an update are the same.
-
-    >>> parse_message({"OrderId": "o-1", "LineItem": {}}, event_type="LineItemAdded").type_inferred
-    False
+    Also what a line message that declares no type parses as, with ``type_inferred`` set.
     """
 
     event_type: ClassVar[TrackingEventType] = TrackingEventType.LINE_ITEM_ADDED
@@ -343,13 +265,7 @@ class OrderLineAdded(OrderLineMessage):
 
 
 class OrderLineUpdated(OrderLineMessage):
-    """A line item was updated (``LineItemUpdated``; ``orders.lines.updated``). Same shape as added.
-
-    >>> body = {"EventType": "sitecore.ordercloud.messages.orders.lines.updated",
-    ...         "Message": {"OrderId": "o-1", "LineItem": {"LineID": "li-1", "Quantity": 5}}}
-    >>> type(parse_message(body)).__name__
-    'OrderLineUpdated'
-    """
+    """A line item was updated (``LineItemUpdated``; ``orders.lines.updated``). Same shape as added."""
 
     event_type: ClassVar[TrackingEventType] = TrackingEventType.LINE_ITEM_UPDATED
     backbone_type: ClassVar[str] = BACKBONE_PREFIX + "orders.lines.updated"
@@ -359,12 +275,7 @@ class OrderLineUpdated(OrderLineMessage):
 class OrderSubmitted(TrackingMessage):
     """An order was submitted (``OrderSubmitted``; ``orders.submitted``). Note ``OrderID``.
 
-    ``Payments`` is undocumented and kept as loose JSON objects; ``OrderDate`` is kept as the string
-    that was sent. No ``Language`` is documented on this model.
-
-    >>> msg = parse_message(b'{"OrderID": "o-1", "OrderTotal": 42.5, "LineItems": []}')
-    >>> type(msg).__name__, msg.order_total
-    ('OrderSubmitted', Decimal('42.5'))
+    ``Payments`` are loose JSON objects; ``OrderDate`` is the string that was sent; no ``Language``.
     """
 
     event_type: ClassVar[TrackingEventType] = TrackingEventType.ORDER_SUBMITTED
@@ -384,18 +295,7 @@ class OrderSubmitted(TrackingMessage):
 
 
 class UnknownMessage(BaseModel):
-    """A delivery this SDK does not recognise: the raw JSON object and the declared type, if any.
-
-    ``data`` is the whole body as received (wrapper included). ``event_type`` is the declared type as
-    a :class:`~ordercloud_tracking.TrackingEventType` when it looks like one (a name without dots, such
-    as a newer ``"LineItemDeleted"``), else ``None``.
-
-    >>> msg = parse_message({"EventType": "LineItemDeleted", "Message": {"OrderId": "o-1"}})
-    >>> type(msg).__name__, msg.type_name, msg.event_type.is_known
-    ('UnknownMessage', 'LineItemDeleted', False)
-    >>> parse_message({"hello": "world"}).data
-    {'hello': 'world'}
-    """
+    """A delivery this SDK does not recognise: the whole body as received (``data``) and its declared ``type_name``."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -404,30 +304,18 @@ class UnknownMessage(BaseModel):
 
     @property
     def event_type(self) -> TrackingEventType | None:
-        """The declared type as a (possibly unknown) ``TrackingEventType``, if it looks like one.
-
-        >>> UnknownMessage(data={}, type_name="sitecore.ordercloud.messages.ordersync.updated").event_type
-        """
+        """The declared type as a (possibly unknown) ``TrackingEventType`` when it has no dots, else ``None``."""
         if self.type_name and "." not in self.type_name:
             return TrackingEventType(self.type_name)
         return None
 
     def to_request(self) -> dict[str, Any]:
-        """The raw object, as received.
-
-        >>> UnknownMessage(data={"a": 1}).to_request()
-        {'a': 1}
-        """
+        """The raw object, as received."""
         return dict(self.data)
 
 
 Message: TypeAlias = SessionIdentified | OrderLineAdded | OrderLineUpdated | OrderSubmitted | UnknownMessage
-"""What :func:`parse_message` returns: one of the four typed messages or an :class:`UnknownMessage`.
-
->>> msg: Message = parse_message({"OrderID": "o-1", "LineItems": []})
->>> isinstance(msg, OrderSubmitted)
-True
-"""
+"""What :func:`parse_message` returns: one of the four typed messages or an :class:`UnknownMessage`."""
 
 MESSAGE_CLASSES: tuple[type[TrackingMessage], ...] = (
     SessionIdentified,
@@ -435,11 +323,7 @@ MESSAGE_CLASSES: tuple[type[TrackingMessage], ...] = (
     OrderLineUpdated,
     OrderSubmitted,
 )
-"""The four typed message classes, in the order of the tracking event table.
-
->>> [cls.event_type.value for cls in MESSAGE_CLASSES]
-['UserLoggedIn', 'LineItemAdded', 'LineItemUpdated', 'OrderSubmitted']
-"""
+"""The four typed message classes, in the order of the tracking event table."""
 
 
 def _build_type_index() -> dict[str, type[TrackingMessage]]:
@@ -455,18 +339,9 @@ _TYPE_INDEX = _build_type_index()
 
 
 def message_class_for(name: str | type[TrackingMessage]) -> type[TrackingMessage] | None:
-    """The message class for a type name, or ``None`` if the name is not one of the four events.
+    """The message class for a type name or message class; ``None`` if it is not one of the four events.
 
-    Accepts a ``TrackingEventType`` (or its value), a ``sitecore.backbone.messages.*`` or
-    ``sitecore.ordercloud.messages.*`` name, the bare suffix (``orders.submitted``), in any casing,
-    or a message class.
-
-    >>> message_class_for("sitecore.backbone.messages.orders.lines.added").__name__
-    'OrderLineAdded'
-    >>> message_class_for(TrackingEventType.USER_LOGGED_IN).__name__
-    'SessionIdentified'
-    >>> message_class_for("ordersync.updated") is None
-    True
+    A name is a ``TrackingEventType``, either namespace's name or its bare suffix (``orders.submitted``), any casing.
     """
     if isinstance(name, type):
         return name if issubclass(name, TrackingMessage) and name is not TrackingMessage else None
@@ -506,18 +381,9 @@ def _names_an_event(value: str) -> bool:
 
 @attrs.frozen
 class DecodedDelivery:
-    """What :func:`decode_delivery` returns: the message, its dedupe key and fingerprint.
+    """What :func:`decode_delivery` returns: the message, its dedupe ``delivery_key`` and ``fingerprint``.
 
-    ``delivery_key`` is the entity whose latest state the message carries (``order:{OrderID}``,
-    ``line:{OrderId}:{LineID}``, ``session:{UserContext.ID or AnonymousId}``), the ID of an envelope
-    that has one, or else the SHA-256 of the body. ``fingerprint`` is the SHA-256 of the *message
-    bytes* — the bare body, or the ``Payload`` of the ``{"Headers": …, "Payload": …}`` envelope — for an
-    entity key, else ``""``. So a message has the same key and fingerprint enveloped or bare.
-
-    >>> bare = b'{"OrderID": "o-1", "LineItems": []}'
-    >>> enveloped = b'{"Headers": {"type": "sitecore.ordercloud.messages.orders.submitted"}, "Payload": ' + bare + b'}'
-    >>> [(d.delivery_key, d.fingerprint[:8]) for d in (decode_delivery(bare), decode_delivery(enveloped))]
-    [('order:o-1', 'aed89b16'), ('order:o-1', 'aed89b16')]
+    The same message has the same key and fingerprint enveloped or bare (see :mod:`~ordercloud_tracking.receiver`).
     """
 
     message: Message
@@ -824,15 +690,9 @@ def decode_delivery(
     event_type: _TypeName | None = None,
     type_hint: _TypeName | None = None,
 ) -> DecodedDelivery:
-    """Parse a delivery like :func:`parse_message` and give its dedupe key and fingerprint too.
+    """Parse a delivery like :func:`parse_message`, with its dedupe key and fingerprint.
 
-    ``event_type`` overrides whatever the body says; ``type_hint`` only names the type of a body that
-    declares none (a bare message): the ``?type=`` of an endpoint URL, a Kafka or Event Hubs ``type``
-    header. :class:`~ordercloud_tracking.receiver.Receiver` uses this; so can a consumer.
-
-    >>> decoded = decode_delivery(b'{"OrderId": "o-1", "LineItem": {"LineID": "li-1"}}', type_hint="LineItemUpdated")
-    >>> type(decoded.message).__name__, decoded.delivery_key
-    ('OrderLineUpdated', 'line:o-1:li-1')
+    ``event_type`` overrides what the body says; ``type_hint`` only names a body that declares none (``?type=``).
     """
     return _decode(body, _Type.of(event_type), _Type.of(type_hint))
 
@@ -844,14 +704,9 @@ def parse_message(
 ) -> Message:
     """Parse a delivered message into its typed model (see the module docstring for the rules).
 
-    ``body`` is the raw bytes (or text) of a delivery, or an already decoded JSON object. Give
-    ``event_type`` when you know it (for example from the URL the delivery config posts to): it wins
-    over anything in the body. A well-formed JSON object never raises: what is not recognised is an
-    :class:`UnknownMessage`.
-
-    Raises:
-        InvalidPayloadError: the body is not JSON, or not a JSON object (a :class:`ValueError`).
-        TypeError: ``body`` is of another type.
+    ``body`` is the raw bytes or text of a delivery, or a decoded JSON object; ``event_type``, when you know it,
+    wins over the body. A JSON object never raises (what is not recognised is an :class:`UnknownMessage`);
+    anything else is an :class:`InvalidPayloadError` (a ``ValueError``), or a ``TypeError`` for another type.
 
     >>> msg = parse_message(b'{"Headers": {"type": "sitecore.ordercloud.messages.orders.lines.updated"},'
     ...                     b' "Payload": {"UserContext": {"AnonymousId": "a-1"}, "OrderId": "o-1",'
@@ -867,17 +722,9 @@ def parse_message(
 
 
 def parse_record(value: bytes | bytearray | memoryview | str, type_header: str | bytes | None = None) -> Message:
-    """Decode a Kafka or Event Hubs record into a typed message, as tolerantly as :func:`parse_message`.
+    """A Kafka or Event Hubs record value as a typed message, as tolerantly as :func:`parse_message`.
 
-    ``value`` is the record value: the Http envelope ``{"Headers": {"type": …}, "Payload": …}`` or the
-    bare message. ``type_header`` is the record's ``type`` header (or CloudEvents ``ce_type``), as text
-    or raw bytes (UTF-8), if any: it names the type of a bare value; a type in the value itself wins.
-
-    >>> value = b'{"OrderId": "o-1", "LineItem": {"LineID": "li-1", "Quantity": 2}}'
-    >>> type(parse_record(value, b"sitecore.ordercloud.messages.orders.lines.updated")).__name__
-    'OrderLineUpdated'
-    >>> parse_record(value).type_inferred  # no type anywhere: the shape decides
-    True
+    ``type_header`` is the record's ``type`` (or ``ce_type``) header, text or UTF-8 bytes; a type in the value wins.
     """
     if isinstance(type_header, (bytes, bytearray)):
         type_header = bytes(type_header).decode("utf-8", "replace")
@@ -954,14 +801,7 @@ def session_identified(
 ) -> SessionIdentified:
     """The ``sessions.identified`` message OrderCloud sends when ``user`` logs in.
 
-    ``anon_user_id`` is the ``anonuserid`` of the anonymous session being left (``AnonymousId``);
-    ``locale`` defaults to the user's ``Locale`` (``Language``, ``Currency``).
-
-    >>> from ordercloud_tracking.models.commerce import Locale, MeUser
-    >>> me = MeUser(id="buyer01", email="amy@example.com", first_name="Amy", last_name="Lee")
-    >>> session_identified(me, anon_user_id="7c9e", locale=Locale(language="en-US", currency="USD")).to_request()
-    {'UserContext': {'ID': 'buyer01', 'AnonymousId': '7c9e'}, 'Language': 'en-US', 'Currency': 'USD', \
-'Email': 'amy@example.com', 'FirstName': 'Amy', 'LastName': 'Lee'}
+    ``anon_user_id`` is the ``AnonymousId``; ``locale`` defaults to the user's.
     """
     loc = locale if locale is not None else user.locale
     return SessionIdentified(
@@ -983,21 +823,9 @@ def order_line(
     anon_user_id: str | None = None,
     language: str | None = None,
 ) -> OrderLineAdded | OrderLineUpdated:
-    """The ``orders.lines.added`` / ``orders.lines.updated`` message for ``line_item`` of ``order``.
+    """The ``orders.lines.added`` / ``orders.lines.updated`` message (``event_type``) for ``line_item`` of ``order``.
 
-    ``event_type`` is ``LineItemAdded`` or ``LineItemUpdated`` (or a namespace name). ``UserContext.ID``
-    is ``user``'s ID; without ``user`` it is the order's ``FromUser`` — unless ``anon_user_id`` is given,
-    which marks the shopper anonymous (``ID`` null, ``AnonymousId`` set). ``Email`` comes from ``user``
-    or ``FromUser``; ``Language`` from ``language`` or the user's locale; ``Currency`` from the order.
-    The line gets ``Price`` = ``UnitPrice`` and ``LineSubTotal`` = ``LineSubtotal``.
-
-    >>> from ordercloud_tracking.models.commerce import LineItem, Order
-    >>> order = Order.from_api({"ID": "o-1", "Currency": "USD", "FromUser": {"ID": "anon-1"}})
-    >>> line = LineItem.from_api({"ID": "li-1", "ProductID": "SKU-1", "Quantity": 2, "UnitPrice": 10,
-    ...                           "LineSubtotal": 20, "LineTotal": 18, "Product": {"Name": "Mug"}})
-    >>> msg = order_line(order, line, event_type="LineItemAdded", anon_user_id="7c9e", language="en")
-    >>> msg.to_request()["UserContext"], msg.line_item.line_subtotal, msg.line_item.product.price
-    ({'ID': None, 'AnonymousId': '7c9e'}, Decimal('20'), Decimal('10'))
+    ``UserContext.ID`` is ``user``'s ID, else the order's ``FromUser``; ``anon_user_id`` marks the shopper anonymous.
     """
     cls = message_class_for(event_type)
     if cls is None or not issubclass(cls, OrderLineMessage):
@@ -1028,18 +856,7 @@ def order_submitted(
 ) -> OrderSubmitted:
     """The ``orders.submitted`` message for a submitted ``order`` and its ``line_items``.
 
-    ``OrderTotal`` = ``Total``, ``OrderSubtotal`` = ``Subtotal``, ``OrderStatus`` = ``Status``,
-    ``OrderDate`` = ``DateCreated`` (the reference calls it the date the order was created; falls back
-    to ``DateSubmitted``), ``Payments`` as loose objects, ``xp`` = the order's ``xp``. The user fields
-    follow :func:`order_line`.
-
-    >>> from ordercloud_tracking.models.commerce import LineItem, Order
-    >>> order = Order.from_api({"ID": "o-1", "Status": "Open", "Currency": "USD", "Subtotal": 20,
-    ...                         "Total": 21.5, "FromUser": {"ID": "buyer01", "Email": "amy@example.com"}})
-    >>> lines = [LineItem.from_api({"ID": "li-1", "ProductID": "SKU-1", "Quantity": 2, "UnitPrice": 10})]
-    >>> body = order_submitted(order, lines, payments=[{"Type": "CreditCard", "Amount": 21.5}]).to_request()
-    >>> body["OrderID"], body["OrderTotal"], body["OrderStatus"], body["UserContext"], body["Payments"]
-    ('o-1', 21.5, 'Open', {'ID': 'buyer01', 'AnonymousId': None}, [{'Type': 'CreditCard', 'Amount': 21.5}])
+    ``OrderDate`` is ``DateCreated`` (else ``DateSubmitted``); the user fields follow :func:`order_line`.
     """
     context, email = _user_context(order, user, anon_user_id)
     loose_payments: list[dict[str, Any]] = []

@@ -112,19 +112,10 @@ __all__ = [
 ]
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
-"""Default largest body a :class:`Receiver` accepts: 1 MiB.
-
->>> Receiver("s").max_body_bytes == DEFAULT_MAX_BODY_BYTES == 1_048_576
-True
-"""
+"""Default largest body a :class:`Receiver` accepts: 1 MiB."""
 
 SIGNATURE_HEADER = "x-oc-hash"
-"""The header that carries the signature (matched case-insensitively).
-
->>> body = b"{}"
->>> Receiver("s").parse(body, {SIGNATURE_HEADER.upper(): sign_payload(body, "s")}).message.data
-{}
-"""
+"""The header that carries the signature (matched case-insensitively)."""
 
 _log = logging.getLogger("ordercloud_tracking.receiver")
 
@@ -133,16 +124,7 @@ SecretLike: TypeAlias = "str | bytes | SecretStr"
 Headers: TypeAlias = (
     "Mapping[str, str] | Mapping[bytes, bytes] | Iterable[tuple[str, str]] | Iterable[tuple[bytes, bytes]]"
 )
-"""Request headers: a mapping, a list of ``(name, value)`` pairs, or ASGI's raw byte pairs.
-
->>> body, receiver = b'{"OrderID": "o-1"}', Receiver("s", dedupe=None)
->>> for headers in ({"X-OC-Hash": sign_payload(body, "s")}, [("x-oc-hash", sign_payload(body, "s"))],
-...                 [(b"x-oc-hash", sign_payload(body, "s").encode())]):
-...     print(receiver.parse(body, headers).event_type.value)
-OrderSubmitted
-OrderSubmitted
-OrderSubmitted
-"""
+"""Request headers: a mapping, a list of ``(name, value)`` pairs, or ASGI's raw byte pairs."""
 
 _BodyTypes = (bytes, bytearray, memoryview)
 _DIGEST_SIZE = 32  # SHA-256
@@ -172,11 +154,7 @@ def _digest(key: bytes, body: bytes | bytearray | memoryview) -> bytes:
 def sign_payload(body: bytes | bytearray | memoryview, secret: SecretLike) -> str:
     """The ``x-oc-hash`` value OrderCloud sends for ``body``: Base64 of HMAC-SHA256(secret, body).
 
-    Useful in tests and for your own forwarding. ``secret`` is a ``str`` (UTF-8), ``bytes`` or a
-    pydantic ``SecretStr``. A ``dict`` or ``str`` body is a :class:`TypeError`.
-
-    >>> sign_payload(b'{"OrderID":"o-1001","OrderTotal":42.5}', "example-secret")
-    'zOWwGJhoV6yR+EimF1ylDFa7C/326QmR4VW6qDYNYDs='
+    ``secret`` is ``str`` (UTF-8), ``bytes`` or ``SecretStr``; a body that is not bytes is a ``TypeError``.
     """
     _check_body(body, "sign_payload()")
     return base64.b64encode(_digest(_key(secret), body)).decode("ascii")
@@ -208,19 +186,9 @@ def _matches(body: bytes | bytearray | memoryview, expected: bytes, keys: Sequen
 
 
 def verify_signature(body: bytes | bytearray | memoryview, signature: str | bytes | None, secret: SecretLike) -> bool:
-    """Whether ``signature`` (an ``x-oc-hash`` value) is the signature of ``body`` with ``secret``.
+    """Whether ``signature`` (an ``x-oc-hash`` value) signs ``body`` with ``secret``, compared in constant time.
 
-    Compares in constant time. A missing, empty or malformed signature, or an empty secret, is simply
-    ``False``. A ``dict`` or ``str`` body is a :class:`TypeError`: only the raw bytes verify.
-
-    >>> body = b'{"OrderID":"o-1001","OrderTotal":42.5}'
-    >>> verify_signature(body, "zOWwGJhoV6yR+EimF1ylDFa7C/326QmR4VW6qDYNYDs=", "example-secret")
-    True
-    >>> verify_signature(b'{"OrderID": "o-1001", "OrderTotal": 42.5}',
-    ...                  "zOWwGJhoV6yR+EimF1ylDFa7C/326QmR4VW6qDYNYDs=", "example-secret")
-    False
-    >>> verify_signature(body, None, "example-secret"), verify_signature(body, "%%%", "example-secret")
-    (False, False)
+    A missing or malformed signature, or an empty secret, is ``False``; a body that is not bytes is a ``TypeError``.
     """
     _check_body(body, "verify_signature()")
     key = _key(secret)
@@ -235,21 +203,10 @@ def verify_signature(body: bytes | bytearray | memoryview, signature: str | byte
 
 @attrs.frozen
 class Delivery:
-    """What :meth:`Receiver.parse` returns.
+    """What :meth:`Receiver.parse` returns: the ``message`` and the dedupe ``outcome`` of its ``delivery_key``.
 
-    ``message`` is the typed message (or :class:`~ordercloud_tracking.messages.UnknownMessage`);
-    ``outcome`` is the dedupe store's answer: ``"new"`` (this attempt holds the claim: handle it, then
-    :meth:`Receiver.complete` or :meth:`Receiver.release`), ``"in_flight"`` (another attempt is handling
-    it: answer a retryable error) or ``"duplicate"`` (it repeats the latest processed state of its entity
-    ``delivery_key`` — the envelope ID, ``order:…``, ``line:…``, ``session:…`` or the body's SHA-256; see
-    the module docstring). ``fingerprint`` is what the store compared; ``event_type`` is the message's
-    tracking event type, if known.
-
-    >>> receiver = Receiver("example-secret")
-    >>> body = b'{"OrderID":"o-1001","OrderTotal":42.5}'
-    >>> delivery = receiver.parse(body, {"X-oc-hash": sign_payload(body, "example-secret")})
-    >>> delivery.event_type, delivery.outcome, delivery.delivery_key
-    (<TrackingEventType.ORDER_SUBMITTED: 'OrderSubmitted'>, 'new', 'order:o-1001')
+    ``"new"``: handle it, then :meth:`Receiver.complete` or :meth:`Receiver.release`; ``"in_flight"``: another
+    attempt is handling it (answer a retryable error); ``"duplicate"``: its latest state was processed.
     """
 
     message: Message
@@ -260,23 +217,12 @@ class Delivery:
 
     @property
     def duplicate(self) -> bool:
-        """Whether this repeats the latest processed state of its entity (``outcome == "duplicate"``).
-
-        >>> body = b'{"OrderID": "o-1"}'
-        >>> Receiver("s").parse(body, {"x-oc-hash": sign_payload(body, "s")}).duplicate
-        False
-        """
+        """Whether this repeats the latest processed state of its entity (``outcome == "duplicate"``)."""
         return self.outcome == "duplicate"
 
     @property
     def in_flight(self) -> bool:
-        """Whether another attempt is handling the same delivery right now (``outcome == "in_flight"``).
-
-        >>> body, receiver = b'{"OrderID": "o-1"}', Receiver("s")
-        >>> first = receiver.parse(body, {"x-oc-hash": sign_payload(body, "s")})
-        >>> receiver.parse(body, {"x-oc-hash": sign_payload(body, "s")}).in_flight
-        True
-        """
+        """Whether another attempt is handling the same delivery right now (``outcome == "in_flight"``)."""
         return self.outcome == "in_flight"
 
 
@@ -323,13 +269,11 @@ def _custom_matches(value: str, expected: bytes) -> bool:
 class Receiver:
     """Verifies, parses and de-duplicates deliveries of an ``Http`` delivery target.
 
-    ``secret`` is the target's ``Secret`` (``str``, ``bytes`` or ``SecretStr``), or a sequence of them
-    while you rotate it. ``custom_auth_header`` is the ``(CustomAuthHeaderName, CustomAuthHeaderValue)``
-    pair when the target sets one. ``dedupe`` is a :class:`DedupeStore`, ``"memory"`` (the default, a
-    fresh :class:`MemoryDedupeStore`) or ``None`` to turn de-duplication off. ``links`` is an
-    :class:`~ordercloud_tracking.stores.IdentityLinks`: every verified message that carries both a user ID
-    and an anonymous ID teaches it the link, so the Sitecore mapping (``links=``) can stitch a login that
-    carries no ``AnonymousId`` to the cart's contact.
+    ``secret`` is the target's ``Secret`` (``str``, ``bytes`` or ``SecretStr``), or several while you rotate it;
+    ``custom_auth_header`` the ``(CustomAuthHeaderName, CustomAuthHeaderValue)`` pair, if the target sets one;
+    ``dedupe`` a :class:`DedupeStore`, ``"memory"`` (the default: a fresh :class:`MemoryDedupeStore`) or ``None``
+    (off); ``links`` an :class:`~ordercloud_tracking.stores.IdentityLinks` that learns user ID ↔ anonymous ID
+    from every verified message carrying both (for the Sitecore mapping's ``links=``).
 
     Calling it yourself: :meth:`parse` claims a new delivery; handle it, then call :meth:`complete`
     (it is now seen) or :meth:`release` (it failed: a retry is processed). Answer an ``in_flight``
@@ -394,20 +338,12 @@ dedupe=MemoryDedupeStore(maxsize=100000, claim_ttl=300.0))
 
     @property
     def max_body_bytes(self) -> int:
-        """The largest body accepted, in bytes.
-
-        >>> Receiver("s", max_body_bytes=10).max_body_bytes
-        10
-        """
+        """The largest body accepted, in bytes."""
         return self._max_body_bytes
 
     @property
     def dedupe(self) -> DedupeStore | None:
-        """The dedupe store in use (``None`` when turned off).
-
-        >>> Receiver("s", dedupe=None).dedupe is None
-        True
-        """
+        """The dedupe store in use (``None`` when turned off)."""
         return self._dedupe
 
     @property
@@ -416,13 +352,7 @@ dedupe=MemoryDedupeStore(maxsize=100000, claim_ttl=300.0))
         return self._links
 
     def verify(self, body: bytes | bytearray | memoryview, headers: Headers) -> None:
-        """Check size, ``x-oc-hash`` and the custom auth header; raise if any fails.
-
-        >>> Receiver("s").verify(b"{}", {})
-        Traceback (most recent call last):
-        ...
-        ordercloud_tracking.SignatureVerificationError: Missing x-oc-hash header
-        """
+        """Check size, ``x-oc-hash`` and the custom auth header, as :meth:`parse` does; raise if any fails."""
         _check_body(body, "Receiver")
         size = memoryview(body).nbytes
         if size > self._max_body_bytes:
@@ -449,22 +379,10 @@ dedupe=MemoryDedupeStore(maxsize=100000, claim_ttl=300.0))
         event_type: TrackingEventType | str | None = None,
         type_hint: TrackingEventType | str | None = None,
     ) -> Delivery:
-        """Verify ``body`` against ``headers``, parse it and claim it in the dedupe store.
+        """Verify ``body``, parse it and claim it for dedupe: :meth:`complete` or :meth:`release` a ``"new"`` one.
 
-        ``event_type`` (a :class:`TrackingEventType` or namespace name) overrides what the body says.
-        ``type_hint`` only names the type of a body that declares none — a bare line body, where it tells
-        ``LineItemUpdated`` from an add (the apps pass the URL's ``?type=``). When the outcome is
-        ``"new"``, this call holds a claim: call :meth:`complete` or :meth:`release` afterwards.
-
-        Raises:
-            PayloadTooLargeError: the body is over ``max_body_bytes`` (nothing was hashed).
-            SignatureVerificationError: a signature or the custom auth header is missing or wrong.
-            InvalidPayloadError: the body is not a JSON object (a ``ValueError``).
-            TypeError: ``body`` is not bytes.
-
-        >>> body = b'{"UserContext": {"ID": "u-1"}, "FirstName": "Jane", "LastName": "Doe"}'
-        >>> Receiver("s").parse(body, {"x-oc-hash": sign_payload(body, "s")}).event_type
-        <TrackingEventType.USER_LOGGED_IN: 'UserLoggedIn'>
+        ``event_type`` overrides the body's type; ``type_hint`` only names a body that declares none (``?type=``).
+        Raises ``PayloadTooLargeError``, ``SignatureVerificationError``, ``InvalidPayloadError`` or ``TypeError``.
         """
         self.verify(body, headers)
         decoded = decode_delivery(body, event_type=event_type, type_hint=type_hint)
@@ -476,37 +394,17 @@ dedupe=MemoryDedupeStore(maxsize=100000, claim_ttl=300.0))
         return Delivery(message, outcome, key, message.event_type, fingerprint)
 
     def complete(self, delivery: Delivery) -> None:
-        """Mark a ``new`` delivery as processed: a redelivery of it is now a ``duplicate``.
-
-        Call it only after your handler succeeded. The apps do. Other outcomes are left alone.
-
-        >>> body, receiver = b'{"OrderID": "o-1"}', Receiver("s")
-        >>> receiver.complete(receiver.parse(body, {"x-oc-hash": sign_payload(body, "s")}))
-        >>> receiver.parse(body, {"x-oc-hash": sign_payload(body, "s")}).duplicate
-        True
-        """
+        """After your handler succeeded, mark a ``new`` delivery as processed: a redelivery is now a ``duplicate``."""
         if self._dedupe is not None and delivery.outcome == "new":
             self._dedupe.complete(delivery.delivery_key, delivery.fingerprint)
 
     def release(self, delivery: Delivery) -> None:
-        """Give up the claim of a ``new`` delivery (the handler failed): its retry is processed.
-
-        The apps call this when the handler raises or the request is cancelled.
-
-        >>> body, receiver = b'{"OrderID": "o-1"}', Receiver("s")
-        >>> receiver.release(receiver.parse(body, {"x-oc-hash": sign_payload(body, "s")}))
-        >>> receiver.parse(body, {"x-oc-hash": sign_payload(body, "s")}).outcome
-        'new'
-        """
+        """Give up the claim of a ``new`` delivery (the handler failed): its retry is processed."""
         if self._dedupe is not None and delivery.outcome == "new":
             self._dedupe.release(delivery.delivery_key, delivery.fingerprint)
 
     def forget(self, delivery: Delivery) -> None:
-        """The former name of :meth:`release`, kept for compatibility.
-
-        >>> body, receiver = b'{"OrderID": "o-1"}', Receiver("s")
-        >>> receiver.forget(receiver.parse(body, {"x-oc-hash": sign_payload(body, "s")}))
-        """
+        """The former name of :meth:`release`, kept for compatibility."""
         self.release(delivery)
 
     def __repr__(self) -> str:
@@ -520,34 +418,19 @@ dedupe=MemoryDedupeStore(maxsize=100000, claim_ttl=300.0))
 # --- endpoints -------------------------------------------------------------------------------------------
 
 DeliveryHandler: TypeAlias = Callable[[Delivery], Any]
-"""Your handler: called with each unique :class:`Delivery`. May be ``async`` for :func:`asgi_app`.
-
->>> def handle(delivery: Delivery) -> None:
-...     print(delivery.event_type, delivery.message.to_request())
->>> app = wsgi_app(handle, Receiver("s"))
-"""
+"""Your handler: called with each unique :class:`Delivery`. May be ``async`` for :func:`asgi_app`."""
 
 ASGIScope: TypeAlias = MutableMapping[str, Any]
 ASGIReceive: TypeAlias = Callable[[], Awaitable[MutableMapping[str, Any]]]
 ASGISend: TypeAlias = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp: TypeAlias = Callable[[ASGIScope, ASGIReceive, ASGISend], Awaitable[None]]
-"""An ASGI 3 application.
-
->>> app: ASGIApp = asgi_app(lambda delivery: None, Receiver("s"))
-"""
+"""An ASGI 3 application."""
 StartResponse: TypeAlias = Callable[..., Any]
 WSGIApp: TypeAlias = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-"""A WSGI (PEP 3333) application.
-
->>> app: WSGIApp = wsgi_app(lambda delivery: None, Receiver("s"))
-"""
+"""A WSGI (PEP 3333) application."""
 
 RETRY_AFTER_SECONDS = 5
-"""The ``Retry-After`` of the ``503`` that answers a delivery another attempt is still handling.
-
->>> RETRY_AFTER_SECONDS
-5
-"""
+"""The ``Retry-After`` of the ``503`` that answers a delivery another attempt is still handling."""
 
 _REASONS = {
     200: "OK",
