@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qsl
@@ -135,7 +135,14 @@ class _Telemetry:
         self.tracer = trace.get_tracer(SCOPE, __version__, tracer_provider=tracer_provider)
         # An explicit provider is used as given; the global one only once the application has set one.
         self.explicit = tracer_provider is not None
-        self.proxy_type: type = trace.ProxyTracerProvider
+        trace.get_tracer_provider()  # sets the global provider named by OTEL_PYTHON_TRACER_PROVIDER, if any
+        # Read on every call: ``get_tracer_provider()`` costs an ``os.environ`` lookup (~1 µs) each time,
+        # the module attribute it reads is one dict lookup. The fallback covers an API that renames it.
+        self.global_set: Callable[[], bool] = (
+            (lambda: trace._TRACER_PROVIDER is not None)
+            if hasattr(trace, "_TRACER_PROVIDER")
+            else (lambda: not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider))
+        )
         self.kind = trace.SpanKind.INTERNAL if http_spans else trace.SpanKind.CLIENT
         self.suppress: Any = None
         if not http_spans:
@@ -149,7 +156,7 @@ class _Telemetry:
 
     def recording(self) -> bool:
         """Whether spans can be recorded: a provider was given, or the application set a global one."""
-        return self.explicit or not isinstance(self.trace.get_tracer_provider(), self.proxy_type)
+        return self.explicit or self.global_set()
 
 
 _state: Any = _UNLOADED  # _Telemetry, None (absent or disabled), or not looked for yet
