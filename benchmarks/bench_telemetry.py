@@ -52,7 +52,8 @@ def run() -> list[dict[str, Any]]:
         API: telemetry._Telemetry(None, None, http_spans=False),
         SDK: telemetry._Telemetry(provider, None, http_spans=False),
     }
-    assert not states[API].recording() and states[SDK].recording()
+    assert not states[API].recording()
+    assert states[SDK].recording()
 
     with LoopbackServer() as server:
         client = OrderCloud(CLIENT_ID, CLIENT_SECRET, base_url=server.base_url)
