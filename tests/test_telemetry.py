@@ -7,6 +7,7 @@ and the rest of the suite runs without telemetry.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -427,9 +428,27 @@ def test_importing_the_package_does_not_import_opentelemetry_even_when_installed
     assert _run(code) == "ok"
 
 
-def _run(code: str) -> str:
+def test_otel_sdk_disabled_turns_the_sdk_telemetry_off() -> None:
+    code = """
+        from opentelemetry import trace
+        from opentelemetry.sdk.trace import TracerProvider
+        from ordercloud_tracking import _telemetry
+        from ordercloud_tracking._requests import RequestSpec
+        trace.set_tracer_provider(TracerProvider())
+        assert _telemetry.start_call(RequestSpec("GET", "me"), ("h", 443, "/v1/")) is None
+        print("ok")
+    """
+    assert _run(code, OTEL_SDK_DISABLED="true") == "ok"
+
+
+def _run(code: str, **env: str) -> str:
     result = subprocess.run(  # noqa: S603 - this interpreter on a fixed script
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, check=False, timeout=120
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={**os.environ, **env},
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
@@ -462,9 +481,11 @@ def test_a_failing_handler_marks_the_span_as_an_error_and_reraises(otel: Telemet
 def test_the_trace_crosses_kafka_headers_from_producer_to_record_span(otel: Telemetry) -> None:
     tracer = otel.tracer_provider.get_tracer("forwarder")
     headers: list[tuple[str, bytes]] = [("x-other", b"1")]
-    with tracer.start_as_current_span("forward") as producer:
+    with tracer.start_as_current_span("earlier hop"):
         telemetry.inject_context(headers)
-    assert any(key == "traceparent" for key, _ in headers)
+    with tracer.start_as_current_span("forward") as producer:
+        telemetry.inject_context(headers)  # a re-forwarded record carries the current context only
+    assert [key for key, _ in headers] == ["x-other", "traceparent"]
 
     with telemetry.record_span("oc-events", 3, 42, event_type="OrderSubmitted", headers=headers) as span:
         span.set("ordercloud.attempts", 1)

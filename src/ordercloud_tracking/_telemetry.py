@@ -24,6 +24,7 @@ No attribute ever holds a token, secret, password, query string or body: only th
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
@@ -163,16 +164,22 @@ _state: Any = _UNLOADED  # _Telemetry, None (absent or disabled), or not looked 
 _options: dict[str, Any] = {"tracer_provider": None, "meter_provider": None, "http_spans": False}
 
 
+_load_lock = threading.Lock()
+
+
 def _load() -> _Telemetry | None:
     global _state
-    if os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
-        _state = None
-        return None
-    try:
-        _state = _Telemetry(**_options)
-    except ImportError:
-        _state = None
-    return _state  # type: ignore[no-any-return]
+    with _load_lock:  # once, even when the first calls come from several threads
+        if _state is not _UNLOADED:
+            return _state  # type: ignore[no-any-return]
+        if os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
+            _state = None
+            return None
+        try:
+            _state = _Telemetry(**_options)
+        except ImportError:
+            _state = None
+        return _state  # type: ignore[no-any-return]
 
 
 def _telemetry() -> _Telemetry | None:
@@ -439,6 +446,7 @@ class _HeaderList:
 
     @staticmethod
     def set(carrier: Any, key: str, value: str) -> None:
+        carrier[:] = [(k, v) for k, v in carrier if k != key]  # a re-forwarded record gets the current context
         carrier.append((key, value.encode("latin-1")))
 
 
