@@ -229,6 +229,19 @@ def test_retries_are_span_events_and_counted(otel: Telemetry, fake: FakeOrderClo
     assert dict(point.attributes)["ordercloud.operation"] == "me.get"
 
 
+async def test_the_async_client_records_retries_and_the_token_request_on_its_span(
+    otel: Telemetry, fake: FakeOrderCloud
+) -> None:
+    fake.faults.add("GET", "/v1/me", status=429, headers={"Retry-After": "0"})
+    async with fake.async_client() as client:
+        await client.me.get()
+
+    [span] = otel.named("me.get")
+    assert [event.name for event in span.events] == ["ordercloud.token_request", "ordercloud.retry"]
+    assert dict(span.events[1].attributes or {})["ordercloud.reason"] == "HTTP 429"
+    assert attrs_of(span)["http.response.status_code"] == 200
+
+
 def test_token_requests_and_rejections_are_span_events(otel: Telemetry, fake: FakeOrderCloud) -> None:
     with fake.client() as client:
         client.me.get()
