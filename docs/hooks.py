@@ -224,6 +224,10 @@ _ROOT_SECTIONS: dict[str, tuple[str, str]] = {
         "Options",
         "The retry policy (see [errors, retries and timeouts](../guides/errors.md)).",
     ),
+    "ordercloud_tracking._telemetry": (
+        "Telemetry",
+        "OpenTelemetry spans and metrics (see [observability](../guides/observability.md)).",
+    ),
     "ordercloud_tracking._errors": (
         "Errors",
         "The error tree (see [errors, retries and timeouts](../guides/errors.md)).",

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     )
     from ._options import RetryPolicy
     from ._pagination import ListPage, Meta
+    from ._telemetry import configure_telemetry
     from .models.delivery import DeliveryConfig, DeliveryTargets
     from .models.tracking import TrackingEvent, TrackingEventType
 
@@ -93,6 +94,7 @@ __all__ = [
     "TrackingEvent",
     "TrackingEventType",
     "__version__",
+    "configure_telemetry",
     "decode_token",
 ]
 
@@ -115,6 +117,7 @@ _LAZY: dict[str, str] = {
     "OrderCloud": "._client",
     "AsyncOrderCloud": "._client",
     "RetryPolicy": "._retry",
+    "configure_telemetry": "._telemetry",
     "ListPage": "._pagination",
     "Meta": "._pagination",
     "DeliveryConfig": ".models.delivery",

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 from ._errors import TokenError, token_error
 from ._public import set_public_home
 from ._retry import TOKEN_REQUEST_EXTENSION
+from ._telemetry import token_rejected, token_requested
 
 __all__ = [
     "AnonymousGrant",
@@ -446,6 +447,7 @@ class OrderCloudAuth(httpx.Auth):
         request.headers["Authorization"] = f"Bearer {token}"
         response: httpx.Response = yield request
         if response.status_code == 401 and self.cache.renewable:
+            token_rejected()
             self.cache.invalidate(token)
             token = yield from self._obtain(timeout)
             request.headers["Authorization"] = f"Bearer {token}"
@@ -470,6 +472,7 @@ class OrderCloudAuth(httpx.Auth):
             if not cache.renewable:
                 raise TokenError("The static access token has expired", status_code=401)
             request = cache.build_token_request(timeout)
+            token_requested(request.content)
             response: httpx.Response = yield request
             token = cache.store(request, response)
         yield _RELEASE

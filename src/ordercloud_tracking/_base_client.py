@@ -33,6 +33,7 @@ from ._options import DEFAULT_TIMEOUT, ClientOptions
 from ._redact import install_redaction_filter, redact_text
 from ._requests import NOT_GIVEN, NotGiven, RequestSpec, Timeout, strip_bom
 from ._retry import RetryPolicy, retry_delay
+from ._telemetry import retry_event, start_call
 
 if TYPE_CHECKING:
     from .models._base import OCModel
@@ -44,6 +45,14 @@ log = logging.getLogger("ordercloud_tracking")
 M = TypeVar("M", bound="OCModel")
 R = TypeVar("R")
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+
+
+def _server(url: str) -> tuple[str, int, str]:
+    parsed = httpx.URL(url)
+    return parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80), parsed.path
+
+
+_TOKEN_SPEC = RequestSpec("POST", "oauth/token", idempotent=True, operation="auth.token", template="")
 
 
 class BaseClient(Generic[HttpT]):
@@ -120,6 +129,8 @@ class BaseClient(Generic[HttpT]):
         self._retry = options.retry_policy
         self._headers = dict(options.headers)
         self._api_root = f"{options.base_url}/v1/"
+        self._server = _server(self._api_root)  # telemetry: (host, port, path prefix of url.template)
+        self._auth_server = _server(options.auth_url)
 
     # ------------------------------------------------------------------------------------- options
     @property
@@ -311,6 +322,7 @@ class BaseClient(Generic[HttpT]):
         log.info(
             "Retrying %s %s in %.2f s after %s (retry %d)", spec.method, spec.path, decision.delay, reason, retries + 1
         )
+        retry_event(spec.operation, retries + 1, decision.delay, reason)
         return decision.delay
 
 
@@ -324,9 +336,7 @@ class SyncAPIClient(BaseClient[httpx.Client]):
         """A valid access token for this client's grant, requesting one if needed."""
         auth = self._require_auth()
         timeout = httpx.Timeout(self._options.timeout).as_dict()
-        return self._retrying(
-            lambda: auth.sync_token(self._http, timeout), RequestSpec("POST", "oauth/token", idempotent=True)
-        )
+        return self._retrying(lambda: auth.sync_token(self._http, timeout), _TOKEN_SPEC, self._auth_server)
 
     def close(self) -> None:
         """Close the connection pool (unless it was passed in as ``http_client``, or this is a copy)."""
@@ -339,7 +349,17 @@ class SyncAPIClient(BaseClient[httpx.Client]):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _retrying(self, attempt: Callable[[], R], spec: RequestSpec) -> R:
+    def _retrying(self, attempt: Callable[[], R], spec: RequestSpec, server: tuple[str, int, str] | None = None) -> R:
+        call = start_call(spec, server or self._server)
+        if call is None:
+            return self._attempts(attempt, spec)
+        with call:
+            result = self._attempts(attempt, spec)
+            if isinstance(result, httpx.Response):
+                call.succeeded(result.status_code)
+            return result
+
+    def _attempts(self, attempt: Callable[[], R], spec: RequestSpec) -> R:
         retries = 0
         while True:
             started = time.perf_counter()
@@ -378,9 +398,7 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
         """A valid access token for this client's grant, requesting one if needed."""
         auth = self._require_auth()
         timeout = httpx.Timeout(self._options.timeout).as_dict()
-        return await self._retrying(
-            lambda: auth.async_token(self._http, timeout), RequestSpec("POST", "oauth/token", idempotent=True)
-        )
+        return await self._retrying(lambda: auth.async_token(self._http, timeout), _TOKEN_SPEC, self._auth_server)
 
     async def close(self) -> None:
         """Close the connection pool (unless it was passed in as ``http_client``, or this is a copy)."""
@@ -397,7 +415,19 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    async def _retrying(self, attempt: Callable[[], Awaitable[R]], spec: RequestSpec) -> R:
+    async def _retrying(
+        self, attempt: Callable[[], Awaitable[R]], spec: RequestSpec, server: tuple[str, int, str] | None = None
+    ) -> R:
+        call = start_call(spec, server or self._server)
+        if call is None:
+            return await self._attempts(attempt, spec)
+        with call:
+            result = await self._attempts(attempt, spec)
+            if isinstance(result, httpx.Response):
+                call.succeeded(result.status_code)
+            return result
+
+    async def _attempts(self, attempt: Callable[[], Awaitable[R]], spec: RequestSpec) -> R:
         retries = 0
         while True:
             started = time.perf_counter()

@@ -63,6 +63,15 @@ class RequestSpec:
     access_token: str | None = attrs.field(default=None, repr=False)
     #: (ObjectType, ObjectID) named in a 404 message when OrderCloud's body does not say it.
     subject: tuple[str, str] | None = None
+    #: The SDK call this request serves, as ``resource.operation`` (``tracking_events.get``): the span name.
+    operation: str | None = None
+    #: ``path`` with its IDs as placeholders (``orders/{direction}/{orderID}``); ``None``: ``path`` has no IDs.
+    template: str | None = None
+
+    @property
+    def path_template(self) -> str:
+        """``path`` with its IDs as placeholders: what telemetry reports instead of the raw path."""
+        return self.template if self.template is not None else self.path
 
     @property
     def is_idempotent(self) -> bool:

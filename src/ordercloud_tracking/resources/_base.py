@@ -6,6 +6,7 @@ builders (:class:`CrudEndpoint`); the sync and async classes only send them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
@@ -64,55 +65,64 @@ class CrudEndpoint(Generic[M, P]):
         self.object_type = object_type
         self.id_name = id_name
         self.page_model = cast("type[ListPage[M]]", ListPage[model])  # type: ignore[valid-type]
+        # Telemetry: "TrackingEvent" gives span names "tracking_events.get" and the template ".../{trackingEventID}".
+        self.resource = re.sub(r"(?<!^)(?=[A-Z])", "_", object_type).lower() + "s"
+        self.item_template = f"{path}/{{{object_type[0].lower()}{object_type[1:]}ID}}"
 
-    def _item(self, object_id: str) -> str:
-        return f"{self.path}/{path_id(object_id, self.id_name)}"
+    def _on_item(
+        self,
+        method: str,
+        operation: str,
+        object_id: str,
+        timeout: Timeout | NotGiven,
+        access_token: str | None,
+        body: bytes | None = None,
+        *,
+        subject: bool = True,
+    ) -> RequestSpec:
+        return RequestSpec(
+            method,
+            f"{self.path}/{path_id(object_id, self.id_name)}",
+            body=body,
+            timeout=timeout,
+            access_token=access_token,
+            subject=(self.object_type, object_id) if subject else None,
+            operation=f"{self.resource}.{operation}",
+            template=self.item_template,
+        )
 
     def list(
         self, params: Sequence[tuple[str, str]], timeout: Timeout | NotGiven, access_token: str | None
     ) -> RequestSpec:
-        return RequestSpec("GET", self.path, params=params, timeout=timeout, access_token=access_token)
+        operation = f"{self.resource}.list"
+        return RequestSpec(
+            "GET", self.path, params=params, timeout=timeout, access_token=access_token, operation=operation
+        )
 
     def get(self, object_id: str, timeout: Timeout | NotGiven, access_token: str | None) -> RequestSpec:
-        return RequestSpec(
-            "GET",
-            self._item(object_id),
-            timeout=timeout,
-            access_token=access_token,
-            subject=(self.object_type, object_id),
-        )
+        return self._on_item("GET", "get", object_id, timeout, access_token)
 
     def create(self, obj: M | Mapping[str, Any], timeout: Timeout | NotGiven, access_token: str | None) -> RequestSpec:
         body = coerce_model(self.model, obj, self.object_type).to_request_json()
-        return RequestSpec("POST", self.path, body=body, timeout=timeout, access_token=access_token)
+        operation = f"{self.resource}.create"
+        return RequestSpec(
+            "POST", self.path, body=body, timeout=timeout, access_token=access_token, operation=operation
+        )
 
     def save(
         self, object_id: str, obj: M | Mapping[str, Any], timeout: Timeout | NotGiven, access_token: str | None
     ) -> RequestSpec:
         body = coerce_model(self.model, obj, self.object_type).to_request_json()
-        return RequestSpec("PUT", self._item(object_id), body=body, timeout=timeout, access_token=access_token)
+        return self._on_item("PUT", "save", object_id, timeout, access_token, body, subject=False)
 
     def patch(
         self, object_id: str, partial: P | Mapping[str, Any], timeout: Timeout | NotGiven, access_token: str | None
     ) -> RequestSpec:
         body = coerce_model(self.patch_model, partial, f"{self.object_type} patch").to_request_json()
-        return RequestSpec(
-            "PATCH",
-            self._item(object_id),
-            body=body,
-            timeout=timeout,
-            access_token=access_token,
-            subject=(self.object_type, object_id),
-        )
+        return self._on_item("PATCH", "patch", object_id, timeout, access_token, body)
 
     def delete(self, object_id: str, timeout: Timeout | NotGiven, access_token: str | None) -> RequestSpec:
-        return RequestSpec(
-            "DELETE",
-            self._item(object_id),
-            timeout=timeout,
-            access_token=access_token,
-            subject=(self.object_type, object_id),
-        )
+        return self._on_item("DELETE", "delete", object_id, timeout, access_token)
 
 
 def list_query(

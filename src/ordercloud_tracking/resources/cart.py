@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 __all__ = ["AsyncCart", "Cart"]
 
 
+_LINE_ITEM = "cart/lineitems/{lineItemID}"
+
+
 def _line_path(line_item_id: str) -> str:
     return f"cart/lineitems/{path_id(line_item_id, 'line_item_id')}"
 
@@ -27,21 +30,33 @@ class _Specs:
 
     @staticmethod
     def get(t: Timeout | NotGiven, tok: str | None) -> RequestSpec:
-        return RequestSpec("GET", "cart", timeout=t, access_token=tok)
+        return RequestSpec("GET", "cart", timeout=t, access_token=tok, operation="cart.get")
 
     @staticmethod
     def list_line_items(params: Sequence[tuple[str, str]], t: Timeout | NotGiven, tok: str | None) -> RequestSpec:
-        return RequestSpec("GET", "cart/lineitems", params=params, timeout=t, access_token=tok)
+        return RequestSpec(
+            "GET", "cart/lineitems", params=params, timeout=t, access_token=tok, operation="cart.list_line_items"
+        )
 
     @staticmethod
     def add_line_item(item: LineItem | Mapping[str, Any], t: Timeout | NotGiven, tok: str | None) -> RequestSpec:
         body = coerce_model(LineItem, item, "line item").to_request_json()
-        return RequestSpec("POST", "cart/lineitems", body=body, timeout=t, access_token=tok)
+        return RequestSpec(
+            "POST", "cart/lineitems", body=body, timeout=t, access_token=tok, operation="cart.add_line_item"
+        )
 
     @staticmethod
     def get_line_item(line_item_id: str, t: Timeout | NotGiven, tok: str | None) -> RequestSpec:
         path = _line_path(line_item_id)
-        return RequestSpec("GET", path, timeout=t, access_token=tok, subject=("LineItem", line_item_id))
+        return RequestSpec(
+            "GET",
+            path,
+            timeout=t,
+            access_token=tok,
+            subject=("LineItem", line_item_id),
+            operation="cart.get_line_item",
+            template=_LINE_ITEM,
+        )
 
     @staticmethod
     def save_line_item(
@@ -49,7 +64,16 @@ class _Specs:
     ) -> RequestSpec:
         body = coerce_model(LineItem, item, "line item").to_request_json()
         path = _line_path(line_item_id)
-        return RequestSpec("PUT", path, body=body, timeout=t, access_token=tok, subject=("LineItem", line_item_id))
+        return RequestSpec(
+            "PUT",
+            path,
+            body=body,
+            timeout=t,
+            access_token=tok,
+            subject=("LineItem", line_item_id),
+            operation="cart.save_line_item",
+            template=_LINE_ITEM,
+        )
 
     @staticmethod
     def patch_line_item(
@@ -57,21 +81,42 @@ class _Specs:
     ) -> RequestSpec:
         body = coerce_model(LineItemPatch, partial, "line item patch").to_request_json()
         path = _line_path(line_item_id)
-        return RequestSpec("PATCH", path, body=body, timeout=t, access_token=tok, subject=("LineItem", line_item_id))
+        return RequestSpec(
+            "PATCH",
+            path,
+            body=body,
+            timeout=t,
+            access_token=tok,
+            subject=("LineItem", line_item_id),
+            operation="cart.patch_line_item",
+            template=_LINE_ITEM,
+        )
 
     @staticmethod
     def delete_line_item(line_item_id: str, t: Timeout | NotGiven, tok: str | None) -> RequestSpec:
         path = _line_path(line_item_id)
-        return RequestSpec("DELETE", path, timeout=t, access_token=tok, subject=("LineItem", line_item_id))
+        return RequestSpec(
+            "DELETE",
+            path,
+            timeout=t,
+            access_token=tok,
+            subject=("LineItem", line_item_id),
+            operation="cart.delete_line_item",
+            template=_LINE_ITEM,
+        )
 
     @staticmethod
     def patch_from_user(user: UserPatch | Mapping[str, Any], t: Timeout | NotGiven, tok: str | None) -> RequestSpec:
         body = coerce_model(UserPatch, user, "from-user patch").to_request_json()
-        return RequestSpec("PATCH", "cart/fromuser", body=body, timeout=t, access_token=tok)
+        return RequestSpec(
+            "PATCH", "cart/fromuser", body=body, timeout=t, access_token=tok, operation="cart.patch_from_user"
+        )
 
     @staticmethod
     def submit(t: Timeout | NotGiven, tok: str | None) -> RequestSpec:
-        return RequestSpec("POST", "cart/submit", timeout=t, access_token=tok, idempotent=False)
+        return RequestSpec(
+            "POST", "cart/submit", timeout=t, access_token=tok, idempotent=False, operation="cart.submit"
+        )
 
 
 def _check(order_id: str | None, t: Timeout | NotGiven, tok: str | None) -> RequestSpec | None:

@@ -34,7 +34,7 @@ class _Specs:
 
     @staticmethod
     def get(t: Timeout | NotGiven, tok: str | None) -> RequestSpec:
-        return RequestSpec("GET", "me", timeout=t, access_token=tok)
+        return RequestSpec("GET", "me", timeout=t, access_token=tok, operation="me.get")
 
     @staticmethod
     def register(
@@ -44,17 +44,26 @@ class _Specs:
         params = [("anonUserToken", _anon_token(anon_user_token))]
         # Not idempotent: registering twice would fail on the second username.
         return RequestSpec(
-            "PUT", "me/register", params=params, body=body, timeout=t, access_token=tok, idempotent=False
+            "PUT",
+            "me/register",
+            params=params,
+            body=body,
+            timeout=t,
+            access_token=tok,
+            idempotent=False,
+            operation="me.register",
         )
 
     @staticmethod
     def transfer(anon_user_token: str, t: Timeout | NotGiven, tok: str | None) -> RequestSpec:
         params = [("anonUserToken", _anon_token(anon_user_token))]
-        return RequestSpec("PUT", "me/orders", params=params, timeout=t, access_token=tok)
+        return RequestSpec(
+            "PUT", "me/orders", params=params, timeout=t, access_token=tok, operation="me.transfer_anon_user_order"
+        )
 
     @staticmethod
     def list_orders(params: Sequence[tuple[str, str]], t: Timeout | NotGiven, tok: str | None) -> RequestSpec:
-        return RequestSpec("GET", "me/orders", params=params, timeout=t, access_token=tok)
+        return RequestSpec("GET", "me/orders", params=params, timeout=t, access_token=tok, operation="me.list_orders")
 
 
 def _date_params(from_date: datetime | str | None, to_date: datetime | str | None) -> list[tuple[str, str]]:

@@ -20,6 +20,12 @@ Direction = str | OrderDirection
 LineItemPage = ListPage[LineItem]
 
 
+_ORDERS = "orders/{direction}"
+_ORDER = f"{_ORDERS}/{{orderID}}"
+_LINE_ITEMS = f"{_ORDER}/lineitems"
+_LINE_ITEM = f"{_LINE_ITEMS}/{{lineItemID}}"
+
+
 def _order_path(direction: Direction, order_id: str) -> str:
     return f"orders/{OrderDirection.coerce(direction).value}/{path_id(order_id, 'order_id')}"
 
@@ -37,19 +43,38 @@ class OrderSpecs:
     ) -> RequestSpec:
         body = coerce_model(Order, order, "order").to_request_json()
         path = f"orders/{OrderDirection.coerce(direction).value}"
-        return RequestSpec("POST", path, body=body, timeout=t, access_token=tok)
+        return RequestSpec(
+            "POST", path, body=body, timeout=t, access_token=tok, operation="orders.create", template=_ORDERS
+        )
 
     @staticmethod
     def get(direction: Direction, order_id: str, t: Timeout | NotGiven, tok: str | None) -> RequestSpec:
         path = _order_path(direction, order_id)
-        return RequestSpec("GET", path, timeout=t, access_token=tok, subject=("Order", order_id))
+        return RequestSpec(
+            "GET",
+            path,
+            timeout=t,
+            access_token=tok,
+            subject=("Order", order_id),
+            operation="orders.get",
+            template=_ORDER,
+        )
 
     @staticmethod
     def list_line_items(
         direction: Direction, order_id: str, params: Sequence[tuple[str, str]], t: Timeout | NotGiven, tok: str | None
     ) -> RequestSpec:
         path = f"{_order_path(direction, order_id)}/lineitems"
-        return RequestSpec("GET", path, params=params, timeout=t, access_token=tok, subject=("Order", order_id))
+        return RequestSpec(
+            "GET",
+            path,
+            params=params,
+            timeout=t,
+            access_token=tok,
+            subject=("Order", order_id),
+            operation="orders.list_line_items",
+            template=_LINE_ITEMS,
+        )
 
     @staticmethod
     def add_line_item(
@@ -57,14 +82,31 @@ class OrderSpecs:
     ) -> RequestSpec:
         body = coerce_model(LineItem, item, "line item").to_request_json()
         path = f"{_order_path(direction, order_id)}/lineitems"
-        return RequestSpec("POST", path, body=body, timeout=t, access_token=tok, subject=("Order", order_id))
+        return RequestSpec(
+            "POST",
+            path,
+            body=body,
+            timeout=t,
+            access_token=tok,
+            subject=("Order", order_id),
+            operation="orders.add_line_item",
+            template=_LINE_ITEMS,
+        )
 
     @staticmethod
     def get_line_item(
         direction: Direction, order_id: str, line_item_id: str, t: Timeout | NotGiven, tok: str | None
     ) -> RequestSpec:
         path = _line_path(direction, order_id, line_item_id)
-        return RequestSpec("GET", path, timeout=t, access_token=tok, subject=("LineItem", line_item_id))
+        return RequestSpec(
+            "GET",
+            path,
+            timeout=t,
+            access_token=tok,
+            subject=("LineItem", line_item_id),
+            operation="orders.get_line_item",
+            template=_LINE_ITEM,
+        )
 
     @staticmethod
     def save_line_item(
@@ -77,7 +119,16 @@ class OrderSpecs:
     ) -> RequestSpec:
         body = coerce_model(LineItem, item, "line item").to_request_json()
         path = _line_path(direction, order_id, line_item_id)
-        return RequestSpec("PUT", path, body=body, timeout=t, access_token=tok, subject=("LineItem", line_item_id))
+        return RequestSpec(
+            "PUT",
+            path,
+            body=body,
+            timeout=t,
+            access_token=tok,
+            subject=("LineItem", line_item_id),
+            operation="orders.save_line_item",
+            template=_LINE_ITEM,
+        )
 
     @staticmethod
     def patch_line_item(
@@ -90,19 +141,45 @@ class OrderSpecs:
     ) -> RequestSpec:
         body = coerce_model(LineItemPatch, partial, "line item patch").to_request_json()
         path = _line_path(direction, order_id, line_item_id)
-        return RequestSpec("PATCH", path, body=body, timeout=t, access_token=tok, subject=("LineItem", line_item_id))
+        return RequestSpec(
+            "PATCH",
+            path,
+            body=body,
+            timeout=t,
+            access_token=tok,
+            subject=("LineItem", line_item_id),
+            operation="orders.patch_line_item",
+            template=_LINE_ITEM,
+        )
 
     @staticmethod
     def delete_line_item(
         direction: Direction, order_id: str, line_item_id: str, t: Timeout | NotGiven, tok: str | None
     ) -> RequestSpec:
         path = _line_path(direction, order_id, line_item_id)
-        return RequestSpec("DELETE", path, timeout=t, access_token=tok, subject=("LineItem", line_item_id))
+        return RequestSpec(
+            "DELETE",
+            path,
+            timeout=t,
+            access_token=tok,
+            subject=("LineItem", line_item_id),
+            operation="orders.delete_line_item",
+            template=_LINE_ITEM,
+        )
 
     @staticmethod
     def submit(direction: Direction, order_id: str, t: Timeout | NotGiven, tok: str | None) -> RequestSpec:
         path = f"{_order_path(direction, order_id)}/submit"
-        return RequestSpec("POST", path, timeout=t, access_token=tok, idempotent=False, subject=("Order", order_id))
+        return RequestSpec(
+            "POST",
+            path,
+            timeout=t,
+            access_token=tok,
+            idempotent=False,
+            subject=("Order", order_id),
+            operation="orders.submit",
+            template=f"{_ORDER}/submit",
+        )
 
 
 class Orders(SyncResource):

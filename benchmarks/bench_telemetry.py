@@ -1,0 +1,110 @@
+"""Issue 15: what OpenTelemetry costs a sync ``tracking_events.get``.
+
+Subjects, side by side in this one process launch against one loopback server (see ``_harness``), all
+the same ``OrderCloud`` client; only the telemetry hook's state differs, set before every call (the
+same one assignment for every subject):
+
+* ``telemetry off`` — the hook's state when ``opentelemetry-api`` is not installed (or
+  ``configure_telemetry(enabled=False)``): the base;
+* ``opentelemetry-api, no SDK`` — the API is imported and the global tracer provider is still the
+  API's proxy (the application never set one up);
+* ``SDK + no-op exporter`` — an SDK ``TracerProvider`` with a ``SimpleSpanProcessor`` whose exporter
+  drops every span: the span and its attributes are built and ended for every call.
+
+Target: the API without an SDK costs <= 1.03x the call without telemetry; the SDK ratio is reported.
+"""
+
+from __future__ import annotations
+
+import sys
+import timeit
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import CLIENT_ID, CLIENT_SECRET, LoopbackServer, main, row, time_interleaved
+
+EVENT_ID = "te-submit-web"
+ITERATIONS = 50
+ROUNDS = 61
+OFF = "telemetry off (as without the otel extra)"
+API = "opentelemetry-api, no SDK configured"
+SDK = "SDK TracerProvider + no-op exporter"
+
+
+def run() -> list[dict[str, Any]]:
+    from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
+
+    from ordercloud_tracking import OrderCloud
+    from ordercloud_tracking import _telemetry as telemetry
+
+    class NoOpExporter(SpanExporter):
+        def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(NoOpExporter()))
+    states = {
+        OFF: None,
+        API: telemetry._Telemetry(None, None, http_spans=False),
+        SDK: telemetry._Telemetry(provider, None, http_spans=False),
+    }
+    assert not states[API].recording()
+    assert states[SDK].recording()
+
+    with LoopbackServer() as server:
+        client = OrderCloud(CLIENT_ID, CLIENT_SECRET, base_url=server.base_url)
+        client.get_access_token()
+
+        def subject(state: object) -> Callable[[], object]:
+            def get() -> object:
+                telemetry._state = state
+                return client.tracking_events.get(EVENT_ID)
+
+            return get
+
+        subjects = {name: subject(state) for name, state in states.items()}
+        for fn in subjects.values():
+            fn()
+        try:
+            t = time_interleaved(subjects, iterations=ITERATIONS, rounds=ROUNDS)
+            hook = _hook_cost(client, states)
+        finally:
+            telemetry.configure_telemetry()
+            client.close()
+    bench = "tracking_events.get (sync), OpenTelemetry"
+    added = hook[API] - hook[OFF]
+    return [
+        row(
+            bench,
+            API,
+            t[API],
+            OFF,
+            t[OFF],
+            "<= 1.03x",
+            note=f"the hook alone (no I/O, best of 5): {hook[OFF] * 1e9:.0f} ns off, {hook[API] * 1e9:.0f} ns with "
+            f"the API and no SDK: +{added * 1e9:.0f} ns = {added / t[OFF].median_s:.4%} of a get",
+        ),
+        row(bench, SDK, t[SDK], OFF, t[OFF], note="one CLIENT span per call, exported to a no-op exporter"),
+    ]
+
+
+def _hook_cost(client: Any, states: dict[str, object]) -> dict[str, float]:
+    """Seconds per ``start_call`` (what the executor does before sending) in each state, without I/O."""
+    from ordercloud_tracking import _telemetry as telemetry
+    from ordercloud_tracking._requests import NOT_GIVEN
+
+    spec = client.tracking_events._endpoint.get(EVENT_ID, NOT_GIVEN, None)
+    server = client._server
+    costs = {}
+    for name in (OFF, API):
+        telemetry._state = states[name]
+        costs[name] = min(timeit.repeat(lambda: telemetry.start_call(spec, server), number=20_000, repeat=5)) / 20_000
+    return costs
+
+
+if __name__ == "__main__":
+    main(run)
