@@ -28,14 +28,22 @@ JS_SDK := tests/contract/node_modules/.package-lock.json
 $(JS_SDK): tests/contract/package-lock.json
 	npm ci --prefix tests/contract --no-audit --no-fund --silent
 
-unit: $(STAMP) $(JS_SDK)
-	$(BIN)/pytest
+# What the docs site ships itself instead of loading from a CDN (mermaid), pinned by docs/javascripts/package-lock.json.
+DOCS_JS := docs/javascripts/node_modules/.package-lock.json
+$(DOCS_JS): docs/javascripts/package-lock.json
+	npm ci --prefix docs/javascripts --no-audit --no-fund --silent --ignore-scripts
+
+# tests/test_site.py also needs Debian's Chromium (/usr/bin/chromium): `apt-get install -y chromium` (.ci/run does).
+unit: $(STAMP) $(JS_SDK) $(DOCS_JS)
+	$(UNIT_ENV) $(BIN)/pytest
 
 # The documentation site (mkdocs-material), built strictly: any warning fails the build.
-docs: $(STAMP)
+docs: $(STAMP) $(DOCS_JS)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
-test: lint typecheck unit docs
+# The site is built first, and tests/test_site.py looks at that build (DOCS_SITE_DIR) instead of building its own.
+test: lint typecheck docs
+	$(MAKE) --no-print-directory unit UNIT_ENV="DOCS_SITE_DIR=site"
 
 demo: $(STAMP)
 	$(BIN)/ordercloud-tracking demo

@@ -95,7 +95,16 @@ def _require_chromium() -> str:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site, built strictly from this checkout into a temporary directory."""
+    """The site: built strictly from this checkout into a temporary directory, or the one `make test` just built.
+
+    ``make test`` builds the site (``make docs``) before the tests and passes its folder as
+    ``DOCS_SITE_DIR``, so it is built once.
+    """
+    given = os.environ.get("DOCS_SITE_DIR")
+    if given:
+        site_dir = Path(given).resolve()
+        assert (site_dir / "index.html").is_file(), f"DOCS_SITE_DIR={given} holds no built site"
+        return site_dir
     site_dir = tmp_path_factory.mktemp("site")
     done = subprocess.run(  # noqa: S603 - our own build, fixed arguments
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(site_dir)],

@@ -2,7 +2,7 @@
 
 Each asset comes from an npm package pinned by ``docs/javascripts/package-lock.json``; ``make docs``
 (and ``make unit``) run ``npm ci --prefix docs/javascripts`` first. The hook adds each file to the
-build under ``javascripts/vendor/`` (``extra_javascript`` in ``mkdocs.yml`` loads it from there) and
+build under ``javascripts/vendor/`` (``javascripts/diagrams.js`` loads mermaid from there) and
 fails the build with the command to run when ``node_modules`` is missing.
 """
 
