@@ -36,10 +36,7 @@ _MEASURE = """
 () => {
   const vw = document.documentElement.clientWidth;
   const chrome = ".md-header, .md-sidebar, .md-search, .md-dialog, .md-tooltip, .md-top, .md-skip";
-  const scrollsX = (el) => {
-    const s = getComputedStyle(el);
-    return (s.overflowX === "auto" || s.overflowX === "scroll") && el.scrollWidth >= el.clientWidth;
-  };
+  const scrollsX = (el) => ["auto", "scroll"].includes(getComputedStyle(el).overflowX);
   const describe = (el) => {
     let d = el.tagName.toLowerCase();
     if (el.id) d += "#" + el.id;
