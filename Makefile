@@ -42,14 +42,22 @@ JS_SDK := tests/contract/node_modules/.package-lock.json
 $(JS_SDK): tests/contract/package-lock.json
 	npm ci --prefix tests/contract --no-audit --no-fund --silent
 
-unit: $(STAMP) $(JS_SDK) ## pytest (doctests and the JS SDK contract test included; npm installs the pinned SDK)
-	$(BIN)/pytest
+# What the docs site ships itself instead of loading from a CDN (mermaid), pinned by docs/javascripts/package-lock.json.
+DOCS_JS := docs/javascripts/node_modules/.package-lock.json
+$(DOCS_JS): docs/javascripts/package-lock.json
+	npm ci --prefix docs/javascripts --no-audit --no-fund --silent --ignore-scripts
+
+# tests/test_site.py also needs Debian's Chromium (/usr/bin/chromium): `apt-get install -y chromium` (.ci/run does).
+unit: $(STAMP) $(JS_SDK) $(DOCS_JS) ## pytest (doctests, the JS SDK contract test, the site in Chromium, every snippet)
+	$(UNIT_ENV) $(BIN)/pytest
 
 # The documentation site (mkdocs-material), built strictly: any warning fails the build.
-docs: $(STAMP) ## build the documentation site into site/ (mkdocs --strict)
+docs: $(STAMP) $(DOCS_JS) ## build the documentation site into site/ (mkdocs --strict)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
-test: lint typecheck unit docs ## the whole check: lint, typecheck, unit, docs
+# The site is built first, and tests/test_site.py looks at that build (DOCS_SITE_DIR) instead of building its own.
+test: lint typecheck docs ## the whole check: lint, typecheck, docs, unit
+	$(MAKE) --no-print-directory unit UNIT_ENV="DOCS_SITE_DIR=site"
 
 demo: $(RUNTIME_STAMP) ## a complete tracking journey on the embedded fake (runtime dependencies only)
 	$(BIN)/ordercloud-tracking demo
