@@ -42,7 +42,37 @@ from ordercloud_tracking.models import (
     OrderPatch,
     TrackingEventPatch,
 )
+from ordercloud_tracking.models._base import OCModel
 from ordercloud_tracking.testing import FakeOrderCloud
+
+
+def _wire_models() -> list[type[OCModel]]:
+    found: list[type[OCModel]] = []
+    pending: list[type[OCModel]] = [OCModel]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        module = cls.__module__
+        if "[" not in cls.__name__ and module.startswith(
+            ("ordercloud_tracking.models", "ordercloud_tracking.messages")
+        ):
+            found.append(cls)
+    return found
+
+
+def test_no_wire_field_declares_alias() -> None:
+    # `Field(alias="X")` makes "X" the __init__ parameter for type checkers (PEP 681 dataclass_transform),
+    # so `Model(snake_name=...)` fails in pyright and plugin-less mypy: the JSON name is declared as
+    # validation_alias + serialization_alias instead, both the same string.
+    models = _wire_models()
+    assert {"LineItem", "DeliveryTargets", "OrderSubmitted", "TrackingEvent"} <= {cls.__name__ for cls in models}
+    wrong = [
+        f"{cls.__name__}.{name}"
+        for cls in models
+        for name, field in cls.model_fields.items()
+        if field.alias is not None or field.validation_alias != field.serialization_alias
+    ]
+    assert wrong == []
 
 
 class CartXp(BaseModel):
