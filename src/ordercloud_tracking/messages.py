@@ -67,7 +67,7 @@ import pydantic_core
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from ._errors import InvalidPayloadError
-from .models._base import Money, OCModel
+from .models._base import Money, OCModel, json_name
 from .models.tracking import TrackingEventType
 
 if TYPE_CHECKING:
@@ -138,8 +138,8 @@ _OrderStatusText = Annotated[str | None, BeforeValidator(_enum_text(ORDER_STATUS
 class UserContext(_MessageModel):
     """Who caused the event: ``ID`` (the OrderCloud user, when authenticated) and ``AnonymousId`` (the beacon ID)."""
 
-    id: str | None = Field(default=None, alias="ID")
-    anonymous_id: str | None = Field(default=None, alias="AnonymousId")
+    id: str | None = Field(default=None, validation_alias="ID", serialization_alias="ID")
+    anonymous_id: str | None = Field(default=None, validation_alias="AnonymousId", serialization_alias="AnonymousId")
 
     @model_validator(mode="before")
     @classmethod
@@ -154,19 +154,23 @@ class UserContext(_MessageModel):
 class MessageVariant(_MessageModel):
     """The variant of a message line (``VariantName``, ``VariantDescription``; no variant ID)."""
 
-    variant_name: str | None = Field(default=None, alias="VariantName")
-    variant_description: str | None = Field(default=None, alias="VariantDescription")
+    variant_name: str | None = Field(default=None, validation_alias="VariantName", serialization_alias="VariantName")
+    variant_description: str | None = Field(
+        default=None, validation_alias="VariantDescription", serialization_alias="VariantDescription"
+    )
 
 
 class MessageProduct(_MessageModel):
     """The product of a message line. ``Price`` is the unit price."""
 
-    product_id: str | None = Field(default=None, alias="ProductID")
-    product_name: str | None = Field(default=None, alias="ProductName")
-    product_description: str | None = Field(default=None, alias="ProductDescription")
-    price: Money | None = Field(default=None, alias="Price")
-    variant: MessageVariant | None = Field(default=None, alias="Variant")
-    xp: dict[str, Any] | None = Field(default=None, alias="xp")
+    product_id: str | None = Field(default=None, validation_alias="ProductID", serialization_alias="ProductID")
+    product_name: str | None = Field(default=None, validation_alias="ProductName", serialization_alias="ProductName")
+    product_description: str | None = Field(
+        default=None, validation_alias="ProductDescription", serialization_alias="ProductDescription"
+    )
+    price: Money | None = Field(default=None, validation_alias="Price", serialization_alias="Price")
+    variant: MessageVariant | None = Field(default=None, validation_alias="Variant", serialization_alias="Variant")
+    xp: dict[str, Any] | None = Field(default=None, validation_alias="xp", serialization_alias="xp")
 
 
 class MessageLineItem(_MessageModel):
@@ -175,13 +179,15 @@ class MessageLineItem(_MessageModel):
     ``Price`` is the unit price, ``LineSubTotal`` (capital ``T``) price x quantity, ``LineTotal`` that minus discounts.
     """
 
-    line_id: str | None = Field(default=None, alias="LineID")
-    product: MessageProduct | None = Field(default=None, alias="Product")
-    quantity: Money | None = Field(default=None, alias="Quantity")
-    price: Money | None = Field(default=None, alias="Price")
-    line_total: Money | None = Field(default=None, alias="LineTotal")
-    line_subtotal: Money | None = Field(default=None, alias="LineSubTotal")
-    xp: dict[str, Any] | None = Field(default=None, alias="xp")
+    line_id: str | None = Field(default=None, validation_alias="LineID", serialization_alias="LineID")
+    product: MessageProduct | None = Field(default=None, validation_alias="Product", serialization_alias="Product")
+    quantity: Money | None = Field(default=None, validation_alias="Quantity", serialization_alias="Quantity")
+    price: Money | None = Field(default=None, validation_alias="Price", serialization_alias="Price")
+    line_total: Money | None = Field(default=None, validation_alias="LineTotal", serialization_alias="LineTotal")
+    line_subtotal: Money | None = Field(
+        default=None, validation_alias="LineSubTotal", serialization_alias="LineSubTotal"
+    )
+    xp: dict[str, Any] | None = Field(default=None, validation_alias="xp", serialization_alias="xp")
 
     @property
     def unit_price(self) -> Decimal | None:
@@ -198,7 +204,9 @@ class TrackingMessage(_MessageModel):
     backbone_type: ClassVar[str]
     namespace: ClassVar[str]
 
-    user_context: UserContext | None = Field(default=None, alias="UserContext")
+    user_context: UserContext | None = Field(
+        default=None, validation_alias="UserContext", serialization_alias="UserContext"
+    )
 
     # How the message was parsed lives in ``__pydantic_private__``, set by the parser; no ``PrivateAttr``,
     # whose initialisation would cost Python calls on every validated message (measured in ``make bench``).
@@ -233,11 +241,11 @@ class SessionIdentified(TrackingMessage):
     backbone_type: ClassVar[str] = BACKBONE_PREFIX + "sessions.identified"
     namespace: ClassVar[str] = ORDERCLOUD_PREFIX + "sessions.identified"
 
-    language: str | None = Field(default=None, alias="Language")
-    currency: str | None = Field(default=None, alias="Currency")
-    email: str | None = Field(default=None, alias="Email")
-    first_name: str | None = Field(default=None, alias="FirstName")
-    last_name: str | None = Field(default=None, alias="LastName")
+    language: str | None = Field(default=None, validation_alias="Language", serialization_alias="Language")
+    currency: str | None = Field(default=None, validation_alias="Currency", serialization_alias="Currency")
+    email: str | None = Field(default=None, validation_alias="Email", serialization_alias="Email")
+    first_name: str | None = Field(default=None, validation_alias="FirstName", serialization_alias="FirstName")
+    last_name: str | None = Field(default=None, validation_alias="LastName", serialization_alias="LastName")
 
 
 class OrderLineMessage(TrackingMessage):
@@ -246,11 +254,11 @@ class OrderLineMessage(TrackingMessage):
     The line's ``Quantity`` is absolute, for an update as for an add.
     """
 
-    language: str | None = Field(default=None, alias="Language")
-    currency: str | None = Field(default=None, alias="Currency")
-    email: str | None = Field(default=None, alias="Email")
-    order_id: str | None = Field(default=None, alias="OrderId")
-    line_item: MessageLineItem | None = Field(default=None, alias="LineItem")
+    language: str | None = Field(default=None, validation_alias="Language", serialization_alias="Language")
+    currency: str | None = Field(default=None, validation_alias="Currency", serialization_alias="Currency")
+    email: str | None = Field(default=None, validation_alias="Email", serialization_alias="Email")
+    order_id: str | None = Field(default=None, validation_alias="OrderId", serialization_alias="OrderId")
+    line_item: MessageLineItem | None = Field(default=None, validation_alias="LineItem", serialization_alias="LineItem")
 
 
 class OrderLineAdded(OrderLineMessage):
@@ -282,16 +290,24 @@ class OrderSubmitted(TrackingMessage):
     backbone_type: ClassVar[str] = BACKBONE_PREFIX + "orders.submitted"
     namespace: ClassVar[str] = ORDERCLOUD_PREFIX + "orders.submitted"
 
-    order_id: str | None = Field(default=None, alias="OrderID")
-    currency: str | None = Field(default=None, alias="Currency")
-    email: str | None = Field(default=None, alias="Email")
-    order_date: str | None = Field(default=None, alias="OrderDate")
-    order_status: _OrderStatusText = Field(default=None, alias="OrderStatus")
-    order_total: Money | None = Field(default=None, alias="OrderTotal")
-    order_subtotal: Money | None = Field(default=None, alias="OrderSubtotal")
-    payments: list[dict[str, Any]] | None = Field(default=None, alias="Payments")
-    line_items: list[MessageLineItem] | None = Field(default=None, alias="LineItems")
-    xp: dict[str, Any] | None = Field(default=None, alias="xp")
+    order_id: str | None = Field(default=None, validation_alias="OrderID", serialization_alias="OrderID")
+    currency: str | None = Field(default=None, validation_alias="Currency", serialization_alias="Currency")
+    email: str | None = Field(default=None, validation_alias="Email", serialization_alias="Email")
+    order_date: str | None = Field(default=None, validation_alias="OrderDate", serialization_alias="OrderDate")
+    order_status: _OrderStatusText = Field(
+        default=None, validation_alias="OrderStatus", serialization_alias="OrderStatus"
+    )
+    order_total: Money | None = Field(default=None, validation_alias="OrderTotal", serialization_alias="OrderTotal")
+    order_subtotal: Money | None = Field(
+        default=None, validation_alias="OrderSubtotal", serialization_alias="OrderSubtotal"
+    )
+    payments: list[dict[str, Any]] | None = Field(
+        default=None, validation_alias="Payments", serialization_alias="Payments"
+    )
+    line_items: list[MessageLineItem] | None = Field(
+        default=None, validation_alias="LineItems", serialization_alias="LineItems"
+    )
+    xp: dict[str, Any] | None = Field(default=None, validation_alias="xp", serialization_alias="xp")
 
 
 class UnknownMessage(BaseModel):
@@ -574,7 +590,7 @@ _ENVELOPE_HEAD = re.compile(rb'\s*\{\s*"(headers)"\s*:\s*(\{[^{}]*\})\s*,\s*"pay
 def _top_level(message: TrackingMessage) -> _Found:
     """The full path's reading of the top-level keys of a message validated straight from bytes."""
     fields = type(message).model_fields
-    view: dict[str, Any] = {fields[name].alias or name: None for name in message.model_fields_set if name in fields}
+    view: dict[str, Any] = {json_name(name, fields[name]): None for name in message.model_fields_set if name in fields}
     extra = message.__pydantic_extra__
     if not extra:  # only the model's own fields: no wrapper, no declared type, no envelope ID
         return _Found(view, False, None, None, None, [])

@@ -512,7 +512,7 @@ def test_snake_case_names_and_aliases_are_both_accepted() -> None:
 
 
 def test_line_subtotal_alias_has_a_lower_case_t() -> None:
-    assert LineItem.model_fields["line_subtotal"].alias == "LineSubtotal"
+    assert LineItem.model_fields["line_subtotal"].serialization_alias == "LineSubtotal"
     line = LineItem.from_api({"ProductID": "shirt", "LineSubTotal": 1})
     assert line.line_subtotal is None
     assert line.model_extra == {"LineSubTotal": 1}

@@ -112,7 +112,7 @@ JS_SDK_ORDER = [
     "MessageSender",
     "ContentHub",
 ]
-TARGET_NAMES = {field.alias or name for name, field in DeliveryTargets.model_fields.items()} | set(
+TARGET_NAMES = {field.serialization_alias or name for name, field in DeliveryTargets.model_fields.items()} | set(
     DeliveryTargets.model_fields
 )
 
@@ -157,7 +157,7 @@ def test_secret_fixture_is_complete() -> None:
 
 
 def test_targets_keys_follow_js_sdk_order_plus_mailchimp() -> None:
-    aliases = [field.alias for field in DeliveryTargets.model_fields.values()]
+    aliases = [field.serialization_alias for field in DeliveryTargets.model_fields.values()]
     assert [alias for alias in aliases if alias != "Mailchimp"] == JS_SDK_ORDER
     assert "Mailchimp" in aliases
 

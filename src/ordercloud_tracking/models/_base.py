@@ -3,7 +3,10 @@
 Conventions (DESIGN §4):
 
 * snake_case attributes, the exact OrderCloud JSON name as alias; both names are accepted on input and
-  the alias is used on output;
+  the alias is used on output. The alias is declared as ``validation_alias=`` plus ``serialization_alias=``
+  (never ``alias=``): type checkers read ``alias=`` as the ``__init__`` parameter name (PEP 681), so
+  ``LineItem(product_id="SKU-1", quantity=1)`` type-checks in pyright and in mypy without the pydantic
+  plugin. :func:`json_name` gives a field's JSON name;
 * unknown fields are kept (``extra="allow"``) and written back untouched;
 * money is :class:`~decimal.Decimal`, written as a JSON number;
 * dates are timezone-aware datetimes (a naive value is taken as UTC);
@@ -34,6 +37,7 @@ from pydantic import (
     ValidationInfo,
     ValidatorFunctionWrapHandler,
 )
+from pydantic.fields import FieldInfo
 from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError, PydanticUndefined, core_schema
 from typing_extensions import Self
 
@@ -52,6 +56,7 @@ __all__ = [
     "Secret",
     "caller_max_length",
     "from_api_context",
+    "json_name",
     "mask_secrets",
     "reveal_context",
     "reveals_secrets",
@@ -179,6 +184,11 @@ class OpenEnum(str, enum.Enum):
         return str(self.value)
 
 
+def json_name(name: str, field: FieldInfo) -> str:
+    """The JSON (wire) name of the model field ``name``: its serialization alias, else its name."""
+    return field.serialization_alias or field.alias or name
+
+
 def _allows_none(annotation: Any) -> bool:
     if annotation is None or annotation is type(None):
         return True
@@ -212,13 +222,13 @@ class OCModel(BaseModel):
         schema = handler(source)
         fields = getattr(cls, "__pydantic_fields__", None) or {}
         nullable_required = frozenset(
-            (field.alias or name)
+            json_name(name, field)
             for name, field in fields.items()
             if field.default is PydanticUndefined and field.default_factory is None and _allows_none(field.annotation)
         )
         if not nullable_required:
             return schema
-        alias_to_name = {(field.alias or name): name for name, field in fields.items()}
+        alias_to_name = {json_name(name, field): name for name, field in fields.items()}
 
         def fill_absent_from_api(data: Any, validate: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
             context = info.context

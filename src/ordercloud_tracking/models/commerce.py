@@ -53,7 +53,7 @@ from typing import Any, ClassVar, Generic
 from pydantic import ConfigDict, Field
 from typing_extensions import TypeVar
 
-from ._base import DateTime, JSONObject, Money, OCModel, OpenEnum, Secret
+from ._base import DateTime, JSONObject, Money, OCModel, OpenEnum, Secret, json_name
 
 __all__ = [
     "AccessToken",
@@ -109,7 +109,13 @@ _READ_ONLY_KEY = "readOnly"
 
 def _read_only(alias: str, description: str | None = None) -> Any:
     """An optional field the API computes: ``None`` by default, ``readOnly`` in the JSON schema."""
-    return Field(default=None, alias=alias, description=description, json_schema_extra={_READ_ONLY_KEY: True})
+    return Field(
+        default=None,
+        validation_alias=alias,
+        serialization_alias=alias,
+        description=description,
+        json_schema_extra={_READ_ONLY_KEY: True},
+    )
 
 
 class _CommerceModel(OCModel):
@@ -122,7 +128,7 @@ class _CommerceModel(OCModel):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         cls.read_only_fields = frozenset(
-            field.alias or name
+            json_name(name, field)
             for name, field in cls.model_fields.items()
             if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get(_READ_ONLY_KEY)
         )
@@ -188,45 +194,58 @@ class PriceMarkupType(OpenEnum):
 class Address(_CommerceModel, Generic[_AddressXpT]):
     """A postal address (bill-to, ship-to, ship-from). ``Street1``, ``City`` and ``Country`` are required."""
 
-    id: str | None = Field(default=None, alias="ID")
+    id: str | None = Field(default=None, validation_alias="ID", serialization_alias="ID")
     date_created: DateTime | None = _read_only("DateCreated")
-    company_name: str | None = Field(default=None, alias="CompanyName")
-    first_name: str | None = Field(default=None, alias="FirstName")
-    last_name: str | None = Field(default=None, alias="LastName")
-    street1: str = Field(alias="Street1")
-    street2: str | None = Field(default=None, alias="Street2")
-    city: str = Field(alias="City")
-    state: str | None = Field(default=None, alias="State", description="Required for US and CA.")
-    zip: str | None = Field(default=None, alias="Zip", description="Required for US and CA.")
-    country: str = Field(alias="Country", description="Two-letter country code.")
-    phone: str | None = Field(default=None, alias="Phone")
-    address_name: str | None = Field(default=None, alias="AddressName")
-    xp: _AddressXpT | None = Field(default=None, alias="xp")
+    company_name: str | None = Field(default=None, validation_alias="CompanyName", serialization_alias="CompanyName")
+    first_name: str | None = Field(default=None, validation_alias="FirstName", serialization_alias="FirstName")
+    last_name: str | None = Field(default=None, validation_alias="LastName", serialization_alias="LastName")
+    street1: str = Field(validation_alias="Street1", serialization_alias="Street1")
+    street2: str | None = Field(default=None, validation_alias="Street2", serialization_alias="Street2")
+    city: str = Field(validation_alias="City", serialization_alias="City")
+    state: str | None = Field(
+        default=None, validation_alias="State", serialization_alias="State", description="Required for US and CA."
+    )
+    zip: str | None = Field(
+        default=None, validation_alias="Zip", serialization_alias="Zip", description="Required for US and CA."
+    )
+    country: str = Field(
+        validation_alias="Country", serialization_alias="Country", description="Two-letter country code."
+    )
+    phone: str | None = Field(default=None, validation_alias="Phone", serialization_alias="Phone")
+    address_name: str | None = Field(default=None, validation_alias="AddressName", serialization_alias="AddressName")
+    xp: _AddressXpT | None = Field(default=None, validation_alias="xp", serialization_alias="xp")
 
 
 class Locale(_CommerceModel):
     """A user's locale (``User.Locale``, read-only there)."""
 
-    id: str | None = Field(default=None, alias="ID")
-    owner_id: str | None = Field(default=None, alias="OwnerID")
-    currency: str | None = Field(default=None, alias="Currency")
-    language: str | None = Field(default=None, alias="Language")
+    id: str | None = Field(default=None, validation_alias="ID", serialization_alias="ID")
+    owner_id: str | None = Field(default=None, validation_alias="OwnerID", serialization_alias="OwnerID")
+    currency: str | None = Field(default=None, validation_alias="Currency", serialization_alias="Currency")
+    language: str | None = Field(default=None, validation_alias="Language", serialization_alias="Language")
 
 
 class _UserBase(_CommerceModel, Generic[_UserXpT]):
     """Fields shared by :class:`User`, :class:`OrderUser` and :class:`MeUser` (all optional here)."""
 
-    id: str | None = Field(default=None, alias="ID")
+    id: str | None = Field(default=None, validation_alias="ID", serialization_alias="ID")
     company_id: str | None = _read_only("CompanyID")
-    username: str | None = Field(default=None, alias="Username")
-    password: Secret | None = Field(default=None, alias="Password", description="Write-only; the API never returns it.")
-    first_name: str | None = Field(default=None, alias="FirstName")
-    last_name: str | None = Field(default=None, alias="LastName")
-    email: str | None = Field(default=None, alias="Email")
-    phone: str | None = Field(default=None, alias="Phone")
-    terms_accepted: DateTime | None = Field(default=None, alias="TermsAccepted")
-    active: bool | None = Field(default=None, alias="Active")
-    xp: _UserXpT | None = Field(default=None, alias="xp")
+    username: str | None = Field(default=None, validation_alias="Username", serialization_alias="Username")
+    password: Secret | None = Field(
+        default=None,
+        validation_alias="Password",
+        serialization_alias="Password",
+        description="Write-only; the API never returns it.",
+    )
+    first_name: str | None = Field(default=None, validation_alias="FirstName", serialization_alias="FirstName")
+    last_name: str | None = Field(default=None, validation_alias="LastName", serialization_alias="LastName")
+    email: str | None = Field(default=None, validation_alias="Email", serialization_alias="Email")
+    phone: str | None = Field(default=None, validation_alias="Phone", serialization_alias="Phone")
+    terms_accepted: DateTime | None = Field(
+        default=None, validation_alias="TermsAccepted", serialization_alias="TermsAccepted"
+    )
+    active: bool | None = Field(default=None, validation_alias="Active", serialization_alias="Active")
+    xp: _UserXpT | None = Field(default=None, validation_alias="xp", serialization_alias="xp")
     available_roles: list[str] | None = _read_only("AvailableRoles")
     locale: Locale | None = _read_only("Locale")
     date_created: DateTime | None = _read_only("DateCreated")
@@ -249,27 +268,29 @@ class MeUser(_UserBase[_MeUserXpT], Generic[_MeUserXpT]):
 class User(_UserBase[_FullUserXpT], Generic[_FullUserXpT]):
     """A buyer, supplier or admin user (``/v1/buyers/{buyerID}/users`` and friends)."""
 
-    username: str = Field(alias="Username")
-    first_name: str = Field(alias="FirstName")
-    last_name: str = Field(alias="LastName")
-    email: str = Field(alias="Email")
-    active: bool = Field(alias="Active")
+    username: str = Field(validation_alias="Username", serialization_alias="Username")
+    first_name: str = Field(validation_alias="FirstName", serialization_alias="FirstName")
+    last_name: str = Field(validation_alias="LastName", serialization_alias="LastName")
+    email: str = Field(validation_alias="Email", serialization_alias="Email")
+    active: bool = Field(validation_alias="Active", serialization_alias="Active")
     failed_login_attempts: int | None = _read_only("FailedLoginAttempts")
 
 
 class UserPatch(_CommerceModel, Generic[_UserPatchXpT]):
     """A partial user for ``PATCH`` calls (``/v1/me``, ``/v1/cart/fromuser``, ...)."""
 
-    id: str | None = Field(default=None, alias="ID")
-    username: str | None = Field(default=None, alias="Username")
-    password: Secret | None = Field(default=None, alias="Password")
-    first_name: str | None = Field(default=None, alias="FirstName")
-    last_name: str | None = Field(default=None, alias="LastName")
-    email: str | None = Field(default=None, alias="Email")
-    phone: str | None = Field(default=None, alias="Phone")
-    terms_accepted: DateTime | None = Field(default=None, alias="TermsAccepted")
-    active: bool | None = Field(default=None, alias="Active")
-    xp: _UserPatchXpT | None = Field(default=None, alias="xp")
+    id: str | None = Field(default=None, validation_alias="ID", serialization_alias="ID")
+    username: str | None = Field(default=None, validation_alias="Username", serialization_alias="Username")
+    password: Secret | None = Field(default=None, validation_alias="Password", serialization_alias="Password")
+    first_name: str | None = Field(default=None, validation_alias="FirstName", serialization_alias="FirstName")
+    last_name: str | None = Field(default=None, validation_alias="LastName", serialization_alias="LastName")
+    email: str | None = Field(default=None, validation_alias="Email", serialization_alias="Email")
+    phone: str | None = Field(default=None, validation_alias="Phone", serialization_alias="Phone")
+    terms_accepted: DateTime | None = Field(
+        default=None, validation_alias="TermsAccepted", serialization_alias="TermsAccepted"
+    )
+    active: bool | None = Field(default=None, validation_alias="Active", serialization_alias="Active")
+    xp: _UserPatchXpT | None = Field(default=None, validation_alias="xp", serialization_alias="xp")
 
 
 # --------------------------------------------------------------------------------------------- orders
@@ -278,19 +299,29 @@ class UserPatch(_CommerceModel, Generic[_UserPatchXpT]):
 class Order(_CommerceModel, Generic[_OrderXpT]):
     """An order or cart (``/v1/cart``, ``/v1/orders/{direction}/{orderID}``)."""
 
-    id: str | None = Field(default=None, alias="ID", description="``A-Za-z0-9-_``, at most 100 characters.")
+    id: str | None = Field(
+        default=None,
+        validation_alias="ID",
+        serialization_alias="ID",
+        description="``A-Za-z0-9-_``, at most 100 characters.",
+    )
     from_user: OrderUser | None = _read_only("FromUser")
-    from_company_id: str | None = Field(default=None, alias="FromCompanyID")
-    to_company_id: str | None = Field(default=None, alias="ToCompanyID")
-    from_user_id: str | None = Field(default=None, alias="FromUserID")
-    billing_address_id: str | None = Field(default=None, alias="BillingAddressID")
+    from_company_id: str | None = Field(
+        default=None, validation_alias="FromCompanyID", serialization_alias="FromCompanyID"
+    )
+    to_company_id: str | None = Field(default=None, validation_alias="ToCompanyID", serialization_alias="ToCompanyID")
+    from_user_id: str | None = Field(default=None, validation_alias="FromUserID", serialization_alias="FromUserID")
+    billing_address_id: str | None = Field(
+        default=None, validation_alias="BillingAddressID", serialization_alias="BillingAddressID"
+    )
     billing_address: Address | None = _read_only("BillingAddress")
     shipping_address_id: str | None = Field(
         default=None,
-        alias="ShippingAddressID",
+        validation_alias="ShippingAddressID",
+        serialization_alias="ShippingAddressID",
         description="``None`` when line items ship to several addresses.",
     )
-    comments: str | None = Field(default=None, alias="Comments")
+    comments: str | None = Field(default=None, validation_alias="Comments", serialization_alias="Comments")
     line_item_count: int | None = _read_only("LineItemCount")
     status: OrderStatus | None = _read_only("Status")
     date_created: DateTime | None = _read_only("DateCreated")
@@ -302,10 +333,18 @@ class Order(_CommerceModel, Generic[_OrderXpT]):
     last_updated: DateTime | None = _read_only("LastUpdated")
     subtotal: Money | None = _read_only("Subtotal", "Sum of the line items' ``LineSubtotal``.")
     shipping_cost: Money | None = Field(
-        default=None, alias="ShippingCost", description="Writing it needs the ``OverrideShipping`` role."
+        default=None,
+        validation_alias="ShippingCost",
+        serialization_alias="ShippingCost",
+        description="Writing it needs the ``OverrideShipping`` role.",
     )
-    tax_cost: Money | None = Field(default=None, alias="TaxCost", description="Writing it needs the tax override role.")
-    gratuity: Money | None = Field(default=None, alias="Gratuity")
+    tax_cost: Money | None = Field(
+        default=None,
+        validation_alias="TaxCost",
+        serialization_alias="TaxCost",
+        description="Writing it needs the tax override role.",
+    )
+    gratuity: Money | None = Field(default=None, validation_alias="Gratuity", serialization_alias="Gratuity")
     fees: Money | None = _read_only("Fees")
     promotion_discount: Money | None = _read_only("PromotionDiscount")
     currency: str | None = _read_only("Currency", "Inherited from the user.")
@@ -314,23 +353,31 @@ class Order(_CommerceModel, Generic[_OrderXpT]):
     )
     is_submitted: bool | None = _read_only("IsSubmitted")
     subscription_id: str | None = _read_only("SubscriptionID")
-    xp: _OrderXpT | None = Field(default=None, alias="xp")
+    xp: _OrderXpT | None = Field(default=None, validation_alias="xp", serialization_alias="xp")
 
 
 class OrderPatch(_CommerceModel, Generic[_OrderPatchXpT]):
     """A partial order for ``PATCH /v1/cart`` and ``PATCH /v1/orders/{direction}/{orderID}``."""
 
-    id: str | None = Field(default=None, alias="ID")
-    from_company_id: str | None = Field(default=None, alias="FromCompanyID")
-    to_company_id: str | None = Field(default=None, alias="ToCompanyID")
-    from_user_id: str | None = Field(default=None, alias="FromUserID")
-    billing_address_id: str | None = Field(default=None, alias="BillingAddressID")
-    shipping_address_id: str | None = Field(default=None, alias="ShippingAddressID")
-    comments: str | None = Field(default=None, alias="Comments")
-    shipping_cost: Money | None = Field(default=None, alias="ShippingCost")
-    tax_cost: Money | None = Field(default=None, alias="TaxCost")
-    gratuity: Money | None = Field(default=None, alias="Gratuity")
-    xp: _OrderPatchXpT | None = Field(default=None, alias="xp")
+    id: str | None = Field(default=None, validation_alias="ID", serialization_alias="ID")
+    from_company_id: str | None = Field(
+        default=None, validation_alias="FromCompanyID", serialization_alias="FromCompanyID"
+    )
+    to_company_id: str | None = Field(default=None, validation_alias="ToCompanyID", serialization_alias="ToCompanyID")
+    from_user_id: str | None = Field(default=None, validation_alias="FromUserID", serialization_alias="FromUserID")
+    billing_address_id: str | None = Field(
+        default=None, validation_alias="BillingAddressID", serialization_alias="BillingAddressID"
+    )
+    shipping_address_id: str | None = Field(
+        default=None, validation_alias="ShippingAddressID", serialization_alias="ShippingAddressID"
+    )
+    comments: str | None = Field(default=None, validation_alias="Comments", serialization_alias="Comments")
+    shipping_cost: Money | None = Field(
+        default=None, validation_alias="ShippingCost", serialization_alias="ShippingCost"
+    )
+    tax_cost: Money | None = Field(default=None, validation_alias="TaxCost", serialization_alias="TaxCost")
+    gratuity: Money | None = Field(default=None, validation_alias="Gratuity", serialization_alias="Gratuity")
+    xp: _OrderPatchXpT | None = Field(default=None, validation_alias="xp", serialization_alias="xp")
 
 
 # ----------------------------------------------------------------------------------------- line items
@@ -339,98 +386,123 @@ class OrderPatch(_CommerceModel, Generic[_OrderPatchXpT]):
 class LineItemProduct(_CommerceModel, Generic[_LineItemProductXpT]):
     """The product snapshot on a line item (``LineItem.Product``)."""
 
-    id: str | None = Field(default=None, alias="ID")
-    name: str | None = Field(default=None, alias="Name")
-    description: str | None = Field(default=None, alias="Description")
-    returnable: bool | None = Field(default=None, alias="Returnable")
-    quantity_multiplier: int | None = Field(default=None, alias="QuantityMultiplier")
-    ship_weight: float | None = Field(default=None, alias="ShipWeight")
-    ship_height: float | None = Field(default=None, alias="ShipHeight")
-    ship_width: float | None = Field(default=None, alias="ShipWidth")
-    ship_length: float | None = Field(default=None, alias="ShipLength")
-    default_supplier_id: str | None = Field(default=None, alias="DefaultSupplierID")
-    parent_id: str | None = Field(default=None, alias="ParentID")
-    xp: _LineItemProductXpT | None = Field(default=None, alias="xp")
+    id: str | None = Field(default=None, validation_alias="ID", serialization_alias="ID")
+    name: str | None = Field(default=None, validation_alias="Name", serialization_alias="Name")
+    description: str | None = Field(default=None, validation_alias="Description", serialization_alias="Description")
+    returnable: bool | None = Field(default=None, validation_alias="Returnable", serialization_alias="Returnable")
+    quantity_multiplier: int | None = Field(
+        default=None, validation_alias="QuantityMultiplier", serialization_alias="QuantityMultiplier"
+    )
+    ship_weight: float | None = Field(default=None, validation_alias="ShipWeight", serialization_alias="ShipWeight")
+    ship_height: float | None = Field(default=None, validation_alias="ShipHeight", serialization_alias="ShipHeight")
+    ship_width: float | None = Field(default=None, validation_alias="ShipWidth", serialization_alias="ShipWidth")
+    ship_length: float | None = Field(default=None, validation_alias="ShipLength", serialization_alias="ShipLength")
+    default_supplier_id: str | None = Field(
+        default=None, validation_alias="DefaultSupplierID", serialization_alias="DefaultSupplierID"
+    )
+    parent_id: str | None = Field(default=None, validation_alias="ParentID", serialization_alias="ParentID")
+    xp: _LineItemProductXpT | None = Field(default=None, validation_alias="xp", serialization_alias="xp")
 
 
 class LineItemVariant(_CommerceModel, Generic[_LineItemVariantXpT]):
     """The variant snapshot on a line item (``LineItem.Variant``)."""
 
-    id: str | None = Field(default=None, alias="ID")
-    name: str | None = Field(default=None, alias="Name")
-    description: str | None = Field(default=None, alias="Description")
-    ship_weight: float | None = Field(default=None, alias="ShipWeight")
-    ship_height: float | None = Field(default=None, alias="ShipHeight")
-    ship_width: float | None = Field(default=None, alias="ShipWidth")
-    ship_length: float | None = Field(default=None, alias="ShipLength")
-    xp: _LineItemVariantXpT | None = Field(default=None, alias="xp")
+    id: str | None = Field(default=None, validation_alias="ID", serialization_alias="ID")
+    name: str | None = Field(default=None, validation_alias="Name", serialization_alias="Name")
+    description: str | None = Field(default=None, validation_alias="Description", serialization_alias="Description")
+    ship_weight: float | None = Field(default=None, validation_alias="ShipWeight", serialization_alias="ShipWeight")
+    ship_height: float | None = Field(default=None, validation_alias="ShipHeight", serialization_alias="ShipHeight")
+    ship_width: float | None = Field(default=None, validation_alias="ShipWidth", serialization_alias="ShipWidth")
+    ship_length: float | None = Field(default=None, validation_alias="ShipLength", serialization_alias="ShipLength")
+    xp: _LineItemVariantXpT | None = Field(default=None, validation_alias="xp", serialization_alias="xp")
 
 
 class LineItemSpec(_CommerceModel):
     """A spec choice on a line item (``LineItem.Specs[]``). ``SpecID`` is required."""
 
-    spec_id: str = Field(alias="SpecID")
+    spec_id: str = Field(validation_alias="SpecID", serialization_alias="SpecID")
     name: str | None = _read_only("Name")
-    option_id: str | None = Field(default=None, alias="OptionID")
-    value: str | None = Field(default=None, alias="Value")
-    price_markup_type: PriceMarkupType | None = Field(default=None, alias="PriceMarkupType")
-    price_markup: Money | None = Field(default=None, alias="PriceMarkup")
+    option_id: str | None = Field(default=None, validation_alias="OptionID", serialization_alias="OptionID")
+    value: str | None = Field(default=None, validation_alias="Value", serialization_alias="Value")
+    price_markup_type: PriceMarkupType | None = Field(
+        default=None, validation_alias="PriceMarkupType", serialization_alias="PriceMarkupType"
+    )
+    price_markup: Money | None = Field(default=None, validation_alias="PriceMarkup", serialization_alias="PriceMarkup")
 
 
 class LineItem(_CommerceModel, Generic[_LineItemXpT]):
     """A line of a cart or order. ``ProductID`` is required and cannot change after create."""
 
-    id: str | None = Field(default=None, alias="ID")
-    product_id: str = Field(alias="ProductID")
-    quantity: int | None = Field(default=None, alias="Quantity", description="At least 1.")
+    id: str | None = Field(default=None, validation_alias="ID", serialization_alias="ID")
+    product_id: str = Field(validation_alias="ProductID", serialization_alias="ProductID")
+    quantity: int | None = Field(
+        default=None, validation_alias="Quantity", serialization_alias="Quantity", description="At least 1."
+    )
     bundle_item_id: str | None = _read_only("BundleItemID")
     is_bundle: bool | None = _read_only("IsBundle")
     date_added: DateTime | None = _read_only("DateAdded")
     quantity_shipped: int | None = _read_only("QuantityShipped")
     unit_price: Money | None = Field(
         default=None,
-        alias="UnitPrice",
+        validation_alias="UnitPrice",
+        serialization_alias="UnitPrice",
         description="Computed by OrderCloud; writing it needs the ``OverrideUnitPrice`` role.",
     )
     promotion_discount: Money | None = _read_only("PromotionDiscount")
     line_total: Money | None = _read_only("LineTotal", "LineSubtotal - PromotionDiscount.")
     line_subtotal: Money | None = _read_only("LineSubtotal", "UnitPrice x Quantity.")
-    cost_center: str | None = Field(default=None, alias="CostCenter")
-    date_needed: DateTime | None = Field(default=None, alias="DateNeeded")
-    shipping_account: str | None = Field(default=None, alias="ShippingAccount")
-    shipping_address_id: str | None = Field(default=None, alias="ShippingAddressID")
-    ship_from_address_id: str | None = Field(default=None, alias="ShipFromAddressID")
+    cost_center: str | None = Field(default=None, validation_alias="CostCenter", serialization_alias="CostCenter")
+    date_needed: DateTime | None = Field(default=None, validation_alias="DateNeeded", serialization_alias="DateNeeded")
+    shipping_account: str | None = Field(
+        default=None, validation_alias="ShippingAccount", serialization_alias="ShippingAccount"
+    )
+    shipping_address_id: str | None = Field(
+        default=None, validation_alias="ShippingAddressID", serialization_alias="ShippingAddressID"
+    )
+    ship_from_address_id: str | None = Field(
+        default=None, validation_alias="ShipFromAddressID", serialization_alias="ShipFromAddressID"
+    )
     product: LineItemProduct | None = _read_only("Product")
     variant: LineItemVariant | None = _read_only("Variant")
     shipping_address: Address | None = _read_only("ShippingAddress")
     ship_from_address: Address | None = _read_only("ShipFromAddress")
     supplier_id: str | None = _read_only("SupplierID")
-    inventory_record_id: str | None = Field(default=None, alias="InventoryRecordID")
+    inventory_record_id: str | None = Field(
+        default=None, validation_alias="InventoryRecordID", serialization_alias="InventoryRecordID"
+    )
     price_schedule_id: str | None = _read_only("PriceScheduleID")
     is_on_sale: bool | None = _read_only("IsOnSale")
     price_overridden: bool | None = _read_only("PriceOverridden")
-    specs: list[LineItemSpec] | None = Field(default=None, alias="Specs")
+    specs: list[LineItemSpec] | None = Field(default=None, validation_alias="Specs", serialization_alias="Specs")
     incoming_order_id: str | None = _read_only("IncomingOrderID")
     outgoing_order_id: str | None = _read_only("OutgoingOrderID")
     invitation_id: str | None = _read_only("InvitationID")
-    xp: _LineItemXpT | None = Field(default=None, alias="xp")
+    xp: _LineItemXpT | None = Field(default=None, validation_alias="xp", serialization_alias="xp")
 
 
 class LineItemPatch(_CommerceModel, Generic[_LineItemPatchXpT]):
     """A partial line item for ``PATCH .../lineitems/{lineItemID}``."""
 
-    id: str | None = Field(default=None, alias="ID")
-    product_id: str | None = Field(default=None, alias="ProductID")
-    quantity: int | None = Field(default=None, alias="Quantity")
-    unit_price: Money | None = Field(default=None, alias="UnitPrice")
-    cost_center: str | None = Field(default=None, alias="CostCenter")
-    date_needed: DateTime | None = Field(default=None, alias="DateNeeded")
-    shipping_account: str | None = Field(default=None, alias="ShippingAccount")
-    shipping_address_id: str | None = Field(default=None, alias="ShippingAddressID")
-    ship_from_address_id: str | None = Field(default=None, alias="ShipFromAddressID")
-    inventory_record_id: str | None = Field(default=None, alias="InventoryRecordID")
-    specs: list[LineItemSpec] | None = Field(default=None, alias="Specs")
-    xp: _LineItemPatchXpT | None = Field(default=None, alias="xp")
+    id: str | None = Field(default=None, validation_alias="ID", serialization_alias="ID")
+    product_id: str | None = Field(default=None, validation_alias="ProductID", serialization_alias="ProductID")
+    quantity: int | None = Field(default=None, validation_alias="Quantity", serialization_alias="Quantity")
+    unit_price: Money | None = Field(default=None, validation_alias="UnitPrice", serialization_alias="UnitPrice")
+    cost_center: str | None = Field(default=None, validation_alias="CostCenter", serialization_alias="CostCenter")
+    date_needed: DateTime | None = Field(default=None, validation_alias="DateNeeded", serialization_alias="DateNeeded")
+    shipping_account: str | None = Field(
+        default=None, validation_alias="ShippingAccount", serialization_alias="ShippingAccount"
+    )
+    shipping_address_id: str | None = Field(
+        default=None, validation_alias="ShippingAddressID", serialization_alias="ShippingAddressID"
+    )
+    ship_from_address_id: str | None = Field(
+        default=None, validation_alias="ShipFromAddressID", serialization_alias="ShipFromAddressID"
+    )
+    inventory_record_id: str | None = Field(
+        default=None, validation_alias="InventoryRecordID", serialization_alias="InventoryRecordID"
+    )
+    specs: list[LineItemSpec] | None = Field(default=None, validation_alias="Specs", serialization_alias="Specs")
+    xp: _LineItemPatchXpT | None = Field(default=None, validation_alias="xp", serialization_alias="xp")
 
 
 # ------------------------------------------------------------------------------------------- products
@@ -439,71 +511,101 @@ class LineItemPatch(_CommerceModel, Generic[_LineItemPatchXpT]):
 class PriceBreak(_CommerceModel):
     """One quantity break of a :class:`PriceSchedule`."""
 
-    quantity: int | None = Field(default=None, alias="Quantity")
-    price: Money | None = Field(default=None, alias="Price")
-    sale_price: Money | None = Field(default=None, alias="SalePrice")
-    subscription_price: Money | None = Field(default=None, alias="SubscriptionPrice")
-    bundle_price: Money | None = Field(default=None, alias="BundlePrice")
+    quantity: int | None = Field(default=None, validation_alias="Quantity", serialization_alias="Quantity")
+    price: Money | None = Field(default=None, validation_alias="Price", serialization_alias="Price")
+    sale_price: Money | None = Field(default=None, validation_alias="SalePrice", serialization_alias="SalePrice")
+    subscription_price: Money | None = Field(
+        default=None, validation_alias="SubscriptionPrice", serialization_alias="SubscriptionPrice"
+    )
+    bundle_price: Money | None = Field(default=None, validation_alias="BundlePrice", serialization_alias="BundlePrice")
 
 
 class PriceSchedule(_CommerceModel, Generic[_PriceScheduleXpT]):
     """The price schedule a buyer sees on a product (``BuyerProduct.PriceSchedule``)."""
 
-    owner_id: str | None = Field(default=None, alias="OwnerID")
-    id: str | None = Field(default=None, alias="ID")
-    name: str | None = Field(default=None, alias="Name")
-    apply_tax: bool | None = Field(default=None, alias="ApplyTax")
-    apply_shipping: bool | None = Field(default=None, alias="ApplyShipping")
-    min_quantity: int | None = Field(default=None, alias="MinQuantity")
-    max_quantity: int | None = Field(default=None, alias="MaxQuantity")
-    use_cumulative_quantity: bool | None = Field(default=None, alias="UseCumulativeQuantity")
-    restricted_quantity: bool | None = Field(default=None, alias="RestrictedQuantity")
-    price_breaks: list[PriceBreak] | None = Field(default=None, alias="PriceBreaks")
-    currency: str | None = Field(default=None, alias="Currency")
-    sale_start: DateTime | None = Field(default=None, alias="SaleStart")
-    sale_end: DateTime | None = Field(default=None, alias="SaleEnd")
+    owner_id: str | None = Field(default=None, validation_alias="OwnerID", serialization_alias="OwnerID")
+    id: str | None = Field(default=None, validation_alias="ID", serialization_alias="ID")
+    name: str | None = Field(default=None, validation_alias="Name", serialization_alias="Name")
+    apply_tax: bool | None = Field(default=None, validation_alias="ApplyTax", serialization_alias="ApplyTax")
+    apply_shipping: bool | None = Field(
+        default=None, validation_alias="ApplyShipping", serialization_alias="ApplyShipping"
+    )
+    min_quantity: int | None = Field(default=None, validation_alias="MinQuantity", serialization_alias="MinQuantity")
+    max_quantity: int | None = Field(default=None, validation_alias="MaxQuantity", serialization_alias="MaxQuantity")
+    use_cumulative_quantity: bool | None = Field(
+        default=None, validation_alias="UseCumulativeQuantity", serialization_alias="UseCumulativeQuantity"
+    )
+    restricted_quantity: bool | None = Field(
+        default=None, validation_alias="RestrictedQuantity", serialization_alias="RestrictedQuantity"
+    )
+    price_breaks: list[PriceBreak] | None = Field(
+        default=None, validation_alias="PriceBreaks", serialization_alias="PriceBreaks"
+    )
+    currency: str | None = Field(default=None, validation_alias="Currency", serialization_alias="Currency")
+    sale_start: DateTime | None = Field(default=None, validation_alias="SaleStart", serialization_alias="SaleStart")
+    sale_end: DateTime | None = Field(default=None, validation_alias="SaleEnd", serialization_alias="SaleEnd")
     is_on_sale: bool | None = _read_only("IsOnSale")
-    xp: _PriceScheduleXpT | None = Field(default=None, alias="xp")
+    xp: _PriceScheduleXpT | None = Field(default=None, validation_alias="xp", serialization_alias="xp")
 
 
 class ProductInventory(_CommerceModel):
     """Inventory settings of a product (``Product.Inventory``)."""
 
-    enabled: bool | None = Field(default=None, alias="Enabled")
-    notification_point: int | None = Field(default=None, alias="NotificationPoint")
-    variant_level_tracking: bool | None = Field(default=None, alias="VariantLevelTracking")
-    order_can_exceed: bool | None = Field(default=None, alias="OrderCanExceed")
-    quantity_available: int | None = Field(default=None, alias="QuantityAvailable")
+    enabled: bool | None = Field(default=None, validation_alias="Enabled", serialization_alias="Enabled")
+    notification_point: int | None = Field(
+        default=None, validation_alias="NotificationPoint", serialization_alias="NotificationPoint"
+    )
+    variant_level_tracking: bool | None = Field(
+        default=None, validation_alias="VariantLevelTracking", serialization_alias="VariantLevelTracking"
+    )
+    order_can_exceed: bool | None = Field(
+        default=None, validation_alias="OrderCanExceed", serialization_alias="OrderCanExceed"
+    )
+    quantity_available: int | None = Field(
+        default=None, validation_alias="QuantityAvailable", serialization_alias="QuantityAvailable"
+    )
     last_updated: DateTime | None = _read_only("LastUpdated")
 
 
 class Product(_CommerceModel, Generic[_ProductXpT]):
     """A product (``/v1/products``) or a buyer product (``/v1/me/products``)."""
 
-    owner_id: str | None = Field(default=None, alias="OwnerID")
-    default_price_schedule_id: str | None = Field(default=None, alias="DefaultPriceScheduleID")
-    auto_forward: bool | None = Field(default=None, alias="AutoForward")
-    id: str | None = Field(default=None, alias="ID")
-    parent_id: str | None = Field(default=None, alias="ParentID")
-    is_parent: bool | None = Field(default=None, alias="IsParent")
+    owner_id: str | None = Field(default=None, validation_alias="OwnerID", serialization_alias="OwnerID")
+    default_price_schedule_id: str | None = Field(
+        default=None, validation_alias="DefaultPriceScheduleID", serialization_alias="DefaultPriceScheduleID"
+    )
+    auto_forward: bool | None = Field(default=None, validation_alias="AutoForward", serialization_alias="AutoForward")
+    id: str | None = Field(default=None, validation_alias="ID", serialization_alias="ID")
+    parent_id: str | None = Field(default=None, validation_alias="ParentID", serialization_alias="ParentID")
+    is_parent: bool | None = Field(default=None, validation_alias="IsParent", serialization_alias="IsParent")
     is_bundle: bool | None = _read_only("IsBundle")
-    name: str | None = Field(default=None, alias="Name")
-    description: str | None = Field(default=None, alias="Description")
-    quantity_multiplier: int | None = Field(default=None, alias="QuantityMultiplier")
-    ship_weight: float | None = Field(default=None, alias="ShipWeight")
-    ship_height: float | None = Field(default=None, alias="ShipHeight")
-    ship_width: float | None = Field(default=None, alias="ShipWidth")
-    ship_length: float | None = Field(default=None, alias="ShipLength")
-    active: bool | None = Field(default=None, alias="Active")
+    name: str | None = Field(default=None, validation_alias="Name", serialization_alias="Name")
+    description: str | None = Field(default=None, validation_alias="Description", serialization_alias="Description")
+    quantity_multiplier: int | None = Field(
+        default=None, validation_alias="QuantityMultiplier", serialization_alias="QuantityMultiplier"
+    )
+    ship_weight: float | None = Field(default=None, validation_alias="ShipWeight", serialization_alias="ShipWeight")
+    ship_height: float | None = Field(default=None, validation_alias="ShipHeight", serialization_alias="ShipHeight")
+    ship_width: float | None = Field(default=None, validation_alias="ShipWidth", serialization_alias="ShipWidth")
+    ship_length: float | None = Field(default=None, validation_alias="ShipLength", serialization_alias="ShipLength")
+    active: bool | None = Field(default=None, validation_alias="Active", serialization_alias="Active")
     spec_count: int | None = _read_only("SpecCount")
     variant_count: int | None = _read_only("VariantCount")
-    ship_from_address_id: str | None = Field(default=None, alias="ShipFromAddressID")
-    inventory: ProductInventory | None = Field(default=None, alias="Inventory")
-    default_supplier_id: str | None = Field(default=None, alias="DefaultSupplierID")
-    all_suppliers_can_sell: bool | None = Field(default=None, alias="AllSuppliersCanSell")
-    returnable: bool | None = Field(default=None, alias="Returnable")
+    ship_from_address_id: str | None = Field(
+        default=None, validation_alias="ShipFromAddressID", serialization_alias="ShipFromAddressID"
+    )
+    inventory: ProductInventory | None = Field(
+        default=None, validation_alias="Inventory", serialization_alias="Inventory"
+    )
+    default_supplier_id: str | None = Field(
+        default=None, validation_alias="DefaultSupplierID", serialization_alias="DefaultSupplierID"
+    )
+    all_suppliers_can_sell: bool | None = Field(
+        default=None, validation_alias="AllSuppliersCanSell", serialization_alias="AllSuppliersCanSell"
+    )
+    returnable: bool | None = Field(default=None, validation_alias="Returnable", serialization_alias="Returnable")
     date_created: DateTime | None = _read_only("DateCreated")
-    xp: _ProductXpT | None = Field(default=None, alias="xp")
+    xp: _ProductXpT | None = Field(default=None, validation_alias="xp", serialization_alias="xp")
     price_schedule: PriceSchedule | None = _read_only("PriceSchedule", "Only on buyer products (``/v1/me/products``).")
 
 
@@ -513,31 +615,41 @@ class Product(_CommerceModel, Generic[_ProductXpT]):
 class PaymentTransaction(_CommerceModel, Generic[_PaymentTransactionXpT]):
     """One transaction of a :class:`Payment` (``Payment.Transactions[]``)."""
 
-    id: str | None = Field(default=None, alias="ID")
-    type: str | None = Field(default=None, alias="Type")
-    date_executed: DateTime | None = Field(default=None, alias="DateExecuted")
-    currency: str | None = Field(default=None, alias="Currency")
-    amount: Money | None = Field(default=None, alias="Amount")
-    succeeded: bool | None = Field(default=None, alias="Succeeded")
-    result_code: str | None = Field(default=None, alias="ResultCode")
-    result_message: str | None = Field(default=None, alias="ResultMessage")
-    xp: _PaymentTransactionXpT | None = Field(default=None, alias="xp")
+    id: str | None = Field(default=None, validation_alias="ID", serialization_alias="ID")
+    type: str | None = Field(default=None, validation_alias="Type", serialization_alias="Type")
+    date_executed: DateTime | None = Field(
+        default=None, validation_alias="DateExecuted", serialization_alias="DateExecuted"
+    )
+    currency: str | None = Field(default=None, validation_alias="Currency", serialization_alias="Currency")
+    amount: Money | None = Field(default=None, validation_alias="Amount", serialization_alias="Amount")
+    succeeded: bool | None = Field(default=None, validation_alias="Succeeded", serialization_alias="Succeeded")
+    result_code: str | None = Field(default=None, validation_alias="ResultCode", serialization_alias="ResultCode")
+    result_message: str | None = Field(
+        default=None, validation_alias="ResultMessage", serialization_alias="ResultMessage"
+    )
+    xp: _PaymentTransactionXpT | None = Field(default=None, validation_alias="xp", serialization_alias="xp")
 
 
 class Payment(_CommerceModel, Generic[_PaymentXpT]):
     """A payment on an order (``/v1/cart/payments``, ``/v1/orders/{direction}/{orderID}/payments``)."""
 
-    id: str | None = Field(default=None, alias="ID")
-    type: PaymentType | None = Field(default=None, alias="Type")
+    id: str | None = Field(default=None, validation_alias="ID", serialization_alias="ID")
+    type: PaymentType | None = Field(default=None, validation_alias="Type", serialization_alias="Type")
     date_created: DateTime | None = _read_only("DateCreated")
-    credit_card_id: str | None = Field(default=None, alias="CreditCardID")
-    spending_account_id: str | None = Field(default=None, alias="SpendingAccountID")
-    description: str | None = Field(default=None, alias="Description")
+    credit_card_id: str | None = Field(
+        default=None, validation_alias="CreditCardID", serialization_alias="CreditCardID"
+    )
+    spending_account_id: str | None = Field(
+        default=None, validation_alias="SpendingAccountID", serialization_alias="SpendingAccountID"
+    )
+    description: str | None = Field(default=None, validation_alias="Description", serialization_alias="Description")
     currency: str | None = _read_only("Currency")
-    amount: Money | None = Field(default=None, alias="Amount")
-    accepted: bool | None = Field(default=None, alias="Accepted")
-    order_return_id: str | None = Field(default=None, alias="OrderReturnID")
-    xp: _PaymentXpT | None = Field(default=None, alias="xp")
+    amount: Money | None = Field(default=None, validation_alias="Amount", serialization_alias="Amount")
+    accepted: bool | None = Field(default=None, validation_alias="Accepted", serialization_alias="Accepted")
+    order_return_id: str | None = Field(
+        default=None, validation_alias="OrderReturnID", serialization_alias="OrderReturnID"
+    )
+    xp: _PaymentXpT | None = Field(default=None, validation_alias="xp", serialization_alias="xp")
     transactions: list[PaymentTransaction] | None = _read_only("Transactions")
 
 
@@ -551,31 +663,43 @@ class ApiClient(_CommerceModel, Generic[_ApiClientXpT]):
 
     id: str | None = _read_only("ID")
     """The OAuth ``client_id`` (the ``cid`` claim of its tokens); assigned by OrderCloud."""
-    client_secret: Secret | None = Field(default=None, alias="ClientSecret")
+    client_secret: Secret | None = Field(
+        default=None, validation_alias="ClientSecret", serialization_alias="ClientSecret"
+    )
     """If set, every grant must send it, even ``password``; leave it unset for anonymous or client-side
     apps."""
-    access_token_duration: int = Field(alias="AccessTokenDuration")
+    access_token_duration: int = Field(
+        validation_alias="AccessTokenDuration", serialization_alias="AccessTokenDuration"
+    )
     """Lifetime of access tokens in minutes (10-600). Anonymous tokens use
     :attr:`anonymous_token_duration` instead."""
-    active: bool | None = Field(default=None, alias="Active")
+    active: bool | None = Field(default=None, validation_alias="Active", serialization_alias="Active")
     """``False`` blocks every authentication with this client."""
-    app_name: str = Field(alias="AppName")
+    app_name: str = Field(validation_alias="AppName", serialization_alias="AppName")
     """Display name of the application."""
-    refresh_token_duration: int | None = Field(default=None, alias="RefreshTokenDuration")
+    refresh_token_duration: int | None = Field(
+        default=None, validation_alias="RefreshTokenDuration", serialization_alias="RefreshTokenDuration"
+    )
     """Lifetime of refresh tokens in minutes (0-524160); ``0`` or unset disables refresh tokens.
     Anonymous tokens never get a refresh token."""
-    default_context_user_name: str | None = Field(default=None, alias="DefaultContextUserName")
+    default_context_user_name: str | None = Field(
+        default=None, validation_alias="DefaultContextUserName", serialization_alias="DefaultContextUserName"
+    )
     """Username of the template user the ``client_credentials`` grant acts as. Must be a buyer user for
     anonymous shopping: each anonymous shopper is a temporary copy of this user."""
-    xp: _ApiClientXpT | None = Field(default=None, alias="xp")
+    xp: _ApiClientXpT | None = Field(default=None, validation_alias="xp", serialization_alias="xp")
     """Extended properties."""
-    allow_any_buyer: bool | None = Field(default=None, alias="AllowAnyBuyer")
+    allow_any_buyer: bool | None = Field(
+        default=None, validation_alias="AllowAnyBuyer", serialization_alias="AllowAnyBuyer"
+    )
     """Any buyer user may authenticate (otherwise only assigned buyers)."""
-    allow_any_supplier: bool | None = Field(default=None, alias="AllowAnySupplier")
+    allow_any_supplier: bool | None = Field(
+        default=None, validation_alias="AllowAnySupplier", serialization_alias="AllowAnySupplier"
+    )
     """Any supplier user may authenticate (otherwise only assigned suppliers)."""
-    allow_seller: bool | None = Field(default=None, alias="AllowSeller")
+    allow_seller: bool | None = Field(default=None, validation_alias="AllowSeller", serialization_alias="AllowSeller")
     """Seller (admin) users may authenticate."""
-    is_anon_buyer: bool | None = Field(default=None, alias="IsAnonBuyer")
+    is_anon_buyer: bool | None = Field(default=None, validation_alias="IsAnonBuyer", serialization_alias="IsAnonBuyer")
     """Enables anonymous shopping when :attr:`default_context_user_name` is a buyer user: a
     ``client_credentials`` request *without* a secret (optionally with ``anonuserid``, the beacon ID)
     returns an anonymous shopper token. Setting it without a buyer default user fails with
@@ -584,27 +708,47 @@ class ApiClient(_CommerceModel, Generic[_ApiClientXpT]):
     """Number of buyers assigned to this client."""
     assigned_supplier_count: int | None = _read_only("AssignedSupplierCount")
     """Number of suppliers assigned to this client."""
-    order_checkout_integration_event_id: str | None = Field(default=None, alias="OrderCheckoutIntegrationEventID")
+    order_checkout_integration_event_id: str | None = Field(
+        default=None,
+        validation_alias="OrderCheckoutIntegrationEventID",
+        serialization_alias="OrderCheckoutIntegrationEventID",
+    )
     """Integration event called during checkout (shipping rates, tax, order calculation)."""
     order_checkout_integration_event_name: str | None = _read_only("OrderCheckoutIntegrationEventName")
     """Name of the checkout integration event."""
-    order_return_integration_event_id: str | None = Field(default=None, alias="OrderReturnIntegrationEventID")
+    order_return_integration_event_id: str | None = Field(
+        default=None,
+        validation_alias="OrderReturnIntegrationEventID",
+        serialization_alias="OrderReturnIntegrationEventID",
+    )
     """Integration event called to calculate order returns."""
     order_return_integration_event_name: str | None = _read_only("OrderReturnIntegrationEventName")
     """Name of the order-return integration event."""
-    add_to_cart_integration_event_id: str | None = Field(default=None, alias="AddToCartIntegrationEventID")
+    add_to_cart_integration_event_id: str | None = Field(
+        default=None, validation_alias="AddToCartIntegrationEventID", serialization_alias="AddToCartIntegrationEventID"
+    )
     """Integration event called when a line item is added to a cart."""
     add_to_cart_integration_event_name: str | None = _read_only("AddToCartIntegrationEventName")
     """Name of the add-to-cart integration event."""
-    minimum_required_roles: list[str] | None = Field(default=None, alias="MinimumRequiredRoles")
+    minimum_required_roles: list[str] | None = Field(
+        default=None, validation_alias="MinimumRequiredRoles", serialization_alias="MinimumRequiredRoles"
+    )
     """API roles a user must hold to authenticate with this client."""
-    minimum_required_custom_roles: list[str] | None = Field(default=None, alias="MinimumRequiredCustomRoles")
+    minimum_required_custom_roles: list[str] | None = Field(
+        default=None, validation_alias="MinimumRequiredCustomRoles", serialization_alias="MinimumRequiredCustomRoles"
+    )
     """Custom roles a user must hold to authenticate with this client."""
-    maximum_granted_roles: list[str] | None = Field(default=None, alias="MaximumGrantedRoles")
+    maximum_granted_roles: list[str] | None = Field(
+        default=None, validation_alias="MaximumGrantedRoles", serialization_alias="MaximumGrantedRoles"
+    )
     """The most API roles a token from this client can carry."""
-    maximum_granted_custom_roles: list[str] | None = Field(default=None, alias="MaximumGrantedCustomRoles")
+    maximum_granted_custom_roles: list[str] | None = Field(
+        default=None, validation_alias="MaximumGrantedCustomRoles", serialization_alias="MaximumGrantedCustomRoles"
+    )
     """The most custom roles a token from this client can carry."""
-    anonymous_token_duration: int | None = Field(default=None, alias="AnonymousTokenDuration")
+    anonymous_token_duration: int | None = Field(
+        default=None, validation_alias="AnonymousTokenDuration", serialization_alias="AnonymousTokenDuration"
+    )
     """Lifetime of anonymous shopper tokens in minutes (OrderCloud's default is 10080, seven days).
     Only used when the client is configured for anonymous shopping (:attr:`is_anon_buyer`)."""
 
@@ -612,25 +756,57 @@ class ApiClient(_CommerceModel, Generic[_ApiClientXpT]):
 class ApiClientPatch(_CommerceModel, Generic[_ApiClientPatchXpT]):
     """A partial API client for ``PATCH /v1/apiclients/{apiClientID}`` (fields as on :class:`ApiClient`)."""
 
-    client_secret: Secret | None = Field(default=None, alias="ClientSecret")
-    access_token_duration: int | None = Field(default=None, alias="AccessTokenDuration")
-    active: bool | None = Field(default=None, alias="Active")
-    app_name: str | None = Field(default=None, alias="AppName")
-    refresh_token_duration: int | None = Field(default=None, alias="RefreshTokenDuration")
-    default_context_user_name: str | None = Field(default=None, alias="DefaultContextUserName")
-    xp: _ApiClientPatchXpT | None = Field(default=None, alias="xp")
-    allow_any_buyer: bool | None = Field(default=None, alias="AllowAnyBuyer")
-    allow_any_supplier: bool | None = Field(default=None, alias="AllowAnySupplier")
-    allow_seller: bool | None = Field(default=None, alias="AllowSeller")
-    is_anon_buyer: bool | None = Field(default=None, alias="IsAnonBuyer")
-    order_checkout_integration_event_id: str | None = Field(default=None, alias="OrderCheckoutIntegrationEventID")
-    order_return_integration_event_id: str | None = Field(default=None, alias="OrderReturnIntegrationEventID")
-    add_to_cart_integration_event_id: str | None = Field(default=None, alias="AddToCartIntegrationEventID")
-    minimum_required_roles: list[str] | None = Field(default=None, alias="MinimumRequiredRoles")
-    minimum_required_custom_roles: list[str] | None = Field(default=None, alias="MinimumRequiredCustomRoles")
-    maximum_granted_roles: list[str] | None = Field(default=None, alias="MaximumGrantedRoles")
-    maximum_granted_custom_roles: list[str] | None = Field(default=None, alias="MaximumGrantedCustomRoles")
-    anonymous_token_duration: int | None = Field(default=None, alias="AnonymousTokenDuration")
+    client_secret: Secret | None = Field(
+        default=None, validation_alias="ClientSecret", serialization_alias="ClientSecret"
+    )
+    access_token_duration: int | None = Field(
+        default=None, validation_alias="AccessTokenDuration", serialization_alias="AccessTokenDuration"
+    )
+    active: bool | None = Field(default=None, validation_alias="Active", serialization_alias="Active")
+    app_name: str | None = Field(default=None, validation_alias="AppName", serialization_alias="AppName")
+    refresh_token_duration: int | None = Field(
+        default=None, validation_alias="RefreshTokenDuration", serialization_alias="RefreshTokenDuration"
+    )
+    default_context_user_name: str | None = Field(
+        default=None, validation_alias="DefaultContextUserName", serialization_alias="DefaultContextUserName"
+    )
+    xp: _ApiClientPatchXpT | None = Field(default=None, validation_alias="xp", serialization_alias="xp")
+    allow_any_buyer: bool | None = Field(
+        default=None, validation_alias="AllowAnyBuyer", serialization_alias="AllowAnyBuyer"
+    )
+    allow_any_supplier: bool | None = Field(
+        default=None, validation_alias="AllowAnySupplier", serialization_alias="AllowAnySupplier"
+    )
+    allow_seller: bool | None = Field(default=None, validation_alias="AllowSeller", serialization_alias="AllowSeller")
+    is_anon_buyer: bool | None = Field(default=None, validation_alias="IsAnonBuyer", serialization_alias="IsAnonBuyer")
+    order_checkout_integration_event_id: str | None = Field(
+        default=None,
+        validation_alias="OrderCheckoutIntegrationEventID",
+        serialization_alias="OrderCheckoutIntegrationEventID",
+    )
+    order_return_integration_event_id: str | None = Field(
+        default=None,
+        validation_alias="OrderReturnIntegrationEventID",
+        serialization_alias="OrderReturnIntegrationEventID",
+    )
+    add_to_cart_integration_event_id: str | None = Field(
+        default=None, validation_alias="AddToCartIntegrationEventID", serialization_alias="AddToCartIntegrationEventID"
+    )
+    minimum_required_roles: list[str] | None = Field(
+        default=None, validation_alias="MinimumRequiredRoles", serialization_alias="MinimumRequiredRoles"
+    )
+    minimum_required_custom_roles: list[str] | None = Field(
+        default=None, validation_alias="MinimumRequiredCustomRoles", serialization_alias="MinimumRequiredCustomRoles"
+    )
+    maximum_granted_roles: list[str] | None = Field(
+        default=None, validation_alias="MaximumGrantedRoles", serialization_alias="MaximumGrantedRoles"
+    )
+    maximum_granted_custom_roles: list[str] | None = Field(
+        default=None, validation_alias="MaximumGrantedCustomRoles", serialization_alias="MaximumGrantedCustomRoles"
+    )
+    anonymous_token_duration: int | None = Field(
+        default=None, validation_alias="AnonymousTokenDuration", serialization_alias="AnonymousTokenDuration"
+    )
 
 
 # --------------------------------------------------------------------------------------------- tokens
@@ -639,11 +815,19 @@ class ApiClientPatch(_CommerceModel, Generic[_ApiClientPatchXpT]):
 class AccessToken(_CommerceModel):
     """The body of a token response (``POST /oauth/token``) or of ``PUT /v1/me/register``."""
 
-    access_token: Secret = Field(alias="access_token")
-    token_type: str | None = Field(default=None, alias="token_type", description="``bearer``.")
-    expires_in: int | None = Field(default=None, alias="expires_in", description="Lifetime in seconds.")
+    access_token: Secret = Field(validation_alias="access_token", serialization_alias="access_token")
+    token_type: str | None = Field(
+        default=None, validation_alias="token_type", serialization_alias="token_type", description="``bearer``."
+    )
+    expires_in: int | None = Field(
+        default=None,
+        validation_alias="expires_in",
+        serialization_alias="expires_in",
+        description="Lifetime in seconds.",
+    )
     refresh_token: Secret | None = Field(
         default=None,
-        alias="refresh_token",
+        validation_alias="refresh_token",
+        serialization_alias="refresh_token",
         description="Only when the client's ``RefreshTokenDuration`` > 0; never for anonymous users.",
     )

@@ -34,7 +34,7 @@ from pydantic import (
 )
 from typing_extensions import Self
 
-from ._base import OCModel, Secret, caller_max_length, from_api_context, mask_secrets, reveals_secrets
+from ._base import OCModel, Secret, caller_max_length, from_api_context, json_name, mask_secrets, reveals_secrets
 
 __all__ = [
     "AzureBlobConfig",
@@ -89,20 +89,24 @@ def _revealed(value: Any) -> Any:
 class KafkaConfig(OCModel):
     """Target ``Kafka``: a Kafka topic reached with SASL credentials."""
 
-    bootstrap_servers: str = Field(alias="BootstrapServers")
-    sasl_username: str = Field(alias="SaslUsername")
-    sasl_password: Secret | None = Field(alias="SaslPassword")
-    topic: str = Field(alias="Topic")
+    bootstrap_servers: str = Field(validation_alias="BootstrapServers", serialization_alias="BootstrapServers")
+    sasl_username: str = Field(validation_alias="SaslUsername", serialization_alias="SaslUsername")
+    sasl_password: Secret | None = Field(validation_alias="SaslPassword", serialization_alias="SaslPassword")
+    topic: str = Field(validation_alias="Topic", serialization_alias="Topic")
 
 
 class HttpConfig(OCModel):
     """Target ``Http``: POST each message to an endpoint, signed with ``Secret`` (``x-oc-hash``)."""
 
-    endpoint: str = Field(alias="Endpoint")
-    secret: Annotated[Secret | None, caller_max_length(50)] = Field(alias="Secret")
-    custom_auth_header_name: str | None = Field(default=None, alias="CustomAuthHeaderName")
+    endpoint: str = Field(validation_alias="Endpoint", serialization_alias="Endpoint")
+    secret: Annotated[Secret | None, caller_max_length(50)] = Field(
+        validation_alias="Secret", serialization_alias="Secret"
+    )
+    custom_auth_header_name: str | None = Field(
+        default=None, validation_alias="CustomAuthHeaderName", serialization_alias="CustomAuthHeaderName"
+    )
     custom_auth_header_value: Annotated[Secret | None, caller_max_length(50)] = Field(
-        default=None, alias="CustomAuthHeaderValue"
+        default=None, validation_alias="CustomAuthHeaderValue", serialization_alias="CustomAuthHeaderValue"
     )
 
     @model_validator(mode="after")
@@ -114,9 +118,13 @@ class HttpConfig(OCModel):
 class SearchIngestionHttpContent(OCModel):
     """``SearchIngestion.Content.Http``: where to fetch content, with an optional custom auth header."""
 
-    endpoint: str = Field(alias="Endpoint")
-    custom_auth_header_name: str | None = Field(default=None, alias="CustomAuthHeaderName")
-    custom_auth_header_value: Secret | None = Field(default=None, alias="CustomAuthHeaderValue")
+    endpoint: str = Field(validation_alias="Endpoint", serialization_alias="Endpoint")
+    custom_auth_header_name: str | None = Field(
+        default=None, validation_alias="CustomAuthHeaderName", serialization_alias="CustomAuthHeaderName"
+    )
+    custom_auth_header_value: Secret | None = Field(
+        default=None, validation_alias="CustomAuthHeaderValue", serialization_alias="CustomAuthHeaderValue"
+    )
 
     @model_validator(mode="after")
     def _header_pair(self, info: ValidationInfo) -> Self:
@@ -127,81 +135,101 @@ class SearchIngestionHttpContent(OCModel):
 class SearchIngestionContent(OCModel):
     """``SearchIngestion.Content``: supported locales and an optional HTTP content source."""
 
-    locales: list[str] = Field(alias="Locales")
-    http: SearchIngestionHttpContent | None = Field(default=None, alias="Http")
+    locales: list[str] = Field(validation_alias="Locales", serialization_alias="Locales")
+    http: SearchIngestionHttpContent | None = Field(default=None, validation_alias="Http", serialization_alias="Http")
 
 
 class SearchIngestionConfig(OCModel):
     """Target ``SearchIngestion`` (product sync only): Sitecore Search ingestion."""
 
-    domain: str = Field(alias="Domain")
-    source: str = Field(alias="Source")
-    endpoint: str = Field(alias="Endpoint")
-    entity: str = Field(alias="Entity")
-    api_key: Secret | None = Field(alias="ApiKey")
-    content: SearchIngestionContent | None = Field(default=None, alias="Content")
+    domain: str = Field(validation_alias="Domain", serialization_alias="Domain")
+    source: str = Field(validation_alias="Source", serialization_alias="Source")
+    endpoint: str = Field(validation_alias="Endpoint", serialization_alias="Endpoint")
+    entity: str = Field(validation_alias="Entity", serialization_alias="Entity")
+    api_key: Secret | None = Field(validation_alias="ApiKey", serialization_alias="ApiKey")
+    content: SearchIngestionContent | None = Field(
+        default=None, validation_alias="Content", serialization_alias="Content"
+    )
 
 
 class SendEventConfig(OCModel):
     """Target ``SendEvent`` (tracking events only): Sitecore Send."""
 
-    site_id: str = Field(alias="SiteID")
-    service_endpoint: str | None = Field(alias="ServiceEndpoint")
+    site_id: str = Field(validation_alias="SiteID", serialization_alias="SiteID")
+    service_endpoint: str | None = Field(validation_alias="ServiceEndpoint", serialization_alias="ServiceEndpoint")
 
 
 class DiscoverEventConfig(OCModel):
     """Target ``DiscoverEvent`` (tracking events only): Sitecore Discover."""
 
-    client_id: str = Field(alias="ClientID")
-    api_key: Secret | None = Field(alias="ApiKey")
-    service_endpoint: str = Field(alias="ServiceEndpoint")
+    client_id: str = Field(validation_alias="ClientID", serialization_alias="ClientID")
+    api_key: Secret | None = Field(validation_alias="ApiKey", serialization_alias="ApiKey")
+    service_endpoint: str = Field(validation_alias="ServiceEndpoint", serialization_alias="ServiceEndpoint")
 
 
 class EventHubConfig(OCModel):
     """Target ``EventHub``: an Azure Event Hub."""
 
-    event_hub_name: str = Field(alias="EventHubName")
-    connection_string: Secret | None = Field(alias="ConnectionString")
+    event_hub_name: str = Field(validation_alias="EventHubName", serialization_alias="EventHubName")
+    connection_string: Secret | None = Field(
+        validation_alias="ConnectionString", serialization_alias="ConnectionString"
+    )
 
 
 class AzureBlobConfig(OCModel):
     """Target ``AzureBlob``: an Azure storage account (blob container)."""
 
-    connection_string: Secret | None = Field(alias="ConnectionString")
-    override_container_name: str | None = Field(default=None, alias="OverrideContainerName")
+    connection_string: Secret | None = Field(
+        validation_alias="ConnectionString", serialization_alias="ConnectionString"
+    )
+    override_container_name: str | None = Field(
+        default=None, validation_alias="OverrideContainerName", serialization_alias="OverrideContainerName"
+    )
 
 
 class AzureTableConfig(OCModel):
     """Target ``AzureTable``: an Azure storage account (table)."""
 
-    connection_string: Secret | None = Field(alias="ConnectionString")
-    override_table_name: str | None = Field(default=None, alias="OverrideTableName")
+    connection_string: Secret | None = Field(
+        validation_alias="ConnectionString", serialization_alias="ConnectionString"
+    )
+    override_table_name: str | None = Field(
+        default=None, validation_alias="OverrideTableName", serialization_alias="OverrideTableName"
+    )
 
 
 class CosmosDbConfig(OCModel):
     """Target ``CosmosDb``: an Azure Cosmos DB account."""
 
-    connection_string: Secret | None = Field(alias="ConnectionString")
-    override_database_name: str | None = Field(default=None, alias="OverrideDatabaseName")
+    connection_string: Secret | None = Field(
+        validation_alias="ConnectionString", serialization_alias="ConnectionString"
+    )
+    override_database_name: str | None = Field(
+        default=None, validation_alias="OverrideDatabaseName", serialization_alias="OverrideDatabaseName"
+    )
 
 
 class MandrillConfig(OCModel):
     """Target ``Mandrill`` (API up to v1.0.432; renamed ``Mailchimp`` later, see :class:`MailchimpConfig`)."""
 
-    api_key: Annotated[Secret | None, caller_max_length(50)] = Field(alias="ApiKey")
+    api_key: Annotated[Secret | None, caller_max_length(50)] = Field(
+        validation_alias="ApiKey", serialization_alias="ApiKey"
+    )
 
 
 class MailchimpConfig(OCModel):
     """Target ``Mailchimp`` (spec 1.0.445 and later; formerly ``Mandrill``, see :class:`MandrillConfig`)."""
 
-    api_key: Secret | None = Field(default=None, alias="ApiKey")
+    api_key: Secret | None = Field(default=None, validation_alias="ApiKey", serialization_alias="ApiKey")
 
 
 class MessageSenderConfig(OCModel):
     """Target ``MessageSender``. ``EndPoint`` (a KB sample's spelling) is read too; ``Endpoint`` is written."""
 
-    secret: Annotated[Secret | None, caller_max_length(50)] = Field(alias="Secret")
-    endpoint: str = Field(alias="Endpoint")
+    secret: Annotated[Secret | None, caller_max_length(50)] = Field(
+        validation_alias="Secret", serialization_alias="Secret"
+    )
+    endpoint: str = Field(validation_alias="Endpoint", serialization_alias="Endpoint")
 
     @model_validator(mode="before")
     @classmethod
@@ -217,10 +245,14 @@ class MessageSenderConfig(OCModel):
 class ContentHubConfig(OCModel):
     """Target ``ContentHub`` (product sync only): Sitecore Content Hub."""
 
-    api_key: Annotated[Secret | None, caller_max_length(50)] = Field(alias="ApiKey")
-    endpoint: str = Field(alias="Endpoint")
-    target_schema_name: str = Field(alias="TargetSchemaName")
-    config_data: dict[str, Any] | None = Field(default=None, alias="ConfigData")
+    api_key: Annotated[Secret | None, caller_max_length(50)] = Field(
+        validation_alias="ApiKey", serialization_alias="ApiKey"
+    )
+    endpoint: str = Field(validation_alias="Endpoint", serialization_alias="Endpoint")
+    target_schema_name: str = Field(validation_alias="TargetSchemaName", serialization_alias="TargetSchemaName")
+    config_data: dict[str, Any] | None = Field(
+        default=None, validation_alias="ConfigData", serialization_alias="ConfigData"
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -231,24 +263,40 @@ class ContentHubConfig(OCModel):
 class DeliveryTargets(OCModel):
     """Where messages go: every key is optional; unknown (newer) targets are kept and written back."""
 
-    kafka: KafkaConfig | None = Field(default=None, alias="Kafka")
-    http: HttpConfig | None = Field(default=None, alias="Http")
-    search_ingestion: SearchIngestionConfig | None = Field(default=None, alias="SearchIngestion")
-    send_event: SendEventConfig | None = Field(default=None, alias="SendEvent")
-    discover_event: DiscoverEventConfig | None = Field(default=None, alias="DiscoverEvent")
-    event_hub: EventHubConfig | None = Field(default=None, alias="EventHub")
-    azure_blob: AzureBlobConfig | None = Field(default=None, alias="AzureBlob")
-    azure_table: AzureTableConfig | None = Field(default=None, alias="AzureTable")
-    cosmos_db: CosmosDbConfig | None = Field(default=None, alias="CosmosDb")
-    mandrill: MandrillConfig | None = Field(default=None, alias="Mandrill")
-    mailchimp: MailchimpConfig | None = Field(default=None, alias="Mailchimp")
-    message_sender: MessageSenderConfig | None = Field(default=None, alias="MessageSender")
-    content_hub: ContentHubConfig | None = Field(default=None, alias="ContentHub")
+    kafka: KafkaConfig | None = Field(default=None, validation_alias="Kafka", serialization_alias="Kafka")
+    http: HttpConfig | None = Field(default=None, validation_alias="Http", serialization_alias="Http")
+    search_ingestion: SearchIngestionConfig | None = Field(
+        default=None, validation_alias="SearchIngestion", serialization_alias="SearchIngestion"
+    )
+    send_event: SendEventConfig | None = Field(
+        default=None, validation_alias="SendEvent", serialization_alias="SendEvent"
+    )
+    discover_event: DiscoverEventConfig | None = Field(
+        default=None, validation_alias="DiscoverEvent", serialization_alias="DiscoverEvent"
+    )
+    event_hub: EventHubConfig | None = Field(default=None, validation_alias="EventHub", serialization_alias="EventHub")
+    azure_blob: AzureBlobConfig | None = Field(
+        default=None, validation_alias="AzureBlob", serialization_alias="AzureBlob"
+    )
+    azure_table: AzureTableConfig | None = Field(
+        default=None, validation_alias="AzureTable", serialization_alias="AzureTable"
+    )
+    cosmos_db: CosmosDbConfig | None = Field(default=None, validation_alias="CosmosDb", serialization_alias="CosmosDb")
+    mandrill: MandrillConfig | None = Field(default=None, validation_alias="Mandrill", serialization_alias="Mandrill")
+    mailchimp: MailchimpConfig | None = Field(
+        default=None, validation_alias="Mailchimp", serialization_alias="Mailchimp"
+    )
+    message_sender: MessageSenderConfig | None = Field(
+        default=None, validation_alias="MessageSender", serialization_alias="MessageSender"
+    )
+    content_hub: ContentHubConfig | None = Field(
+        default=None, validation_alias="ContentHub", serialization_alias="ContentHub"
+    )
 
     def configured(self) -> list[str]:
         """JSON keys of the targets that are set (not null): known ones in field order, then unknown ones."""
         known = [
-            field.alias or name for name, field in type(self).model_fields.items() if getattr(self, name) is not None
+            json_name(name, field) for name, field in type(self).model_fields.items() if getattr(self, name) is not None
         ]
         extra = [key for key, value in (self.model_extra or {}).items() if value is not None]
         return known + extra
@@ -257,21 +305,26 @@ class DeliveryTargets(OCModel):
 class DeliveryConfig(OCModel):
     """A delivery configuration (``/v1/integrations/deliveryconfig``)."""
 
-    id: str | None = Field(default=None, alias="ID")
-    name: Annotated[str, caller_max_length(128)] = Field(alias="Name")
-    enabled: bool | None = Field(default=None, alias="Enabled")
-    delivery_targets: DeliveryTargets = Field(alias="DeliveryTargets")
+    id: str | None = Field(default=None, validation_alias="ID", serialization_alias="ID")
+    name: Annotated[str, caller_max_length(128)] = Field(validation_alias="Name", serialization_alias="Name")
+    enabled: bool | None = Field(default=None, validation_alias="Enabled", serialization_alias="Enabled")
+    delivery_targets: DeliveryTargets = Field(validation_alias="DeliveryTargets", serialization_alias="DeliveryTargets")
 
 
 class DeliveryConfigPatch(OCModel):
     """A partial :class:`DeliveryConfig` for PATCH: only the fields you give are sent (``None`` as null)."""
 
-    id: str | None = Field(default=None, alias="ID")
-    name: Annotated[str | None, caller_max_length(128)] = Field(default=None, alias="Name")
-    enabled: bool | None = Field(default=None, alias="Enabled")
+    id: str | None = Field(default=None, validation_alias="ID", serialization_alias="ID")
+    name: Annotated[str | None, caller_max_length(128)] = Field(
+        default=None, validation_alias="Name", serialization_alias="Name"
+    )
+    enabled: bool | None = Field(default=None, validation_alias="Enabled", serialization_alias="Enabled")
     # dict first, left to right: a dict is always kept as written (never half-converted to a model).
     delivery_targets: dict[str, Any] | DeliveryTargets | None = Field(
-        default=None, alias="DeliveryTargets", union_mode="left_to_right"
+        default=None,
+        validation_alias="DeliveryTargets",
+        serialization_alias="DeliveryTargets",
+        union_mode="left_to_right",
     )
 
     @field_serializer("delivery_targets", mode="wrap")
