@@ -12,7 +12,12 @@ A block that cannot run offline says so in the page, on the line right before it
     <!-- snippet: not-offline: needs a real OrderCloud marketplace -->
 
 It is then only compiled, and listed by :func:`test_blocks_marked_not_offline_are_listed` — nothing is
-skipped silently. Blocks known to fail today are in ``KNOWN_FAILING`` as strict xfails: fixing one
+skipped silently. A block that reads a secret from the environment, as production code should, names the
+variables the page tells the reader to set::
+
+    <!-- snippet: env: OC_HTTP_SECRET -->
+
+It runs with each of them set to a fresh random value (never a value written in the docs). Blocks known to fail today are in ``KNOWN_FAILING`` as strict xfails: fixing one
 makes its xfail "pass" and the suite fail until the ID is removed, so the list can only shrink.
 A block's ID is ``file:line`` of its opening fence.
 """
@@ -24,6 +29,7 @@ import functools
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -36,7 +42,8 @@ PYTHON_LANGS = frozenset({"python", "py", "python3"})
 PYCON_LANGS = frozenset({"pycon"})
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<ticks>`{3,}|~{3,})\s*(?P<lang>[\w+-]*)(?P<rest>.*)$")
 MARKER = re.compile(r"<!--\s*snippet:\s*(?P<kind>[\w-]+)\s*(?::\s*(?P<reason>.*?))?\s*-->")
-KINDS = frozenset({"not-offline"})
+KINDS = frozenset({"not-offline", "env"})
+RUN_KINDS = frozenset({None, "env"})  # the markers of blocks that are run
 TIMEOUT = 60
 
 # Blocks that cannot run offline, by ID: the marker's reason must be given on the page.
@@ -157,15 +164,22 @@ def _offline_env() -> dict[str, str]:
     return env
 
 
-def _run_script(block: Block, workdir: Path) -> str | None:
+def _block_env(block: Block) -> dict[str, str]:
+    """What the page tells the reader to set (an ``env`` marker), each to a fresh random value."""
+    if block.marker != "env" or not block.reason:
+        return {}
+    return {name: secrets.token_urlsafe(24) for name in re.split(r"[\s,]+", block.reason.strip())}
+
+
+def _run_script(block: Block, workdir: Path, python: str = sys.executable) -> str | None:
     """None when the block runs; else what went wrong."""
     script = workdir / "snippet.py"
     script.write_text(block.source, encoding="utf-8")
     try:
         done = subprocess.run(  # noqa: S603 - the documentation's own code, run as a user would
-            [sys.executable, str(script)],
+            [python, str(script)],
             cwd=workdir,
-            env=_offline_env(),
+            env=_offline_env() | _block_env(block),
             capture_output=True,
             text=True,
             timeout=TIMEOUT,
@@ -200,7 +214,7 @@ json.dump(results, sys.__stdout__)
 
 @functools.cache
 def _pycon_results(page: str, workdir: str) -> dict[str, str | None]:
-    blocks = [b for b in BLOCKS if b.page == page and b.lang in PYCON_LANGS and b.marker is None]
+    blocks = [b for b in BLOCKS if b.page == page and b.lang in PYCON_LANGS and b.marker in RUN_KINDS]
     done = subprocess.run(  # noqa: S603 - the documentation's own code, run as a user would
         [sys.executable, "-c", _DOCTEST_DRIVER],
         input=json.dumps([[b.id, b.source] for b in blocks]),
@@ -224,7 +238,7 @@ def _param(block: Block) -> object:
     return pytest.param(block, id=block.id, marks=marks)
 
 
-@pytest.mark.parametrize("block", [_param(b) for b in BLOCKS if b.marker is None])
+@pytest.mark.parametrize("block", [_param(b) for b in BLOCKS if b.marker in RUN_KINDS])
 def test_block_runs_as_written(block: Block, tmp_path_factory: pytest.TempPathFactory) -> None:
     if block.lang in PYCON_LANGS:
         workdir = tmp_path_factory.getbasetemp() / ("pycon-" + block.page.replace("/", "-"))
@@ -239,7 +253,7 @@ def test_block_runs_as_written(block: Block, tmp_path_factory: pytest.TempPathFa
 def test_marked_blocks_compile() -> None:
     """A block marked not-offline is not run, but it is still valid Python (or a valid pycon session)."""
     for block in BLOCKS:
-        if block.marker is None:
+        if block.marker != "not-offline":
             continue
         if block.lang in PYCON_LANGS:
             examples = doctest.DocTestParser().get_examples(block.source)
@@ -257,7 +271,12 @@ def test_blocks_marked_not_offline_are_listed() -> None:
             assert block.marker in KINDS, (
                 f"{block.id}: unknown snippet marker {block.marker!r} (known: {sorted(KINDS)})"
             )
-            assert block.reason, f"{block.id}: a not-offline marker must say why: <!-- snippet: not-offline: REASON -->"
+            assert block.reason, (
+                f"{block.id}: a {block.marker} marker must say why (or what): <!-- snippet: KIND: ... -->"
+            )
+        if block.marker == "env":
+            assert block.lang in PYTHON_LANGS, f"{block.id}: an env marker applies to a python block only"
+            assert all(re.fullmatch(r"[A-Z][A-Z0-9_]*", name) for name in _block_env(block)), block.id
     marked = {block.id for block in BLOCKS if block.marker == "not-offline"}
     assert marked == NOT_OFFLINE, (
         f"marked not-offline in the pages: {sorted(marked)}; listed here: {sorted(NOT_OFFLINE)}"
@@ -300,7 +319,7 @@ if __name__ == "__main__":  # `python tests/test_snippets.py`: each block's ID a
 
     with tempfile.TemporaryDirectory() as scratch:
         for block in BLOCKS:
-            if block.marker is not None:
+            if block.marker == "not-offline":
                 print(f"{block.id}\t{block.marker}: {block.reason}")
                 continue
             workdir = Path(scratch) / block.id.replace("/", "-").replace(":", "-")
