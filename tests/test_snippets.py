@@ -50,20 +50,14 @@ TIMEOUT = 60
 NOT_OFFLINE: frozenset[str] = frozenset(
     {
         "README.md:64",  # the quick start against your own marketplace
+        "docs/guides/kafka.md:168",  # the receiver-to-Kafka wiring: your brokers
         "docs/guides/receiving.md:226",  # a Redis-backed DedupeStore: the redis package and a server
     }
 )
 
 # Blocks that fail as written today (issue 14 §1). Remove an ID when its block is fixed: the strict xfail
-# fails the suite as soon as the block passes. What is left belongs to the pages' own authors (kafka.md,
-# observability.md), who keep their blocks running.
-KNOWN_FAILING: frozenset[str] = frozenset(
-    {
-        "docs/guides/kafka.md:167",
-        "docs/guides/observability.md:86",
-        "docs/guides/observability.md:108",
-    }
-)
+# fails the suite as soon as the block passes. Keep it empty: a new block runs as written, or says why not.
+KNOWN_FAILING: frozenset[str] = frozenset()
 
 
 @attrs.frozen
