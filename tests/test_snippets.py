@@ -17,8 +17,10 @@ variables the page tells the reader to set::
 
     <!-- snippet: env: OC_HTTP_SECRET -->
 
-It runs with each of them set to a fresh random value (never a value written in the docs). Blocks known to fail today are in ``KNOWN_FAILING`` as strict xfails: fixing one
-makes its xfail "pass" and the suite fail until the ID is removed, so the list can only shrink.
+It runs with each of them set to a fresh random value (never a value written in the docs). Blocks known
+to fail today are in ``KNOWN_FAILING`` as strict xfails: fixing one makes its xfail "pass" and the suite
+fail until the ID is removed, so the list can only shrink. ``make snippets-runtime`` runs the README's
+blocks with the interpreter of a venv that has the runtime dependencies only (see :func:`_main`).
 A block's ID is ``file:line`` of its opening fence.
 """
 
