@@ -332,6 +332,17 @@ def test_the_runtime_only_run_reports_a_failing_block(tmp_path: Path, capsys: py
     assert _main(["README.md"]) == 0
 
 
+def test_the_readme_quick_start_is_the_home_pages() -> None:
+    """README (read on GitHub and PyPI, where includes are not expanded) repeats examples/quickstart.py inline."""
+
+    def code(block: Block) -> list[str]:
+        return [line.strip() for line in block.source.splitlines() if line.strip()]
+
+    readme = next(b for b in BLOCKS if b.page == "README.md" and b.marker is None)
+    home = next(b for b in BLOCKS if b.page == "docs/index.md")
+    assert code(readme) == [*code(home), "fake.close()"]
+
+
 def _main(argv: list[str]) -> int:
     """``python tests/test_snippets.py [--python PY] [PAGE ...]``: each block's ID and whether it runs.
 
