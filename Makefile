@@ -9,11 +9,11 @@ STAMP := $(VENV)/.installed-dev
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 
 .DEFAULT_GOAL := help
-.PHONY: help test lint typecheck unit demo bench docs clean
+.PHONY: help test lint typecheck unit demo bench docs clean snippets-runtime
 
 help: ## list the targets
 	@echo "make TARGET (the targets that run something create $(VENV) on first use):"
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,16 @@ test: lint typecheck docs ## the whole check: lint, typecheck, docs, unit
 
 demo: $(RUNTIME_STAMP) ## a complete tracking journey on the embedded fake (runtime dependencies only)
 	$(BIN)/ordercloud-tracking demo
+
+# README's blocks as a pip user runs them: a throwaway venv with `pip install .` (the package and its runtime
+# dependencies only, no dev extras), then every block of README.md and docs/index.md run with its interpreter.
+# Not part of `make test`: pip may need the network (or a warm cache) to build the wheel and fetch the deps.
+snippets-runtime: $(STAMP) ## run README's code blocks in a fresh venv with the runtime dependencies only
+	@scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
+	echo "Installing ordercloud-tracking (runtime dependencies only) into a throwaway venv ..." && \
+	$(PYTHON) -m venv "$$scratch/venv" && \
+	"$$scratch/venv/bin/python" -m pip install --quiet . && \
+	$(BIN)/python tests/test_snippets.py --python "$$scratch/venv/bin/python" README.md docs/index.md
 
 clean: ## remove the venv, caches and the built site
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis site

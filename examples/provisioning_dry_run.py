@@ -27,7 +27,6 @@ def delivery_config(http_secret: str) -> dict[str, Any]:
 def main() -> None:
     fake = FakeOrderCloud()
     with fake.client() as admin:  # in production: OrderCloud(client_id=..., client_secret=..., environment=...)
-        # --8<-- [start:plans]
         current, rotated = delivery_config("s3cret-1"), delivery_config("s3cret-2")
 
         print("# 1. dry run: what would be written")
@@ -42,7 +41,6 @@ def main() -> None:
 
         print("\n# 4. rotate the Http secret: a dry run names the field, never the value")
         print(ensure_tracking(admin, client_id=STOREFRONT_CLIENT_ID, delivery_config=rotated, dry_run=True))
-        # --8<-- [end:plans]
 
         print("\n# 5. doctor: why events would (not) arrive")
         report = doctor(admin, client_id=STOREFRONT_CLIENT_ID)

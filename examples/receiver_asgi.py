@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 
 import httpx
 
@@ -14,10 +15,15 @@ from ordercloud_tracking.provisioning import ensure_tracking
 from ordercloud_tracking.receiver import Delivery, Receiver, asgi_app, sign_payload
 from ordercloud_tracking.testing import STOREFRONT_CLIENT_ID, FakeOrderCloud
 
+if __name__ == "__main__":  # the in-process demo below signs its own deliveries: a throwaway secret, never served
+    os.environ.setdefault("OC_HTTP_SECRET", secrets.token_urlsafe(32))
+
 # --8<-- [start:app]
-# The Http target's Secret. Set OC_HTTP_SECRET in production; the fallback only serves this demo. While you
-# rotate it, pass both: Receiver([new_secret, old_secret]).
-SECRET = os.environ.get("OC_HTTP_SECRET") or "demo-only-secret"
+# The Http target's Secret: no fallback, a receiver without it must not start. While you rotate it, pass
+# both: Receiver([new_secret, old_secret]).
+SECRET = os.environ.get("OC_HTTP_SECRET", "")
+if not SECRET:
+    raise RuntimeError("OC_HTTP_SECRET is not set: export the Secret of your delivery config's Http target")
 handled: list[str] = []
 
 

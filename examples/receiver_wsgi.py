@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 
 import httpx
 
@@ -13,8 +14,13 @@ from ordercloud_tracking.provisioning import ensure_tracking
 from ordercloud_tracking.receiver import Delivery, Receiver, sign_payload, wsgi_app
 from ordercloud_tracking.testing import STOREFRONT_CLIENT_ID, FakeOrderCloud
 
-# The Http target's Secret. Set OC_HTTP_SECRET in production; the fallback only serves this demo.
-SECRET = os.environ.get("OC_HTTP_SECRET") or "demo-only-secret"
+if __name__ == "__main__":  # the in-process demo below signs its own deliveries: a throwaway secret, never served
+    os.environ.setdefault("OC_HTTP_SECRET", secrets.token_urlsafe(32))
+
+# The Http target's Secret: no fallback, a receiver without it must not start.
+SECRET = os.environ.get("OC_HTTP_SECRET", "")
+if not SECRET:
+    raise RuntimeError("OC_HTTP_SECRET is not set: export the Secret of your delivery config's Http target")
 
 handled: list[str] = []
 

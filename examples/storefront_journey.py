@@ -37,13 +37,10 @@ def describe(delivery: Delivery) -> str:
 
 
 def main() -> None:
-    # --8<-- [start:receive]
     received: list[Delivery] = []
     endpoint = wsgi_app(received.append, Receiver(HTTP_SECRET))  # what you would serve at /oc/events
     fake = FakeOrderCloud(http_delivery=httpx.WSGITransport(app=endpoint))  # the fake POSTs to it in-process
-    # --8<-- [end:receive]
 
-    # --8<-- [start:provision]
     with fake.client() as admin:  # admin credentials of the fake's seed
         plan = ensure_tracking(
             admin,
@@ -55,9 +52,7 @@ def main() -> None:
             },
         )
     print(plan)
-    # --8<-- [end:provision]
 
-    # --8<-- [start:shop]
     # The storefront's base client has no credentials of its own: each ShopperSession gets its own tokens.
     # In production: OrderCloud(client_id=STOREFRONT_CLIENT_ID, environment="sandbox", region="us-west").
     http = httpx.Client(transport=fake.transport())  # the SDK never closes an http_client it was given
@@ -72,7 +67,6 @@ def main() -> None:
     transferred = shopper.login("jane", "jane-password")  # password grant, then TransferAnonUserOrder
     order = shopper.client.cart.submit(order_id=transferred)
     print(f"jane submitted {order.id}: {order.status}, total {order.total} {order.currency}")
-    # --8<-- [end:shop]
 
     print(f"{len(received)} deliveries verified (x-oc-hash) by the endpoint:")
     for delivery in received:

@@ -19,7 +19,7 @@ HTTP_SECRET = "example-http-secret"  # noqa: S105 - the Http target's Secret (ke
 BEACON_ID = "7c9e6679742540de944be07fc1f90ae7"  # the Send/Discover beacon ID read from the browser
 
 
-async def main_async() -> None:
+async def main() -> None:
     received: list[Delivery] = []
 
     async def handle(delivery: Delivery) -> None:  # an async handler runs on the event loop
@@ -28,7 +28,6 @@ async def main_async() -> None:
     endpoint = asgi_app(handle, Receiver(HTTP_SECRET))
     fake = FakeOrderCloud(http_delivery=httpx.ASGITransport(app=endpoint))
 
-    # --8<-- [start:async]
     async with fake.async_client() as admin:
         plan = await ensure_tracking(  # with an AsyncOrderCloud, ensure_tracking returns a coroutine
             admin,
@@ -55,7 +54,6 @@ async def main_async() -> None:
         transferred = await shopper.login("jane", "jane-password")  # password grant, then TransferAnonUserOrder
         order = await shopper.client.cart.submit(order_id=transferred)
         print(f"jane submitted {order.id}: {order.status}, total {order.total} {order.currency}")
-    # --8<-- [end:async]
 
     print(f"{len(received)} deliveries verified (x-oc-hash) by the ASGI endpoint:")
     for delivery in received:
@@ -65,9 +63,5 @@ async def main_async() -> None:
     fake.close()
 
 
-def main() -> None:
-    asyncio.run(main_async())
-
-
 if __name__ == "__main__":
-    main()
+    asyncio.run(main())

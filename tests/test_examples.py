@@ -15,14 +15,14 @@ FILES = sorted(path.name for path in EXAMPLES.glob("*.py"))
 SCRIPTS = [name for name in FILES if not name.startswith("test_")]
 
 
-def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run ``python *args`` from the repository root, with a clean environment for the examples."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("ORDERCLOUD_", "OC_"))}
-    env["PYTHONIOENCODING"] = "utf-8"
+def run(*args: str, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python *args`` from the repository root, with a clean environment for the examples (plus ``env``)."""
+    clean = {key: value for key, value in os.environ.items() if not key.startswith(("ORDERCLOUD_", "OC_"))}
+    clean["PYTHONIOENCODING"] = "utf-8"
     return subprocess.run(  # noqa: S603 - our own interpreter and our own example files
         [sys.executable, *args],
         cwd=ROOT,
-        env=env,
+        env=clean | (env or {}),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -109,12 +109,25 @@ def test_wsgi_receiver_handles_the_login_too() -> None:
     assert "  login of buyer-john (john@example.com)" in out
 
 
-def test_receiver_apps_are_importable_without_running_the_demo() -> None:
-    for module, kind in (("receiver_asgi", "ASGI"), ("receiver_wsgi", "WSGI")):
-        code = f"import sys; sys.path.insert(0, 'examples'); import {module}; print(callable({module}.app))"
-        result = run("-c", code)
-        assert result.returncode == 0, result.stderr
-        assert result.stdout.strip() == "True", f"{kind} app"
+@pytest.mark.parametrize("module", ["receiver_asgi", "receiver_wsgi"])
+def test_receiver_apps_are_importable_without_running_the_demo(module: str) -> None:
+    code = f"import sys; sys.path.insert(0, 'examples'); import {module}; print(callable({module}.app))"
+    result = run("-c", code, env={"OC_HTTP_SECRET": "a-secret-from-the-environment"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize("module", ["receiver_asgi", "receiver_wsgi"])
+def test_receiver_apps_refuse_to_start_without_a_secret(module: str) -> None:
+    """What a server importing the app sees without OC_HTTP_SECRET: no app, a clear error (no fallback secret)."""
+    code = f"import sys; sys.path.insert(0, 'examples'); import {module}"
+    for env in ({}, {"OC_HTTP_SECRET": ""}):
+        result = run("-c", code, env=env)
+        assert result.returncode != 0
+        assert result.stderr.strip().splitlines()[-1] == (
+            "RuntimeError: OC_HTTP_SECRET is not set: export the Secret of your delivery config's Http target"
+        )
+    assert "demo-only" not in (EXAMPLES / f"{module}.py").read_text(encoding="utf-8")
 
 
 def test_provisioning_dry_run() -> None:

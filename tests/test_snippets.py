@@ -12,8 +12,15 @@ A block that cannot run offline says so in the page, on the line right before it
     <!-- snippet: not-offline: needs a real OrderCloud marketplace -->
 
 It is then only compiled, and listed by :func:`test_blocks_marked_not_offline_are_listed` — nothing is
-skipped silently. Blocks known to fail today are in ``KNOWN_FAILING`` as strict xfails: fixing one
-makes its xfail "pass" and the suite fail until the ID is removed, so the list can only shrink.
+skipped silently. A block that reads a secret from the environment, as production code should, names the
+variables the page tells the reader to set::
+
+    <!-- snippet: env: OC_HTTP_SECRET -->
+
+It runs with each of them set to a fresh random value (never a value written in the docs). Blocks known
+to fail today are in ``KNOWN_FAILING`` as strict xfails: fixing one makes its xfail "pass" and the suite
+fail until the ID is removed, so the list can only shrink. ``make snippets-runtime`` runs the README's
+blocks with the interpreter of a venv that has the runtime dependencies only (see :func:`_main`).
 A block's ID is ``file:line`` of its opening fence.
 """
 
@@ -24,6 +31,7 @@ import functools
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -36,46 +44,22 @@ PYTHON_LANGS = frozenset({"python", "py", "python3"})
 PYCON_LANGS = frozenset({"pycon"})
 FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<ticks>`{3,}|~{3,})\s*(?P<lang>[\w+-]*)(?P<rest>.*)$")
 MARKER = re.compile(r"<!--\s*snippet:\s*(?P<kind>[\w-]+)\s*(?::\s*(?P<reason>.*?))?\s*-->")
-KINDS = frozenset({"not-offline"})
+KINDS = frozenset({"not-offline", "env"})
+RUN_KINDS = frozenset({None, "env"})  # the markers of blocks that are run
 TIMEOUT = 60
 
 # Blocks that cannot run offline, by ID: the marker's reason must be given on the page.
-NOT_OFFLINE: frozenset[str] = frozenset({"docs/guides/kafka.md:168"})
-
-# Blocks that fail as written today (issue 14 §1). Remove an ID when its block is fixed: the strict xfail
-# fails the suite as soon as the block passes.
-KNOWN_FAILING: frozenset[str] = frozenset(
+NOT_OFFLINE: frozenset[str] = frozenset(
     {
-        "README.md:27",
-        "README.md:50",
-        "README.md:62",
-        "docs/guides/errors.md:45",
-        "docs/guides/errors.md:116",
-        "docs/guides/errors.md:137",
-        "docs/guides/identity.md:51",
-        "docs/guides/identity.md:92",
-        "docs/guides/identity.md:119",
-        "docs/guides/identity.md:148",
-        "docs/guides/identity.md:243",
-        "docs/guides/provisioning.md:11",
-        "docs/guides/provisioning.md:53",
-        "docs/guides/provisioning.md:146",
-        "docs/guides/receiving.md:28",
-        "docs/guides/receiving.md:104",
-        "docs/guides/receiving.md:205",
-        "docs/guides/receiving.md:305",
-        "docs/guides/ten-minutes.md:29",
-        "docs/guides/ten-minutes.md:41",
-        "docs/guides/ten-minutes.md:73",
-        "docs/guides/ten-minutes.md:106",
-        "docs/guides/testing.md:85",
-        "docs/guides/testing.md:115",
-        "docs/guides/testing.md:133",
-        "docs/guides/testing.md:157",
-        "docs/guides/testing.md:175",
-        "docs/guides/testing.md:201",
+        "README.md:64",  # the quick start against your own marketplace
+        "docs/guides/kafka.md:168",  # the receiver-to-Kafka wiring: your brokers
+        "docs/guides/receiving.md:226",  # a Redis-backed DedupeStore: the redis package and a server
     }
 )
+
+# Blocks that fail as written today (issue 14 §1). Remove an ID when its block is fixed: the strict xfail
+# fails the suite as soon as the block passes. Keep it empty: a new block runs as written, or says why not.
+KNOWN_FAILING: frozenset[str] = frozenset()
 
 
 @attrs.frozen
@@ -158,15 +142,22 @@ def _offline_env() -> dict[str, str]:
     return env
 
 
-def _run_script(block: Block, workdir: Path) -> str | None:
+def _block_env(block: Block) -> dict[str, str]:
+    """What the page tells the reader to set (an ``env`` marker), each to a fresh random value."""
+    if block.marker != "env" or not block.reason:
+        return {}
+    return {name: secrets.token_urlsafe(24) for name in re.split(r"[\s,]+", block.reason.strip())}
+
+
+def _run_script(block: Block, workdir: Path, python: str = sys.executable) -> str | None:
     """None when the block runs; else what went wrong."""
     script = workdir / "snippet.py"
     script.write_text(block.source, encoding="utf-8")
     try:
         done = subprocess.run(  # noqa: S603 - the documentation's own code, run as a user would
-            [sys.executable, str(script)],
+            [python, str(script)],
             cwd=workdir,
-            env=_offline_env(),
+            env=_offline_env() | _block_env(block),
             capture_output=True,
             text=True,
             timeout=TIMEOUT,
@@ -200,10 +191,10 @@ json.dump(results, sys.__stdout__)
 
 
 @functools.cache
-def _pycon_results(page: str, workdir: str) -> dict[str, str | None]:
-    blocks = [b for b in BLOCKS if b.page == page and b.lang in PYCON_LANGS and b.marker is None]
+def _pycon_results(page: str, workdir: str, python: str = sys.executable) -> dict[str, str | None]:
+    blocks = [b for b in BLOCKS if b.page == page and b.lang in PYCON_LANGS and b.marker in RUN_KINDS]
     done = subprocess.run(  # noqa: S603 - the documentation's own code, run as a user would
-        [sys.executable, "-c", _DOCTEST_DRIVER],
+        [python, "-c", _DOCTEST_DRIVER],
         input=json.dumps([[b.id, b.source] for b in blocks]),
         cwd=workdir,
         env=_offline_env(),
@@ -225,7 +216,7 @@ def _param(block: Block) -> object:
     return pytest.param(block, id=block.id, marks=marks)
 
 
-@pytest.mark.parametrize("block", [_param(b) for b in BLOCKS if b.marker is None])
+@pytest.mark.parametrize("block", [_param(b) for b in BLOCKS if b.marker in RUN_KINDS])
 def test_block_runs_as_written(block: Block, tmp_path_factory: pytest.TempPathFactory) -> None:
     if block.lang in PYCON_LANGS:
         workdir = tmp_path_factory.getbasetemp() / ("pycon-" + block.page.replace("/", "-"))
@@ -240,7 +231,7 @@ def test_block_runs_as_written(block: Block, tmp_path_factory: pytest.TempPathFa
 def test_marked_blocks_compile() -> None:
     """A block marked not-offline is not run, but it is still valid Python (or a valid pycon session)."""
     for block in BLOCKS:
-        if block.marker is None:
+        if block.marker != "not-offline":
             continue
         if block.lang in PYCON_LANGS:
             examples = doctest.DocTestParser().get_examples(block.source)
@@ -258,7 +249,12 @@ def test_blocks_marked_not_offline_are_listed() -> None:
             assert block.marker in KINDS, (
                 f"{block.id}: unknown snippet marker {block.marker!r} (known: {sorted(KINDS)})"
             )
-            assert block.reason, f"{block.id}: a not-offline marker must say why: <!-- snippet: not-offline: REASON -->"
+            assert block.reason, (
+                f"{block.id}: a {block.marker} marker must say why (or what): <!-- snippet: KIND: ... -->"
+            )
+        if block.marker == "env":
+            assert block.lang in PYTHON_LANGS, f"{block.id}: an env marker applies to a python block only"
+            assert all(re.fullmatch(r"[A-Z][A-Z0-9_]*", name) for name in _block_env(block)), block.id
     marked = {block.id for block in BLOCKS if block.marker == "not-offline"}
     assert marked == NOT_OFFLINE, (
         f"marked not-offline in the pages: {sorted(marked)}; listed here: {sorted(NOT_OFFLINE)}"
@@ -296,18 +292,92 @@ def test_the_harness_finds_the_blocks_it_must() -> None:
     assert indented, "no block inside a tab or admonition (an indented fence) was found"
 
 
-if __name__ == "__main__":  # `python tests/test_snippets.py`: each block's ID and whether it runs, to update the lists
+def test_an_env_marker_sets_exactly_the_named_variables(tmp_path: Path) -> None:
+    """The harness strips OC_* from the environment; an ``env`` marker gives the block fresh values back."""
+    source = "import os\nassert len(os.environ['OC_HTTP_SECRET']) >= 24\nassert 'OC_OTHER' not in os.environ\n"
+    marked = Block("page.md", 1, "python", source, "env", "OC_HTTP_SECRET")
+    assert _run_script(marked, tmp_path) is None
+    unmarked = attrs.evolve(marked, marker=None, reason=None)
+    assert "KeyError: 'OC_HTTP_SECRET'" in (_run_script(unmarked, tmp_path) or "")
+    assert _block_env(marked)["OC_HTTP_SECRET"] != _block_env(marked)["OC_HTTP_SECRET"]  # fresh each run
+
+
+def test_the_receiving_guides_asgi_app_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
+    """Issue 14: the ASGI tab fell back to a public string, so a delivery forged with it got 200."""
+    [asgi] = [b for b in BLOCKS if b.page == "docs/guides/receiving.md" and "asgi_app(handle" in b.source]
+    assert asgi.marker == "env"
+    assert asgi.reason == "OC_HTTP_SECRET"
+    failure = _run_script(attrs.evolve(asgi, marker=None, reason=None), tmp_path)
+    assert failure is not None
+    assert "RuntimeError: OC_HTTP_SECRET is not set" in failure
+
+
+def test_no_page_or_example_ships_a_fallback_secret() -> None:
+    fallback = re.compile(r"environ\.get\(\s*[\"']OC_HTTP_SECRET[\"']\s*(,\s*[\"'][^\"']+[\"']\s*)?\)\s*(or\b)?")
+    sources = {block.id: block.source for block in BLOCKS}
+    sources |= {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "examples").glob("*.py")}
+    for name, source in sources.items():
+        for found in fallback.finditer(source):
+            assert found.group(1) is None, f"{name}: a default secret: {found.group(0)}"
+            assert found.group(2) is None, f"{name}: a fallback secret: {found.group(0)}"
+
+
+def test_the_runtime_only_run_reports_a_failing_block(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``make snippets-runtime`` relies on the exit status of ``_main`` with another interpreter."""
+    broken = tmp_path / "python"
+    broken.write_text("#!/bin/sh\necho 'ModuleNotFoundError: No module named httpx' >&2\nexit 1\n", encoding="utf-8")
+    broken.chmod(0o755)
+    assert _main(["--python", str(broken), "README.md"]) == 1
+    assert "README.md:31\tFAILS: exit 1: ModuleNotFoundError" in capsys.readouterr().out
+    assert _main(["README.md"]) == 0
+
+
+def test_the_readme_quick_start_is_the_home_pages() -> None:
+    """README (read on GitHub and PyPI, where includes are not expanded) repeats examples/quickstart.py inline."""
+
+    def code(block: Block) -> list[str]:
+        return [line.strip() for line in block.source.splitlines() if line.strip()]
+
+    readme = next(b for b in BLOCKS if b.page == "README.md" and b.marker is None)
+    home = next(b for b in BLOCKS if b.page == "docs/index.md")
+    assert code(readme) == [*code(home), "fake.close()"]
+
+
+def _main(argv: list[str]) -> int:
+    """``python tests/test_snippets.py [--python PY] [PAGE ...]``: each block's ID and whether it runs.
+
+    Regenerates the lists above. ``--python`` runs the blocks with another interpreter, such as one of a venv
+    with only the runtime dependencies (``make snippets-runtime``); the exit status is 1 when a block that is
+    not in ``KNOWN_FAILING`` fails.
+    """
+    import argparse
     import tempfile
 
+    parser = argparse.ArgumentParser(prog="python tests/test_snippets.py")
+    parser.add_argument("--python", default=sys.executable, help="the interpreter that runs the blocks")
+    parser.add_argument("pages", nargs="*", help="pages relative to the repository root (default: all)")
+    args = parser.parse_args(argv)
+    unknown = set(args.pages) - {block.page for block in BLOCKS}
+    if unknown:
+        parser.error(f"no python blocks in {sorted(unknown)}")
+    failed = 0
     with tempfile.TemporaryDirectory() as scratch:
         for block in BLOCKS:
-            if block.marker is not None:
+            if args.pages and block.page not in args.pages:
+                continue
+            if block.marker == "not-offline":
                 print(f"{block.id}\t{block.marker}: {block.reason}")
                 continue
             workdir = Path(scratch) / block.id.replace("/", "-").replace(":", "-")
             workdir.mkdir()
             if block.lang in PYCON_LANGS:
-                failure = _pycon_results(block.page, str(Path(scratch)))[block.id]
+                failure = _pycon_results(block.page, str(Path(scratch)), args.python)[block.id]
             else:
-                failure = _run_script(block, workdir)
+                failure = _run_script(block, workdir, args.python)
             print(f"{block.id}\t" + ("ok" if failure is None else "FAILS: " + failure.splitlines()[0]))
+            failed += failure is not None and block.id not in KNOWN_FAILING
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))
