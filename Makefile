@@ -34,12 +34,12 @@ lint: $(STAMP) ## ruff check and ruff format --check over src, tests, examples
 	$(BIN)/ruff check src tests examples
 	$(BIN)/ruff format --check src tests examples
 
-# Then what an editor user sees over examples/ and tests/typing/ (the documented constructors and calls): mypy
+# Then what an editor user sees over examples/ and tests/editor_types/ (the documented constructors and calls): mypy
 # --strict without the pydantic plugin, and pyright --strict (what VS Code users get). The pyright wheel bundles
 # pyright and runs it with the machine's node; PYRIGHT_PYTHON_IGNORE_WARNINGS skips its "newer version?" lookup.
 typecheck: $(STAMP) ## mypy --strict (with and without the pydantic plugin), pyright --strict
 	$(BIN)/mypy
-	$(BIN)/mypy --config-file tests/typing/mypy-no-plugin.ini
+	$(BIN)/mypy --config-file tests/editor_types/mypy-no-plugin.ini
 	PYRIGHT_PYTHON_IGNORE_WARNINGS=1 $(BIN)/pyright --pythonpath $(BIN)/python
 
 # The official OrderCloud JavaScript SDK, pinned by tests/contract/package-lock.json, for the fake's contract test.

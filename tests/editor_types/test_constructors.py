@@ -1,7 +1,7 @@
 """The documented constructors and calls, as an editor user writes them (issue 14 §2).
 
 Checked three ways by `make typecheck`: pyright in strict mode (what VS Code users get), mypy --strict
-*without* the pydantic plugin (tests/typing/mypy-no-plugin.ini) and mypy --strict with it (pyproject.toml).
+*without* the pydantic plugin (tests/editor_types/mypy-no-plugin.ini) and mypy --strict with it (pyproject.toml).
 Every ``assert_type`` is a static check; the tests also run, and assert that snake_case keywords build the
 same wire body as OrderCloud's JSON names.
 """
