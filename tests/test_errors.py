@@ -37,11 +37,13 @@ from ordercloud_tracking import (
     PermissionDeniedError,
     RateLimitError,
     ResponseValidationError,
+    ServiceUnavailableError,
     SignatureVerificationError,
     StaticToken,
     TokenError,
 )
 from ordercloud_tracking._requests import RequestSpec
+from ordercloud_tracking.streams import ConsumerFailedError, KafkaConnectionError, KafkaForwardError
 from tests.client_support import (
     API,
     MODES,
@@ -426,6 +428,10 @@ def _samples() -> dict[type[BaseException], BaseException]:
         PayloadTooLargeError(2000, 1024),
         InvalidPayloadError("Body is not valid JSON"),
         MappingError("siteId", "Send", "must be a UUID"),
+        ServiceUnavailableError("the warehouse API is down", retry_after=30),
+        KafkaConnectionError("localhost:1", "timed out after 5 s"),
+        KafkaForwardError("tracking", "Local: Message timed out"),
+        ConsumerFailedError("tracking", 3, 42, "ValueError: boom", attempts=4),
     ]
     return {type(sample): sample for sample in samples}
 
