@@ -1452,3 +1452,30 @@ def test_consume_json_with_a_handler_dedupe_db_and_dlq(oc_kafka: Any, tmp_path: 
     assert record["message"]["LineItem"]["Quantity"] == 3
     assert record["send"]["actionType"] == "ADDED_TO_ORDER"
     assert record["discover"]["type"] == "a2c"
+
+
+def test_doctor_check_kafka_tries_the_brokers_from_here(
+    capsys: pytest.CaptureFixture[str], fake: FakeOrderCloud, server: FakeServer
+) -> None:
+    from ordercloud_tracking.provisioning import ensure_tracking
+
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        broker = f"127.0.0.1:{listening.getsockname()[1]}"
+        kafka = {"BootstrapServers": broker, "SaslUsername": "oc", "SaslPassword": KAFKA_PASSWORD, "Topic": "commerce"}
+        with fake.client() as admin:
+            ensure_tracking(
+                admin,
+                client_id=STOREFRONT_CLIENT_ID,
+                delivery_config={"ID": "dc-k", "Name": "Kafka", "DeliveryTargets": {"Kafka": kafka}},
+            )
+        plain = run(capsys, "doctor", "--base-url", server.url, "--api-client", STOREFRONT_CLIENT_ID)
+        checked = run(capsys, "doctor", "--base-url", server.url, "--api-client", STOREFRONT_CLIENT_ID, "--check-kafka")
+
+    assert "[WARN] delivery config dc-k → Kafka: BootstrapServers 127.0.0.1" in plain.out  # OrderCloud cannot reach it
+    assert "Kafka brokers" not in plain.out
+    assert (
+        f"[OK  ] delivery config dc-k → Kafka brokers: {broker} accepted a connection from this machine" in checked.out
+    )
+    assert KAFKA_PASSWORD not in plain.out + checked.out + checked.err

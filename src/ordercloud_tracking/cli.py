@@ -373,11 +373,47 @@ def cmd_doctor(args: argparse.Namespace, out: IO[str]) -> int:
             report = doctor(client, client_id=api_client)
         except ValueError as exc:  # an API client ID that cannot be one (a "/" in it)
             raise _Usage(str(exc)) from exc
+        if args.check_kafka:
+            report = _with_kafka_probes(client, report, timeout=min(_timeout(args), KAFKA_PROBE_TIMEOUT))
     if args.json:
         _emit_json(report.to_dict(), out)
     else:
         out.write(f"{report}\n")
     return EXIT_OK if report.healthy else EXIT_PROBLEMS
+
+
+KAFKA_PROBE_TIMEOUT = 5.0  # seconds per bootstrap server: doctor --check-kafka
+
+
+def _with_kafka_probes(client: OrderCloud, report: Any, *, timeout: float) -> Any:
+    """``report`` plus, for each Kafka target of the client's delivery configs, a connection try from here."""
+    import attrs
+
+    from ._errors import NotFoundError, PermissionDeniedError
+    from .provisioning import Check, probe_kafka
+
+    config_ids = sorted(
+        {
+            event.delivery_config_id
+            for event in client.tracking_events.iter_all(filters={"ClientID": report.client_id})
+            if event.delivery_config_id
+        }
+    )
+    probes: list[Check] = []
+    for config_id in config_ids:
+        try:
+            config = client.delivery_configs.get(config_id)
+        except (NotFoundError, PermissionDeniedError):  # already reported by doctor
+            continue
+        kafka = config.delivery_targets.kafka if config.delivery_targets else None
+        if kafka is not None:
+            _progress(f"Trying the Kafka brokers of {config_id} from here ({timeout:g} s each) …")
+            probes.append(
+                probe_kafka(f"delivery config {config_id} → Kafka brokers", kafka.bootstrap_servers, timeout=timeout)
+            )
+    if not probes:
+        probes.append(Check("Kafka brokers", "skip", "No Kafka target to try"))
+    return attrs.evolve(report, checks=(*report.checks, *probes))
 
 
 def cmd_events_list(args: argparse.Namespace, out: IO[str]) -> int:
@@ -796,6 +832,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_flags(doc)
     doc.add_argument("--api-client", metavar="ID", help="the API client whose tracking is checked (required)")
     doc.add_argument("--json", action="store_true")
+    doc.add_argument(
+        "--check-kafka",
+        action="store_true",
+        help="also try to connect to the Kafka targets' bootstrap servers from this machine (a few seconds at most)",
+    )
     doc.set_defaults(handler=cmd_doctor)
 
     events = sub.add_parser("events", help="tracking events")
