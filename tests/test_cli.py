@@ -1479,3 +1479,36 @@ def test_doctor_check_kafka_tries_the_brokers_from_here(
         f"[OK  ] delivery config dc-k → Kafka brokers: {broker} accepted a connection from this machine" in checked.out
     )
     assert KAFKA_PASSWORD not in plain.out + checked.out + checked.err
+
+
+def test_consume_on_a_terminal_prints_progress_and_a_stats_line(oc_kafka: Any, tmp_path: Path) -> None:
+    import pty
+    import select
+    import signal
+
+    oc_kafka.create_topic("tracking", partitions=1)
+    _produce(oc_kafka.bootstrap_servers, "tracking", (TRACKING_ORDER, []))
+    controller, terminal = pty.openpty()
+    argv = ["consume", "--bootstrap", oc_kafka.bootstrap_servers, "--topic", "tracking", "--group", "tty"]
+    process = subprocess.Popen(  # noqa: S603 - our own command
+        [sys.executable, "-m", "ordercloud_tracking", *argv],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    seen = ""
+    try:
+        deadline = time.monotonic() + 60  # a bound against hanging, not a timing assertion
+        while "stats: processed=1 " not in seen and time.monotonic() < deadline:
+            if select.select([controller], [], [], 1)[0]:
+                seen += os.read(controller, 4096).decode("utf-8", "replace")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(controller)
+
+    assert f"Consuming tracking as group tty from {oc_kafka.bootstrap_servers}" in seen
+    assert "stats: processed=1 duplicates=0 retried=0 dead_lettered=0 lag=0 partitions=1" in seen, seen

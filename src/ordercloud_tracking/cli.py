@@ -5,7 +5,8 @@ Credentials come from flags or the environment (``ORDERCLOUD_CLIENT_ID``, ``ORDE
 ``ORDERCLOUD_ENVIRONMENT``, ``ORDERCLOUD_REGION``, ``ORDERCLOUD_BASE_URL``); secrets are read from the
 environment (``--…-env NAME``), never printed, and a secret given as a plain flag draws a warning.
 Errors print one line (OrderCloud's ``ErrorCode`` and what to do); ``--debug`` shows the traceback.
-Exit codes: 0 success, 1 problems found (``doctor``, ``verify``), 2 usage or connection error.
+Exit codes: 0 success (``consume``: also when stopped by Ctrl+C or SIGTERM), 1 problems found (``doctor``,
+``verify``), 2 usage or connection error.
 """
 
 from __future__ import annotations
