@@ -1422,12 +1422,12 @@ def test_consume_prints_what_send_and_discover_receive_and_sigterm_exits_0(
 
 
 def test_consume_json_with_a_handler_dedupe_db_and_dlq(oc_kafka: Any, tmp_path: Path) -> None:
-    """--handler module:function (imported from the working directory), --dedupe-db across groups, --dlq."""
+    """An async --handler module:function (imported from the working directory), --dedupe-db across groups, --dlq."""
     oc_kafka.create_topic("tracking", partitions=1)
     oc_kafka.create_topic("poison", partitions=1)
     (tmp_path / "shop_handler.py").write_text(
         "import json\n"
-        "def handle(delivery):\n"
+        "async def handle(delivery):  # an async handler: the command runs AsyncTrackingConsumer\n"
         "    print(json.dumps({'handled': delivery.delivery_key, 'offset': delivery.offset}), flush=True)\n"
     )
     database = str(tmp_path / "seen.db")
