@@ -758,6 +758,12 @@ def _kafka_servers(bootstrap_servers: str) -> list[tuple[str, int]]:
     return found
 
 
+def _not_host_port(name: str, bootstrap_servers: str) -> Check:
+    return Check(
+        name, "fail", f"BootstrapServers {bootstrap_servers!r} is not host:port", "Save it as host:port[,host:port]"
+    )
+
+
 def _local_host(host: str) -> bool:
     import ipaddress
 
@@ -781,7 +787,7 @@ def _stream_check(name: str, key: str, target: Mapping[str, Any]) -> Check:
     servers = str(target.get("BootstrapServers", ""))
     parsed = _kafka_servers(servers)
     if not parsed:
-        return Check(name, "fail", f"BootstrapServers {servers!r} is not host:port", "Save it as host:port[,host:port]")
+        return _not_host_port(name, servers)
     local = [f"{host}:{port}" for host, port in parsed if _local_host(host)]
     if local:
         return Check(
@@ -814,9 +820,7 @@ def probe_kafka(name: str, bootstrap_servers: str, *, timeout: float = 3.0) -> C
 
     servers = _kafka_servers(bootstrap_servers)
     if not servers:
-        return Check(
-            name, "fail", f"BootstrapServers {bootstrap_servers!r} is not host:port", "Save it as host:port[,host:port]"
-        )
+        return _not_host_port(name, bootstrap_servers)
     failures: list[str] = []
     for host, port in servers:
         try:
