@@ -871,6 +871,57 @@ BAD_INPUTS: dict[str, tuple[Callable[[BadInput], list[str]], str]] = {
 }
 
 
+CONSUME_UNREACHABLE = ["consume", "--bootstrap", "127.0.0.1:1", "--topic", "tracking", "--group", "shop"]
+BAD_INPUTS.update(
+    {
+        "consume-without-a-topic": (lambda b: ["consume", "--bootstrap", "127.0.0.1:1"], "--topic"),
+        "consume-without-a-group": (
+            lambda b: ["consume", "--bootstrap", "127.0.0.1:1", "--topic", "tracking"],
+            "pass --group NAME",
+        ),
+        "consume-without-any-source": (lambda b: ["consume", "--group", "shop"], "ORDERCLOUD_KAFKA_BOOTSTRAP_SERVERS"),
+        "consume-an-event-hub-without-its-connection-string": (
+            lambda b: ["consume", "--event-hub", "hub", "--group", "shop"],
+            "--connection-string-env",
+        ),
+        "consume-an-event-hub-connection-string-without-endpoint": (
+            lambda b: b.with_env(
+                "EH_CONNECTION",
+                "SharedAccessKey=abc",
+                "consume",
+                "--event-hub",
+                "hub",
+                "--group",
+                "shop",
+                "--connection-string-env",
+                "EH_CONNECTION",
+            ),
+            "no Endpoint=",
+        ),
+        "consume-a-handler-that-cannot-be-imported": (
+            lambda b: [*CONSUME_UNREACHABLE, "--handler", "no_such_module_here:handle"],
+            "cannot import module 'no_such_module_here'",
+        ),
+        "consume-a-handler-without-a-function": (
+            lambda b: [*CONSUME_UNREACHABLE, "--handler", "json"],
+            "module:function",
+        ),
+        "consume-a-handler-that-is-not-there": (
+            lambda b: [*CONSUME_UNREACHABLE, "--handler", "json:no_such_function"],
+            "has no attribute 'no_such_function'",
+        ),
+        "consume-a-dedupe-db-that-cannot-be-opened": (
+            lambda b: [*CONSUME_UNREACHABLE, "--dedupe-db", str(b.tmp_path / "missing-dir" / "seen.db")],
+            "--dedupe-db",
+        ),
+        "consume-an-unreachable-broker": (
+            lambda b: [*CONSUME_UNREACHABLE, "--timeout", "1"],
+            "Could not reach Kafka at 127.0.0.1:1",
+        ),
+    }
+)
+
+
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
 def test_bad_input_is_one_error_line_and_exit_2(
     capsys: pytest.CaptureFixture[str],
@@ -1201,6 +1252,16 @@ def _env_flag_cases(value: str) -> dict[str, Callable[[BadInput], list[str]]]:
             value,
         ],
         "verify-secret-env": lambda b: _replaced(b.verify(b"sig"), "--secret-env", value),
+        "sasl-password-env": lambda b: [*CONSUME_UNREACHABLE, "--sasl-username", "oc", "--sasl-password-env", value],
+        "connection-string-env": lambda b: [
+            "consume",
+            "--event-hub",
+            "hub",
+            "--group",
+            "g",
+            "--connection-string-env",
+            value,
+        ],
         "setup-file-env-reference": lambda b: b.spec(
             delivery_config={"DeliveryTargets": {"Http": {"Endpoint": ENDPOINT, "Secret": {"env": value}}}}
         ),
@@ -1250,3 +1311,204 @@ def test_the_troubleshooting_guide_shows_what_serve_prints() -> None:
         f"ORDERCLOUD_CLIENT_ID={ADMIN_CLIENT_ID} ORDERCLOUD_CLIENT_SECRET={ADMIN_CLIENT_SECRET}"
     ) in guide
     assert f"ordercloud-tracking doctor --api-client {STOREFRONT_CLIENT_ID}" in guide
+
+
+# ------------------------------------------------------------------------------------ consume (issue 13 §5)
+
+KAFKA_PASSWORD = "kafka-pw-7c1e93"
+TRACKING_LINE = (
+    b'{"OrderId": "o-1", "LineItem": {"LineID": "l-1", "Product": {"ProductID": "sku-1", "Name": "Mug"},'
+    b' "Quantity": 2, "Price": 5}, "UserContext": {"AnonymousId": "anon-1"}}'
+)
+TRACKING_ORDER = (
+    b'{"OrderID": "o-1", "OrderStatus": "Open", "Subtotal": 10, "OrderTotal": 10, "LineItems": [],'
+    b' "UserContext": {"AnonymousId": "anon-1"}}'
+)
+LINE_ADDED: tuple[str, str | bytes | None] = ("type", b"sitecore.ordercloud.messages.orders.lines.added")
+
+
+def test_an_unreachable_broker_names_the_servers_never_the_password(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KAFKA_PASSWORD", KAFKA_PASSWORD)
+    argv = [*CONSUME_UNREACHABLE, "--sasl-username", "oc", "--sasl-password-env", "KAFKA_PASSWORD"]
+    result = run(capsys, *argv, "--security-protocol", "SASL_PLAINTEXT", "--timeout", "1")
+
+    assert result.code == 2, result
+    assert result.err.startswith("error: Could not reach Kafka at 127.0.0.1:1"), result
+    assert len(result.err.splitlines()) == 1, result  # librdkafka's repeated connection logs are not shown
+    assert KAFKA_PASSWORD not in result.out + result.err
+
+
+class Consuming:
+    """``ordercloud-tracking consume`` as a real subprocess; its stdout lines are read as they come."""
+
+    def __init__(self, cwd: Path, *argv: str) -> None:
+        import queue
+        import threading
+
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+        self.process = subprocess.Popen(  # noqa: S603 - our own command
+            [sys.executable, "-m", "ordercloud_tracking", "consume", *argv],
+            cwd=cwd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        assert self.process.stdout is not None
+        stdout = self.process.stdout
+
+        def pump() -> None:
+            for line in stdout:
+                self.lines.put(line)
+
+        threading.Thread(target=pump, daemon=True).start()
+
+    def read(self, count: int) -> list[str]:
+        """The next ``count`` lines (a bound of 60 s each, so a broken command fails instead of hanging)."""
+        import queue
+
+        lines = []
+        for _ in range(count):
+            try:
+                lines.append(self.lines.get(timeout=60))
+            except queue.Empty:
+                self.process.kill()
+                raise AssertionError(f"no output line; stderr: {self.process.communicate()[1]}") from None
+        return lines
+
+    def terminate(self) -> tuple[int, str]:
+        """SIGTERM, as a process manager stops it; the exit code and stderr."""
+        import signal
+
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            _, err = self.process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+        return self.process.returncode, err
+
+
+def _produce(servers: str, topic: str, *records: tuple[bytes, list[tuple[str, str | bytes | None]]]) -> None:
+    from confluent_kafka import Producer
+
+    producer = Producer({"bootstrap.servers": servers})
+    for value, headers in records:
+        producer.produce(topic, value, headers=headers)
+    assert producer.flush(30) == 0
+
+
+def test_consume_prints_what_send_and_discover_receive_and_sigterm_exits_0(
+    oc_kafka: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    oc_kafka.create_topic("tracking", partitions=1)
+    _produce(oc_kafka.bootstrap_servers, "tracking", (TRACKING_LINE, [LINE_ADDED]), (TRACKING_ORDER, []))
+    monkeypatch.setenv("KAFKA_PASSWORD", KAFKA_PASSWORD)  # in the environment; PLAINTEXT, so unused
+    consuming = Consuming(tmp_path, "--bootstrap", oc_kafka.bootstrap_servers, "--topic", "tracking", "--group", "cli")
+
+    line, order = consuming.read(2)
+    code, err = consuming.terminate()
+
+    assert code == 0, err
+    assert line.startswith("tracking[0]@0 LineItemAdded line:o-1:l-1: OrderLine o-1/l-1"), line
+    assert "| Send: ADDED_TO_ORDER ContactId anon-1: sku-1 x 2" in line, line
+    assert "| Discover: a2c:pdp uuid anon-1 [sku-1 x 2" in line, line
+    assert order.startswith("tracking[0]@1 OrderSubmitted order:o-1: Order o-1 Open, total 10"), order
+    assert "| Send: ORDER_COMPLETED ContactId anon-1" in order, order
+    assert KAFKA_PASSWORD not in line + order + err
+
+
+def test_consume_json_with_a_handler_dedupe_db_and_dlq(oc_kafka: Any, tmp_path: Path) -> None:
+    """An async --handler module:function (imported from the working directory), --dedupe-db across groups, --dlq."""
+    oc_kafka.create_topic("tracking", partitions=1)
+    oc_kafka.create_topic("poison", partitions=1)
+    (tmp_path / "shop_handler.py").write_text(
+        "import json\n"
+        "async def handle(delivery):  # an async handler: the command runs AsyncTrackingConsumer\n"
+        "    print(json.dumps({'handled': delivery.delivery_key, 'offset': delivery.offset}), flush=True)\n"
+    )
+    database = str(tmp_path / "seen.db")
+    servers = oc_kafka.bootstrap_servers
+    _produce(servers, "tracking", (TRACKING_LINE, [LINE_ADDED]), (b"not json", []), (TRACKING_ORDER, []))
+    common = ["--bootstrap", servers, "--topic", "tracking", "--dedupe-db", database, "--dlq", "poison"]
+
+    first = Consuming(tmp_path, *common, "--group", "one", "--handler", "shop_handler:handle")
+    handled = [json.loads(line) for line in first.read(2)]
+    code, err = first.terminate()
+    assert code == 0, err
+    assert handled == [{"handled": "line:o-1:l-1", "offset": 0}, {"handled": "order:o-1", "offset": 2}]
+    assert "Dead-lettered tracking[0]@1 to poison" in err
+
+    # Another group reads the topic from the start: the same database knows what was handled.
+    _produce(servers, "tracking", (TRACKING_LINE.replace(b'"Quantity": 2', b'"Quantity": 3'), [LINE_ADDED]))
+    second = Consuming(tmp_path, *common, "--group", "two", "--json")
+    [record] = [json.loads(line) for line in second.read(1)]
+    code, err = second.terminate()
+    assert code == 0, err
+    assert (record["offset"], record["event_type"], record["delivery_key"]) == (3, "LineItemAdded", "line:o-1:l-1")
+    assert record["message"]["LineItem"]["Quantity"] == 3
+    assert record["send"]["actionType"] == "ADDED_TO_ORDER"
+    assert record["discover"]["type"] == "a2c"
+
+
+def test_doctor_check_kafka_tries_the_brokers_from_here(
+    capsys: pytest.CaptureFixture[str], fake: FakeOrderCloud, server: FakeServer
+) -> None:
+    from ordercloud_tracking.provisioning import ensure_tracking
+
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        broker = f"127.0.0.1:{listening.getsockname()[1]}"
+        kafka = {"BootstrapServers": broker, "SaslUsername": "oc", "SaslPassword": KAFKA_PASSWORD, "Topic": "commerce"}
+        with fake.client() as admin:
+            ensure_tracking(
+                admin,
+                client_id=STOREFRONT_CLIENT_ID,
+                delivery_config={"ID": "dc-k", "Name": "Kafka", "DeliveryTargets": {"Kafka": kafka}},
+            )
+        plain = run(capsys, "doctor", "--base-url", server.url, "--api-client", STOREFRONT_CLIENT_ID)
+        checked = run(capsys, "doctor", "--base-url", server.url, "--api-client", STOREFRONT_CLIENT_ID, "--check-kafka")
+
+    assert "[WARN] delivery config dc-k → Kafka: BootstrapServers 127.0.0.1" in plain.out  # OrderCloud cannot reach it
+    assert "Kafka brokers" not in plain.out
+    assert (
+        f"[OK  ] delivery config dc-k → Kafka brokers: {broker} accepted a connection from this machine" in checked.out
+    )
+    assert KAFKA_PASSWORD not in plain.out + checked.out + checked.err
+
+
+def test_consume_on_a_terminal_prints_progress_and_a_stats_line(oc_kafka: Any, tmp_path: Path) -> None:
+    import pty
+    import select
+    import signal
+
+    oc_kafka.create_topic("tracking", partitions=1)
+    _produce(oc_kafka.bootstrap_servers, "tracking", (TRACKING_ORDER, []))
+    controller, terminal = pty.openpty()
+    argv = ["consume", "--bootstrap", oc_kafka.bootstrap_servers, "--topic", "tracking", "--group", "tty"]
+    process = subprocess.Popen(  # noqa: S603 - our own command
+        [sys.executable, "-m", "ordercloud_tracking", *argv],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    seen = ""
+    try:
+        deadline = time.monotonic() + 60  # a bound against hanging, not a timing assertion
+        while "stats: processed=1 " not in seen and time.monotonic() < deadline:
+            if select.select([controller], [], [], 1)[0]:
+                seen += os.read(controller, 4096).decode("utf-8", "replace")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(controller)
+
+    assert f"Consuming tracking as group tty from {oc_kafka.bootstrap_servers}" in seen
+    assert "stats: processed=1 duplicates=0 retried=0 dead_lettered=0 lag=0 partitions=1" in seen, seen

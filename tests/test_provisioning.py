@@ -32,6 +32,7 @@ from ordercloud_tracking.provisioning import (
     doctor,
     ensure_tracking,
     managed_event_id,
+    probe_kafka,
 )
 from ordercloud_tracking.testing import (
     ADMIN_CLIENT_ID,
@@ -879,3 +880,106 @@ async def test_doctor_reports_a_token_that_is_not_a_jwt_and_checks_the_rest(fake
     assert check(report, "API client").status == "ok"
     assert check(report, "tracking events").status == "ok"
     assert report.healthy
+
+
+# ----------------------------------------------------------------------------- Kafka and EventHub targets
+
+SASL_PASSWORD = "sasl-pw-51c0ae"
+NEW_SASL_PASSWORD = "sasl-pw-8e2f47"
+HUB_KEY = "hub-key-3d9b1f"
+KAFKA_BROKERS = "kafka-1.shop.example:9093,kafka-2.shop.example:9093"
+
+
+def stream_config(
+    password: str = SASL_PASSWORD, *, hub_key: str = HUB_KEY, servers: str = KAFKA_BROKERS
+) -> dict[str, Any]:
+    return {
+        "Name": "Streams",
+        "DeliveryTargets": {
+            "Kafka": {"BootstrapServers": servers, "SaslUsername": "oc", "SaslPassword": password, "Topic": "commerce"},
+            "EventHub": {
+                "EventHubName": "commerce",
+                "ConnectionString": f"Endpoint=sb://shop.servicebus.windows.net/;SharedAccessKey={hub_key}",
+            },
+        },
+    }
+
+
+async def test_kafka_and_event_hub_secrets_are_fingerprinted_like_http_ones(
+    client: Client, fake: FakeOrderCloud
+) -> None:
+    plan = await ensure(client, stream_config())
+    assert kinds(plan)[0] == ("create", "DeliveryConfig", CONFIG_ID)
+    before = len(fake.requests)
+    assert all_unchanged(await ensure(client, stream_config()))  # write-only secrets, yet known to be unchanged
+    assert writes(fake, before) == []
+
+    plan = await ensure(client, stream_config(NEW_SASL_PASSWORD))
+
+    # One fingerprint covers all of a config's secrets: a change is reported on each secret field, never a value.
+    assert action(plan, CONFIG_ID).changes == (
+        FieldChange("DeliveryTargets.EventHub.ConnectionString", "(secret)", "(secret)", secret=True),
+        FieldChange("DeliveryTargets.Kafka.SaslPassword", "(secret)", "(secret)", secret=True),
+    )
+    stored = fake.api.delivery_configs[CONFIG_ID]["DeliveryTargets"]
+    assert stored["Kafka"]["SaslPassword"] == NEW_SASL_PASSWORD
+    assert HUB_KEY in stored["EventHub"]["ConnectionString"]
+    rendered = every_rendering(plan)
+    for secret in (SASL_PASSWORD, NEW_SASL_PASSWORD, HUB_KEY):
+        assert secret not in rendered
+    assert all_unchanged(await ensure(client, stream_config(NEW_SASL_PASSWORD)))
+
+
+async def test_doctor_reports_kafka_and_event_hub_targets_and_what_it_cannot_check(client: Client) -> None:
+    await ensure(client, stream_config())
+
+    report = await diagnose(client)
+
+    kafka = check(report, f"delivery config {CONFIG_ID} → Kafka")
+    hub = check(report, f"delivery config {CONFIG_ID} → EventHub")
+    assert (kafka.status, hub.status) == ("ok", "ok")
+    assert "BootstrapServers, Topic and SaslUsername present" in kafka.message
+    assert "cannot check from OrderCloud's side that it reaches the brokers" in kafka.message
+    assert "--check-kafka" in kafka.message
+    assert "EventHubName present" in hub.message
+    assert "cannot check from OrderCloud's side" in hub.message
+    assert report.healthy
+    assert SASL_PASSWORD not in str(report)
+    assert HUB_KEY not in json.dumps(report.to_dict())
+
+
+@pytest.mark.parametrize(
+    ("servers", "status", "phrase"),
+    [
+        ("localhost:9092", "warn", "localhost:9092 is a local or private address"),
+        ("10.0.0.5:9092", "warn", "OrderCloud cannot reach it"),
+        ("kafka.shop.example", "fail", "is not host:port"),
+    ],
+)
+async def test_doctor_finds_kafka_targets_ordercloud_cannot_use(
+    client: Client, servers: str, status: str, phrase: str
+) -> None:
+    await ensure(client, stream_config(servers=servers))
+
+    kafka = check(await diagnose(client), f"delivery config {CONFIG_ID} → Kafka")
+
+    assert kafka.status == status, kafka
+    assert phrase in kafka.message
+
+
+def test_probe_kafka_reports_a_listening_broker_and_a_closed_port() -> None:
+    import socket
+
+    with socket.socket() as listening, socket.socket() as closed:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        up = f"127.0.0.1:{listening.getsockname()[1]}"
+        down = f"127.0.0.1:{closed.getsockname()[1]}"
+
+        reached = probe_kafka("brokers", f"{down},{up}", timeout=5)
+        refused = probe_kafka("brokers", down, timeout=5)
+
+    assert (reached.status, reached.message) == ("ok", f"{up} accepted a connection from this machine")
+    assert refused.status == "warn"
+    assert f"No bootstrap server answered from this machine within 5 s: {down}" in refused.message

@@ -26,7 +26,12 @@ from pydantic import SecretStr
 
 from ordercloud_tracking import receiver as receiver_module
 from ordercloud_tracking import stores
-from ordercloud_tracking._errors import InvalidPayloadError, PayloadTooLargeError, SignatureVerificationError
+from ordercloud_tracking._errors import (
+    InvalidPayloadError,
+    PayloadTooLargeError,
+    ServiceUnavailableError,
+    SignatureVerificationError,
+)
 from ordercloud_tracking.messages import (
     OrderLineAdded,
     OrderLineUpdated,
@@ -1285,3 +1290,44 @@ async def test_both_apps_learn_links(links: stores.IdentityLinks) -> None:
 def test_links_must_be_identity_links() -> None:
     with pytest.raises(TypeError, match="IdentityLinks"):
         Receiver(SECRET, links={"buyer-jane": "beacon-7"})  # type: ignore[arg-type]  # what a wrong store does at run time
+
+
+# --- a handler whose dependency is down: 503 + Retry-After, the claim released --------------------------
+
+
+class _WarehouseDown(ServiceUnavailableError):
+    """A user's own "try again later" error: any ServiceUnavailableError subclass maps to 503."""
+
+
+def _unavailable_once(attempts: list[Delivery]) -> Any:
+    def handler(delivery: Delivery) -> None:
+        attempts.append(delivery)
+        if len(attempts) == 1:
+            raise _WarehouseDown(f"warehouse down, password={SECRET}", retry_after=30)
+
+    return handler
+
+
+async def test_asgi_unavailable_handler_is_a_503_with_retry_after_and_the_retry_is_processed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    attempts: list[Delivery] = []
+    app = asgi_app(_unavailable_once(attempts), Receiver(SECRET))
+    with caplog.at_level(logging.WARNING, logger="ordercloud_tracking.receiver"):
+        down = await call_asgi(app, headers=signed(ORDER), chunks=[ORDER])
+    assert (down.status, down.json, down.headers["retry-after"]) == (503, {"status": "unavailable"}, "30")
+    assert SECRET.encode() not in down.body
+    assert any("answered 503" in record.getMessage() for record in caplog.records)
+    retried = await call_asgi(app, headers=signed(ORDER), chunks=[ORDER])  # not "in_flight", not "duplicate"
+    assert (retried.status, retried.json) == (200, {"status": "ok"})
+    assert len(attempts) == 2
+
+
+def test_wsgi_unavailable_handler_is_a_503_with_retry_after_and_the_retry_is_processed() -> None:
+    attempts: list[Delivery] = []
+    app = wsgi_app(_unavailable_once(attempts), Receiver(SECRET))
+    down, _ = call_wsgi(app, headers=signed(ORDER), body=ORDER)
+    assert (down.status, down.json, down.headers["retry-after"]) == (503, {"status": "unavailable"}, "30")
+    retried, _ = call_wsgi(app, headers=signed(ORDER), body=ORDER)
+    assert (retried.status, retried.json) == (200, {"status": "ok"})
+    assert len(attempts) == 2

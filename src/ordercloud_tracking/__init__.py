@@ -46,6 +46,7 @@ if TYPE_CHECKING:
         PermissionDeniedError,
         RateLimitError,
         ResponseValidationError,
+        ServiceUnavailableError,
         SignatureVerificationError,
         TokenError,
     )
@@ -88,6 +89,7 @@ __all__ = [
     "RefreshTokenGrant",
     "ResponseValidationError",
     "RetryPolicy",
+    "ServiceUnavailableError",
     "SignatureVerificationError",
     "StaticToken",
     "TokenError",

@@ -21,6 +21,7 @@ OrderCloudError
 ├── SignatureVerificationError    an x-oc-hash (or custom auth header) that does not verify
 ├── PayloadTooLargeError          a delivery body over the receiver's limit (checked before hashing)
 ├── InvalidPayloadError           a delivery body that is not JSON (also a ValueError)
+├── ServiceUnavailableError       a handler's dependency is down: the receiver apps answer 503 + Retry-After
 └── MappingError                  a message lacks a field a Sitecore target requires (also a ValueError)
 ```
 
@@ -72,6 +73,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseValidationError",
+    "ServiceUnavailableError",
     "SignatureVerificationError",
     "TokenError",
     "api_error",
@@ -332,6 +334,24 @@ class PayloadTooLargeError(OrderCloudError):
 
 class InvalidPayloadError(OrderCloudError, ValueError):
     """A delivery body is not valid JSON (or not UTF-8, or not a JSON object). Also a ``ValueError``."""
+
+
+class ServiceUnavailableError(OrderCloudError):
+    """Something a delivery handler needs is down or too slow: retry the delivery later.
+
+    Raise it (or a subclass, such as ``KafkaForwardError``) from a handler of
+    :func:`~ordercloud_tracking.receiver.asgi_app` / :func:`~ordercloud_tracking.receiver.wsgi_app`:
+    the claim is released and the endpoint answers ``503`` with ``Retry-After: retry_after`` (instead
+    of ``500``), so OrderCloud delivers again.
+
+    >>> error = ServiceUnavailableError("the warehouse API is down", retry_after=30)
+    >>> str(error), error.retry_after
+    ('the warehouse API is down', 30)
+    """
+
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class MappingError(OrderCloudError, ValueError):

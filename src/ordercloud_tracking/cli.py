@@ -1,16 +1,18 @@
 """The ``ordercloud-tracking`` command (also ``python -m ordercloud_tracking``).
 
-Commands: ``setup``, ``doctor``, ``events list``, ``configs list``, ``verify``, ``serve``, ``demo``.
+Commands: ``setup``, ``doctor``, ``events list``, ``configs list``, ``verify``, ``consume``, ``serve``, ``demo``.
 Credentials come from flags or the environment (``ORDERCLOUD_CLIENT_ID``, ``ORDERCLOUD_CLIENT_SECRET``,
 ``ORDERCLOUD_ENVIRONMENT``, ``ORDERCLOUD_REGION``, ``ORDERCLOUD_BASE_URL``); secrets are read from the
 environment (``--…-env NAME``), never printed, and a secret given as a plain flag draws a warning.
 Errors print one line (OrderCloud's ``ErrorCode`` and what to do); ``--debug`` shows the traceback.
-Exit codes: 0 success, 1 problems found (``doctor``, ``verify``), 2 usage or connection error.
+Exit codes: 0 success (``consume``: also when stopped by Ctrl+C or SIGTERM), 1 problems found (``doctor``,
+``verify``), 2 usage or connection error.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import io
 import json
@@ -19,9 +21,9 @@ import re
 import sys
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn, cast
 
 from ._errors import APIConnectionError, APIError, OrderCloudError, TokenError
 from ._version import __version__
@@ -372,11 +374,47 @@ def cmd_doctor(args: argparse.Namespace, out: IO[str]) -> int:
             report = doctor(client, client_id=api_client)
         except ValueError as exc:  # an API client ID that cannot be one (a "/" in it)
             raise _Usage(str(exc)) from exc
+        if args.check_kafka:
+            report = _with_kafka_probes(client, report, timeout=min(_timeout(args), KAFKA_PROBE_TIMEOUT))
     if args.json:
         _emit_json(report.to_dict(), out)
     else:
         out.write(f"{report}\n")
     return EXIT_OK if report.healthy else EXIT_PROBLEMS
+
+
+KAFKA_PROBE_TIMEOUT = 5.0  # seconds per bootstrap server: doctor --check-kafka
+
+
+def _with_kafka_probes(client: OrderCloud, report: Any, *, timeout: float) -> Any:
+    """``report`` plus, for each Kafka target of the client's delivery configs, a connection try from here."""
+    import attrs
+
+    from ._errors import NotFoundError, PermissionDeniedError
+    from .provisioning import Check, probe_kafka
+
+    config_ids = sorted(
+        {
+            event.delivery_config_id
+            for event in client.tracking_events.iter_all(filters={"ClientID": report.client_id})
+            if event.delivery_config_id
+        }
+    )
+    probes: list[Check] = []
+    for config_id in config_ids:
+        try:
+            config = client.delivery_configs.get(config_id)
+        except (NotFoundError, PermissionDeniedError):  # already reported by doctor
+            continue
+        kafka = config.delivery_targets.kafka if config.delivery_targets else None
+        if kafka is not None:
+            _progress(f"Trying the Kafka brokers of {config_id} from here ({timeout:g} s each) …")
+            probes.append(
+                probe_kafka(f"delivery config {config_id} → Kafka brokers", kafka.bootstrap_servers, timeout=timeout)
+            )
+    if not probes:
+        probes.append(Check("Kafka brokers", "skip", "No Kafka target to try"))
+    return attrs.evolve(report, checks=(*report.checks, *probes))
 
 
 def cmd_events_list(args: argparse.Namespace, out: IO[str]) -> int:
@@ -514,6 +552,223 @@ def cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
     return run_demo(out, as_json=args.json)
 
 
+# ------------------------------------------------------------------------------------------ consume
+
+STATS_EVERY = 5.0  # seconds between stats lines on a terminal (consume)
+_PLACEHOLDER_SITE_ID = "00000000-0000-0000-0000-000000000000"  # shows Send's payload without a real website
+
+
+def _kafka_settings(args: argparse.Namespace) -> Any:
+    """``KafkaSettings`` from the flags; without ``--bootstrap``/``--event-hub``, from ``ORDERCLOUD_KAFKA_*``."""
+    from .streams import KafkaSettings
+
+    group = args.group or os.environ.get("ORDERCLOUD_KAFKA_GROUP_ID") or None
+    try:
+        if args.event_hub:
+            if args.bootstrap or args.topic:
+                raise _Usage("--event-hub names the topic and the servers: drop --bootstrap/--topic")
+            if not args.connection_string_env:
+                raise _Usage(
+                    "--event-hub needs --connection-string-env NAME (the variable holding the connection string)"
+                )
+            connection_string = _env_secret(args.connection_string_env, "--connection-string-env")
+            assert connection_string is not None
+            settings = KafkaSettings.from_event_hub(connection_string, args.event_hub, group_id=group)
+        elif args.bootstrap or args.topic:
+            if not (args.bootstrap and args.topic):
+                raise _Usage("pass both --bootstrap SERVERS and --topic NAME (or --event-hub NAME)")
+            password = _env_secret(args.sasl_password_env, "--sasl-password-env")
+            if password is not None and not args.sasl_username:
+                raise _Usage("--sasl-password-env needs --sasl-username")
+            settings = KafkaSettings(
+                args.bootstrap,
+                args.topic,
+                group_id=group,
+                sasl_username=args.sasl_username or None,
+                sasl_password=password,
+                **({"security_protocol": args.security_protocol} if args.security_protocol else {}),
+            )
+        else:
+            try:
+                settings = KafkaSettings.from_env()
+            except ValueError as exc:
+                raise _Usage(
+                    f"pass --bootstrap and --topic (or --event-hub NAME), or set ORDERCLOUD_KAFKA_*: {exc}"
+                ) from exc
+            if group:
+                import attrs
+
+                settings = attrs.evolve(settings, group_id=group)
+    except ValueError as exc:  # an empty server list or topic, a connection string without Endpoint=
+        raise _Usage(str(exc)) from exc
+    if not settings.group_id:
+        raise _Usage("pass --group NAME (the consumer group; or ORDERCLOUD_KAFKA_GROUP_ID)")
+    return settings
+
+
+def _import_handler(spec: str) -> Callable[..., Any]:
+    """``module:function`` (attributes may be dotted), imported as uvicorn imports apps: from the working directory."""
+    import importlib
+
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise _Usage(f"--handler takes module:function, e.g. shop.tracking:handle (got {spec!r})")
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        target: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise _Usage(f"--handler: cannot import module {module_name!r}: {exc}") from exc
+    for part in attribute.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise _Usage(f"--handler: module {module_name!r} has no attribute {attribute!r}") from None
+    if not callable(target):
+        raise _Usage(f"--handler: {spec} is not callable")
+    return cast("Callable[..., Any]", target)
+
+
+def _consumed(delivery: Any, links: Any) -> dict[str, Any]:
+    """What the consumer read and what Sitecore Send and Discover would receive for it (the demo's mapping)."""
+    from .sitecore import to_discover_event, to_send_event
+
+    links.learn(delivery.message)
+    mapped: dict[str, Any] = {}
+    message = delivery.message
+    for target in ("send", "discover"):
+        try:
+            if target == "send":
+                body = to_send_event(
+                    message, site_id=_PLACEHOLDER_SITE_ID, contact_id=None, session_id=None, links=links
+                )
+            else:
+                body = to_discover_event(message, links=links)
+        except (OrderCloudError, ValueError, TypeError) as exc:  # MappingError, or a message the mapping cannot use
+            body = {"error": str(exc)}
+        mapped[target] = body
+    return {
+        "topic": delivery.topic,
+        "partition": delivery.partition,
+        "offset": delivery.offset,
+        "key": delivery.key.decode("utf-8", "replace") if delivery.key is not None else None,
+        "event_type": delivery.event_type.value if delivery.event_type is not None else None,
+        "delivery_key": delivery.delivery_key,
+        "message": delivery.message.to_request(),
+        **mapped,
+    }
+
+
+def _consumed_line(record: Mapping[str, Any]) -> str:
+    from ._demo import _discover_summary, _message_summary, _send_summary
+
+    def target(body: Any, summary: Callable[[dict[str, Any]], str]) -> str:
+        if body is None:
+            return "nothing to send"
+        if "error" in body:
+            return f"— ({body['error']})"
+        return summary(body)
+
+    where = f"{record['topic']}[{record['partition']}]@{record['offset']}"
+    return (
+        f"{where} {record['event_type'] or 'unknown'} {record['delivery_key']}: {_message_summary(record['message'])}"
+        f" | Send: {target(record['send'], _send_summary)} | Discover: {target(record['discover'], _discover_summary)}"
+    )
+
+
+@contextlib.contextmanager
+def _consume_logging(*, debug: bool) -> Iterator[None]:
+    """The SDK's warnings (a record dead-lettered) on stderr while consuming; librdkafka's only with --debug."""
+    import logging
+
+    from .streams._core import LIBRDKAFKA_LOGGER
+
+    sdk = logging.getLogger("ordercloud_tracking")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    levels = sdk.level, LIBRDKAFKA_LOGGER.level
+    sdk.addHandler(handler)
+    sdk.setLevel(logging.DEBUG if debug else logging.WARNING)
+    # librdkafka repeats a connection failure many times a second; the one-line error says it once.
+    LIBRDKAFKA_LOGGER.setLevel(logging.DEBUG if debug else logging.CRITICAL)
+    try:
+        yield
+    finally:
+        sdk.removeHandler(handler)
+        sdk.setLevel(levels[0])
+        LIBRDKAFKA_LOGGER.setLevel(levels[1])
+
+
+def cmd_consume(args: argparse.Namespace, out: IO[str]) -> int:
+    import threading
+
+    settings = _kafka_settings(args)
+    try:
+        from .streams import AsyncTrackingConsumer, TrackingConsumer
+        from .streams._base import is_async_callable
+    except ImportError as exc:  # the kafka extra is missing
+        raise _Usage(str(exc)) from exc
+    handler: Callable[..., Any]
+    if args.handler_spec:
+        handler = _import_handler(args.handler_spec)
+    else:
+        from .stores import MemoryIdentityLinks
+
+        links = MemoryIdentityLinks()
+
+        def handler(delivery: Any) -> None:
+            record = _consumed(delivery, links)
+            out.write((json.dumps(record, default=str) if args.json else _consumed_line(record)) + "\n")
+            out.flush()
+
+    dedupe: Any = "memory"
+    if args.dedupe_db:
+        from .stores import SQLiteDedupeStore
+
+        try:
+            dedupe = SQLiteDedupeStore(args.dedupe_db)
+        except Exception as exc:  # sqlite3.Error, OSError: a path that cannot hold a database
+            raise _Usage(f"--dedupe-db: cannot open {args.dedupe_db}: {exc}") from exc
+    options: dict[str, Any] = {"dedupe": dedupe, "connect_timeout": _timeout(args), "stats_interval": None}
+    if args.dlq:
+        options["dead_letter_topic"] = args.dlq
+    consumer: TrackingConsumer | AsyncTrackingConsumer
+    try:
+        if is_async_callable(handler):
+            consumer = AsyncTrackingConsumer(settings, **options)
+        else:
+            consumer = TrackingConsumer(settings, **options)
+    except ImportError as exc:
+        raise _Usage(str(exc)) from exc
+    _progress(
+        f"Consuming {settings.topic} as group {settings.group_id} from {settings.bootstrap_servers} (Ctrl+C stops) …"
+    )
+    done = threading.Event()
+
+    def report_stats() -> None:
+        while not done.wait(STATS_EVERY):
+            print(f"stats: {consumer.stats.describe()}", file=sys.stderr, flush=True)
+
+    reporter = threading.Thread(target=report_stats, name="ordercloud-consume-stats", daemon=True)
+    if sys.stderr.isatty():
+        reporter.start()
+    try:
+        with _consume_logging(debug=args.debug):
+            if isinstance(consumer, AsyncTrackingConsumer):
+                import asyncio
+
+                asyncio.run(consumer.run(handler))
+            else:
+                consumer.run(handler)
+    finally:
+        done.set()
+        close = getattr(dedupe, "close", None)
+        if callable(close):
+            close()
+    _progress(f"Stopped: {consumer.stats.describe()}")
+    return EXIT_OK
+
+
 # ------------------------------------------------------------------------------------------- parser
 
 
@@ -578,6 +833,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_flags(doc)
     doc.add_argument("--api-client", metavar="ID", help="the API client whose tracking is checked (required)")
     doc.add_argument("--json", action="store_true")
+    doc.add_argument(
+        "--check-kafka",
+        action="store_true",
+        help="also try to connect to the Kafka targets' bootstrap servers from this machine (a few seconds at most)",
+    )
     doc.set_defaults(handler=cmd_doctor)
 
     events = sub.add_parser("events", help="tracking events")
@@ -603,6 +863,28 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(handler=cmd_verify)
 
+    consume = sub.add_parser(
+        "consume", help="consume tracking deliveries from Kafka or an Event Hub in a consumer group (Ctrl+C stops)"
+    )
+    kafka = consume.add_argument_group("where (flags override ORDERCLOUD_KAFKA_* environment variables)")
+    kafka.add_argument("--bootstrap", metavar="SERVERS", help="bootstrap servers, host:port[,host:port]")
+    kafka.add_argument("--topic", help="the topic the Kafka target writes to")
+    kafka.add_argument("--group", metavar="NAME", help="the consumer group (ORDERCLOUD_KAFKA_GROUP_ID)")
+    kafka.add_argument("--sasl-username", metavar="USER", help="SASL user (SASL_SSL, mechanism PLAIN)")
+    kafka.add_argument("--sasl-password-env", metavar="NAME", help="variable holding the SASL password")
+    kafka.add_argument("--security-protocol", help="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL")
+    kafka.add_argument("--event-hub", metavar="NAME", help="an Azure Event Hub (through its Kafka endpoint)")
+    kafka.add_argument(
+        "--connection-string-env", metavar="NAME", help="variable holding the Event Hubs connection string"
+    )
+    consume.add_argument(
+        "--handler", dest="handler_spec", metavar="MODULE:FUNCTION", help="call this for each delivery (async or plain)"
+    )
+    consume.add_argument("--json", action="store_true", help="one JSON object per event instead of one line")
+    consume.add_argument("--dedupe-db", metavar="PATH", help="SQLite file that remembers handled events across runs")
+    consume.add_argument("--dlq", metavar="TOPIC", help="dead-letter topic (default <topic>.dlq)")
+    consume.set_defaults(handler=cmd_consume)
+
     serve = sub.add_parser("serve", help="run FakeOrderCloud as an HTTP server (for tools in any language)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8085)
@@ -611,7 +893,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run a complete tracking journey on the embedded fake")
     demo.add_argument("--json", action="store_true", help="print the request and delivery journal as JSON")
     demo.set_defaults(handler=cmd_demo)
-    for command in (setup, doc, events_list, configs_list, verify, serve, demo):
+    for command in (setup, doc, events_list, configs_list, verify, consume, serve, demo):
         _add_global_flags(command, defaults=False)
     return parser
 

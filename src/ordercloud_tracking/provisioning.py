@@ -49,6 +49,7 @@ __all__ = [
     "doctor",
     "ensure_tracking",
     "managed_event_id",
+    "probe_kafka",
 ]
 
 ALL_EVENTS: tuple[TrackingEventType, ...] = (
@@ -736,7 +737,103 @@ _REQUIRED_READABLE = {
     "SendEvent": ("SiteID", "ServiceEndpoint"),
     "DiscoverEvent": ("ClientID", "ServiceEndpoint"),
     "Http": ("Endpoint",),
+    "Kafka": ("BootstrapServers", "Topic", "SaslUsername"),
+    "EventHub": ("EventHubName",),
 }
+#: What doctor cannot see: whether OrderCloud's servers reach a Kafka broker or an Event Hub.
+_STREAM_NOTE = (
+    "the SDK cannot check from OrderCloud's side that it reaches {what}; "
+    "`ordercloud-tracking consume` shows what arrives"
+)
+
+
+def _kafka_servers(bootstrap_servers: str) -> list[tuple[str, int]]:
+    """The ``(host, port)`` pairs of a ``BootstrapServers`` value (``host:port[,host:port]``, optional scheme)."""
+    found: list[tuple[str, int]] = []
+    for item in bootstrap_servers.split(","):
+        text = item.strip().split("://", 1)[-1]
+        host, _, port = text.rpartition(":")
+        if host and port.isdigit():
+            found.append((host.strip("[]"), int(port)))
+    return found
+
+
+def _not_host_port(name: str, bootstrap_servers: str) -> Check:
+    return Check(
+        name, "fail", f"BootstrapServers {bootstrap_servers!r} is not host:port", "Save it as host:port[,host:port]"
+    )
+
+
+def _local_host(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".local"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local
+
+
+def _stream_check(name: str, key: str, target: Mapping[str, Any]) -> Check:
+    if key == "EventHub":
+        return Check(
+            name,
+            "ok",
+            "EventHubName present (ConnectionString cannot be read back); "
+            + _STREAM_NOTE.format(what="the Event Hubs namespace"),
+        )
+    servers = str(target.get("BootstrapServers", ""))
+    parsed = _kafka_servers(servers)
+    if not parsed:
+        return _not_host_port(name, servers)
+    local = [f"{host}:{port}" for host, port in parsed if _local_host(host)]
+    if local:
+        return Check(
+            name,
+            "warn",
+            f"BootstrapServers {', '.join(local)} is a local or private address: OrderCloud cannot reach it",
+            "Use the brokers' public (advertised) address",
+        )
+    return Check(
+        name,
+        "ok",
+        "BootstrapServers, Topic and SaslUsername present (SaslPassword cannot be read back); "
+        + _STREAM_NOTE.format(what="the brokers")
+        + " (`doctor --check-kafka` tries them from this machine)",
+    )
+
+
+def probe_kafka(name: str, bootstrap_servers: str, *, timeout: float = 3.0) -> Check:
+    """Try to open a TCP connection to each bootstrap server from this machine, within ``timeout`` seconds each.
+
+    An answer from here says the brokers are up and the address is right; OrderCloud connects from its
+    own network, so it is not a proof that OrderCloud reaches them (a firewall may still let only some
+    addresses in). Nothing is sent: no credentials are needed.
+
+    >>> print(probe_kafka("brokers", "not-a-server-list"))
+    [FAIL] brokers: BootstrapServers 'not-a-server-list' is not host:port
+           fix: Save it as host:port[,host:port]
+    """
+    import socket
+
+    servers = _kafka_servers(bootstrap_servers)
+    if not servers:
+        return _not_host_port(name, bootstrap_servers)
+    failures: list[str] = []
+    for host, port in servers:
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                return Check(name, "ok", f"{host}:{port} accepted a connection from this machine")
+        except OSError as exc:
+            failures.append(f"{host}:{port} ({exc.strerror or type(exc).__name__})")
+    return Check(
+        name,
+        "warn",
+        f"No bootstrap server answered from this machine within {timeout:g} s: {', '.join(failures)}",
+        "Check the address and that the brokers are up (OrderCloud connects from its own network)",
+    )
 
 
 def _target_checks(config_id: str, config: DeliveryConfig) -> list[Check]:
@@ -749,7 +846,7 @@ def _target_checks(config_id: str, config: DeliveryConfig) -> list[Check]:
                 f"delivery config {config_id}",
                 "fail",
                 "It has no delivery targets",
-                "Add an Http, SendEvent or DiscoverEvent target",
+                "Add an Http, Kafka, EventHub, SendEvent or DiscoverEvent target",
             )
         ]
     for key in configured:
@@ -764,6 +861,8 @@ def _target_checks(config_id: str, config: DeliveryConfig) -> list[Check]:
             checks.append(Check(name, "fail", "SiteID is not a UUID", "Use the Send website ID (a UUID)"))
         elif key == "Http" and not str(target.get("Endpoint", "")).startswith("https://"):
             checks.append(Check(name, "warn", "Endpoint is not HTTPS", "Use an https:// endpoint in production"))
+        elif key in ("Kafka", "EventHub"):
+            checks.append(_stream_check(name, key, target))
         else:
             checks.append(Check(name, "ok", "Required fields present (secrets cannot be read back)"))
     return checks

@@ -64,7 +64,10 @@ Status   When
 413      body over ``max_body_bytes`` (refused from ``Content-Length`` without reading it)
 500      your handler raised; the details are logged, not returned
 503      the same delivery is being handled by another attempt (``{"status": "in_flight"}``,
-         ``Retry-After: 5``): retry later
+         ``Retry-After: 5``), or your handler raised
+         :class:`~ordercloud_tracking.ServiceUnavailableError` — such as the
+         :class:`~ordercloud_tracking.streams.KafkaForwarder`'s ``KafkaForwardError`` when the broker
+         did not acknowledge — (``{"status": "unavailable"}``, ``Retry-After`` from the error): retry later
 =======  =================================================================================
 
 The handler runs once per unique delivery. If it raises, the claim is released, so OrderCloud's retry
@@ -88,7 +91,12 @@ from typing import Any, Literal, TypeAlias, cast
 import attrs
 from pydantic import SecretStr
 
-from ._errors import InvalidPayloadError, PayloadTooLargeError, SignatureVerificationError
+from ._errors import (
+    InvalidPayloadError,
+    PayloadTooLargeError,
+    ServiceUnavailableError,
+    SignatureVerificationError,
+)
 from .messages import Message, decode_delivery
 from .models.tracking import TrackingEventType
 from .stores import DedupeOutcome, DedupeStore, IdentityLinks, MemoryDedupeStore
@@ -519,8 +527,16 @@ def _receive(receiver: Receiver, body: bytes, headers: Headers, query: bytes | s
     return delivery
 
 
-def _failed(receiver: Receiver, delivery: Delivery) -> _Response:
+def _failed(receiver: Receiver, delivery: Delivery, error: Exception) -> _Response:
     receiver.release(delivery)
+    if isinstance(error, ServiceUnavailableError):  # not processed: OrderCloud's retry is
+        _log.warning(
+            "Tracking delivery handler unavailable (delivery key %s): %s; answered 503",
+            delivery.delivery_key,
+            error,
+        )
+        retry_after = max(1, int(error.retry_after))
+        return _Response.json(503, {"status": "unavailable"}, ("retry-after", str(retry_after)))
     _log.exception("Tracking delivery handler failed (delivery key %s)", delivery.delivery_key)
     return _FAILED
 
@@ -623,8 +639,8 @@ def asgi_app(handler: DeliveryHandler, receiver: Receiver) -> ASGIApp:
             return
         try:
             await call_handler(outcome)
-        except Exception:
-            await respond(send, _failed(receiver, outcome))
+        except Exception as exc:
+            await respond(send, _failed(receiver, outcome, exc))
             return
         except BaseException:  # cancelled: not processed, let the retry through
             receiver.release(outcome)
@@ -675,8 +691,8 @@ def wsgi_app(handler: DeliveryHandler, receiver: Receiver) -> WSGIApp:
             return outcome
         try:
             handler(outcome)
-        except Exception:
-            return _failed(receiver, outcome)
+        except Exception as exc:
+            return _failed(receiver, outcome, exc)
         except BaseException:
             receiver.release(outcome)
             raise

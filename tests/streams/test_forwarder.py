@@ -8,6 +8,7 @@ from io import BytesIO
 from typing import Any
 
 import pytest
+from confluent_kafka import Consumer, TopicPartition
 
 from ordercloud_tracking.receiver import Receiver, asgi_app, sign_payload, wsgi_app
 from ordercloud_tracking.streams import KafkaForwarder, KafkaForwardError, KafkaSettings, decode_record
@@ -40,15 +41,11 @@ def wsgi_post(app: Any, body: bytes, query: str = "") -> str:
     return statuses[0]
 
 
-def post_until_acknowledged(app: Any, body: bytes) -> list[str]:
-    """What OrderCloud does: deliver again until the endpoint answers 2xx (bounded here)."""
-    statuses = [wsgi_post(app, body)]
-    while statuses[-1] != "200 OK" and len(statuses) < 30:
-        statuses.append(wsgi_post(app, body))
-    return statuses
-
-
 async def asgi_post(app: Any, body: bytes) -> int:
+    return (await asgi_answer(app, body))[0]
+
+
+async def asgi_answer(app: Any, body: bytes) -> tuple[int, dict[str, str]]:
     sent: list[dict[str, Any]] = []
     events = [{"type": "http.request", "body": body, "more_body": False}]
 
@@ -58,14 +55,10 @@ async def asgi_post(app: Any, body: bytes) -> int:
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "headers": [(b"x-oc-hash", sign_payload(body, SECRET).encode())],
-        "query_string": b"",
-    }
+    scope = {"type": "http", "method": "POST", "headers": [(b"x-oc-hash", sign_payload(body, SECRET).encode())]}
     await app(scope, receive, send)
-    return int(sent[0]["status"])
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in sent[0]["headers"]}
+    return int(sent[0]["status"]), headers
 
 
 def test_wsgi_forwarding_keys_by_entity_and_keeps_the_envelope(cluster: KafkaCluster) -> None:
@@ -126,22 +119,62 @@ def test_asgi_forwarding_waits_for_the_acknowledgement_on_the_loop(cluster: Kafk
     assert keys == sorted(b"order:o-%d" % n for n in range(20))
 
 
-def test_with_the_broker_down_nothing_is_acknowledged_and_the_retry_gets_through(cluster: KafkaCluster) -> None:
+def records_in(servers: str, topic: str, partitions: int) -> int:
+    """How many records ``topic`` holds: the sum of its partitions' high watermarks (no waiting for absent ones)."""
+    consumer = Consumer({"bootstrap.servers": servers, "group.id": "watermarks"})
+    try:
+        return sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in range(partitions))
+    finally:
+        consumer.close()
+
+
+def wsgi_answer(app: Any, body: bytes) -> tuple[str, dict[str, str]]:
+    captured: list[tuple[str, dict[str, str]]] = []
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": BytesIO(body),
+        "HTTP_X_OC_HASH": sign_payload(body, SECRET),
+    }
+    app(environ, lambda status, headers: captured.append((status, {k.lower(): v for k, v in headers})))
+    return captured[0]
+
+
+@pytest.mark.parametrize("kind", ["wsgi", "asgi"])
+def test_with_the_broker_down_the_answer_is_503_and_the_retry_lands_exactly_once(
+    cluster: KafkaCluster, kind: str
+) -> None:
     cluster.create_topic("tracking", partitions=1)
     receiver = Receiver(SECRET)
+
+    def post(app: Any, body: bytes) -> tuple[str, dict[str, str]]:
+        if kind == "wsgi":
+            return wsgi_answer(app, body)
+        status, headers = asyncio.run(asgi_answer(app, body))
+        return f"{status}", headers
+
+    def until_acknowledged(app: Any, body: bytes) -> list[tuple[str, dict[str, str]]]:
+        """What OrderCloud does: deliver again until the endpoint answers 2xx (bounded here)."""
+        answers = [post(app, body)]
+        while not answers[-1][0].startswith("200") and len(answers) < 30:
+            answers.append(post(app, body))
+        return answers
+
     with KafkaForwarder(KafkaSettings(cluster.bootstrap_servers, "tracking"), timeout=1.0) as forwarder:
-        app = wsgi_app(forwarder, receiver)
-        first = post_until_acknowledged(app, ORDER)  # a loaded machine may need more than 1 s to connect
+        app = wsgi_app(forwarder, receiver) if kind == "wsgi" else asgi_app(forwarder.forward_async, receiver)
+        first = until_acknowledged(app, ORDER)  # a loaded machine may need more than 1 s to connect
         cluster.stop_brokers()
-        down = wsgi_post(app, LOGIN)
+        down_status, down_headers = post(app, LOGIN)
         cluster.start_brokers()
-        retries = post_until_acknowledged(app, LOGIN)
-    assert first[-1] == "200 OK"
-    assert not down.startswith("2")  # 500 today; 503 once the receiver maps KafkaForwardError
-    assert retries[-1] == "200 OK"  # processed once the broker is back, not answered as a duplicate
-    assert all(not status.startswith("2") for status in first[:-1] + retries[:-1])
+        retries = until_acknowledged(app, LOGIN)
+    assert first[-1][0].startswith("200")
+    assert down_status.startswith("503")  # KafkaForwardError is a ServiceUnavailableError
+    assert down_headers["retry-after"] == "5"
+    assert retries[-1][0].startswith("200")  # processed once the broker is back, not answered as a duplicate
+    assert all(status.startswith("503") for status, _ in first[:-1] + retries[:-1])
     records = read_topic(cluster.bootstrap_servers, "tracking", 2)
     assert sorted(r.key() for r in records) == [b"order:o-7", b"user:u-1"]  # every 2xx is in the topic
+    assert records_in(cluster.bootstrap_servers, "tracking", 1) == 2  # and exactly once: no 503 left a record
 
 
 def test_forward_async_raises_a_typed_error_when_the_broker_is_down(cluster: KafkaCluster) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import attrs
 
-from .._errors import InvalidPayloadError, OrderCloudError
+from .._errors import InvalidPayloadError, OrderCloudError, ServiceUnavailableError
 from ..messages import Message, decode_delivery, message_class_for
 from ..models.tracking import TrackingEventType
 
@@ -61,11 +61,12 @@ class KafkaConnectionError(OrderCloudError):
         self.reason = reason
 
 
-class KafkaForwardError(OrderCloudError):
+class KafkaForwardError(ServiceUnavailableError):
     """The broker did not acknowledge a forwarded delivery (down, too slow, or it refused the record).
 
-    Raised by :class:`~ordercloud_tracking.streams.KafkaForwarder`; the HTTP endpoint should answer
-    ``503`` so OrderCloud delivers again.
+    Raised by :class:`~ordercloud_tracking.streams.KafkaForwarder`. It is a
+    :class:`~ordercloud_tracking.ServiceUnavailableError`, so ``asgi_app``/``wsgi_app`` answer ``503``
+    with ``Retry-After`` and OrderCloud delivers again.
 
     >>> str(KafkaForwardError("tracking", "Local: Message timed out"))
     "Kafka did not acknowledge the record for topic 'tracking': Local: Message timed out"
