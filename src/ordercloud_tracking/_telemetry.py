@@ -346,28 +346,69 @@ def token_rejected() -> None:
 
 # -------------------------------------------------- receiver, consumers and forwarder (the later parts)
 class SpanHandle:
-    """A span being recorded, or nothing (``span`` is ``None``): ``set`` is then free."""
+    """A span being recorded, or nothing (``span`` is ``None``): its methods are then free.
+
+    Also the context manager that :func:`delivery_span` and :func:`record_span` return when nothing
+    records: ``with`` it costs two method calls.
+    """
 
     __slots__ = ("span",)
 
     def __init__(self, span: Span | None) -> None:
         self.span = span
 
+    def __enter__(self) -> SpanHandle:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
     def set(self, key: str, value: str | bool | int | float) -> None:
         """Set one attribute (never a credential)."""
         if self.span is not None:
             self.span.set_attribute(key, value)
 
+    def rename(self, name: str) -> None:
+        """Name the span once what it is about is known (a delivery's event type)."""
+        if self.span is not None:
+            self.span.update_name(name)
+
+    def fail(self, error: BaseException | str) -> None:
+        """Mark the span as failed: ``error.type`` is the exception's class (or ``error``) and the status ``ERROR``."""
+        if self.span is not None:
+            from opentelemetry.trace import StatusCode
+
+            name = error if isinstance(error, str) else type(error).__qualname__
+            self.span.set_attribute("error.type", name)
+            self.span.set_status(StatusCode.ERROR, name)
+
 
 _NO_SPAN: Final = SpanHandle(None)
 
 
+def _recorder() -> _Telemetry | None:
+    """The telemetry state when spans would be recorded, else ``None`` (one global read when off)."""
+    state = _state
+    if state is None:
+        return None
+    if state is _UNLOADED:
+        state = _load()
+        if state is None:
+            return None
+    return state if state.recording() else None
+
+
+def _span(name: str, kind: str, attributes: Mapping[str, Any], parent: Any = None) -> Any:
+    state = _recorder()
+    if state is None:
+        return _NO_SPAN
+    return _recording_span(state, name, kind, attributes, parent)
+
+
 @contextmanager
-def _span(name: str, kind: str, attributes: Mapping[str, Any], parent: Any = None) -> Iterator[SpanHandle]:
-    state = _telemetry()
-    if state is None or not state.recording():
-        yield _NO_SPAN
-        return
+def _recording_span(
+    state: _Telemetry, name: str, kind: str, attributes: Mapping[str, Any], parent: Any
+) -> Iterator[SpanHandle]:
     with state.tracer.start_as_current_span(
         name,
         context=parent,
@@ -411,12 +452,21 @@ def record_span(
 ) -> Any:
     """The span of one consumed Kafka record (messaging semantic conventions), kind ``CONSUMER``.
 
-    ``headers`` (Kafka's ``[(key, bytes)]``) carry the producer's W3C trace context: the span
-    continues that trace. Set ``ordercloud.attempts`` and ``ordercloud.dead_lettered`` on it.
+    ``headers`` (Kafka's ``[(key, bytes)]``, or a function returning them, called only when a span
+    is recorded) carry the producer's W3C trace context: the span continues that trace. Set
+    ``ordercloud.attempts`` and ``ordercloud.dead_lettered`` on it.
+
+    >>> with record_span("tracking", 0, 41, consumer_group="shop") as span:
+    ...     span.set("ordercloud.attempts", 1)
     """
-    state = _telemetry()
-    parent = extract_context(headers) if headers and state is not None else None
-    return _span(
+    state = _recorder()
+    if state is None:
+        return _NO_SPAN
+    if callable(headers):
+        headers = headers()
+    parent = extract_context(headers) if headers else None
+    return _recording_span(
+        state,
         f"process {topic}",
         "CONSUMER",
         {
@@ -451,8 +501,14 @@ class _HeaderList:
 
 
 def inject_context(headers: list[tuple[str, bytes]]) -> None:
-    """Append the current W3C trace context (``traceparent``, ``tracestate``) to Kafka record headers."""
-    state = _telemetry()
+    """Append the current W3C trace context (``traceparent``, ``tracestate``) to Kafka record headers.
+
+    Nothing is added when no span would be recorded.
+
+    >>> headers = [("type", b"sitecore.ordercloud.messages.orders.submitted")]
+    >>> inject_context(headers)
+    """
+    state = _recorder()
     if state is not None:
         state.propagate.inject(headers, setter=_HeaderList)
 
@@ -481,13 +537,22 @@ def set_consumer_lag(topic: str, partition: int, group: str, lag: int) -> None:
         found.lag[topic, partition, group] = lag
 
 
-@contextmanager
-def handler_timer(attributes: Mapping[str, str] | None = None) -> Iterator[None]:
-    """Record how long the ``with`` body (a handler) took in the handler duration histogram."""
+def handler_timer(attributes: Mapping[str, str] | None = None) -> Any:
+    """Record how long the ``with`` body (a handler) took in the handler duration histogram.
+
+    >>> with handler_timer({"ordercloud.event_type": "OrderSubmitted"}):
+    ...     pass
+    """
     found = instruments()
+    if found is None:
+        return _NO_SPAN
+    return _timed(found, attributes)
+
+
+@contextmanager
+def _timed(found: Instruments, attributes: Mapping[str, str] | None) -> Iterator[None]:
     started = time.perf_counter()
     try:
         yield
     finally:
-        if found is not None:
-            found.handler_duration.record(time.perf_counter() - started, attributes)
+        found.handler_duration.record(time.perf_counter() - started, attributes)
