@@ -527,7 +527,7 @@ def test_the_metric_instruments_report(otel: Telemetry) -> None:
     telemetry.count("duplicates", 2)
     telemetry.count("dead_lettered")
     telemetry.set_consumer_lag("oc-events", 0, "group-a", 17)
-    with telemetry.handler_timer({"ordercloud.event_type": "OrderSubmitted"}):
+    with telemetry.handler_timer("OrderSubmitted"):
         pass
 
     assert [p.value for p in otel.metric_points("ordercloud_tracking.deliveries")] == [1]

@@ -53,12 +53,15 @@ __all__ = [
     "handler_timer",
     "inject_context",
     "instruments",
+    "producer_span",
+    "record_outcome",
     "record_span",
     "retry_event",
     "set_consumer_lag",
     "start_call",
     "token_rejected",
     "token_requested",
+    "tracing",
 ]
 
 #: The instrumentation scope (tracer and meter name).
@@ -530,29 +533,97 @@ def count(name: str, value: int = 1, attributes: Mapping[str, str | int | bool] 
         getattr(found, name).add(value, attributes)
 
 
-def set_consumer_lag(topic: str, partition: int, group: str, lag: int) -> None:
-    """The latest lag of a partition, reported by the ``ordercloud_tracking.consumer.lag`` gauge."""
+def set_consumer_lag(topic: str, partition: int, group: str, lag: int | None) -> None:
+    """The latest lag of a partition, reported by the ``ordercloud_tracking.consumer.lag`` gauge (``None``:
+    the partition was revoked, stop reporting it).
+
+    >>> set_consumer_lag("tracking", 0, "shop", 12)
+    >>> set_consumer_lag("tracking", 0, "shop", None)
+    """
     found = instruments()
     if found is not None:
-        found.lag[topic, partition, group] = lag
+        if lag is None:
+            found.lag.pop((topic, partition, group), None)
+        else:
+            found.lag[topic, partition, group] = lag
 
 
-def handler_timer(attributes: Mapping[str, str] | None = None) -> Any:
+def handler_timer(event_type: Any = None, topic: str | None = None) -> Any:
     """Record how long the ``with`` body (a handler) took in the handler duration histogram.
 
-    >>> with handler_timer({"ordercloud.event_type": "OrderSubmitted"}):
+    Its attributes are ``ordercloud.event_type`` (a name or a ``TrackingEventType``) and, for a Kafka
+    record, ``messaging.destination.name``.
+
+    >>> with handler_timer("OrderSubmitted"):
     ...     pass
     """
     found = instruments()
     if found is None:
         return _NO_SPAN
+    attributes = {"ordercloud.event_type": str(getattr(event_type, "value", event_type) or "unknown")}
+    if topic is not None:
+        attributes["messaging.destination.name"] = topic
     return _timed(found, attributes)
 
 
 @contextmanager
-def _timed(found: Instruments, attributes: Mapping[str, str] | None) -> Iterator[None]:
+def _timed(found: Instruments, attributes: Mapping[str, str]) -> Iterator[None]:
     started = time.perf_counter()
     try:
         yield
     finally:
         found.handler_duration.record(time.perf_counter() - started, attributes)
+
+
+def tracing() -> bool:
+    """Whether spans are recorded now (OpenTelemetry is there, enabled, and a tracer provider is set up).
+
+    >>> isinstance(tracing(), bool)
+    True
+    """
+    return _recorder() is not None
+
+
+def record_outcome(outcome: str, topic: str, attempts: int, event_type: Any = None) -> None:
+    """How a consumed record ended, on its span (the current one) and in the records counters.
+
+    ``outcome`` is ``"processed"``, ``"duplicate"``, ``"dead_lettered"`` or ``"failed"`` (neither
+    handled nor dead-lettered); ``attempts`` counts handler calls; ``event_type`` is a name or a
+    :class:`~ordercloud_tracking.models.tracking.TrackingEventType`.
+
+    >>> record_outcome("processed", "tracking", 1, "OrderSubmitted")
+    """
+    state = _state
+    if state is None or state is _UNLOADED:
+        return
+    event_type = getattr(event_type, "value", event_type)
+    event = str(event_type or "unknown")
+    span = _current_span()
+    if span is not None:
+        span.set_attribute("ordercloud.outcome", outcome)
+        span.set_attribute("ordercloud.attempts", attempts)
+        span.set_attribute("ordercloud.dead_lettered", outcome == "dead_lettered")
+        if event_type is not None:
+            span.set_attribute("ordercloud.event_type", event)
+        if outcome == "failed":
+            span.set_status(state.trace.StatusCode.ERROR, "record neither handled nor dead-lettered")
+    found = state.instruments
+    labels = {"messaging.destination.name": topic, "ordercloud.event_type": event}
+    found.records.add(1, {**labels, "ordercloud.outcome": outcome})
+    if outcome == "duplicate":
+        found.duplicates.add(1, labels)
+    elif outcome == "dead_lettered":
+        found.dead_lettered.add(1, labels)
+
+
+def producer_span(topic: str) -> Any:
+    """The span of producing one record to ``topic`` (kind ``PRODUCER``): inject the context inside it.
+
+    >>> with producer_span("tracking"):
+    ...     pass
+    """
+    return _span(
+        f"send {topic}",
+        "PRODUCER",
+        {"messaging.system": "kafka", "messaging.operation.type": "send", "messaging.destination.name": topic},
+    )

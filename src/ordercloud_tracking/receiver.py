@@ -656,7 +656,7 @@ def asgi_app(handler: DeliveryHandler, receiver: Receiver) -> ASGIApp:
         if response is not None or delivery is None:
             return _report(span, response or _BAD_JSON, delivery)
         try:
-            with handler_timer({"ordercloud.event_type": _event_name(delivery)}):
+            with handler_timer(_event_name(delivery)):
                 await call_handler(delivery)
         except Exception as exc:
             return _report(span, _failed(receiver, delivery, span, exc), delivery)
@@ -720,7 +720,7 @@ def wsgi_app(handler: DeliveryHandler, receiver: Receiver) -> WSGIApp:
         if response is not None or delivery is None:
             return response or _BAD_JSON, delivery
         try:
-            with handler_timer({"ordercloud.event_type": _event_name(delivery)}):
+            with handler_timer(_event_name(delivery)):
                 handler(delivery)
         except Exception as exc:
             return _failed(receiver, delivery, span, exc), delivery
