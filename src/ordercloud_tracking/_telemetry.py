@@ -584,12 +584,15 @@ def tracing() -> bool:
     return _recorder() is not None
 
 
-def record_outcome(outcome: str, topic: str, attempts: int, event_type: Any = None) -> None:
+def record_outcome(
+    outcome: str, topic: str, attempts: int, event_type: Any = None, error: BaseException | None = None
+) -> None:
     """How a consumed record ended, on its span (the current one) and in the records counters.
 
     ``outcome`` is ``"processed"``, ``"duplicate"``, ``"dead_lettered"`` or ``"failed"`` (neither
     handled nor dead-lettered); ``attempts`` counts handler calls; ``event_type`` is a name or a
-    :class:`~ordercloud_tracking.models.tracking.TrackingEventType`.
+    :class:`~ordercloud_tracking.models.tracking.TrackingEventType`. A dead-lettered or failed record's
+    span ends in ``ERROR`` with ``error.type``, the class of ``error`` (never its message).
 
     >>> record_outcome("processed", "tracking", 1, "OrderSubmitted")
     """
@@ -605,8 +608,10 @@ def record_outcome(outcome: str, topic: str, attempts: int, event_type: Any = No
         span.set_attribute("ordercloud.dead_lettered", outcome == "dead_lettered")
         if event_type is not None:
             span.set_attribute("ordercloud.event_type", event)
-        if outcome == "failed":
-            span.set_status(state.trace.StatusCode.ERROR, "record neither handled nor dead-lettered")
+        if outcome in ("dead_lettered", "failed"):
+            error_type = type(error).__qualname__ if error is not None else outcome
+            span.set_attribute("error.type", error_type)
+            span.set_status(state.trace.StatusCode.ERROR, error_type)
     found = state.instruments
     labels = {"messaging.destination.name": topic, "ordercloud.event_type": event}
     found.records.add(1, {**labels, "ordercloud.outcome": outcome})

@@ -294,7 +294,7 @@ class _ConsumerBase:
             )
         except (InvalidPayloadError, TypeError) as exc:
             written: bool = yield _DeadLetter(exc, 1)
-            record_outcome("dead_lettered" if written else "failed", record.topic(), 0)
+            record_outcome("dead_lettered" if written else "failed", record.topic(), 0, error=exc)
             return written
         store = self._dedupe
         key, fingerprint = delivery.delivery_key, delivery.fingerprint
@@ -326,7 +326,9 @@ class _ConsumerBase:
                 store.release(key, fingerprint)
             if attempt > self._retries:
                 written = yield _DeadLetter(error, attempt)
-                record_outcome("dead_lettered" if written else "failed", delivery.topic, attempt, delivery.event_type)
+                record_outcome(
+                    "dead_lettered" if written else "failed", delivery.topic, attempt, delivery.event_type, error
+                )
                 return written
             self._counters.add("retried")
             count(
