@@ -215,7 +215,7 @@ def test_no_secret_token_password_connection_string_or_anonuserid_in_any_attribu
     custom = "custom-auth-8d8d"
     anon = "beacon-anon-3c3c"
     cluster.create_topic("tracking", partitions=2)
-    login = b'{"UserContext": {"ID": "jane", "AnonymousId": "beacon-anon-3c3c"}, "FirstName": "Jane"}'
+    login = b'{"UserContext": {"AnonymousId": "beacon-anon-3c3c"}, "FirstName": "Jane"}'  # key: session:{anon}
     receiver = Receiver(SECRET, custom_auth_header=("X-Api-Key", custom))
     with KafkaForwarder(settings_for(cluster)) as forwarder:
         app = wsgi_app(forwarder, receiver)
