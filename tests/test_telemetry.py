@@ -387,7 +387,7 @@ def test_disabled_records_nothing(otel: Telemetry, fake: FakeOrderCloud) -> None
     assert telemetry.instruments() is None
 
 
-def test_no_sdk_configured_means_no_span_is_started() -> None:
+def test_no_sdk_configured_means_no_span_is_started_and_no_metric_recorded() -> None:
     # A fresh process: the global tracer provider is the API's proxy until an application sets one.
     code = """
         from ordercloud_tracking import _telemetry
@@ -401,6 +401,11 @@ def test_no_sdk_configured_means_no_span_is_started() -> None:
         from opentelemetry.sdk.trace import TracerProvider
         trace.set_tracer_provider(TracerProvider())
         assert _telemetry.start_call(RequestSpec("GET", "me"), ("h", 443, "/v1/")) is not None
+        assert _telemetry.instruments() is None  # no meter provider yet: the metric hooks return at once
+        from opentelemetry import metrics
+        from opentelemetry.sdk.metrics import MeterProvider
+        metrics.set_meter_provider(MeterProvider())
+        assert _telemetry.instruments() is not None
         print("ok")
     """
     assert _run(code) == "ok"

@@ -157,10 +157,25 @@ class _Telemetry:
             else:
                 self.suppress = suppress_http_instrumentation
         self.instruments = Instruments(metrics.get_meter(SCOPE, __version__, meter_provider=meter_provider))
+        # Metrics, likewise, only once a meter provider was given or the application set a global one:
+        # until then the API's proxy instruments would drop every value, at the cost of the calls.
+        self.meter_explicit = meter_provider is not None
+        metrics.get_meter_provider()  # sets the global provider named by OTEL_PYTHON_METER_PROVIDER, if any
+        from opentelemetry.metrics import _internal as metrics_internal
+
+        self.meter_set: Callable[[], bool] = (
+            (lambda: metrics_internal._METER_PROVIDER is not None)
+            if hasattr(metrics_internal, "_METER_PROVIDER")
+            else (lambda: True)
+        )
 
     def recording(self) -> bool:
         """Whether spans can be recorded: a provider was given, or the application set a global one."""
         return self.explicit or self.global_set()
+
+    def metering(self) -> bool:
+        """Whether metrics can be recorded: a meter provider was given, or the application set a global one."""
+        return self.meter_explicit or self.meter_set()
 
 
 _state: Any = _UNLOADED  # _Telemetry, None (absent or disabled), or not looked for yet
@@ -217,9 +232,9 @@ def configure_telemetry(
 
 
 def instruments() -> Instruments | None:
-    """The metric instruments, or ``None`` when OpenTelemetry is absent or disabled."""
+    """The metric instruments, or ``None`` when OpenTelemetry is absent or disabled, or no meter provider is set up."""
     state = _telemetry()
-    return None if state is None else state.instruments
+    return None if state is None or not state.metering() else state.instruments
 
 
 # ------------------------------------------------------------------------------------------ the client
@@ -601,7 +616,7 @@ def record_outcome(
         return
     event_type = getattr(event_type, "value", event_type)
     event = str(event_type or "unknown")
-    span = _current_span()
+    span = _current_span() if state.recording() else None
     if span is not None:
         span.set_attribute("ordercloud.outcome", outcome)
         span.set_attribute("ordercloud.attempts", attempts)
@@ -612,6 +627,8 @@ def record_outcome(
             error_type = type(error).__qualname__ if error is not None else outcome
             span.set_attribute("error.type", error_type)
             span.set_status(state.trace.StatusCode.ERROR, error_type)
+    if not state.metering():
+        return
     found = state.instruments
     labels = {"messaging.destination.name": topic, "ordercloud.event_type": event}
     found.records.add(1, {**labels, "ordercloud.outcome": outcome})
