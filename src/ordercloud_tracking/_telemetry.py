@@ -416,13 +416,6 @@ def _recorder() -> _Telemetry | None:
     return state if state.recording() else None
 
 
-def _span(name: str, kind: str, attributes: Mapping[str, Any], parent: Any = None) -> Any:
-    state = _recorder()
-    if state is None:
-        return _NO_SPAN
-    return _recording_span(state, name, kind, attributes, parent)
-
-
 @contextmanager
 def _recording_span(
     state: _Telemetry, name: str, kind: str, attributes: Mapping[str, Any], parent: Any
@@ -452,10 +445,15 @@ def delivery_span(event_type: str | None, delivery_key: str | None) -> Any:
     >>> with delivery_span("OrderSubmitted", "key-1") as span:
     ...     span.set("ordercloud.duplicate", False)
     """
-    return _span(
+    state = _recorder()
+    if state is None:
+        return _NO_SPAN
+    return _recording_span(
+        state,
         f"ordercloud.delivery {event_type or 'unknown'}",
         "SERVER",
         {"ordercloud.event_type": event_type, "ordercloud.delivery_key": delivery_key},
+        None,
     )
 
 
@@ -614,9 +612,12 @@ def record_outcome(
     state = _state
     if state is None or state is _UNLOADED:
         return
+    recording, metering = state.recording(), state.metering()
+    if not (recording or metering):
+        return
     event_type = getattr(event_type, "value", event_type)
     event = str(event_type or "unknown")
-    span = _current_span() if state.recording() else None
+    span = _current_span() if recording else None
     if span is not None:
         span.set_attribute("ordercloud.outcome", outcome)
         span.set_attribute("ordercloud.attempts", attempts)
@@ -627,7 +628,7 @@ def record_outcome(
             error_type = type(error).__qualname__ if error is not None else outcome
             span.set_attribute("error.type", error_type)
             span.set_status(state.trace.StatusCode.ERROR, error_type)
-    if not state.metering():
+    if not metering:
         return
     found = state.instruments
     labels = {"messaging.destination.name": topic, "ordercloud.event_type": event}
@@ -644,8 +645,13 @@ def producer_span(topic: str) -> Any:
     >>> with producer_span("tracking"):
     ...     pass
     """
-    return _span(
+    state = _recorder()
+    if state is None:
+        return _NO_SPAN
+    return _recording_span(
+        state,
         f"send {topic}",
         "PRODUCER",
         {"messaging.system": "kafka", "messaging.operation.type": "send", "messaging.destination.name": topic},
+        None,
     )

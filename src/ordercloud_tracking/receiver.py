@@ -90,7 +90,7 @@ import attrs
 from pydantic import SecretStr
 
 from ._errors import InvalidPayloadError, PayloadTooLargeError, SignatureVerificationError
-from ._telemetry import SpanHandle, count, delivery_span, handler_timer
+from ._telemetry import SpanHandle, delivery_span, handler_timer, instruments
 from .messages import Message, decode_delivery
 from .models.tracking import TrackingEventType
 from .stores import DedupeOutcome, DedupeStore, IdentityLinks, MemoryDedupeStore
@@ -523,7 +523,9 @@ def _receive(
     if span.span is not None:
         _describe(span, delivery)
     if delivery.outcome == "duplicate":
-        count("duplicates", 1, {"ordercloud.event_type": _event_name(delivery)})
+        found = instruments()
+        if found is not None:
+            found.duplicates.add(1, {"ordercloud.event_type": _event_name(delivery)})
         return delivery, _DUPLICATE
     if delivery.outcome == "in_flight":
         return delivery, _IN_FLIGHT
@@ -557,9 +559,14 @@ def _describe(span: SpanHandle, delivery: Delivery) -> None:
 
 def _report(span: SpanHandle, response: _Response, delivery: Delivery | None) -> _Response:
     """Record the answer to a delivery on its span and in the deliveries counter."""
-    span.set("http.response.status_code", response.status)
-    span.set("ordercloud.outcome", response.outcome)
-    count("deliveries", 1, {"ordercloud.event_type": _event_name(delivery), "ordercloud.outcome": response.outcome})
+    if span.span is not None:
+        span.set("http.response.status_code", response.status)
+        span.set("ordercloud.outcome", response.outcome)
+    found = instruments()
+    if found is not None:
+        found.deliveries.add(
+            1, {"ordercloud.event_type": _event_name(delivery), "ordercloud.outcome": response.outcome}
+        )
     return response
 
 
