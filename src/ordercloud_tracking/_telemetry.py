@@ -161,13 +161,14 @@ class _Telemetry:
         # until then the API's proxy instruments would drop every value, at the cost of the calls.
         self.meter_explicit = meter_provider is not None
         metrics.get_meter_provider()  # sets the global provider named by OTEL_PYTHON_METER_PROVIDER, if any
-        from opentelemetry.metrics import _internal as metrics_internal
-
-        self.meter_set: Callable[[], bool] = (
-            (lambda: metrics_internal._METER_PROVIDER is not None)
-            if hasattr(metrics_internal, "_METER_PROVIDER")
-            else (lambda: True)
-        )
+        self.meter_set: Callable[[], bool] = lambda: True  # an API that moved the global: always record
+        try:
+            from opentelemetry.metrics import _internal as metrics_internal
+        except ImportError:
+            pass
+        else:
+            if hasattr(metrics_internal, "_METER_PROVIDER"):
+                self.meter_set = lambda: metrics_internal._METER_PROVIDER is not None
 
     def recording(self) -> bool:
         """Whether spans can be recorded: a provider was given, or the application set a global one."""
