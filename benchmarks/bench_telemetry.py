@@ -12,6 +12,16 @@ same one assignment for every subject):
   drops every span: the span and its attributes are built and ended for every call.
 
 Target: the API without an SDK costs <= 1.03x the call without telemetry; the SDK ratio is reported.
+
+The same three states for the receiver and the consumer (issue 15, second part), in process, no I/O:
+
+* a signed ``OrderSubmitted`` delivery through ``wsgi_app`` (verify, parse, dedupe off, a no-op
+  handler): the delivery span, the deliveries counter and the handler timer;
+* one Kafka record through ``TrackingConsumer._process`` (decode, dedupe off, a no-op handler) on a
+  stand-in record object: the record span (continuing a ``traceparent`` header), the records counter
+  and the handler timer.
+
+With the SDK, a ``MeterProvider`` without readers is given as well, so the instruments are real.
 """
 
 from __future__ import annotations
@@ -89,7 +99,126 @@ def run() -> list[dict[str, Any]]:
             f"the API and no SDK: +{added * 1e9:.0f} ns = {added / t[OFF].median_s:.4%} of a get",
         ),
         row(bench, SDK, t[SDK], OFF, t[OFF], note="one CLIENT span per call, exported to a no-op exporter"),
+        *_receiver_and_consumer(provider),
     ]
+
+
+ORDER = b'{"OrderID": "o-1", "OrderTotal": 20, "LineItems": []}'
+TRACEPARENT = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+class _Record:
+    """What ``confluent_kafka.Message`` offers the consumer, without a broker."""
+
+    def __init__(self, offset: int) -> None:
+        self._offset = offset
+
+    def topic(self) -> str:
+        return "tracking"
+
+    def partition(self) -> int:
+        return 0
+
+    def offset(self) -> int:
+        return self._offset
+
+    def key(self) -> bytes:
+        return b"order:o-1"
+
+    def value(self) -> bytes:
+        return ORDER
+
+    def headers(self) -> list[tuple[str, bytes]]:
+        return [("type", b"sitecore.ordercloud.messages.orders.submitted"), ("traceparent", TRACEPARENT)]
+
+    def error(self) -> None:
+        return None
+
+
+def _receiver_and_consumer(provider: Any) -> list[dict[str, Any]]:
+    from io import BytesIO
+
+    from opentelemetry.sdk.metrics import MeterProvider
+
+    from ordercloud_tracking import _telemetry as telemetry
+    from ordercloud_tracking.receiver import Receiver, sign_payload, wsgi_app
+    from ordercloud_tracking.streams import KafkaSettings, TrackingConsumer
+    from ordercloud_tracking.streams._core import _Partition
+
+    states = {
+        OFF: None,
+        API: telemetry._Telemetry(None, None, http_spans=False),
+        SDK: telemetry._Telemetry(provider, MeterProvider(), http_spans=False),
+    }
+    app = wsgi_app(lambda delivery: None, Receiver("bench-secret", dedupe=None))
+    signature = sign_payload(ORDER, "bench-secret")
+
+    def deliver() -> object:
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "CONTENT_LENGTH": str(len(ORDER)),
+            "wsgi.input": BytesIO(ORDER),
+            "HTTP_X_OC_HASH": signature,
+        }
+        return app(environ, lambda status, headers: None)
+
+    consumer = TrackingConsumer(KafkaSettings("127.0.0.1:1", "tracking", group_id="bench"), dedupe=None)
+    part = _Partition("tracking", 0)
+    record = _Record(0)
+
+    def consume() -> object:
+        return consumer._process(part, record, lambda delivery: None)
+
+    def subject(state: object, fn: Callable[[], object]) -> Callable[[], object]:
+        def call() -> object:
+            telemetry._state = state
+            return fn()
+
+        return call
+
+    def delivery_hooks() -> None:  # what wsgi_app adds to a delivery
+        with telemetry.delivery_span(None, None), telemetry.handler_timer("OrderSubmitted"):
+            telemetry.instruments()
+
+    def record_hooks() -> None:  # what the consumer adds to a record
+        telemetry.tracing()
+        with telemetry.handler_timer("OrderSubmitted", "tracking"):
+            pass
+        telemetry.record_outcome("processed", "tracking", 1, "OrderSubmitted")
+
+    rows = []
+    try:
+        for bench, fn, hooks, what in (
+            ("wsgi_app delivery (in process), OpenTelemetry", deliver, delivery_hooks, "one SERVER span per delivery"),
+            (
+                "consumer record (TrackingConsumer._process, no broker), OpenTelemetry",
+                consume,
+                record_hooks,
+                "one CONSUMER span",
+            ),
+        ):
+            subjects = {name: subject(state, fn) for name, state in states.items()}
+            t = time_interleaved(subjects, iterations=500, rounds=31)
+            cost = {}
+            for name in (OFF, API):
+                telemetry._state = states[name]
+                cost[name] = min(timeit.repeat(hooks, number=20_000, repeat=5)) / 20_000
+            added = cost[API] - cost[OFF]
+            rows += [
+                row(
+                    bench,
+                    API,
+                    t[API],
+                    OFF,
+                    t[OFF],
+                    note=f"the hooks alone (no I/O, best of 5): {cost[OFF] * 1e9:.0f} ns off, {cost[API] * 1e9:.0f} ns "
+                    f"with the API and no SDK: +{added * 1e9:.0f} ns = {added / t[OFF].median_s:.2%} of the path",
+                ),
+                row(bench, SDK, t[SDK], OFF, t[OFF], note=f"{what} (no-op exporter) and its metrics"),
+            ]
+    finally:
+        telemetry.configure_telemetry()
+    return rows
 
 
 def _hook_cost(client: Any, states: dict[str, object]) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""OpenTelemetry (issue 15, client part): spans per SDK call, events, metrics, no secrets, no cost when absent.
+"""OpenTelemetry (issue 15): spans per SDK call and per delivery, events, metrics, no secrets, no cost when absent.
 
 Spans and metrics go to the OpenTelemetry SDK's in-memory exporter and reader through
 ``configure_telemetry(tracer_provider=..., meter_provider=...)``, so the process-wide providers stay unset
@@ -11,7 +11,8 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
+from io import BytesIO
 from typing import Any
 
 import httpx
@@ -32,6 +33,7 @@ from ordercloud_tracking import (
 from ordercloud_tracking import _telemetry as telemetry
 from ordercloud_tracking.models.commerce import LineItem
 from ordercloud_tracking.provisioning import ensure_tracking
+from ordercloud_tracking.receiver import Delivery, Receiver, asgi_app, sign_payload, wsgi_app
 from ordercloud_tracking.resources._base import CrudEndpoint
 from ordercloud_tracking.resources.orders import OrderSpecs
 from ordercloud_tracking.testing import STOREFRONT_CLIENT_ID, FakeOrderCloud
@@ -385,7 +387,7 @@ def test_disabled_records_nothing(otel: Telemetry, fake: FakeOrderCloud) -> None
     assert telemetry.instruments() is None
 
 
-def test_no_sdk_configured_means_no_span_is_started() -> None:
+def test_no_sdk_configured_means_no_span_is_started_and_no_metric_recorded() -> None:
     # A fresh process: the global tracer provider is the API's proxy until an application sets one.
     code = """
         from ordercloud_tracking import _telemetry
@@ -399,6 +401,11 @@ def test_no_sdk_configured_means_no_span_is_started() -> None:
         from opentelemetry.sdk.trace import TracerProvider
         trace.set_tracer_provider(TracerProvider())
         assert _telemetry.start_call(RequestSpec("GET", "me"), ("h", 443, "/v1/")) is not None
+        assert _telemetry.instruments() is None  # no meter provider yet: the metric hooks return at once
+        from opentelemetry import metrics
+        from opentelemetry.sdk.metrics import MeterProvider
+        metrics.set_meter_provider(MeterProvider())
+        assert _telemetry.instruments() is not None
         print("ok")
     """
     assert _run(code) == "ok"
@@ -527,7 +534,7 @@ def test_the_metric_instruments_report(otel: Telemetry) -> None:
     telemetry.count("duplicates", 2)
     telemetry.count("dead_lettered")
     telemetry.set_consumer_lag("oc-events", 0, "group-a", 17)
-    with telemetry.handler_timer({"ordercloud.event_type": "OrderSubmitted"}):
+    with telemetry.handler_timer("OrderSubmitted"):
         pass
 
     assert [p.value for p in otel.metric_points("ordercloud_tracking.deliveries")] == [1]
@@ -539,3 +546,143 @@ def test_the_metric_instruments_report(otel: Telemetry) -> None:
     assert dict(lag.attributes)["messaging.destination.partition.id"] == "0"
     [duration] = otel.metric_points("ordercloud_tracking.handler.duration")
     assert duration.count == 1
+
+
+# ------------------------------------------------------------------------------------ the receiver
+RECEIVER_SECRET = "receiver-secret-5e5e"
+ORDER_BODY = b'{"OrderID": "o-1", "OrderTotal": 20, "LineItems": []}'
+LOGIN_BODY = b'{"UserContext": {"ID": "u-1", "AnonymousId": "beacon-anon-3c3c"}, "FirstName": "Jane"}'
+
+
+def _wsgi_post(app: Any, body: bytes, *, signature: str | None = None, method: str = "POST") -> str:
+    statuses: list[str] = []
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": BytesIO(body),
+        "HTTP_X_OC_HASH": sign_payload(body, RECEIVER_SECRET) if signature is None else signature,
+    }
+    if signature == "":
+        del environ["HTTP_X_OC_HASH"]
+    app(environ, lambda status, headers: statuses.append(status))
+    return statuses[0]
+
+
+def _points(otel: Telemetry, name: str) -> dict[tuple[tuple[str, Any], ...], Any]:
+    return {tuple(sorted(dict(p.attributes).items())): p for p in otel.metric_points(name)}
+
+
+def test_a_delivery_is_a_server_span_with_its_event_type_key_dedupe_and_outcome(otel: Telemetry) -> None:
+    app = wsgi_app(lambda delivery: None, Receiver(RECEIVER_SECRET))
+    assert _wsgi_post(app, ORDER_BODY) == "200 OK"
+    assert _wsgi_post(app, ORDER_BODY) == "200 OK"  # OrderCloud's redelivery
+
+    first, second = otel.named("ordercloud.delivery OrderSubmitted")
+    assert first.kind is SpanKind.SERVER
+    assert attrs_of(first) == {
+        "ordercloud.signature": "valid",
+        "ordercloud.event_type": "OrderSubmitted",
+        "ordercloud.delivery_key": "order:o-1",
+        "ordercloud.dedupe": "new",
+        "ordercloud.duplicate": False,
+        "http.response.status_code": 200,
+        "ordercloud.outcome": "processed",
+    }
+    assert attrs_of(second)["ordercloud.duplicate"] is True
+    assert attrs_of(second)["ordercloud.outcome"] == "duplicate"
+    assert first.status.status_code is StatusCode.UNSET
+
+    deliveries = _points(otel, "ordercloud_tracking.deliveries")
+    assert {key: point.value for key, point in deliveries.items()} == {
+        (("ordercloud.event_type", "OrderSubmitted"), ("ordercloud.outcome", "processed")): 1,
+        (("ordercloud.event_type", "OrderSubmitted"), ("ordercloud.outcome", "duplicate")): 1,
+    }
+    assert [p.value for p in otel.metric_points("ordercloud_tracking.duplicates")] == [1]
+    [duration] = otel.metric_points("ordercloud_tracking.handler.duration")
+    assert duration.count == 1  # the handler ran once
+    assert dict(duration.attributes) == {"ordercloud.event_type": "OrderSubmitted"}
+
+
+def test_a_refused_signature_is_recorded_as_missing_or_invalid(otel: Telemetry) -> None:
+    app = wsgi_app(lambda delivery: None, Receiver(RECEIVER_SECRET))
+    assert _wsgi_post(app, ORDER_BODY, signature="") == "401 Unauthorized"
+    assert _wsgi_post(app, ORDER_BODY, signature=sign_payload(ORDER_BODY, "wrong")) == "403 Forbidden"
+    assert _wsgi_post(app, b"[1]") == "400 Bad Request"
+
+    missing, invalid, bad_json = otel.named("ordercloud.delivery unknown")
+    assert attrs_of(missing) == {
+        "ordercloud.signature": "missing",
+        "http.response.status_code": 401,
+        "ordercloud.outcome": "signature_missing",
+    }
+    assert attrs_of(invalid)["ordercloud.signature"] == "invalid"
+    assert attrs_of(invalid)["ordercloud.outcome"] == "signature_invalid"
+    assert attrs_of(bad_json)["ordercloud.signature"] == "valid"
+    assert attrs_of(bad_json)["ordercloud.outcome"] == "invalid_payload"
+    outcomes = {dict(p.attributes)["ordercloud.outcome"] for p in otel.metric_points("ordercloud_tracking.deliveries")}
+    assert outcomes == {"signature_missing", "signature_invalid", "invalid_payload"}
+
+
+def test_a_failing_handler_ends_the_delivery_span_in_error(otel: Telemetry) -> None:
+    def handler(delivery: Delivery) -> None:
+        raise ValueError("the warehouse is down")
+
+    app = wsgi_app(handler, Receiver(RECEIVER_SECRET))
+    assert _wsgi_post(app, ORDER_BODY) == "500 Internal Server Error"
+
+    [span] = otel.named("ordercloud.delivery OrderSubmitted")
+    assert span.status.status_code is StatusCode.ERROR
+    assert attrs_of(span)["error.type"] == "ValueError"
+    assert attrs_of(span)["ordercloud.outcome"] == "handler_failed"
+    assert "warehouse" not in str(span.to_json())  # the exception's message stays in the logs
+
+
+def test_a_get_is_answered_without_a_delivery_span(otel: Telemetry) -> None:
+    app = wsgi_app(lambda delivery: None, Receiver(RECEIVER_SECRET))
+    assert _wsgi_post(app, b"", method="GET") == "405 Method Not Allowed"
+    assert otel.spans == []
+
+
+def test_a_login_delivery_key_is_hashed_so_no_user_or_anonuserid_is_in_the_span(otel: Telemetry) -> None:
+    app = wsgi_app(lambda delivery: None, Receiver(RECEIVER_SECRET))
+    assert _wsgi_post(app, LOGIN_BODY) == "200 OK"
+
+    [span] = otel.named("ordercloud.delivery UserLoggedIn")
+    key = attrs_of(span)["ordercloud.delivery_key"]
+    assert key.startswith("session:")
+    assert len(key) == len("session:") + 16
+    assert _leaks([span], {"beacon-anon-3c3c", "u-1", RECEIVER_SECRET}) == []
+
+
+async def test_asgi_handlers_run_inside_the_delivery_span_sync_and_async(otel: Telemetry) -> None:
+    tracer = otel.tracer_provider.get_tracer("shop")
+
+    async def async_handler(delivery: Delivery) -> None:
+        with tracer.start_as_current_span("async handler"):
+            pass
+
+    def plain_handler(delivery: Delivery) -> None:  # runs in a worker thread: the context goes with it
+        with tracer.start_as_current_span("plain handler"):
+            pass
+
+    sent: list[MutableMapping[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": ORDER_BODY, "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(message)
+
+    headers = [(b"x-oc-hash", sign_payload(ORDER_BODY, RECEIVER_SECRET).encode())]
+    for handler in (async_handler, plain_handler):
+        app = asgi_app(handler, Receiver(RECEIVER_SECRET, dedupe=None))
+        await app({"type": "http", "method": "POST", "headers": headers, "query_string": b""}, receive, send)
+    assert [message["status"] for message in sent if "status" in message] == [200, 200]
+
+    deliveries = otel.named("ordercloud.delivery OrderSubmitted")
+    assert len(deliveries) == 2
+    for delivery_span, name in zip(deliveries, ("async handler", "plain handler"), strict=True):
+        [child] = otel.named(name)
+        assert child.parent is not None
+        assert child.parent.span_id == delivery_span.context.span_id
+        assert attrs_of(delivery_span)["ordercloud.outcome"] == "processed"

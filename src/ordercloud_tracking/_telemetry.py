@@ -53,12 +53,15 @@ __all__ = [
     "handler_timer",
     "inject_context",
     "instruments",
+    "producer_span",
+    "record_outcome",
     "record_span",
     "retry_event",
     "set_consumer_lag",
     "start_call",
     "token_rejected",
     "token_requested",
+    "tracing",
 ]
 
 #: The instrumentation scope (tracer and meter name).
@@ -154,10 +157,26 @@ class _Telemetry:
             else:
                 self.suppress = suppress_http_instrumentation
         self.instruments = Instruments(metrics.get_meter(SCOPE, __version__, meter_provider=meter_provider))
+        # Metrics, likewise, only once a meter provider was given or the application set a global one:
+        # until then the API's proxy instruments would drop every value, at the cost of the calls.
+        self.meter_explicit = meter_provider is not None
+        metrics.get_meter_provider()  # sets the global provider named by OTEL_PYTHON_METER_PROVIDER, if any
+        self.meter_set: Callable[[], bool] = lambda: True  # an API that moved the global: always record
+        try:
+            from opentelemetry.metrics import _internal as metrics_internal
+        except ImportError:
+            pass
+        else:
+            if hasattr(metrics_internal, "_METER_PROVIDER"):
+                self.meter_set = lambda: metrics_internal._METER_PROVIDER is not None
 
     def recording(self) -> bool:
         """Whether spans can be recorded: a provider was given, or the application set a global one."""
         return self.explicit or self.global_set()
+
+    def metering(self) -> bool:
+        """Whether metrics can be recorded: a meter provider was given, or the application set a global one."""
+        return self.meter_explicit or self.meter_set()
 
 
 _state: Any = _UNLOADED  # _Telemetry, None (absent or disabled), or not looked for yet
@@ -214,9 +233,9 @@ def configure_telemetry(
 
 
 def instruments() -> Instruments | None:
-    """The metric instruments, or ``None`` when OpenTelemetry is absent or disabled."""
+    """The metric instruments, or ``None`` when OpenTelemetry is absent or disabled, or no meter provider is set up."""
     state = _telemetry()
-    return None if state is None else state.instruments
+    return None if state is None or not state.metering() else state.instruments
 
 
 # ------------------------------------------------------------------------------------------ the client
@@ -346,28 +365,62 @@ def token_rejected() -> None:
 
 # -------------------------------------------------- receiver, consumers and forwarder (the later parts)
 class SpanHandle:
-    """A span being recorded, or nothing (``span`` is ``None``): ``set`` is then free."""
+    """A span being recorded, or nothing (``span`` is ``None``): its methods are then free.
+
+    Also the context manager that :func:`delivery_span` and :func:`record_span` return when nothing
+    records: ``with`` it costs two method calls.
+    """
 
     __slots__ = ("span",)
 
     def __init__(self, span: Span | None) -> None:
         self.span = span
 
+    def __enter__(self) -> SpanHandle:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
     def set(self, key: str, value: str | bool | int | float) -> None:
         """Set one attribute (never a credential)."""
         if self.span is not None:
             self.span.set_attribute(key, value)
 
+    def rename(self, name: str) -> None:
+        """Name the span once what it is about is known (a delivery's event type)."""
+        if self.span is not None:
+            self.span.update_name(name)
+
+    def fail(self, error: BaseException | str) -> None:
+        """Mark the span as failed: ``error.type`` is the exception's class (or ``error``) and the status ``ERROR``."""
+        if self.span is not None:
+            from opentelemetry.trace import StatusCode
+
+            name = error if isinstance(error, str) else type(error).__qualname__
+            self.span.set_attribute("error.type", name)
+            self.span.set_status(StatusCode.ERROR, name)
+
 
 _NO_SPAN: Final = SpanHandle(None)
 
 
+def _recorder() -> _Telemetry | None:
+    """The telemetry state when spans would be recorded, else ``None`` (one global read when off)."""
+    state = _state
+    if state is None:
+        return None
+    if state is _UNLOADED:
+        state = _load()
+        if state is None:
+            return None
+    return state if state.recording() else None
+
+
 @contextmanager
-def _span(name: str, kind: str, attributes: Mapping[str, Any], parent: Any = None) -> Iterator[SpanHandle]:
-    state = _telemetry()
-    if state is None or not state.recording():
-        yield _NO_SPAN
-        return
+def _recording_span(
+    state: _Telemetry, name: str, kind: str, attributes: Mapping[str, Any], parent: Any
+) -> Iterator[SpanHandle]:
     with state.tracer.start_as_current_span(
         name,
         context=parent,
@@ -393,10 +446,15 @@ def delivery_span(event_type: str | None, delivery_key: str | None) -> Any:
     >>> with delivery_span("OrderSubmitted", "key-1") as span:
     ...     span.set("ordercloud.duplicate", False)
     """
-    return _span(
+    state = _recorder()
+    if state is None:
+        return _NO_SPAN
+    return _recording_span(
+        state,
         f"ordercloud.delivery {event_type or 'unknown'}",
         "SERVER",
         {"ordercloud.event_type": event_type, "ordercloud.delivery_key": delivery_key},
+        None,
     )
 
 
@@ -411,12 +469,21 @@ def record_span(
 ) -> Any:
     """The span of one consumed Kafka record (messaging semantic conventions), kind ``CONSUMER``.
 
-    ``headers`` (Kafka's ``[(key, bytes)]``) carry the producer's W3C trace context: the span
-    continues that trace. Set ``ordercloud.attempts`` and ``ordercloud.dead_lettered`` on it.
+    ``headers`` (Kafka's ``[(key, bytes)]``, or a function returning them, called only when a span
+    is recorded) carry the producer's W3C trace context: the span continues that trace. Set
+    ``ordercloud.attempts`` and ``ordercloud.dead_lettered`` on it.
+
+    >>> with record_span("tracking", 0, 41, consumer_group="shop") as span:
+    ...     span.set("ordercloud.attempts", 1)
     """
-    state = _telemetry()
-    parent = extract_context(headers) if headers and state is not None else None
-    return _span(
+    state = _recorder()
+    if state is None:
+        return _NO_SPAN
+    if callable(headers):
+        headers = headers()
+    parent = extract_context(headers) if headers else None
+    return _recording_span(
+        state,
         f"process {topic}",
         "CONSUMER",
         {
@@ -451,8 +518,14 @@ class _HeaderList:
 
 
 def inject_context(headers: list[tuple[str, bytes]]) -> None:
-    """Append the current W3C trace context (``traceparent``, ``tracestate``) to Kafka record headers."""
-    state = _telemetry()
+    """Append the current W3C trace context (``traceparent``, ``tracestate``) to Kafka record headers.
+
+    Nothing is added when no span would be recorded.
+
+    >>> headers = [("type", b"sitecore.ordercloud.messages.orders.submitted")]
+    >>> inject_context(headers)
+    """
+    state = _recorder()
     if state is not None:
         state.propagate.inject(headers, setter=_HeaderList)
 
@@ -474,20 +547,112 @@ def count(name: str, value: int = 1, attributes: Mapping[str, str | int | bool] 
         getattr(found, name).add(value, attributes)
 
 
-def set_consumer_lag(topic: str, partition: int, group: str, lag: int) -> None:
-    """The latest lag of a partition, reported by the ``ordercloud_tracking.consumer.lag`` gauge."""
+def set_consumer_lag(topic: str, partition: int, group: str, lag: int | None) -> None:
+    """The latest lag of a partition, reported by the ``ordercloud_tracking.consumer.lag`` gauge (``None``:
+    the partition was revoked, stop reporting it).
+
+    >>> set_consumer_lag("tracking", 0, "shop", 12)
+    >>> set_consumer_lag("tracking", 0, "shop", None)
+    """
     found = instruments()
     if found is not None:
-        found.lag[topic, partition, group] = lag
+        if lag is None:
+            found.lag.pop((topic, partition, group), None)
+        else:
+            found.lag[topic, partition, group] = lag
+
+
+def handler_timer(event_type: Any = None, topic: str | None = None) -> Any:
+    """Record how long the ``with`` body (a handler) took in the handler duration histogram.
+
+    Its attributes are ``ordercloud.event_type`` (a name or a ``TrackingEventType``) and, for a Kafka
+    record, ``messaging.destination.name``.
+
+    >>> with handler_timer("OrderSubmitted"):
+    ...     pass
+    """
+    found = instruments()
+    if found is None:
+        return _NO_SPAN
+    attributes = {"ordercloud.event_type": str(getattr(event_type, "value", event_type) or "unknown")}
+    if topic is not None:
+        attributes["messaging.destination.name"] = topic
+    return _timed(found, attributes)
 
 
 @contextmanager
-def handler_timer(attributes: Mapping[str, str] | None = None) -> Iterator[None]:
-    """Record how long the ``with`` body (a handler) took in the handler duration histogram."""
-    found = instruments()
+def _timed(found: Instruments, attributes: Mapping[str, str]) -> Iterator[None]:
     started = time.perf_counter()
     try:
         yield
     finally:
-        if found is not None:
-            found.handler_duration.record(time.perf_counter() - started, attributes)
+        found.handler_duration.record(time.perf_counter() - started, attributes)
+
+
+def tracing() -> bool:
+    """Whether spans are recorded now (OpenTelemetry is there, enabled, and a tracer provider is set up).
+
+    >>> isinstance(tracing(), bool)
+    True
+    """
+    return _recorder() is not None
+
+
+def record_outcome(
+    outcome: str, topic: str, attempts: int, event_type: Any = None, error: BaseException | None = None
+) -> None:
+    """How a consumed record ended, on its span (the current one) and in the records counters.
+
+    ``outcome`` is ``"processed"``, ``"duplicate"``, ``"dead_lettered"`` or ``"failed"`` (neither
+    handled nor dead-lettered); ``attempts`` counts handler calls; ``event_type`` is a name or a
+    :class:`~ordercloud_tracking.models.tracking.TrackingEventType`. A dead-lettered or failed record's
+    span ends in ``ERROR`` with ``error.type``, the class of ``error`` (never its message).
+
+    >>> record_outcome("processed", "tracking", 1, "OrderSubmitted")
+    """
+    state = _state
+    if state is None or state is _UNLOADED:
+        return
+    recording, metering = state.recording(), state.metering()
+    if not (recording or metering):
+        return
+    event_type = getattr(event_type, "value", event_type)
+    event = str(event_type or "unknown")
+    span = _current_span() if recording else None
+    if span is not None:
+        span.set_attribute("ordercloud.outcome", outcome)
+        span.set_attribute("ordercloud.attempts", attempts)
+        span.set_attribute("ordercloud.dead_lettered", outcome == "dead_lettered")
+        if event_type is not None:
+            span.set_attribute("ordercloud.event_type", event)
+        if outcome in ("dead_lettered", "failed"):
+            error_type = type(error).__qualname__ if error is not None else outcome
+            span.set_attribute("error.type", error_type)
+            span.set_status(state.trace.StatusCode.ERROR, error_type)
+    if not metering:
+        return
+    found = state.instruments
+    labels = {"messaging.destination.name": topic, "ordercloud.event_type": event}
+    found.records.add(1, {**labels, "ordercloud.outcome": outcome})
+    if outcome == "duplicate":
+        found.duplicates.add(1, labels)
+    elif outcome == "dead_lettered":
+        found.dead_lettered.add(1, labels)
+
+
+def producer_span(topic: str) -> Any:
+    """The span of producing one record to ``topic`` (kind ``PRODUCER``): inject the context inside it.
+
+    >>> with producer_span("tracking"):
+    ...     pass
+    """
+    state = _recorder()
+    if state is None:
+        return _NO_SPAN
+    return _recording_span(
+        state,
+        f"send {topic}",
+        "PRODUCER",
+        {"messaging.system": "kafka", "messaging.operation.type": "send", "messaging.destination.name": topic},
+        None,
+    )

@@ -81,6 +81,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import hashlib
 import hmac
 import inspect
 import json
@@ -97,6 +98,7 @@ from ._errors import (
     ServiceUnavailableError,
     SignatureVerificationError,
 )
+from ._telemetry import SpanHandle, delivery_span, handler_timer, instruments
 from .messages import Message, decode_delivery
 from .models.tracking import TrackingEventType
 from .stores import DedupeOutcome, DedupeStore, IdentityLinks, MemoryDedupeStore
@@ -458,9 +460,10 @@ class _Response:
     body: bytes
     header_pairs: tuple[tuple[str, str], ...]
     asgi_start: dict[str, Any]  # the ASGI ``http.response.start`` event, encoded once
+    outcome: str  # ``ordercloud.outcome`` of the delivery span and the deliveries counter
 
     @classmethod
-    def json(cls, status: int, payload: Mapping[str, str], *extra: tuple[str, str]) -> _Response:
+    def json(cls, status: int, outcome: str, payload: Mapping[str, str], *extra: tuple[str, str]) -> _Response:
         body = json.dumps(payload, separators=(",", ":")).encode()
         pairs = (("content-type", "application/json"), ("content-length", str(len(body))), *extra)
         start = {
@@ -468,19 +471,19 @@ class _Response:
             "status": status,
             "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in pairs],
         }
-        return cls(status, body, pairs, start)
+        return cls(status, body, pairs, start, outcome)
 
 
-_OK = _Response.json(200, {"status": "ok"})
-_DUPLICATE = _Response.json(200, {"status": "duplicate"})
-_BAD_JSON = _Response.json(400, {"error": "invalid JSON body"})
-_BAD_LENGTH = _Response.json(400, {"error": "invalid Content-Length"})
-_MISSING = _Response.json(401, {"error": "missing signature"})
-_FORBIDDEN = _Response.json(403, {"error": "invalid signature"})
-_NOT_ALLOWED = _Response.json(405, {"error": "method not allowed"}, ("allow", "POST"))
-_TOO_LARGE = _Response.json(413, {"error": "payload too large"})
-_FAILED = _Response.json(500, {"error": "internal error"})
-_IN_FLIGHT = _Response.json(503, {"status": "in_flight"}, ("retry-after", str(RETRY_AFTER_SECONDS)))
+_OK = _Response.json(200, "processed", {"status": "ok"})
+_DUPLICATE = _Response.json(200, "duplicate", {"status": "duplicate"})
+_BAD_JSON = _Response.json(400, "invalid_payload", {"error": "invalid JSON body"})
+_BAD_LENGTH = _Response.json(400, "invalid_length", {"error": "invalid Content-Length"})
+_MISSING = _Response.json(401, "signature_missing", {"error": "missing signature"})
+_FORBIDDEN = _Response.json(403, "signature_invalid", {"error": "invalid signature"})
+_NOT_ALLOWED = _Response.json(405, "method_not_allowed", {"error": "method not allowed"}, ("allow", "POST"))
+_TOO_LARGE = _Response.json(413, "too_large", {"error": "payload too large"})
+_FAILED = _Response.json(500, "handler_failed", {"error": "internal error"})
+_IN_FLIGHT = _Response.json(503, "in_flight", {"status": "in_flight"}, ("retry-after", str(RETRY_AFTER_SECONDS)))
 
 
 def _content_length(value: str | None, limit: int) -> _Response | int | None:
@@ -511,23 +514,72 @@ def _type_hint(query: bytes | str) -> str | None:
     return values[0] if values else None
 
 
-def _receive(receiver: Receiver, body: bytes, headers: Headers, query: bytes | str) -> Delivery | _Response:
+def _receive(
+    receiver: Receiver, body: bytes, headers: Headers, query: bytes | str, span: SpanHandle
+) -> tuple[Delivery | None, _Response | None]:
+    """The delivery (``None`` when refused) and the answer (``None``: call the handler)."""
     try:
         delivery = receiver.parse(body, headers, type_hint=_type_hint(query))
     except PayloadTooLargeError:
-        return _TOO_LARGE
+        return None, _TOO_LARGE
     except SignatureVerificationError as exc:
-        return _MISSING if exc.missing else _FORBIDDEN
+        span.set("ordercloud.signature", "missing" if exc.missing else "invalid")
+        return None, _MISSING if exc.missing else _FORBIDDEN
     except InvalidPayloadError:
-        return _BAD_JSON
+        span.set("ordercloud.signature", "valid")
+        return None, _BAD_JSON
+    if span.span is not None:
+        _describe(span, delivery)
     if delivery.outcome == "duplicate":
-        return _DUPLICATE
+        found = instruments()
+        if found is not None:
+            found.duplicates.add(1, {"ordercloud.event_type": _event_name(delivery)})
+        return delivery, _DUPLICATE
     if delivery.outcome == "in_flight":
-        return _IN_FLIGHT
-    return delivery
+        return delivery, _IN_FLIGHT
+    return delivery, None
 
 
-def _failed(receiver: Receiver, delivery: Delivery, error: Exception) -> _Response:
+# --- telemetry (see _telemetry: free when OpenTelemetry is absent or not set up) ----------------------------
+
+
+def _event_name(delivery: Delivery | None) -> str:
+    event_type = None if delivery is None else delivery.event_type
+    return "unknown" if event_type is None else str(event_type.value)
+
+
+def _span_key(delivery_key: str) -> str:
+    """The delivery key as a span attribute: a login's key names a user or an ``anonuserid``, so it is hashed."""
+    if delivery_key.startswith("session:"):
+        return "session:" + hashlib.sha256(delivery_key.encode("utf-8")).hexdigest()[:16]
+    return delivery_key
+
+
+def _describe(span: SpanHandle, delivery: Delivery) -> None:
+    name = _event_name(delivery)
+    span.rename(f"ordercloud.delivery {name}")
+    span.set("ordercloud.signature", "valid")
+    span.set("ordercloud.event_type", name)
+    span.set("ordercloud.delivery_key", _span_key(delivery.delivery_key))
+    span.set("ordercloud.dedupe", delivery.outcome)
+    span.set("ordercloud.duplicate", delivery.outcome == "duplicate")
+
+
+def _report(span: SpanHandle, response: _Response, delivery: Delivery | None) -> _Response:
+    """Record the answer to a delivery on its span and in the deliveries counter."""
+    if span.span is not None:
+        span.set("http.response.status_code", response.status)
+        span.set("ordercloud.outcome", response.outcome)
+    found = instruments()
+    if found is not None:
+        found.deliveries.add(
+            1, {"ordercloud.event_type": _event_name(delivery), "ordercloud.outcome": response.outcome}
+        )
+    return response
+
+
+def _failed(receiver: Receiver, delivery: Delivery, span: SpanHandle, error: BaseException) -> _Response:
+    span.fail(error)
     receiver.release(delivery)
     if isinstance(error, ServiceUnavailableError):  # not processed: OrderCloud's retry is
         _log.warning(
@@ -536,7 +588,7 @@ def _failed(receiver: Receiver, delivery: Delivery, error: Exception) -> _Respon
             error,
         )
         retry_after = max(1, int(error.retry_after))
-        return _Response.json(503, {"status": "unavailable"}, ("retry-after", str(retry_after)))
+        return _Response.json(503, "unavailable", {"status": "unavailable"}, ("retry-after", str(retry_after)))
     _log.exception("Tracking delivery handler failed (delivery key %s)", delivery.delivery_key)
     return _FAILED
 
@@ -595,6 +647,47 @@ def asgi_app(handler: DeliveryHandler, receiver: Receiver) -> ASGIApp:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    async def serve(scope: ASGIScope, receive: ASGIReceive, span: SpanHandle) -> _Response | None:
+        """The answer to one POST (``None``: the client went away), recorded on ``span``."""
+        headers = _RawHeaders.of(scope.get("headers") or ())  # indexed once for every lookup
+        limit = receiver.max_body_bytes
+        length = _content_length(headers.text("content-length"), limit)
+        if isinstance(length, _Response):
+            return _report(span, length, None)
+        event = await receive()
+        if event["type"] == "http.disconnect":
+            return None
+        body = event.get("body") or b""
+        if len(body) > limit:
+            return _report(span, _TOO_LARGE, None)
+        if event.get("more_body", False):  # the rest arrives in chunks
+            chunks = [bytes(body)]
+            size = len(body)
+            more = True
+            while more:
+                event = await receive()
+                if event["type"] == "http.disconnect":
+                    return None
+                chunk = bytes(event.get("body") or b"")
+                size += len(chunk)
+                if size > limit:
+                    return _report(span, _TOO_LARGE, None)
+                chunks.append(chunk)
+                more = bool(event.get("more_body", False))
+            body = b"".join(chunks)
+        delivery, response = _receive(receiver, body, headers, scope.get("query_string") or b"", span)
+        if response is not None or delivery is None:
+            return _report(span, response or _BAD_JSON, delivery)
+        try:
+            with handler_timer(_event_name(delivery)):
+                await call_handler(delivery)
+        except Exception as exc:
+            return _report(span, _failed(receiver, delivery, span, exc), delivery)
+        except BaseException:  # cancelled: not processed, let the retry through
+            receiver.release(delivery)
+            raise
+        return _report(span, _succeeded(receiver, delivery), delivery)
+
     async def app(scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
         if scope["type"] == "lifespan":
             await lifespan(receive, send)
@@ -604,48 +697,10 @@ def asgi_app(handler: DeliveryHandler, receiver: Receiver) -> ASGIApp:
         if str(scope.get("method", "")).upper() != "POST":
             await respond(send, _NOT_ALLOWED)
             return
-        headers = _RawHeaders.of(scope.get("headers") or ())  # indexed once for every lookup
-        limit = receiver.max_body_bytes
-        length = _content_length(headers.text("content-length"), limit)
-        if isinstance(length, _Response):
-            await respond(send, length)
-            return
-        event = await receive()
-        if event["type"] == "http.disconnect":
-            return
-        body = event.get("body") or b""
-        if len(body) > limit:
-            await respond(send, _TOO_LARGE)
-            return
-        if event.get("more_body", False):  # the rest arrives in chunks
-            chunks = [bytes(body)]
-            size = len(body)
-            more = True
-            while more:
-                event = await receive()
-                if event["type"] == "http.disconnect":
-                    return
-                chunk = bytes(event.get("body") or b"")
-                size += len(chunk)
-                if size > limit:
-                    await respond(send, _TOO_LARGE)
-                    return
-                chunks.append(chunk)
-                more = bool(event.get("more_body", False))
-            body = b"".join(chunks)
-        outcome = _receive(receiver, body, headers, scope.get("query_string") or b"")
-        if isinstance(outcome, _Response):
-            await respond(send, outcome)
-            return
-        try:
-            await call_handler(outcome)
-        except Exception as exc:
-            await respond(send, _failed(receiver, outcome, exc))
-            return
-        except BaseException:  # cancelled: not processed, let the retry through
-            receiver.release(outcome)
-            raise
-        await respond(send, _succeeded(receiver, outcome))
+        with delivery_span(None, None) as span:  # named once the event type is known
+            response = await serve(scope, receive, span)
+            if response is not None:
+                await respond(send, response)
 
     return app
 
@@ -668,13 +723,11 @@ def wsgi_app(handler: DeliveryHandler, receiver: Receiver) -> WSGIApp:
     if _is_async(handler):
         raise TypeError("wsgi_app() needs a synchronous handler; use asgi_app() for an async one")
 
-    def handle(environ: dict[str, Any]) -> _Response:
-        if str(environ.get("REQUEST_METHOD", "")).upper() != "POST":
-            return _NOT_ALLOWED
+    def handle(environ: dict[str, Any], span: SpanHandle) -> tuple[_Response, Delivery | None]:
         limit = receiver.max_body_bytes
         length = _content_length(environ.get("CONTENT_LENGTH"), limit)
         if isinstance(length, _Response):
-            return length
+            return length, None
         stream = environ["wsgi.input"]
         if length is None:
             # PEP 3333: no Content-Length means no body, unless the server says the input is terminated.
@@ -682,24 +735,29 @@ def wsgi_app(handler: DeliveryHandler, receiver: Receiver) -> WSGIApp:
         else:
             body = bytes(stream.read(length)) if length else b""
         if len(body) > limit:
-            return _TOO_LARGE
+            return _TOO_LARGE, None
         headers = [
             (key[5:].replace("_", "-").lower(), str(value)) for key, value in environ.items() if key.startswith("HTTP_")
         ]
-        outcome = _receive(receiver, body, headers, environ.get("QUERY_STRING") or "")
-        if isinstance(outcome, _Response):
-            return outcome
+        delivery, response = _receive(receiver, body, headers, environ.get("QUERY_STRING") or "", span)
+        if response is not None or delivery is None:
+            return response or _BAD_JSON, delivery
         try:
-            handler(outcome)
+            with handler_timer(_event_name(delivery)):
+                handler(delivery)
         except Exception as exc:
-            return _failed(receiver, outcome, exc)
+            return _failed(receiver, delivery, span, exc), delivery
         except BaseException:
-            receiver.release(outcome)
+            receiver.release(delivery)
             raise
-        return _succeeded(receiver, outcome)
+        return _succeeded(receiver, delivery), delivery
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        response = handle(environ)
+        if str(environ.get("REQUEST_METHOD", "")).upper() != "POST":
+            response = _NOT_ALLOWED
+        else:
+            with delivery_span(None, None) as span:  # named once the event type is known
+                response = _report(span, *handle(environ, span))
         start_response(f"{response.status} {_REASONS[response.status]}", list(response.header_pairs))
         return [response.body]
 

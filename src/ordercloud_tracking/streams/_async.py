@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .._telemetry import handler_timer
 from ._base import _SLICE, BATCH, _ConsumerBase, _DeadLetter, _Handle, _names, _Wait, is_async_callable
 from ._core import KafkaDelivery, TopicPartitionKey, _Partition, _ProducerPump, confluent_kafka
 
@@ -147,6 +148,7 @@ class AsyncTrackingConsumer(_ConsumerBase):
                 continue
             if high is not None and high >= 0:
                 part.high_watermark = high
+                self._report_lag(part)
 
     async def _finish(self, parts: list[_Partition], timeout: float) -> None:
         """Let the tasks on ``parts`` finish their current record; cancel them after ``timeout``."""
@@ -214,14 +216,15 @@ class AsyncTrackingConsumer(_ConsumerBase):
 
     async def _process(self, part: _Partition, record: Any, handler: Callable[[KafkaDelivery], Any]) -> bool:
         """Perform the steps of one record (see ``_ConsumerBase._steps``); ``True`` when it is done."""
-        steps = self._steps(record)
+        steps = self._record_steps(record)
         outcome: Any = None
         try:
             step = next(steps)
             while True:
                 if isinstance(step, _Handle):
                     try:
-                        await self._call(handler, step.delivery)
+                        with handler_timer(step.delivery.event_type, step.delivery.topic):
+                            await self._call(handler, step.delivery)
                         outcome = None
                     except Exception as exc:
                         outcome = exc
@@ -234,6 +237,8 @@ class AsyncTrackingConsumer(_ConsumerBase):
                 step = steps.send(outcome)
         except StopIteration as done:
             return bool(done.value)
+        finally:
+            steps.close()  # an exception or a cancellation on the way: end the record's span here
 
     async def _dead_letter(self, record: Any, step: _DeadLetter) -> bool:
         target = self._dead_letter_record(record, step.error, step.attempts)

@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from .._errors import InvalidPayloadError
+from .._telemetry import count, record_outcome, record_span, set_consumer_lag, tracing
 from ._core import (
     LIBRDKAFKA_LOGGER,
     ConsumerFailedError,
@@ -193,6 +194,7 @@ class _ConsumerBase:
         taken = []
         for tp in partitions:
             part = self._parts.pop((tp.topic, tp.partition), None)
+            set_consumer_lag(tp.topic, tp.partition, self._settings.group_id or "", None)
             if part is not None:
                 part.revoked = True
                 part.pending.clear()
@@ -260,7 +262,24 @@ class _ConsumerBase:
             self._last_stats = now
             _log.info("Kafka consumer %s: %s", self._settings.group_id, self.stats.describe())
 
+    def _report_lag(self, part: _Partition) -> None:
+        set_consumer_lag(part.topic, part.partition, self._settings.group_id or "", part.lag().lag)
+
     # --- one record, as steps the executors perform (the same policy for threads and asyncio) ----------
+
+    def _record_steps(self, record: Any) -> Generator[_Step, Any, bool]:
+        """:meth:`_steps`, inside the record's span (continuing the producer's trace) when spans are recorded."""
+        return self._traced_steps(record) if tracing() else self._steps(record)
+
+    def _traced_steps(self, record: Any) -> Generator[_Step, Any, bool]:
+        with record_span(
+            record.topic(),
+            record.partition(),
+            record.offset(),
+            consumer_group=self._settings.group_id,
+            headers=record.headers,
+        ):
+            return (yield from self._steps(record))
 
     def _steps(self, record: Any) -> Generator[_Step, Any, bool]:
         """Handle one record: yields what to do, receives its outcome, returns whether the record is done.
@@ -275,6 +294,7 @@ class _ConsumerBase:
             )
         except (InvalidPayloadError, TypeError) as exc:
             written: bool = yield _DeadLetter(exc, 1)
+            record_outcome("dead_lettered" if written else "failed", record.topic(), 0, error=exc)
             return written
         store = self._dedupe
         key, fingerprint = delivery.delivery_key, delivery.fingerprint
@@ -283,6 +303,7 @@ class _ConsumerBase:
             claim = store.claim(key, fingerprint) if store is not None else "new"
             if claim == "duplicate":
                 self._counters.add("duplicates")
+                record_outcome("duplicate", delivery.topic, attempt, delivery.event_type)
                 return True
             if claim == "in_flight":  # another consumer is on it (a rebalance moved it): wait for its outcome
                 if not (yield _Wait(_SLICE)):
@@ -299,13 +320,20 @@ class _ConsumerBase:
                 if store is not None:
                     store.complete(key, fingerprint)
                 self._counters.add("processed")
+                record_outcome("processed", delivery.topic, attempt, delivery.event_type)
                 return True
             if store is not None:
                 store.release(key, fingerprint)
             if attempt > self._retries:
                 written = yield _DeadLetter(error, attempt)
+                record_outcome(
+                    "dead_lettered" if written else "failed", delivery.topic, attempt, delivery.event_type, error
+                )
                 return written
             self._counters.add("retried")
+            count(
+                "retries", 1, {"messaging.destination.name": delivery.topic, "ordercloud.event_type": _event(delivery)}
+            )
             _log.warning(
                 "Handler failed on %s (attempt %d of %d): %s",
                 _where(record),
@@ -373,6 +401,10 @@ class _DeadLetter:
 
 _Step = _Handle | _Wait | _DeadLetter
 _SLICE = 0.05  # how often a waiting record looks at stop() and revocation
+
+
+def _event(delivery: KafkaDelivery) -> str:
+    return "unknown" if delivery.event_type is None else str(delivery.event_type.value)
 
 
 def _where(record: Any) -> str:

@@ -8,6 +8,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._telemetry import inject_context, producer_span
 from ..messages import Message, OrderLineMessage, OrderSubmitted, SessionIdentified, TrackingMessage
 from ._core import KafkaDelivery, KafkaForwardError, _ProducerPump
 
@@ -77,7 +78,9 @@ class KafkaForwarder:
     in order, and the producer is idempotent with ``acks=all``. When the broker does not acknowledge
     within ``timeout`` seconds — down, too slow, or refusing — the handler raises
     :class:`~ordercloud_tracking.streams.KafkaForwardError`, so the endpoint does not answer 2xx and
-    OrderCloud delivers again: nothing acknowledged is lost.
+    OrderCloud delivers again: nothing acknowledged is lost. With OpenTelemetry set up, each record
+    gets a ``send {topic}`` span and carries its W3C trace context (``traceparent``) in its headers,
+    which the consumers continue.
 
     >>> from ordercloud_tracking.receiver import Receiver, sign_payload, wsgi_app
     >>> from ordercloud_tracking.streams import KafkaSettings
@@ -119,11 +122,13 @@ class KafkaForwarder:
             KafkaForwardError: not acknowledged within ``timeout`` seconds.
         """
         key, value, headers = forward_record(delivery)
-        future = self._pump.send(self.topic, value, key, headers)
-        try:
-            future.result(timeout=self._timeout + 1.0)
-        except concurrent.futures.TimeoutError:
-            raise KafkaForwardError(self.topic, f"no acknowledgement within {self._timeout:g} s") from None
+        with producer_span(self.topic):
+            inject_context(headers)  # the consumer's span continues this trace
+            future = self._pump.send(self.topic, value, key, headers)
+            try:
+                future.result(timeout=self._timeout + 1.0)
+            except concurrent.futures.TimeoutError:
+                raise KafkaForwardError(self.topic, f"no acknowledgement within {self._timeout:g} s") from None
 
     async def forward_async(self, delivery: Delivery | KafkaDelivery) -> None:
         """Produce ``delivery`` and wait for the acknowledgement on the event loop (the ``asgi_app`` handler).
@@ -132,10 +137,12 @@ class KafkaForwarder:
             KafkaForwardError: not acknowledged within ``timeout`` seconds.
         """
         key, value, headers = forward_record(delivery)
-        try:
-            await asyncio.wait_for(self._pump.asend(self.topic, value, key, headers), self._timeout + 1.0)
-        except asyncio.TimeoutError:
-            raise KafkaForwardError(self.topic, f"no acknowledgement within {self._timeout:g} s") from None
+        with producer_span(self.topic):
+            inject_context(headers)  # the consumer's span continues this trace
+            try:
+                await asyncio.wait_for(self._pump.asend(self.topic, value, key, headers), self._timeout + 1.0)
+            except asyncio.TimeoutError:
+                raise KafkaForwardError(self.topic, f"no acknowledgement within {self._timeout:g} s") from None
 
     def close(self, timeout: float | None = None) -> None:
         """Wait for records still in flight (up to ``timeout``, default the forwarder's) and stop the producer.

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .._telemetry import handler_timer
 from ._base import _SLICE, BATCH, _ConsumerBase, _DeadLetter, _Handle, _names, _Signals, _Wait, is_async_callable
 from ._core import KafkaDelivery, _Partition, _ProducerPump, confluent_kafka
 
@@ -172,6 +173,7 @@ class TrackingConsumer(_ConsumerBase):
                 continue
             if high is not None and high >= 0:
                 part.high_watermark = high
+                self._report_lag(part)
 
     @staticmethod
     def _finish(parts: list[_Partition], timeout: float) -> None:
@@ -226,14 +228,15 @@ class TrackingConsumer(_ConsumerBase):
 
     def _process(self, part: _Partition, record: Any, handler: Callable[[KafkaDelivery], Any]) -> bool:
         """Perform the steps of one record (see ``_ConsumerBase._steps``); ``True`` when it is done."""
-        steps = self._steps(record)
+        steps = self._record_steps(record)
         outcome: Any = None
         try:
             step = next(steps)
             while True:
                 if isinstance(step, _Handle):
                     try:
-                        handler(step.delivery)
+                        with handler_timer(step.delivery.event_type, step.delivery.topic):
+                            handler(step.delivery)
                         outcome = None
                     except Exception as exc:
                         outcome = exc
@@ -246,6 +249,8 @@ class TrackingConsumer(_ConsumerBase):
                 step = steps.send(outcome)
         except StopIteration as done:
             return bool(done.value)
+        finally:
+            steps.close()  # an exception or a cancellation on the way: end the record's span here
 
     def _dead_letter(self, record: Any, step: _DeadLetter) -> bool:
         target = self._dead_letter_record(record, step.error, step.attempts)
