@@ -67,7 +67,7 @@ class ReceiverServer:
 
 @pytest.fixture
 def server_fake() -> Iterator[FakeOrderCloud]:
-    made = FakeOrderCloud()  # Http deliveries go over the network (to loopback receivers only)
+    made = FakeOrderCloud(http_delivery="network")  # real POSTs (to loopback receivers only)
     yield made
     made.close()
 
