@@ -67,12 +67,11 @@ KNOWN_FAILING: frozenset[str] = frozenset(
         "docs/guides/ten-minutes.md:41",
         "docs/guides/ten-minutes.md:73",
         "docs/guides/ten-minutes.md:106",
-        "docs/guides/testing.md:85",
-        "docs/guides/testing.md:115",
-        "docs/guides/testing.md:133",
-        "docs/guides/testing.md:157",
-        "docs/guides/testing.md:175",
-        "docs/guides/testing.md:201",
+        "docs/guides/testing.md:196",
+        "docs/guides/testing.md:214",
+        "docs/guides/testing.md:238",
+        "docs/guides/testing.md:256",
+        "docs/guides/testing.md:282",
     }
 )
 
