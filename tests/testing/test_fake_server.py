@@ -202,6 +202,9 @@ def test_http_delivery_network_posts_to_the_endpoint_in_process() -> None:
 def test_an_unknown_http_delivery_word_is_refused() -> None:
     with pytest.raises(ValueError, match="http_delivery must be"):
         FakeOrderCloud(http_delivery="net")  # type: ignore[arg-type]  # the check a typo meets at run time
+    fake = FakeOrderCloud()
+    with pytest.raises(ValueError, match="http_delivery must be"):
+        fake.http_delivery = "networks"  # type: ignore[assignment]  # the same check on the setter
 
 
 def test_faults_over_the_wire(server_fake: FakeOrderCloud, server: FakeServer) -> None:

@@ -44,6 +44,14 @@ NOT_SENT = (
     "callable> or http_delivery='network'"
 )
 
+
+def checked_transport(transport: HttpDelivery | None) -> HttpDelivery | None:
+    """``transport`` if it is one ``FakeOrderCloud(http_delivery=...)`` takes, else :class:`ValueError`."""
+    if isinstance(transport, str) and transport != "network":
+        raise ValueError(f"http_delivery must be a transport, a callable, 'network' or None, not {transport!r}")
+    return transport
+
+
 #: What an ``Http`` delivery's body is: OrderCloud's envelope (reference §15), or the bare message.
 HttpBody = Literal["envelope", "bare"]
 
@@ -268,12 +276,10 @@ class DeliveryPipeline:
     ) -> None:
         if http_body not in ("envelope", "bare"):
             raise ValueError(f"http_body must be 'envelope' or 'bare', not {http_body!r}")
-        if isinstance(transport, str) and transport != "network":
-            raise ValueError(f"http_delivery must be a transport, a callable, 'network' or None, not {transport!r}")
         self.http_body: HttpBody = http_body
         self.kafka = kafka or KafkaOptions()
         self.clock = clock
-        self.transport = transport
+        self.transport = checked_transport(transport)
         self.attempts = max(1, attempts)
         self.line_update = line_update
         self._client: httpx.Client | None = None

@@ -58,7 +58,7 @@ import httpx
 
 from .._auth import ClientCredentials, Grant
 from .._options import RetryPolicy
-from ._delivery import DeliveryAttempt, DeliveryPipeline, HttpBody, HttpDelivery
+from ._delivery import DeliveryAttempt, DeliveryPipeline, HttpBody, HttpDelivery, checked_transport
 from ._journal import DEFAULT_JOURNAL_LIMIT, Faults, JournalEntry, Ring
 from ._produce import KafkaOptions, KafkaRecordForm
 from ._routes import dispatch
@@ -184,7 +184,7 @@ class FakeOrderCloud:
     @http_delivery.setter
     def http_delivery(self, transport: HttpDelivery | None) -> None:
         self._pipeline.close()
-        self._pipeline.transport = transport
+        self._pipeline.transport = checked_transport(transport)
 
     @property
     def delivery_attempts(self) -> int:
