@@ -18,7 +18,15 @@ from typing import Any, Literal
 
 import attrs
 
-__all__ = ["KafkaOptions", "KafkaProducers", "KafkaRecord", "KafkaRecordForm", "kafka_record"]
+__all__ = [
+    "KAFKA_RECORD_FORMS",
+    "KafkaOptions",
+    "KafkaProducers",
+    "KafkaRecord",
+    "KafkaRecordForm",
+    "kafka_record",
+    "producer_config",
+]
 
 #: The record forms of reference §15 the fake can produce for a ``Kafka`` target: the value is OrderCloud's
 #: envelope (with or without a ``type`` header) or the bare message (its type in a ``type`` or ``ce_type``
