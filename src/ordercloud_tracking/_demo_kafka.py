@@ -34,7 +34,8 @@ STOPPED = "consumer-3"
 WAIT = 30.0  # seconds any one step may take before the leg gives up
 # The mock cluster ends a member's session only when it times out, even after a graceful leave: keep it short
 # so the others take over the stopped consumer's partitions within a couple of seconds.
-GROUP_CONFIG = {"session.timeout.ms": 1500, "heartbeat.interval.ms": 300}
+GROUP_CONFIG = {"session.timeout.ms": 2000, "heartbeat.interval.ms": 300}
+SETTLED = 0.5  # seconds an assignment must hold before the leg goes on (a forming group rebalances in bursts)
 
 
 @attrs.frozen
@@ -114,6 +115,22 @@ def _covered(members: list[_Member]) -> bool:
     """Every partition assigned, to exactly one of ``members``, and each member has some."""
     owned = [p for m in members for p in m.partitions]
     return sorted(owned) == list(range(PARTITIONS)) and all(m.partitions for m in members)
+
+
+def _settled(members: list[_Member]) -> Callable[[], bool]:
+    """A condition: ``members`` cover the topic with the same assignment for ``SETTLED`` seconds."""
+    last: tuple[tuple[int, ...], ...] | None = None
+    since = 0.0
+
+    def check() -> bool:
+        nonlocal last, since
+        assignment = tuple(m.partitions for m in members) if _covered(members) else None
+        if assignment is None or assignment != last:
+            last, since = assignment, time.monotonic()
+            return False
+        return time.monotonic() - since >= SETTLED
+
+    return check
 
 
 @contextlib.contextmanager
@@ -210,7 +227,7 @@ def run_kafka_leg(out: IO[str] | None) -> KafkaLeg | None:
             say(f"  three consumers in group {GROUP!r} share it; each order's events keep their order (key order:<id>)")
             dedupe = MemoryDedupeStore()  # shared: a redelivery after the rebalance is recognised by anyone
             members = [_Member(name, cluster.bootstrap_servers, dedupe, handled) for name in CONSUMERS]
-            _wait(lambda: _covered(members), "the group's first assignment", members)
+            _wait(_settled(members), "the group's first assignment", members)
             before = {m.name: m.partitions for m in members}
             for m in members:
                 say(f"  {m.name} is assigned partitions {', '.join(map(str, m.partitions))}")
@@ -226,7 +243,7 @@ def run_kafka_leg(out: IO[str] | None) -> KafkaLeg | None:
             stopped = next(m for m in members if m.name == STOPPED)
             stopped.stop()
             rest = [m for m in members if m is not stopped]
-            _wait(lambda: _covered(rest), "the others to take over", rest)
+            _wait(_settled(rest), "the others to take over", rest)
             taken = {p: m.name for m in rest for p in m.partitions if p in before[STOPPED]}
             moves = ", ".join(f"{p} → {who}" for p, who in sorted(taken.items()))
             now = "; ".join(f"{m.name} {', '.join(map(str, m.partitions))}" for m in rest)
