@@ -24,10 +24,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP) $(RUNTIME_STAMP)
 
-# What the demo needs and nothing more: the package and its runtime dependencies (httpx, pydantic, attrs).
+# What the demo needs and nothing more: the package, its runtime dependencies (httpx, pydantic, attrs) and the
+# kafka extra (confluent-kafka, whose wheel ships librdkafka and its mock cluster) for the demo's Kafka leg.
 $(RUNTIME_STAMP): pyproject.toml | $(BIN)/python
-	@echo "Installing ordercloud-tracking (runtime dependencies only) into $(VENV) ..."
-	$(BIN)/python -m pip install --quiet -e .
+	@echo "Installing ordercloud-tracking (runtime dependencies and the kafka extra only) into $(VENV) ..."
+	$(BIN)/python -m pip install --quiet -e '.[kafka]'
 	touch $(RUNTIME_STAMP)
 
 lint: $(STAMP) ## ruff check and ruff format --check over src, tests, examples
@@ -64,7 +65,7 @@ docs: $(STAMP) $(DOCS_JS) ## build the documentation site into site/ (mkdocs --s
 test: lint typecheck docs ## the whole check: lint, typecheck, docs, unit
 	$(MAKE) --no-print-directory unit UNIT_ENV="DOCS_SITE_DIR=site"
 
-demo: $(RUNTIME_STAMP) ## a complete tracking journey on the embedded fake (runtime dependencies only)
+demo: $(RUNTIME_STAMP) ## a complete tracking journey on the embedded fake, then its Kafka leg (runtime + kafka extra)
 	$(BIN)/ordercloud-tracking demo
 
 # README's blocks as a pip user runs them: a throwaway venv with `pip install .` (the package and its runtime

@@ -1416,7 +1416,9 @@ def test_consume_prints_what_send_and_discover_receive_and_sigterm_exits_0(
     assert line.startswith("tracking[0]@0 LineItemAdded line:o-1:l-1: OrderLine o-1/l-1"), line
     assert "| Send: ADDED_TO_ORDER ContactId anon-1: sku-1 x 2" in line, line
     assert "| Discover: a2c:pdp uuid anon-1 [sku-1 x 2" in line, line
-    assert order.startswith("tracking[0]@1 OrderSubmitted order:o-1: Order o-1 Open, total 10"), order
+    assert order.startswith(
+        "tracking[0]@1 OrderSubmitted order:o-1: Order o-1 Open (submitted, awaiting fulfilment), total 10.00"
+    ), order
     assert "| Send: ORDER_COMPLETED ContactId anon-1" in order, order
     assert KAFKA_PASSWORD not in line + order + err
 

@@ -4,10 +4,13 @@
    :func:`~ordercloud_tracking.provisioning.ensure_tracking`;
 2. an anonymous shopper with a beacon ID adds two items and updates one;
 3. the shopper logs in (the anonymous order is transferred) and submits;
-4. a receiver endpoint (the real :func:`~ordercloud_tracking.receiver.wsgi_app`) verifies each Http delivery.
+4. a receiver endpoint (the real :func:`~ordercloud_tracking.receiver.wsgi_app`) verifies each Http delivery;
+5. with the ``kafka`` extra, the Kafka leg (``_demo_kafka``): the fake delivers to a 6-partition topic on the
+   mock cluster, three consumers of one group share it, one stops and the others take over.
 
 Each step, each delivered message and what OrderCloud's Send and Discover targets receive for it are
-printed, then a one-line summary. ``--json`` prints the request and delivery journal instead.
+printed (amounts with two decimals), then a one-line summary. ``--json`` prints the request and delivery
+journal instead.
 
 Identity stitching: the login's ``UserLoggedIn`` carries no ``AnonymousId``, so OrderCloud's own Send
 target can only address it to the user ID, a second Sitecore contact. The session records *user ID →
@@ -23,6 +26,7 @@ import json
 import time
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import IO, TYPE_CHECKING, Any
 
 import httpx
@@ -48,8 +52,38 @@ def _who(context: dict[str, Any] | None) -> str:
     return f"user {user or '—'}, anonymous {anon or '—'}"
 
 
+def _money(amount: Any) -> str:
+    """An amount as the demo prints every amount: two decimals (``12.50``, ``130.00``)."""
+    try:
+        return f"{Decimal(str(amount)):.2f}"
+    except (InvalidOperation, ValueError):
+        return str(amount)
+
+
 def _item(code: Any, quantity: Any, price: Any) -> str:
-    return f"{code} x {quantity} @ {price}"
+    return f"{code} x {quantity} @ {_money(price)}"
+
+
+#: What an order status means when the demo shows it.
+STATUS_MEANING = {"Open": "submitted, awaiting fulfilment", "Unsubmitted": "a cart, not submitted yet"}
+
+
+def _status(status: Any) -> str:
+    name = str(getattr(status, "value", status))
+    meaning = STATUS_MEANING.get(name)
+    return f"{name} ({meaning})" if meaning else name
+
+
+def _send_delta_note(send: dict[str, Any], quantity: Any) -> str | None:
+    """Why Send got a smaller quantity than the line has: it is told what was added, not the new state."""
+    for entry in send.get("properties") or []:
+        added = (entry.get("product") or {}).get("itemQuantity")
+        if isinstance(added, int) and isinstance(quantity, int):
+            return (
+                f"(Send has no 'updated' action: the line went {quantity - added} → {quantity}, so Send gets "
+                f"ADDED_TO_ORDER of the {added} added — a lowered quantity sends nothing; Discover gets the whole cart)"
+            )
+    return None
 
 
 def _message_summary(body: dict[str, Any]) -> str:
@@ -60,7 +94,8 @@ def _message_summary(body: dict[str, Any]) -> str:
             _item((li.get("Product") or {}).get("ProductID"), li.get("Quantity"), li.get("Price"))
             for li in body["LineItems"]
         )
-        return f"Order {body.get('OrderID')} {body.get('OrderStatus')}, total {body.get('OrderTotal')} ({lines}); {who}"
+        status, total = _status(body.get("OrderStatus")), _money(body.get("OrderTotal"))
+        return f"Order {body.get('OrderID')} {status}, total {total} ({lines}); {who}"
     if "LineItem" in body:
         li = body["LineItem"]
         product = li.get("Product") or {}
@@ -88,7 +123,7 @@ def _send_summary(body: dict[str, Any]) -> str:
             items = ", ".join(
                 _item(p.get("itemCode"), p.get("itemQuantity"), p.get("itemPrice")) for p in entry["products"]
             )
-            text += f": {items}, total {entry.get('totalPrice')}"
+            text += f": {items}, total {_money(entry.get('totalPrice'))}"
     return text
 
 
@@ -101,7 +136,7 @@ def _discover_summary(body: dict[str, Any]) -> str:
         text += " [" + ", ".join(_item(p.get("sku"), p.get("quantity"), p.get("price")) for p in products) + "]"
     checkout = value.get("checkout")
     if checkout:
-        text += f", order {checkout.get('order_id')} total {checkout.get('total')}"
+        text += f", order {checkout.get('order_id')} total {_money(checkout.get('total'))}"
     user = (value.get("context") or {}).get("user")
     if user:
         text += f", user {user.get('id')}"
@@ -144,8 +179,9 @@ def _stitching_summary(stitching: dict[str, Any] | None) -> str:
     )
 
 
-def run_demo(out: IO[str], *, as_json: bool = False) -> int:
-    """Run the journey; returns 0 when every event was delivered and verified and the login stitched, else 1."""
+def run_demo(out: IO[str], *, as_json: bool = False, kafka: bool = True) -> int:
+    """Run the journey; returns 0 when every event was delivered and verified and the login stitched (and the
+    Kafka leg, when it ran, lost and repeated nothing), else 1. ``kafka=False`` leaves the Kafka leg out."""
     from .identity import ShopperSession
     from .models.commerce import LineItem
     from .provisioning import ensure_tracking
@@ -173,20 +209,26 @@ def run_demo(out: IO[str], *, as_json: bool = False) -> int:
             _line(out, f"\n▶ {text}")
 
     def show_new_deliveries(since: int) -> int:
+        quantity: Any = None  # the line's quantity in the last Http message
         for delivery in fake.deliveries[since:]:
             if quiet:
                 continue
             status = "ok" if delivery.ok else f"FAILED ({delivery.error})"
             if delivery.target == "Http":
                 verdict = "x-oc-hash verified" if delivery.ok else status
+                message = _payload(delivery.raw)
+                quantity = (message.get("LineItem") or {}).get("Quantity")
                 _line(out, f"  ↳ {delivery.event_type} → Http [{delivery.status}, {verdict}]")
-                _line(out, f"      {_message_summary(_payload(delivery.raw))}")
+                _line(out, f"      {_message_summary(message)}")
             elif delivery.error and delivery.error.startswith("skipped"):
                 _line(out, f"    {delivery.target}: nothing to send ({delivery.error.removeprefix('skipped: ')})")
             elif not delivery.ok:
                 _line(out, f"    {delivery.target}: {status}")
             elif delivery.target == "SendEvent":
                 _line(out, f"    Send:     {_send_summary(delivery.body)}")
+                note = _send_delta_note(delivery.body, quantity) if delivery.event_type == "LineItemUpdated" else None
+                if note:
+                    _line(out, f"              {note}")
             else:
                 _line(out, f"    Discover: {_discover_summary(delivery.body)}")
         return len(fake.deliveries)
@@ -247,14 +289,18 @@ def run_demo(out: IO[str], *, as_json: bool = False) -> int:
         step("Submits the order")
         order = shopper.client.cart.submit(order_id=transferred)
         if not quiet:
-            _line(out, f"  order {order.id}: {order.status}, total {order.total} {order.currency}")
+            _line(out, f"  order {order.id}: {_status(order.status)}, total {_money(order.total)} {order.currency}")
         seen = show_new_deliveries(seen)
 
     elapsed = time.perf_counter() - started
+    from ._demo_kafka import run_kafka_leg
+
+    leg = run_kafka_leg(None if quiet else out) if kafka else None
     http = fake.deliveries_for(target="Http")
     failures = [d for d in fake.deliveries if not d.ok and not (d.error or "").startswith("skipped")]
     verified = len(received)
     succeeded = not failures and verified == len(http) and (stitching or {}).get("contact_id") == BEACON_ID
+    succeeded = succeeded and (leg is None or leg.ok)
     events = len({(d.event_type, d.at) for d in http})
     if as_json:
         journal = {
@@ -273,6 +319,7 @@ def run_demo(out: IO[str], *, as_json: bool = False) -> int:
             ],
             "received": [{"message": type(r.message).__name__, "duplicate": r.duplicate} for r in received],
             "stitching": stitching,
+            "kafka": leg.to_json() if leg is not None else None,
             "summary": {
                 "events": events,
                 "deliveries": len(fake.deliveries),
@@ -291,7 +338,8 @@ def run_demo(out: IO[str], *, as_json: bool = False) -> int:
             f"Demo {ok}: {events} events, {len(fake.deliveries)} deliveries "
             f"({verified}/{len(http)} Http verified, {len(fake.deliveries_for(target='SendEvent'))} Send, "
             f"{len(fake.deliveries_for(target='DiscoverEvent'))} Discover), {len(failures)} failures, "
-            f"{len(fake.requests)} API calls in {elapsed:.2f} s",
+            f"{len(fake.requests)} API calls in {elapsed:.2f} s"
+            + (f"; Kafka: {leg.events} events, {leg.handled_once} handled once, {leg.lost} lost" if leg else ""),
         )
     fake.close()
     return 0 if succeeded else 1

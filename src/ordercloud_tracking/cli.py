@@ -515,7 +515,8 @@ def cmd_serve(args: argparse.Namespace, out: IO[str]) -> int:
 
     if not 0 <= args.port <= 65535:
         raise _Usage(f"--port must be between 0 and 65535, not {args.port}")
-    fake = FakeOrderCloud(base_url=f"http://{args.host}:{args.port}")
+    # the user points delivery configs at their own endpoints: serve POSTs Http deliveries for real
+    fake = FakeOrderCloud(base_url=f"http://{args.host}:{args.port}", http_delivery="network")
     try:
         server = fake.serve(host=args.host, port=args.port)
     except OSError as exc:  # taken port, unknown host, an address this machine does not have

@@ -67,7 +67,7 @@ class ReceiverServer:
 
 @pytest.fixture
 def server_fake() -> Iterator[FakeOrderCloud]:
-    made = FakeOrderCloud()  # Http deliveries go over the network (to loopback receivers only)
+    made = FakeOrderCloud(http_delivery="network")  # real POSTs (to loopback receivers only)
     yield made
     made.close()
 
@@ -168,6 +168,43 @@ def test_an_unreachable_receiver_is_recorded(server_fake: FakeOrderCloud, server
     assert delivery.status is None
     assert delivery.error is not None
     assert delivery.error.startswith("ConnectError")
+
+
+@pytest.mark.parametrize("served", [False, True], ids=["in-process", "served"])
+def test_without_http_delivery_the_fake_makes_no_network_traffic_and_says_so(served: bool) -> None:
+    # issue 14 §1: the README flow used to POST each event to https://shop.example/... three times.
+    fake = FakeOrderCloud()
+    with ReceiverServer() as receiver, fake.serve() as server:
+        with wire_client(fake, server) if served else fake.client() as admin:
+            provision(admin, event_types=["LineItemAdded"], targets=["Http"], endpoint=receiver.url)
+        session = ShopperSession.start(fake.client(), client_id=STOREFRONT_CLIENT_ID)
+        session.client.cart.add_line_item({"ProductID": "SKU-CAP", "Quantity": 1})
+    assert receiver.deliveries == []  # nothing reached the endpoint, though it was listening
+    (delivery,) = fake.deliveries
+    assert (delivery.status, delivery.attempts, delivery.ok) == (None, 0, False)
+    assert delivery.error is not None
+    assert delivery.error.startswith("not sent:")
+    assert "http_delivery='network'" in delivery.error
+    fake.close()
+
+
+def test_http_delivery_network_posts_to_the_endpoint_in_process() -> None:
+    fake = FakeOrderCloud(http_delivery="network")
+    with ReceiverServer() as receiver, fake.client() as admin:
+        provision(admin, event_types=["LineItemAdded"], targets=["Http"], endpoint=receiver.url)
+        session = ShopperSession.start(fake.client(), client_id=STOREFRONT_CLIENT_ID)
+        session.client.cart.add_line_item({"ProductID": "SKU-CAP", "Quantity": 1})
+    assert [(d.status, d.error) for d in fake.deliveries] == [(200, None)]
+    assert len(receiver.deliveries) == 1
+    fake.close()
+
+
+def test_an_unknown_http_delivery_word_is_refused() -> None:
+    with pytest.raises(ValueError, match="http_delivery must be"):
+        FakeOrderCloud(http_delivery="net")  # type: ignore[arg-type]  # the check a typo meets at run time
+    fake = FakeOrderCloud()
+    with pytest.raises(ValueError, match="http_delivery must be"):
+        fake.http_delivery = "networks"  # type: ignore[assignment]  # the same check on the setter
 
 
 def test_faults_over_the_wire(server_fake: FakeOrderCloud, server: FakeServer) -> None:

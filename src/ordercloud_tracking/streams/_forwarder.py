@@ -16,10 +16,10 @@ if TYPE_CHECKING:
     from ..receiver import Delivery
     from ._settings import KafkaSettings
 
-__all__ = ["KafkaForwarder", "forward_record"]
+__all__ = ["KafkaForwarder", "forward_record", "partition_key"]
 
 
-def _partition_key(message: Message, fallback: str) -> str:
+def partition_key(message: Message, fallback: str) -> str:
     """The entity whose events must stay in order: the order (its lines and its submission), or the user."""
     if isinstance(message, OrderSubmitted) and message.order_id:
         return f"order:{message.order_id}"
@@ -51,7 +51,7 @@ def forward_record(delivery: Delivery | KafkaDelivery) -> tuple[bytes, bytes, li
     b'{"Headers":{"type":"sitecore.ordercloud.messages.orders.lines.updated"},"Payload":{"OrderId":"o-1","LineItem":{"LineID":"l-1"}}}'
     """
     message = delivery.message
-    key = _partition_key(message, delivery.delivery_key).encode("utf-8")
+    key = partition_key(message, delivery.delivery_key).encode("utf-8")
     if not isinstance(message, TrackingMessage):  # unknown: forward the object as received
         type_name = message.type_name
         value = json.dumps(message.to_request(), separators=(",", ":"), ensure_ascii=False).encode("utf-8")

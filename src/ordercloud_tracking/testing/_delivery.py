@@ -2,9 +2,10 @@
 
 An emission becomes one :class:`DeliveryAttempt` per target of every delivery config subscribed to it. Each
 target kind has a builder in :data:`BUILDERS` that either finishes the record (``SendEvent`` and
-``DiscoverEvent`` only record the payload) or returns the HTTP request that completes it (``Http``), which
-the pipeline sends with retries. Nothing here raises into the request that caused the emission: every
-problem, a bad target included, is recorded on the delivery.
+``DiscoverEvent`` only record the payload), returns the HTTP request that completes it (``Http``), which
+the pipeline sends with retries — only when the fake was given ``http_delivery``, it makes no network traffic
+otherwise — or the Kafka record that completes it (``Kafka``, ``EventHub``: ``_produce``). Nothing here raises
+into the request that caused the emission: every problem, a bad target included, is recorded on the delivery.
 """
 
 from __future__ import annotations
@@ -18,13 +19,38 @@ import attrs
 import httpx
 
 from .._errors import OrderCloudError
+from ._produce import KafkaOptions, KafkaProducers, KafkaRecord, KafkaRecordForm, kafka_record, producer_config
 from ._state import Emission, FakeClock, State
 from ._wire import JSON, dumps
 
-__all__ = ["BUILDERS", "DeliveryAttempt", "DeliveryPipeline", "DeliveryTransport", "HttpBody", "envelope"]
+__all__ = [
+    "BUILDERS",
+    "DeliveryAttempt",
+    "DeliveryPipeline",
+    "DeliveryTransport",
+    "HttpBody",
+    "HttpDelivery",
+    "envelope",
+]
 
 #: Where ``Http`` deliveries go: an httpx transport, or a callable answering each request.
 DeliveryTransport = httpx.BaseTransport | httpx.AsyncBaseTransport | Callable[[httpx.Request], httpx.Response]
+
+#: What ``FakeOrderCloud(http_delivery=...)`` takes: a transport or callable, or ``"network"`` for real POSTs.
+HttpDelivery = DeliveryTransport | Literal["network"]
+
+NOT_SENT = (
+    "not sent: the fake makes no network traffic unless asked; pass http_delivery=<an httpx transport or "
+    "callable> or http_delivery='network'"
+)
+
+
+def checked_transport(transport: HttpDelivery | None) -> HttpDelivery | None:
+    """``transport`` if it is one ``FakeOrderCloud(http_delivery=...)`` takes, else :class:`ValueError`."""
+    if isinstance(transport, str) and transport != "network":
+        raise ValueError(f"http_delivery must be a transport, a callable, 'network' or None, not {transport!r}")
+    return transport
+
 
 #: What an ``Http`` delivery's body is: OrderCloud's envelope (reference §15), or the bare message.
 HttpBody = Literal["envelope", "bare"]
@@ -39,18 +65,19 @@ def envelope(message: Any) -> JSON:
 class DeliveryAttempt:
     """One delivery of a tracking message to one target, in ``fake.deliveries``."""
 
-    target: str  # "Http", "SendEvent", "DiscoverEvent"
+    target: str  # "Http", "SendEvent", "DiscoverEvent", "Kafka", "EventHub"
     event_type: str
     tracking_event_id: str
     delivery_config_id: str
-    url: str | None
-    body: Any  # the JSON the target receives (the message, the Send payload or the Discover event)
-    raw: bytes = attrs.field(repr=False)  # the exact bytes (HTTP body)
-    headers: dict[str, str] = attrs.field(repr=False, factory=dict)  # may hold the custom auth header
+    url: str | None  # kafka://<bootstrap servers>/<topic> for Kafka and EventHub
+    body: Any  # the JSON the target receives (the Send payload or the Discover event; None for Http and Kafka)
+    raw: bytes = attrs.field(repr=False)  # the exact bytes (HTTP body, Kafka record value)
+    headers: dict[str, str] = attrs.field(repr=False, factory=dict)  # HTTP headers (custom auth) or record headers
     status: int | None = None
     attempts: int = 1
     error: str | None = None
     at: float = 0.0
+    key: str | None = None  # the Kafka record key: the entity, "order:<id>" or "user:<id>"
 
     @property
     def ok(self) -> bool:
@@ -64,6 +91,7 @@ class Job:
 
     record: DeliveryAttempt
     request: httpx.Request | None = None
+    produce: KafkaRecord | None = None
 
 
 @attrs.frozen
@@ -73,13 +101,28 @@ class Context:
     emission: Emission
     message: Any
     body: bytes  # the message's JSON
+    envelope: bytes  # OrderCloud's envelope of it
     http_body: bytes  # what an Http target receives: the envelope, or the bare message
     common: JSON  # event_type, tracking_event_id, delivery_config_id, at
     clock: FakeClock
     line_update: Literal["cart", "delta"]
+    kafka: KafkaOptions
 
     def failed(self, target: str, url: Any, error: str) -> Job:
         return Job(DeliveryAttempt(target, url=url, body=None, raw=b"", error=error, **self.common))
+
+    def produce(self, target: str, config: dict[str, Any], topic: str, form: KafkaRecordForm) -> Job:
+        """The delivery of the message as a Kafka record in ``form``, keyed by its entity like KafkaForwarder."""
+        from ..streams._forwarder import partition_key
+
+        url = f"kafka://{config['bootstrap.servers']}/{topic}"
+        if not config["bootstrap.servers"] or not topic:
+            return self.failed(target, url, f"bad {target} target: no bootstrap servers or topic")
+        key = partition_key(self.message, self.common["tracking_event_id"])
+        value, headers = kafka_record(form, self.envelope, self.body, self.message.namespace)
+        shown = {name: data.decode("utf-8") for name, data in headers}
+        record = DeliveryAttempt(target, url=url, body=None, raw=value, headers=shown, key=key, **self.common)
+        return Job(record, produce=KafkaRecord(config, topic, key.encode("utf-8"), value, tuple(headers)))
 
     def visitor(self) -> tuple[str | None, str | None]:
         """The anonymous ID and the user ID the message is about."""
@@ -152,8 +195,32 @@ def _discover(target: JSON, ctx: Context) -> Job:
     return Job(DeliveryAttempt("DiscoverEvent", url=url, body=event, raw=dumps(wire), **ctx.common))
 
 
+def _kafka(target: JSON, ctx: Context) -> Job:
+    servers = str(target.get("BootstrapServers") or "")
+    config = producer_config(servers, target.get("SaslUsername") or None, target.get("SaslPassword"), ctx.kafka.config)
+    return ctx.produce("Kafka", config, str(target.get("Topic") or ""), ctx.kafka.record)
+
+
+def _event_hub(target: JSON, ctx: Context) -> Job:
+    hub = str(target.get("EventHubName") or "")
+    if ctx.kafka.event_hub_kafka is None:
+        error = "not sent: EventHub targets go through a Kafka endpoint you supply: FakeOrderCloud(event_hub_kafka=...)"
+        return ctx.failed("EventHub", f"eventhub://{hub}", error)
+    secret = target.get("ConnectionString") or None  # Event Hubs' Kafka endpoint: $ConnectionString / the string
+    config = producer_config(
+        ctx.kafka.event_hub_kafka, "$ConnectionString" if secret else None, secret, ctx.kafka.config
+    )
+    return ctx.produce("EventHub", config, hub, "bare+type")  # the event body is bare, its type a property
+
+
 #: One builder per delivery target kind (``DeliveryTargets`` key); kinds not listed are not delivered.
-BUILDERS: dict[str, Callable[[JSON, Context], Job]] = {"Http": _http, "SendEvent": _send, "DiscoverEvent": _discover}
+BUILDERS: dict[str, Callable[[JSON, Context], Job]] = {
+    "Http": _http,
+    "SendEvent": _send,
+    "DiscoverEvent": _discover,
+    "Kafka": _kafka,
+    "EventHub": _event_hub,
+}
 
 
 def message_for(emission: Emission) -> Any:
@@ -200,19 +267,23 @@ class DeliveryPipeline:
         self,
         clock: FakeClock,
         *,
-        transport: DeliveryTransport | None,
+        transport: HttpDelivery | None,
         attempts: int,
         line_update: Literal["cart", "delta"],
         http_body: HttpBody = "envelope",
+        kafka: KafkaOptions | None = None,
+        kafka_timeout: float = 5.0,
     ) -> None:
         if http_body not in ("envelope", "bare"):
             raise ValueError(f"http_body must be 'envelope' or 'bare', not {http_body!r}")
         self.http_body: HttpBody = http_body
+        self.kafka = kafka or KafkaOptions()
         self.clock = clock
-        self.transport = transport
+        self.transport = checked_transport(transport)
         self.attempts = max(1, attempts)
         self.line_update = line_update
         self._client: httpx.Client | None = None
+        self._producers = KafkaProducers(kafka_timeout)
 
     def _planned(self, state: State, emission: Emission) -> list[tuple[JSON, JSON]]:
         """(tracking event, delivery config incl. secrets) pairs that must receive ``emission``."""
@@ -235,7 +306,8 @@ class DeliveryPipeline:
         try:
             message = message_for(emission)
             body = dumps(message.to_request())
-            http_body = dumps(envelope(message)) if self.http_body == "envelope" else body
+            wrapped = dumps(envelope(message))
+            http_body = wrapped if self.http_body == "envelope" else body
         except Exception as exc:
             for event, config in plans:
                 error = f"building the message failed: {type(exc).__name__}: {exc}"
@@ -260,7 +332,17 @@ class DeliveryPipeline:
                 "delivery_config_id": config["ID"],
                 "at": self.clock.now(),
             }
-            ctx = Context(emission, message, body, http_body, common, self.clock, self.line_update)
+            ctx = Context(
+                emission,
+                message,
+                body,
+                wrapped,
+                http_body,
+                common,
+                self.clock,
+                self.line_update,
+                self.kafka,
+            )
             for name, target in (config.get("DeliveryTargets") or {}).items():
                 builder = BUILDERS.get(name)
                 if builder is None or not isinstance(target, dict):
@@ -271,20 +353,39 @@ class DeliveryPipeline:
                     yield ctx.failed(name, None, f"building the delivery failed: {type(exc).__name__}")
 
     # ------------------------------------------------------------------------------------- sending
+    def _without_io(self, job: Job) -> DeliveryAttempt | None:
+        """The finished delivery when ``job`` needs no I/O (built already, or Http with nowhere to send it)."""
+        if job.produce is None and job.request is None:
+            return job.record
+        if job.request is not None and self.transport is None:
+            return attrs.evolve(job.record, attempts=0, error=NOT_SENT)
+        return None
+
+    def _complete(self, job: Job) -> DeliveryAttempt:
+        done = self._without_io(job)
+        if done is not None:
+            return done
+        if job.produce is not None:
+            return attrs.evolve(job.record, error=self._producers.send(job.produce))
+        assert job.request is not None
+        return self._send_sync(job.record, job.request)
+
     def deliver(self, state: State, emissions: list[Emission]) -> list[DeliveryAttempt]:
-        """Make every delivery of ``emissions`` (``Http`` ones sent now, with retries)."""
-        return [
-            job.record if job.request is None else self._send_sync(job.record, job.request)
-            for emission in emissions
-            for job in self.jobs(state, emission)
-        ]
+        """Make every delivery of ``emissions`` (``Http`` ones sent now with retries, Kafka records produced)."""
+        return [self._complete(job) for emission in emissions for job in self.jobs(state, emission)]
 
     async def deliver_async(self, state: State, emissions: list[Emission]) -> list[DeliveryAttempt]:
-        """:meth:`deliver` for an async caller (an async transport is awaited; others run in a thread)."""
+        """:meth:`deliver` for an async caller (an async transport is awaited; other I/O runs in a thread)."""
         done = []
         for emission in emissions:
             for job in self.jobs(state, emission):
-                done.append(job.record if job.request is None else await self._send_async(job.record, job.request))
+                finished = self._without_io(job)
+                if finished is None and job.produce is not None:
+                    finished = await asyncio.to_thread(self._complete, job)  # librdkafka's wait, off the loop
+                elif finished is None:
+                    assert job.request is not None
+                    finished = await self._send_async(job.record, job.request)
+                done.append(finished)
         return done
 
     def _http_client(self) -> httpx.Client:
@@ -351,3 +452,4 @@ class DeliveryPipeline:
         if self._client is not None:
             self._client.close()
             self._client = None
+        self._producers.close()

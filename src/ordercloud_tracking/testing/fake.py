@@ -25,13 +25,17 @@ credentials grants, ``TransferAnonUserOrder``
 
 An event is delivered only when the API client of the caller's token has a tracking event of that type,
 to the targets of its delivery config, unless the config is ``Enabled: false``. ``Http`` targets get a
-real POST of OrderCloud's envelope, ``{"Headers": {"type": "sitecore.ordercloud.messages.…"}, "Payload":
-{message}}``, signed whole with ``x-oc-hash`` (and the custom auth header); ``FakeOrderCloud(http_body="bare")``
-POSTs the bare message instead, for receivers of that form. ``SendEvent`` and
-``DiscoverEvent`` targets record the payloads :func:`~ordercloud_tracking.sitecore.to_send_event` and
-:func:`~ordercloud_tracking.sitecore.to_discover_event` produce. Everything lands in
-:attr:`FakeOrderCloud.deliveries`; a failing HTTP delivery (or a broken target) is retried and recorded, never
-raised into the request that caused it.
+POST of OrderCloud's envelope, ``{"Headers": {"type": "sitecore.ordercloud.messages.…"}, "Payload":
+{message}}``, signed whole with ``x-oc-hash`` (and the custom auth header), sent to ``http_delivery`` (an
+httpx transport or a callable; ``"network"`` for real POSTs to the ``Endpoint``; without it the fake makes no
+network traffic and records the delivery as not sent); ``FakeOrderCloud(http_body="bare")`` POSTs the bare
+message instead, for receivers of that form. ``Kafka`` targets get a record produced to their
+``BootstrapServers``/``Topic`` (``kafka_record`` picks the form, keyed by the order or user), ``EventHub``
+targets one through the Kafka endpoint ``event_hub_kafka`` (the bare message with a ``type`` header, topic =
+the hub's name); both need the ``kafka`` extra. ``SendEvent`` and ``DiscoverEvent`` targets record the payloads
+:func:`~ordercloud_tracking.sitecore.to_send_event` and :func:`~ordercloud_tracking.sitecore.to_discover_event`
+produce. Everything lands in :attr:`FakeOrderCloud.deliveries`; a failing delivery (or a broken target) is
+retried and recorded, never raised into the request that caused it.
 
 Inside, every request goes through one front door, :meth:`FakeOrderCloud.exchange`: it applies the scripted
 faults, routes the request to its handler (``_routes``: OAuth in ``_oauth``, the cart and orders in
@@ -46,6 +50,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -53,8 +58,9 @@ import httpx
 
 from .._auth import ClientCredentials, Grant
 from .._options import RetryPolicy
-from ._delivery import DeliveryAttempt, DeliveryPipeline, DeliveryTransport, HttpBody
+from ._delivery import DeliveryAttempt, DeliveryPipeline, HttpBody, HttpDelivery, checked_transport
 from ._journal import DEFAULT_JOURNAL_LIMIT, Faults, JournalEntry, Ring
+from ._produce import KafkaOptions, KafkaRecordForm
 from ._routes import dispatch
 from ._seed import (
     ADMIN_CLIENT_ID,
@@ -117,6 +123,12 @@ class FakeOrderCloud:
     ``journal_limit`` bounds :attr:`requests` and :attr:`deliveries` (each keeps its last
     ``journal_limit`` entries, 10,000 by default; ``None`` keeps everything).
 
+    Where deliveries go: ``http_delivery`` for ``Http`` targets (a transport, a callable, ``"network"``;
+    ``None``: not sent), ``kafka_record`` (``"envelope+header"``, ``"envelope"``, ``"bare+type"``,
+    ``"bare+ce_type"``) for ``Kafka`` targets, ``event_hub_kafka`` (bootstrap servers) for ``EventHub``
+    targets; ``kafka_config``, librdkafka settings for the fake's producers (applied last); a Kafka record
+    not acknowledged within ``kafka_timeout`` seconds is recorded as failed.
+
     >>> fake = FakeOrderCloud()
     >>> with fake.client() as admin:
     ...     admin.tracking_events.list().meta.total_count
@@ -129,11 +141,15 @@ class FakeOrderCloud:
         *,
         clock: FakeClock | None = None,
         base_url: str = DEFAULT_BASE_URL,
-        http_delivery: DeliveryTransport | None = None,
+        http_delivery: HttpDelivery | None = None,
         delivery_attempts: int = 3,
         discover_line_update: Literal["cart", "delta"] = "cart",
         http_body: HttpBody = "envelope",
         journal_limit: int | None = DEFAULT_JOURNAL_LIMIT,
+        kafka_record: KafkaRecordForm = "envelope+header",
+        event_hub_kafka: str | None = None,
+        kafka_config: Mapping[str, Any] | None = None,
+        kafka_timeout: float = 5.0,
     ) -> None:
         self.seed = seed
         self.clock = clock or FakeClock()
@@ -147,6 +163,8 @@ class FakeOrderCloud:
             attempts=delivery_attempts,
             line_update=discover_line_update,
             http_body=http_body,
+            kafka=KafkaOptions(kafka_record, event_hub_kafka, dict(kafka_config or {})),
+            kafka_timeout=kafka_timeout,
         )
         #: The fake's state: stored objects and tokens (``fake.api.delivery_configs``, ``fake.api.orders`` …).
         self.api = State(seed, self.clock, base_url=self.base_url)
@@ -159,14 +177,14 @@ class FakeOrderCloud:
 
     # ----------------------------------------------------------------------------------- settings
     @property
-    def http_delivery(self) -> DeliveryTransport | None:
-        """Where ``Http`` deliveries go: an httpx transport, a callable, or ``None`` for the real network."""
+    def http_delivery(self) -> HttpDelivery | None:
+        """Where ``Http`` deliveries go: an httpx transport, a callable, ``"network"``, or ``None`` (not sent)."""
         return self._pipeline.transport
 
     @http_delivery.setter
-    def http_delivery(self, transport: DeliveryTransport | None) -> None:
+    def http_delivery(self, transport: HttpDelivery | None) -> None:
         self._pipeline.close()
-        self._pipeline.transport = transport
+        self._pipeline.transport = checked_transport(transport)
 
     @property
     def delivery_attempts(self) -> int:
@@ -177,6 +195,11 @@ class FakeOrderCloud:
     def http_body(self) -> HttpBody:
         """What ``Http`` targets receive: OrderCloud's ``"envelope"`` (the default) or the ``"bare"`` message."""
         return self._pipeline.http_body
+
+    @property
+    def kafka_record(self) -> KafkaRecordForm:
+        """The form of the records ``Kafka`` targets get (default ``"envelope+header"``)."""
+        return self._pipeline.kafka.record
 
     @property
     def discover_line_update(self) -> Literal["cart", "delta"]:
@@ -356,5 +379,5 @@ class FakeOrderCloud:
         ]
 
     def close(self) -> None:
-        """Close the HTTP client the fake opened for ``Http`` deliveries, if any."""
+        """Close the HTTP client and the Kafka producers the fake opened for its deliveries, if any."""
         self._pipeline.close()
