@@ -7,6 +7,13 @@ import json
 import time
 from typing import Any
 
+from hypothesis import HealthCheck, settings
+
+# The suite runs on 2 shared cores (CI included): a property test is judged by what it finds, never by how fast
+# this machine generated its examples.
+settings.register_profile("shared-machine", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("shared-machine")
+
 
 def make_jwt(claims: dict[str, Any] | None = None, *, exp_in: float = 600.0, **extra: Any) -> str:
     """An unsigned JWT with OrderCloud-like claims (the SDK never checks signatures)."""
