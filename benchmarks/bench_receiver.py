@@ -26,6 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import main, row, time_interleaved
+from _receiver_apps import message_line
 
 from ordercloud_tracking.messages import parse_message
 from ordercloud_tracking.receiver import Receiver, sign_payload
@@ -38,25 +39,6 @@ LINES = 50
 PARSE_ITERATIONS = 200
 MAP_ITERATIONS = 300
 ROUNDS = 15
-
-
-def message_line(i: int) -> dict[str, Any]:
-    return {
-        "LineID": f"li-{i:04d}",
-        "Product": {
-            "ProductID": f"SKU-{i:05d}",
-            "ProductName": f"Stoneware mug no. {i}",
-            "ProductDescription": "Hand-glazed stoneware mug, 350 ml, dishwasher safe.",
-            "Price": 12.95,
-            "Variant": {"VariantName": "Blue", "VariantDescription": "Blue glaze, 350 ml"},
-            "xp": {"Brand": "Acme", "Images": [{"Url": f"https://cdn.example.com/p/{i}.jpg"}]},
-        },
-        "Quantity": 1 + i % 4,
-        "Price": 12.95,
-        "LineTotal": round(12.95 * (1 + i % 4) - (1.0 if i % 5 == 0 else 0.0), 2),
-        "LineSubTotal": round(12.95 * (1 + i % 4), 2),
-        "xp": {"GiftWrap": i % 7 == 0},
-    }
 
 
 def order_message(lines: int) -> dict[str, Any]:
