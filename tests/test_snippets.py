@@ -51,7 +51,7 @@ TIMEOUT = 60
 # Blocks that cannot run offline, by ID: the marker's reason must be given on the page.
 NOT_OFFLINE: frozenset[str] = frozenset(
     {
-        "README.md:64",  # the quick start against your own marketplace
+        "README.md:73",  # the quick start against your own marketplace
         "docs/guides/kafka.md:168",  # the receiver-to-Kafka wiring: your brokers
         "docs/guides/receiving.md:226",  # a Redis-backed DedupeStore: the redis package and a server
     }
@@ -328,7 +328,8 @@ def test_the_runtime_only_run_reports_a_failing_block(tmp_path: Path, capsys: py
     broken.write_text("#!/bin/sh\necho 'ModuleNotFoundError: No module named httpx' >&2\nexit 1\n", encoding="utf-8")
     broken.chmod(0o755)
     assert _main(["--python", str(broken), "README.md"]) == 1
-    assert "README.md:31\tFAILS: exit 1: ModuleNotFoundError" in capsys.readouterr().out
+    first_runnable = next(b.id for b in BLOCKS if b.id.startswith("README.md:") and b.marker != "not-offline")
+    assert f"{first_runnable}\tFAILS: exit 1: ModuleNotFoundError" in capsys.readouterr().out
     assert _main(["README.md"]) == 0
 
 
