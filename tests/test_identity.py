@@ -17,6 +17,7 @@ from pytest_httpx import HTTPXMock
 from ordercloud_tracking import (
     AnonymousTransferError,
     AsyncOrderCloud,
+    MissingCredentialsError,
     OrderCloud,
     RetryPolicy,
     TokenError,
@@ -355,7 +356,7 @@ def test_an_expired_login_without_refresh_token_ends_the_session_and_never_logs_
     session.login("jane", "jane-password")
     fake.clock.advance(601 * 60)  # past the access token's lifetime (600 minutes)
 
-    with pytest.raises(TokenError, match="expired"):
+    with pytest.raises(MissingCredentialsError, match="expired"):  # nothing sent: no HTTP status claimed
         session.client.me.get()
     password_grants = [r for r in fake.requests_to("POST", "/oauth/token") if b"grant_type=password" in r.body]
     assert len(password_grants) == 1  # the password was used once and is not kept
