@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import attrs
 from typing_extensions import Unpack
 
+from .._base_client import AsyncAPIClient, SyncAPIClient
 from .._pagination import ListPage, PageWalker, path_id
 from .._requests import RequestSpec
 from ..models._base import OCModel
@@ -26,22 +27,12 @@ from ._params import (
     split_list_params,
 )
 
-if TYPE_CHECKING:
-    from .._base_client import AsyncAPIClient, SyncAPIClient
-
-__all__ = [
-    "AsyncCrudResource",
-    "AsyncResource",
-    "CrudEndpoint",
-    "CrudResource",
-    "SyncResource",
-    "body",
-    "call",
-]
+__all__ = ["AsyncCrudResource", "CrudEndpoint", "CrudResource", "Resource", "body", "call"]
 
 M = TypeVar("M", bound=OCModel)
 P = TypeVar("P", bound=OCModel)
 T = TypeVar("T", bound=OCModel)
+ClientT = TypeVar("ClientT", SyncAPIClient, AsyncAPIClient)
 
 
 def coerce_model(model: type[T], value: T | Mapping[str, Any], what: str) -> T:
@@ -87,21 +78,11 @@ def call(
     )
 
 
-class SyncResource:
-    """Base of the synchronous resources: holds the client."""
+class Resource(Generic[ClientT]):
+    """Base of the resources: holds the client (a ``SyncAPIClient`` or an ``AsyncAPIClient``)."""
 
-    def __init__(self, client: SyncAPIClient) -> None:
-        self._client = client
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._client!r})"
-
-
-class AsyncResource:
-    """Base of the asynchronous resources: holds the client."""
-
-    def __init__(self, client: AsyncAPIClient) -> None:
-        self._client = client
+    def __init__(self, client: ClientT) -> None:
+        self._client: ClientT = client
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self._client!r})"
@@ -189,7 +170,7 @@ class CrudEndpoint(Generic[M, P]):
         return self._item("DELETE", "delete", object_id, options)
 
 
-class CrudResource(SyncResource, Generic[M, P]):
+class CrudResource(Resource[SyncAPIClient], Generic[M, P]):
     """A synchronous resource with list, iter_all, get, create, save, patch and delete."""
 
     _endpoint: CrudEndpoint[M, P]
@@ -232,7 +213,7 @@ class CrudResource(SyncResource, Generic[M, P]):
         self._client._send(self._endpoint.delete(object_id, options))
 
 
-class AsyncCrudResource(AsyncResource, Generic[M, P]):
+class AsyncCrudResource(Resource[AsyncAPIClient], Generic[M, P]):
     """An asynchronous resource with list, iter_all, get, create, save, patch and delete."""
 
     _endpoint: CrudEndpoint[M, P]

@@ -7,10 +7,11 @@ from typing import Any
 
 from typing_extensions import Unpack
 
+from .._base_client import AsyncAPIClient, SyncAPIClient
 from .._pagination import ListPage
 from .._requests import RequestSpec
 from ..models.commerce import LineItem, LineItemPatch, Order, UserPatch
-from ._base import AsyncResource, SyncResource, body, call
+from ._base import Resource, body, call
 from ._params import ListParams, RequestOptions
 from ._submit import submit_async, submit_sync
 from .orders import LineItemSpecs, OrderSpecs
@@ -39,7 +40,7 @@ def _check(order_id: str | None, options: RequestOptions) -> RequestSpec | None:
     return OrderSpecs.get("Outgoing", order_id, options) if order_id else None
 
 
-class Cart(SyncResource):
+class Cart(Resource[SyncAPIClient]):
     """The cart of the user the client acts as (``Shopper`` role). ``get`` never 404s; the cart is created
     by the first line item.
     """
@@ -90,7 +91,7 @@ class Cart(SyncResource):
         return submit_sync(self._client, _submit(options), _check(order_id, options), order_id)
 
 
-class AsyncCart(AsyncResource):
+class AsyncCart(Resource[AsyncAPIClient]):
     """The cart, asynchronously. Same operations as :class:`Cart`."""
 
     async def get(self, **options: Unpack[RequestOptions]) -> Order:

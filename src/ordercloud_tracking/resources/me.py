@@ -12,10 +12,11 @@ from typing import Any
 
 from typing_extensions import Unpack
 
+from .._base_client import AsyncAPIClient, SyncAPIClient
 from .._pagination import ListPage
 from .._requests import RequestSpec
 from ..models.commerce import AccessToken, MeUser, Order
-from ._base import AsyncResource, SyncResource, body, call
+from ._base import Resource, body, call
 from ._params import ListParams, RequestOptions, split_list_params
 
 __all__ = ["AsyncMe", "Me"]
@@ -55,7 +56,7 @@ def _list_orders(from_date: datetime | str | None, to_date: datetime | str | Non
     return call("GET", "me/orders", "me.list_orders", options, params=[*dates, *query.params()])
 
 
-class Me(SyncResource):
+class Me(Resource[SyncAPIClient]):
     """The user the client acts as."""
 
     def get(self, **options: Unpack[RequestOptions]) -> MeUser:
@@ -83,7 +84,7 @@ class Me(SyncResource):
         return self._client._request(_list_orders(from_date, to_date, params), OrderPage)
 
 
-class AsyncMe(AsyncResource):
+class AsyncMe(Resource[AsyncAPIClient]):
     """The current user, asynchronously. Same operations as :class:`Me`."""
 
     async def get(self, **options: Unpack[RequestOptions]) -> MeUser:

@@ -7,10 +7,11 @@ from typing import Any, ClassVar
 
 from typing_extensions import Unpack
 
+from .._base_client import AsyncAPIClient, SyncAPIClient
 from .._pagination import ListPage, path_id
 from .._requests import RequestSpec
 from ..models.commerce import LineItem, LineItemPatch, Order, OrderDirection
-from ._base import AsyncResource, CrudEndpoint, SyncResource, body, call
+from ._base import CrudEndpoint, Resource, body, call
 from ._params import ListParams, RequestOptions
 from ._submit import submit_async, submit_sync
 
@@ -78,7 +79,7 @@ class OrderSpecs:
         return LineItemSpecs.under("orders", _order_path(direction, order_id), _ORDER, order_id)
 
 
-class Orders(SyncResource):
+class Orders(Resource[SyncAPIClient]):
     """Orders and line items under ``/v1/orders/{direction}``."""
 
     def create(
@@ -150,7 +151,7 @@ class Orders(SyncResource):
         return submit_sync(self._client, submit, OrderSpecs.get(direction, order_id, options), order_id)
 
 
-class AsyncOrders(AsyncResource):
+class AsyncOrders(Resource[AsyncAPIClient]):
     """Orders and line items, asynchronously. Same operations as :class:`Orders`."""
 
     async def create(
