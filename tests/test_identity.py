@@ -637,3 +637,15 @@ def test_the_identity_guides_stitching_python_example_runs_as_written() -> None:
     blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
     assert len(blocks) == 1
     exec(compile(blocks[0], "identity.md", "exec"), {"__name__": "identity_md"})  # noqa: S102 - our own docs
+
+
+def test_start_refuses_an_unknown_keyword_before_any_request() -> None:
+    from ordercloud_tracking.testing import FakeOrderCloud
+
+    fake = FakeOrderCloud()
+    client = fake.client()
+    start: Any = ShopperSession.start  # the misspelt keyword is a type error too (tests/editor_types)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'anon_userid'"):
+        start(client, client_id=STOREFRONT_CLIENT_ID, anon_userid="beacon-x")
+    assert fake.requests_to("POST", "/oauth/token") == []
+    client.close()

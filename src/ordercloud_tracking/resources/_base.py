@@ -35,20 +35,13 @@ T = TypeVar("T", bound=OCModel)
 ClientT = TypeVar("ClientT", SyncAPIClient, AsyncAPIClient)
 
 
-def coerce_model(model: type[T], value: T | Mapping[str, Any], what: str) -> T:
-    """``value`` as ``model``: a mapping (JSON or attribute names) is validated as the caller's input."""
-    if isinstance(value, model):
-        return value
-    if isinstance(value, OCModel):
-        raise TypeError(f"{what} must be a {model.__name__} or a mapping, got {type(value).__name__}")
-    if isinstance(value, Mapping):
-        return model.model_validate(dict(value))
-    raise TypeError(f"{what} must be a {model.__name__} or a mapping, got {type(value).__name__}")
-
-
 def body(model: type[T], value: T | Mapping[str, Any], what: str) -> bytes:
-    """The JSON request body of ``value`` as ``model`` (see :func:`coerce_model`)."""
-    return coerce_model(model, value, what).to_request_json()
+    """The JSON request body of ``value`` as ``model``: a mapping (JSON or attribute names) is validated first."""
+    if isinstance(value, model):
+        return value.to_request_json()
+    if isinstance(value, Mapping) and not isinstance(value, OCModel):
+        return model.model_validate(dict(value)).to_request_json()
+    raise TypeError(f"{what} must be a {model.__name__} or a mapping, got {type(value).__name__}")
 
 
 def call(

@@ -35,18 +35,16 @@ class LineItemSpecs(CrudEndpoint[LineItem, LineItemPatch]):
 
     @classmethod
     def under(cls, resource: str, path: str, template: str | None = None, order_id: str | None = None) -> LineItemSpecs:
-        """The line items under ``path`` (``cart``, or an order's path and its ``template``)."""
-        line_items_template = f"{template}/lineitems" if template else None
-        parent = ("Order", order_id) if order_id else None
+        """The line items under ``path``: the cart's, or an order's (with the order's ``template`` and ID)."""
         return cls(
             f"{path}/lineitems",
             LineItem,
             LineItemPatch,
             "line_item_id",
-            line_items_template,
-            parent,
-            resource,
-            "line item",
+            template=f"{template}/lineitems" if template else None,
+            parent=("Order", order_id) if order_id else None,
+            resource=resource,
+            what="line item",
         )
 
     def operation(self, verb: str) -> str:
