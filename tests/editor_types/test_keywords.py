@@ -1,5 +1,5 @@
 """The shared keywords of the resource calls (``**options: Unpack[RequestOptions]``, ``**params:
-Unpack[ListParams]``) and of ``ShopperSession.start`` are checked by type checkers like written-out keywords.
+Unpack[ListParams]``) and of ``ShopperSession.start`` and ``ensure_tracking`` are checked by type checkers like written-out keywords.
 
 Every call below that carries ``# type: ignore[...]`` is a type error: mypy --strict reports an ignore that
 silences nothing (``warn_unused_ignores``), and so does pyright with the setting on the first line. A
@@ -14,6 +14,7 @@ from typing_extensions import assert_type
 from ordercloud_tracking import AsyncOrderCloud, OrderCloud, TrackingEvent
 from ordercloud_tracking.identity import AsyncShopperSession, ShopperSession
 from ordercloud_tracking.models import LineItem, Order
+from ordercloud_tracking.provisioning import Plan, ensure_tracking
 from ordercloud_tracking.resources import IterAllParams, RequestOptions
 from ordercloud_tracking.testing import FakeOrderCloud
 
@@ -29,12 +30,16 @@ def type_errors(client: OrderCloud) -> None:  # type-checked, never run
     client.me.list_orders(from_date="2026-01-01", pagesize=5)  # type: ignore[call-arg]
     ShopperSession.start(client, anon_userid="beacon")  # type: ignore[call-arg]
     ShopperSession.start(client, scopes="Shopper", links=None, client_id=None)
+    ensure_tracking(client, client_id="web", delivery_config={}, dryrun=True)  # type: ignore[call-overload]
+    ensure_tracking(client, client_id="web")  # type: ignore[call-overload]
+    assert_type(ensure_tracking(client, client_id="web", delivery_config={}, dry_run=True), Plan)
 
 
 async def async_type_errors(client: AsyncOrderCloud) -> None:  # type-checked, never run
     await client.tracking_events.list(serch="mugs")  # type: ignore[call-arg]
     await client.orders.list_line_items("Outgoing", "o-1", filter={"ID": "x"})  # type: ignore[call-arg]
     await AsyncShopperSession.start(client, clientid="storefront")  # type: ignore[call-arg]
+    assert_type(await ensure_tracking(client, client_id="web", delivery_config={}, prune=True), Plan)
 
 
 def test_the_shared_keywords_type_check_and_run() -> None:

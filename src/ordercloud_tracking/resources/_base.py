@@ -17,15 +17,7 @@ from .._base_client import AsyncAPIClient, SyncAPIClient
 from .._pagination import ListPage, PageWalker, path_id
 from .._requests import RequestSpec
 from ..models._base import OCModel
-from ._params import (
-    ITER_ALL_KEYS,
-    OPTION_KEYS,
-    IterAllParams,
-    ListParams,
-    RequestOptions,
-    check_keywords,
-    split_list_params,
-)
+from ._params import IterAllParams, ListParams, RequestOptions, check_keywords, split_list_params
 
 __all__ = ["AsyncCrudResource", "CrudEndpoint", "CrudResource", "Resource", "body", "call"]
 
@@ -57,7 +49,7 @@ def call(
     idempotent: bool | None = None,
 ) -> RequestSpec:
     """The spec of one resource call; ``options`` are its keywords (an unknown one is a ``TypeError``)."""
-    check_keywords(options, OPTION_KEYS, operation)
+    check_keywords(options, RequestOptions, operation)
     return RequestSpec(
         method,
         path,
@@ -131,7 +123,7 @@ class CrudEndpoint(Generic[M, P]):
 
     def walker(self, params: IterAllParams) -> tuple[PageWalker, RequestOptions]:
         """The page walker of ``iter_all`` and the options of its requests."""
-        query, options = split_list_params(params, self.operation("iter_all"), ITER_ALL_KEYS)
+        query, options = split_list_params(params, self.operation("iter_all"), IterAllParams)
         return PageWalker(query, path=self.path), options
 
     def page(self, params: Sequence[tuple[str, str]], options: RequestOptions) -> RequestSpec:

@@ -8,7 +8,7 @@ mypy and pyright check the keywords (a misspelt one is a type error), and so doe
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from typing_extensions import TypedDict
 
@@ -18,16 +18,7 @@ if TYPE_CHECKING:
     from .._pagination import FilterValue
     from .._requests import NotGiven, Timeout
 
-__all__ = [
-    "ITER_ALL_KEYS",
-    "LIST_KEYS",
-    "OPTION_KEYS",
-    "IterAllParams",
-    "ListParams",
-    "RequestOptions",
-    "check_keywords",
-    "split_list_params",
-]
+__all__ = ["IterAllParams", "ListParams", "RequestOptions", "check_keywords", "split_list_params"]
 
 
 class RequestOptions(TypedDict, total=False):
@@ -62,23 +53,20 @@ class ListParams(IterAllParams, total=False):
     """The page number, from 1."""
 
 
-OPTION_KEYS = RequestOptions.__optional_keys__
-ITER_ALL_KEYS = IterAllParams.__optional_keys__
-LIST_KEYS = ListParams.__optional_keys__
-
-
-def check_keywords(given: Mapping[str, object], allowed: frozenset[str], call: str) -> None:
-    """Raise the ``TypeError`` Python raises for an unknown keyword (the keywords here are a TypedDict's)."""
+def check_keywords(given: Mapping[str, object], keywords: Any, call: str) -> None:
+    """Raise the ``TypeError`` Python raises for an unknown or a missing keyword; ``keywords`` is a TypedDict."""
     for key in given:
-        if key not in allowed:
+        if key not in keywords.__optional_keys__ and key not in keywords.__required_keys__:
             raise TypeError(f"{call}() got an unexpected keyword argument {key!r}")
+    for key in sorted(keywords.__required_keys__ - given.keys()):
+        raise TypeError(f"{call}() missing required keyword argument {key!r}")
 
 
 def split_list_params(
-    params: ListParams | IterAllParams, call: str, allowed: frozenset[str] = LIST_KEYS
+    params: ListParams | IterAllParams, call: str, keywords: Any = ListParams
 ) -> tuple[ListQuery, RequestOptions]:
-    """The list query and the per-call options in a list call's keywords, checked against ``allowed``."""
-    check_keywords(params, allowed, call)
+    """The list query and the per-call options in a list call's keywords, checked against ``keywords``."""
+    check_keywords(params, keywords, call)
     given = cast("ListParams", params)
     query = ListQuery(
         search=given.get("search"),
@@ -88,4 +76,5 @@ def split_list_params(
         page_size=given.get("page_size"),
         filters=given.get("filters"),
     )
-    return query, cast("RequestOptions", {key: value for key, value in params.items() if key in OPTION_KEYS})
+    options = {key: value for key, value in params.items() if key in RequestOptions.__optional_keys__}
+    return query, cast("RequestOptions", options)
