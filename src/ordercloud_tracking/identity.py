@@ -41,8 +41,8 @@ from ._auth import AnonymousGrant, Grant, PasswordGrant, RefreshTokenGrant, Stat
 from ._client import AsyncOrderCloud, OrderCloud
 from ._errors import AnonymousTransferError, AuthenticationError, NotFoundError, OrderCloudError
 from ._flow import Flow, call, run_async, run_sync
+from ._requests import check_keywords
 from .models.commerce import MeUser, Order
-from .resources._params import check_keywords
 
 if TYPE_CHECKING:
     from .stores import IdentityLinks

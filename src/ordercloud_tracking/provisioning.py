@@ -32,10 +32,10 @@ from typing_extensions import TypedDict, Unpack
 from ._auth import decode_token
 from ._errors import APIError, NotFoundError, PermissionDeniedError
 from ._flow import Call, Flow, call, drive
+from ._requests import check_keywords
 from .models._base import OCModel
 from .models.delivery import DeliveryConfig
 from .models.tracking import TrackingEvent, TrackingEventType
-from .resources._params import check_keywords
 
 if TYPE_CHECKING:
     from ._client import AsyncOrderCloud, OrderCloud

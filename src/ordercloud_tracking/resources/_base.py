@@ -15,9 +15,9 @@ from typing_extensions import Unpack
 
 from .._base_client import AsyncAPIClient, SyncAPIClient
 from .._pagination import ListPage, PageWalker, path_id
-from .._requests import RequestSpec
+from .._requests import RequestSpec, check_keywords
 from ..models._base import OCModel
-from ._params import IterAllParams, ListParams, RequestOptions, check_keywords, split_list_params
+from ._params import IterAllParams, ListParams, RequestOptions, split_list_params
 
 __all__ = ["AsyncCrudResource", "CrudEndpoint", "CrudResource", "Resource", "body", "call"]
 

@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any, cast
 from typing_extensions import TypedDict
 
 from .._pagination import ListQuery
+from .._requests import check_keywords
 
 if TYPE_CHECKING:
     from .._pagination import FilterValue
     from .._requests import NotGiven, Timeout
 
-__all__ = ["IterAllParams", "ListParams", "RequestOptions", "check_keywords", "split_list_params"]
+__all__ = ["IterAllParams", "ListParams", "RequestOptions", "split_list_params"]
 
 
 class RequestOptions(TypedDict, total=False):
@@ -51,15 +52,6 @@ class ListParams(IterAllParams, total=False):
 
     page: int | None
     """The page number, from 1."""
-
-
-def check_keywords(given: Mapping[str, object], keywords: Any, call: str) -> None:
-    """Raise the ``TypeError`` Python raises for an unknown or a missing keyword; ``keywords`` is a TypedDict."""
-    for key in given:
-        if key not in keywords.__optional_keys__ and key not in keywords.__required_keys__:
-            raise TypeError(f"{call}() got an unexpected keyword argument {key!r}")
-    for key in sorted(keywords.__required_keys__ - given.keys()):
-        raise TypeError(f"{call}() missing required keyword argument {key!r}")
 
 
 def split_list_params(
