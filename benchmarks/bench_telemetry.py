@@ -224,9 +224,8 @@ def _receiver_and_consumer(provider: Any) -> list[dict[str, Any]]:
 def _hook_cost(client: Any, states: dict[str, object]) -> dict[str, float]:
     """Seconds per ``start_call`` (what the executor does before sending) in each state, without I/O."""
     from ordercloud_tracking import _telemetry as telemetry
-    from ordercloud_tracking._requests import NOT_GIVEN
 
-    spec = client.tracking_events._endpoint.get(EVENT_ID, NOT_GIVEN, None)
+    spec = client.tracking_events._endpoint.get(EVENT_ID, {})
     server = client._server
     costs = {}
     for name in (OFF, API):

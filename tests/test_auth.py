@@ -17,6 +17,7 @@ from ordercloud_tracking import (
     APIError,
     AuthenticationError,
     ClientCredentials,
+    MissingCredentialsError,
     OrderCloudError,
     PasswordGrant,
     StaticToken,
@@ -151,6 +152,28 @@ async def test_static_token_is_sent_as_is_and_never_requested(mode: Mode) -> Non
     await resolve(client.tracking_events.get("te1"))
     assert server.token_requests == []
     assert [bearer(r) for r in server.api_requests] == ["static-token", "static-token"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_an_expired_static_token_sends_nothing_and_claims_no_http_status(mode: Mode) -> None:
+    # Issue 11 §3: a client state is not an HTTP answer. No request was sent, so no 401 (nor any status).
+    clock = FakeClock()
+    server = Server()
+    client = make_client(mode, server, clock=clock)
+    cache = client.new_token_cache(StaticToken("short-lived"))
+    cache.set_token("short-lived", expires_in=60)
+    as_user = client.with_options(token_cache=cache)
+    await resolve(as_user.tracking_events.get("te1"))
+    clock.advance(61)
+
+    with pytest.raises(MissingCredentialsError, match="static access token has expired") as excinfo:
+        await resolve(as_user.tracking_events.get("te1"))
+
+    assert not isinstance(excinfo.value, APIError)
+    assert not hasattr(excinfo.value, "status_code")
+    assert "401" not in str(excinfo.value)
+    assert len(server.api_requests) == 1
+    assert server.token_requests == []
 
 
 # ------------------------------------------------------------------------------------ token cache

@@ -17,6 +17,7 @@ from pytest_httpx import HTTPXMock
 from ordercloud_tracking import (
     AnonymousTransferError,
     AsyncOrderCloud,
+    MissingCredentialsError,
     OrderCloud,
     RetryPolicy,
     TokenError,
@@ -355,7 +356,7 @@ def test_an_expired_login_without_refresh_token_ends_the_session_and_never_logs_
     session.login("jane", "jane-password")
     fake.clock.advance(601 * 60)  # past the access token's lifetime (600 minutes)
 
-    with pytest.raises(TokenError, match="expired"):
+    with pytest.raises(MissingCredentialsError, match="expired"):  # nothing sent: no HTTP status claimed
         session.client.me.get()
     password_grants = [r for r in fake.requests_to("POST", "/oauth/token") if b"grant_type=password" in r.body]
     assert len(password_grants) == 1  # the password was used once and is not kept
@@ -636,3 +637,15 @@ def test_the_identity_guides_stitching_python_example_runs_as_written() -> None:
     blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
     assert len(blocks) == 1
     exec(compile(blocks[0], "identity.md", "exec"), {"__name__": "identity_md"})  # noqa: S102 - our own docs
+
+
+def test_start_refuses_an_unknown_keyword_before_any_request() -> None:
+    from ordercloud_tracking.testing import FakeOrderCloud
+
+    fake = FakeOrderCloud()
+    client = fake.client()
+    start: Any = ShopperSession.start  # the misspelt keyword is a type error too (tests/editor_types)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'anon_userid'"):
+        start(client, client_id=STOREFRONT_CLIENT_ID, anon_userid="beacon-x")
+    assert fake.requests_to("POST", "/oauth/token") == []
+    client.close()

@@ -61,8 +61,12 @@ def _function(member: Any) -> Any:
     return member
 
 
-def _parameters(function: Any) -> list[tuple[str, str, Any]]:
-    return [(p.name, p.kind.name, p.default) for p in inspect.signature(function).parameters.values()]
+def _parameters(function: Any) -> list[tuple[str, str, Any, Any]]:
+    # ``**options: Unpack[RequestOptions]`` stands for keywords: the TypedDict it names is part of the parameters.
+    return [
+        (p.name, p.kind.name, p.default, p.annotation if p.kind is p.VAR_KEYWORD else None)
+        for p in inspect.signature(function).parameters.values()
+    ]
 
 
 def test_every_resource_module_has_its_pairs() -> None:

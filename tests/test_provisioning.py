@@ -543,6 +543,18 @@ async def test_unknown_event_types_and_a_missing_client_id_are_value_errors(
     assert fake.requests == []  # checked before anything is sent (no coroutine left un-awaited either)
 
 
+async def test_a_misspelt_or_missing_keyword_is_a_type_error_before_anything_is_sent(
+    client: Client, fake: FakeOrderCloud
+) -> None:
+    # The keywords are TrackingSetup's (also a type error for mypy and pyright: tests/editor_types/test_keywords.py).
+    ensure: Any = ensure_tracking
+    with pytest.raises(TypeError, match="unexpected keyword argument 'dryrun'"):
+        ensure(client, client_id=STOREFRONT_CLIENT_ID, delivery_config=http_config(), dryrun=True)
+    with pytest.raises(TypeError, match="missing required keyword argument 'delivery_config'"):
+        ensure(client, client_id=STOREFRONT_CLIENT_ID)
+    assert fake.requests == []
+
+
 async def test_an_unknown_api_client_is_refused_before_anything_is_written(
     client: Client, fake: FakeOrderCloud
 ) -> None:

@@ -32,6 +32,7 @@ from ordercloud_tracking import (
 )
 from ordercloud_tracking import _telemetry as telemetry
 from ordercloud_tracking.models.commerce import LineItem
+from ordercloud_tracking.models.tracking import TrackingEvent, TrackingEventPatch
 from ordercloud_tracking.provisioning import ensure_tracking
 from ordercloud_tracking.receiver import Delivery, Receiver, asgi_app, sign_payload, wsgi_app
 from ordercloud_tracking.resources._base import CrudEndpoint
@@ -172,19 +173,17 @@ ID = "ID-5150-raw"
 
 
 def _endpoint_specs() -> list[tuple[str, Any]]:
-    endpoint = CrudEndpoint(
-        "integrations/trackingEvents", LineItem, LineItem, object_type="TrackingEvent", id_name="event_id"
-    )
-    body = {"ProductID": "p", "Quantity": 1}
+    endpoint = CrudEndpoint("integrations/trackingEvents", TrackingEvent, TrackingEventPatch, id_name="event_id")
+    body = {"Name": "Orders", "EventType": "OrderSubmitted", "ClientID": "web", "DeliveryConfigID": "dc-1"}
     return [
-        ("tracking_events.get", endpoint.get(ID, None, None)),
-        ("tracking_events.save", endpoint.save(ID, body, None, None)),
-        ("tracking_events.patch", endpoint.patch(ID, body, None, None)),
-        ("tracking_events.delete", endpoint.delete(ID, None, None)),
-        ("orders.get", OrderSpecs.get("Outgoing", ID, None, None)),
-        ("orders.submit", OrderSpecs.submit("Outgoing", ID, None, None)),
-        ("orders.get_line_item", OrderSpecs.get_line_item("Outgoing", ID, ID, None, None)),
-        ("orders.list_line_items", OrderSpecs.list_line_items("Outgoing", ID, [], None, None)),
+        ("tracking_events.get", endpoint.get(ID, {})),
+        ("tracking_events.save", endpoint.save(ID, body, {})),
+        ("tracking_events.patch", endpoint.patch(ID, body, {})),
+        ("tracking_events.delete", endpoint.delete(ID, {})),
+        ("orders.get", OrderSpecs.get("Outgoing", ID, {})),
+        ("orders.submit", OrderSpecs.submit("Outgoing", ID, {})),
+        ("orders.get_line_item", OrderSpecs.line_items("Outgoing", ID).get(ID, {})),
+        ("orders.list_line_items", OrderSpecs.line_items("Outgoing", ID).list({})),
     ]
 
 

@@ -29,7 +29,7 @@ import httpx
 if TYPE_CHECKING:
     import asyncio
 
-from ._errors import TokenError, token_error
+from ._errors import MissingCredentialsError, TokenError, token_error
 from ._public import set_public_home
 from ._retry import TOKEN_REQUEST_EXTENSION
 from ._telemetry import token_rejected, token_requested
@@ -119,7 +119,9 @@ class AnonymousGrant:
 
 @attrs.frozen
 class StaticToken:
-    """A token obtained elsewhere. It is never refreshed; a 401 raises :class:`AuthenticationError`."""
+    """A token obtained elsewhere. It is never refreshed: a 401 raises :class:`AuthenticationError`, and once it
+    is known to have expired, calls raise :class:`MissingCredentialsError` without sending anything.
+    """
 
     access_token: str = attrs.field(repr=False)
 
@@ -470,7 +472,11 @@ class OrderCloudAuth(httpx.Auth):
         token = cache.fresh()
         while token is None:
             if not cache.renewable:
-                raise TokenError("The static access token has expired", status_code=401)
+                # A client state: nothing was sent, so no HTTP status to claim.
+                raise MissingCredentialsError(
+                    "The static access token has expired (nothing was sent): pass a new one, "
+                    "e.g. with_options(access_token=...)"
+                )
             request = cache.build_token_request(timeout)
             token_requested(request.content)
             response: httpx.Response = yield request

@@ -29,7 +29,14 @@ from ._errors import (
     connection_error,
     response_validation_error,
 )
-from ._options import DEFAULT_TIMEOUT, ClientOptions
+from ._options import (
+    DEFAULT_TIMEOUT,
+    USER_AGENT,
+    ClientOptions,
+    resolve_auth_url,
+    resolve_base_url,
+    resolve_grant,
+)
 from ._redact import install_redaction_filter, redact_text
 from ._requests import NOT_GIVEN, NotGiven, RequestSpec, Timeout, strip_bom
 from ._retry import RetryPolicy, retry_delay
@@ -85,19 +92,21 @@ class BaseClient(Generic[HttpT]):
             raise TypeError(
                 f"http_client must be an httpx.{self._http_class.__name__} (use {self._twin} for the other kind)"
             )
-        options = ClientOptions.create(
-            client_id,
-            client_secret,
+        resolved_base = resolve_base_url(environment, region, base_url)
+        grant = resolve_grant(client_id, client_secret, grant, scopes)
+        policy = retry_policy or RetryPolicy()
+        if not isinstance(max_retries, NotGiven):
+            policy = attrs.evolve(policy, max_retries=max_retries)
+        options = ClientOptions(
+            base_url=resolved_base,
+            auth_url=resolve_auth_url(resolved_base, auth_url),
+            client_id=client_id or getattr(grant, "client_id", None),
             grant=grant,
-            environment=environment,
-            region=region,
-            base_url=base_url,
-            auth_url=auth_url,
-            scopes=scopes,
+            environment=environment if base_url is None else None,
+            region=region if base_url is None else None,
             timeout=timeout,
-            max_retries=None if isinstance(max_retries, NotGiven) else max_retries,
-            default_headers=default_headers,
-            retry_policy=retry_policy,
+            retry_policy=policy,
+            headers={"Accept": "application/json", "User-Agent": USER_AGENT, **(default_headers or {})},
             refresh_skew=refresh_skew,
         )
         caches = TokenCaches(options.auth_url, refresh_skew=refresh_skew, clock=options.retry_policy.clock)

@@ -6,7 +6,7 @@ A client is built from a :class:`ClientOptions`; ``with_options`` makes a copy f
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
@@ -30,6 +30,7 @@ __all__ = [
     "RetryPolicy",
     "resolve_auth_url",
     "resolve_base_url",
+    "resolve_grant",
 ]
 
 USER_AGENT: Final = f"ordercloud-tracking-python/{__version__}"
@@ -94,6 +95,21 @@ def resolve_auth_url(base_url: str, auth_url: str | httpx.URL | None) -> str:
     return text if text.endswith("/oauth/token") else f"{text}/oauth/token"
 
 
+def resolve_grant(
+    client_id: str | None, client_secret: str | None, grant: Grant | None, scopes: Sequence[str]
+) -> Grant | None:
+    """The grant of the clients' constructor keywords (``ValueError`` names what does not fit)."""
+    from ._auth import ClientCredentials
+
+    if grant is None and client_secret is not None:
+        if not client_id:
+            raise ValueError("client_id is required with client_secret")
+        grant = ClientCredentials(client_id, client_secret, tuple(scopes))
+    if grant is not None and client_id and getattr(grant, "client_id", client_id) != client_id:
+        raise ValueError("client_id does not match the grant's client_id")
+    return grant
+
+
 def _frozen_headers(value: Mapping[str, str]) -> Mapping[str, str]:
     return MappingProxyType(dict(value))
 
@@ -112,50 +128,6 @@ class ClientOptions:
     retry_policy: RetryPolicy = attrs.field(factory=RetryPolicy)
     headers: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_headers)
     refresh_skew: float = 60.0
-
-    @classmethod
-    def create(
-        cls,
-        client_id: str | None = None,
-        client_secret: str | None = None,
-        *,
-        grant: Grant | None = None,
-        environment: str = "production",
-        region: str = "us-west",
-        base_url: str | httpx.URL | None = None,
-        auth_url: str | httpx.URL | None = None,
-        scopes: tuple[str, ...] | list[str] = ("FullAccess",),
-        timeout: Timeout = DEFAULT_TIMEOUT,
-        max_retries: int | None = None,
-        default_headers: Mapping[str, str] | None = None,
-        retry_policy: RetryPolicy | None = None,
-        refresh_skew: float = 60.0,
-    ) -> ClientOptions:
-        """Resolve and check the clients' constructor keywords (``ValueError`` names what is wrong)."""
-        from ._auth import ClientCredentials
-
-        resolved_base = resolve_base_url(environment, region, base_url)
-        if grant is None and client_secret is not None:
-            if not client_id:
-                raise ValueError("client_id is required with client_secret")
-            grant = ClientCredentials(client_id, client_secret, tuple(scopes))
-        if grant is not None and client_id and getattr(grant, "client_id", client_id) != client_id:
-            raise ValueError("client_id does not match the grant's client_id")
-        policy = retry_policy or RetryPolicy()
-        if max_retries is not None:
-            policy = attrs.evolve(policy, max_retries=max_retries)
-        return cls(
-            base_url=resolved_base,
-            auth_url=resolve_auth_url(resolved_base, auth_url),
-            client_id=client_id or getattr(grant, "client_id", None),
-            grant=grant,
-            environment=environment if base_url is None else None,
-            region=region if base_url is None else None,
-            timeout=timeout,
-            retry_policy=policy,
-            headers={"Accept": "application/json", "User-Agent": USER_AGENT, **(default_headers or {})},
-            refresh_skew=refresh_skew,
-        )
 
     def with_grant(self, grant: Grant) -> ClientOptions:
         """These options acting with ``grant`` (``client_id`` follows the grant's)."""

@@ -7,7 +7,7 @@ Nothing here performs I/O. Resources build :class:`RequestSpec` values; the exec
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import attrs
@@ -15,7 +15,7 @@ import httpx
 
 from ._redact import redact_params
 
-__all__ = ["NOT_GIVEN", "NotGiven", "RequestSpec", "Timeout", "json_body", "strip_bom"]
+__all__ = ["NOT_GIVEN", "NotGiven", "RequestSpec", "Timeout", "check_keywords", "json_body", "strip_bom"]
 
 IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _BOM: Final = b"\xef\xbb\xbf"
@@ -76,6 +76,15 @@ class RequestSpec:
     @property
     def is_idempotent(self) -> bool:
         return self.idempotent if self.idempotent is not None else self.method in IDEMPOTENT_METHODS
+
+
+def check_keywords(given: Mapping[str, object], keywords: Any, call: str) -> None:
+    """Raise the ``TypeError`` Python raises for an unknown or a missing keyword; ``keywords`` is a TypedDict."""
+    for key in given:
+        if key not in keywords.__optional_keys__ and key not in keywords.__required_keys__:
+            raise TypeError(f"{call}() got an unexpected keyword argument {key!r}")
+    for key in sorted(keywords.__required_keys__ - given.keys()):
+        raise TypeError(f"{call}() missing required keyword argument {key!r}")
 
 
 def strip_bom(content: bytes) -> bytes:

@@ -35,18 +35,19 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeVar
 
 import attrs
-from typing_extensions import Self
+from typing_extensions import Self, TypedDict, Unpack
 
 from ._auth import AnonymousGrant, Grant, PasswordGrant, RefreshTokenGrant, StaticToken, TokenCache, decode_token
 from ._client import AsyncOrderCloud, OrderCloud
 from ._errors import AnonymousTransferError, AuthenticationError, NotFoundError, OrderCloudError
 from ._flow import Flow, call, run_async, run_sync
+from ._requests import check_keywords
 from .models.commerce import MeUser, Order
 
 if TYPE_CHECKING:
     from .stores import IdentityLinks
 
-__all__ = ["AsyncShopperSession", "ShopperSession"]
+__all__ = ["AsyncShopperSession", "SessionOptions", "ShopperSession"]
 
 _VERSION: Final = 1
 _PREFIX: Final = "ocs1."
@@ -169,6 +170,19 @@ def _registered_id(user: MeUser | dict[str, Any]) -> str | None:
     return user_id if isinstance(user_id, str) and user_id else None
 
 
+class SessionOptions(TypedDict, total=False):
+    """The keywords of ``ShopperSession.start`` and ``AsyncShopperSession.start``."""
+
+    client_id: str | None
+    """The storefront API client's ID (default: the client's own)."""
+    anon_user_id: str | None
+    """The beacon/visitor ID the anonymous token carries as ``anonuserid`` (default: a new UUID4 hex)."""
+    scopes: Sequence[str]
+    """The roles the shopper's tokens ask for (default ``("Shopper",)``)."""
+    links: IdentityLinks | None
+    """Where ``login`` and ``register`` record user ID ↔ ``anon_user_id`` (best effort), if given."""
+
+
 def _anon_grant(client_id: str, anon_user_id: str, scopes: Sequence[str]) -> AnonymousGrant:
     return AnonymousGrant(client_id, anon_user_id=anon_user_id, scopes=tuple(scopes))
 
@@ -207,19 +221,14 @@ class _Session(Generic[C]):
         self.client = self._anon if self._user is None else self._user[0]
 
     @classmethod
-    def _new(
-        cls,
-        client: C,
-        client_id: str | None,
-        anon_user_id: str | None,
-        scopes: Sequence[str],
-        links: IdentityLinks | None,
-    ) -> Self:
-        client_id = client_id or client.client_id
+    def _new(cls, client: C, options: SessionOptions) -> Self:
+        check_keywords(options, SessionOptions, f"{cls.__name__}.start")
+        client_id = options.get("client_id") or client.client_id
         if not client_id:
             raise ValueError("client_id is required (the storefront API client's ID)")
-        snapshot = _Snapshot(client_id=client_id, anon_user_id=anon_user_id or _new_anon_user_id(), state="anonymous")
-        return cls(client, snapshot, scopes=scopes, links=links)
+        anon_user_id = options.get("anon_user_id") or _new_anon_user_id()
+        snapshot = _Snapshot(client_id=client_id, anon_user_id=anon_user_id, state="anonymous")
+        return cls(client, snapshot, scopes=options.get("scopes", ("Shopper",)), links=options.get("links"))
 
     @classmethod
     def loads(
@@ -417,20 +426,12 @@ class ShopperSession(_Session[OrderCloud]):
     """An :class:`~ordercloud_tracking.OrderCloud` acting as this shopper (the base client's pool, never its tokens)."""
 
     @classmethod
-    def start(
-        cls,
-        client: OrderCloud,
-        *,
-        client_id: str | None = None,
-        anon_user_id: str | None = None,
-        scopes: Sequence[str] = ("Shopper",),
-        links: IdentityLinks | None = None,
-    ) -> ShopperSession:
+    def start(cls, client: OrderCloud, **options: Unpack[SessionOptions]) -> ShopperSession:
         """Get an anonymous token carrying ``anon_user_id`` (a new UUID4 hex when not given).
 
         :meth:`login` and :meth:`register` record user ID ↔ ``anon_user_id`` in ``links``, if given (best effort).
         """
-        session = cls._new(client, client_id, anon_user_id, scopes, links)
+        session = cls._new(client, options)
         session.client.get_access_token()
         return session
 
@@ -464,17 +465,9 @@ class AsyncShopperSession(_Session[AsyncOrderCloud]):
     """An :class:`~ordercloud_tracking.AsyncOrderCloud` acting as this shopper (anonymous or logged in)."""
 
     @classmethod
-    async def start(
-        cls,
-        client: AsyncOrderCloud,
-        *,
-        client_id: str | None = None,
-        anon_user_id: str | None = None,
-        scopes: Sequence[str] = ("Shopper",),
-        links: IdentityLinks | None = None,
-    ) -> AsyncShopperSession:
+    async def start(cls, client: AsyncOrderCloud, **options: Unpack[SessionOptions]) -> AsyncShopperSession:
         """Get an anonymous token carrying ``anon_user_id`` (see :meth:`ShopperSession.start`)."""
-        session = cls._new(client, client_id, anon_user_id, scopes, links)
+        session = cls._new(client, options)
         await session.client.get_access_token()
         return session
 

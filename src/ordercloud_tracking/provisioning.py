@@ -27,10 +27,12 @@ from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import attrs
+from typing_extensions import TypedDict, Unpack
 
 from ._auth import decode_token
 from ._errors import APIError, NotFoundError, PermissionDeniedError
 from ._flow import Call, Flow, call, drive
+from ._requests import check_keywords
 from .models._base import OCModel
 from .models.delivery import DeliveryConfig
 from .models.tracking import TrackingEvent, TrackingEventType
@@ -46,6 +48,7 @@ __all__ = [
     "FieldChange",
     "Plan",
     "Report",
+    "TrackingSetup",
     "doctor",
     "ensure_tracking",
     "managed_event_id",
@@ -401,47 +404,41 @@ def _ensure_logic(
     return Plan(tuple(actions), dry_run=dry_run, applied=not dry_run)
 
 
-@overload
-def ensure_tracking(
-    client: OrderCloud,
-    *,
-    client_id: str,
-    delivery_config: DeliveryConfig | Mapping[str, Any],
-    events: Iterable[TrackingEventType | str] = ALL_EVENTS,
-    prune: bool = False,
-    dry_run: bool = False,
-    event_name: str = "Tracking:",
-    config_data: Mapping[str, Any] | None = None,
-    fingerprint_secrets: bool = True,
-) -> Plan: ...
+class _RequiredSetup(TypedDict):
+    # Required keys by totality: ``Required[...]`` is not seen at run time under ``from __future__ import annotations``.
+    client_id: str
+    """The API client whose events are published (an unknown one raises ``NotFoundError`` before any write)."""
+    delivery_config: DeliveryConfig | Mapping[str, Any]
+    """Where the events go; its ``ID`` defaults to ``dc-{client_id}``."""
+
+
+class TrackingSetup(_RequiredSetup, total=False):
+    """The keywords of :func:`ensure_tracking`: what tracking for one API client should look like."""
+
+    events: Iterable[TrackingEventType | str]
+    """The event types to publish (default: the four of :data:`ALL_EVENTS`)."""
+    prune: bool
+    """Delete the client's tracking events of other types (default ``False``: they are kept, listed as kept)."""
+    dry_run: bool
+    """Read and plan, but write nothing (default ``False``)."""
+    event_name: str
+    """How new tracking events are named: ``"{event_name} {EventType}"`` (default ``"Tracking:"``)."""
+    config_data: Mapping[str, Any] | None
+    """Fields merged into each managed tracking event's ``ConfigData``."""
+    fingerprint_secrets: bool
+    """Keep a salted fingerprint of the config's secrets in ``ConfigData`` (default ``True``; see :func:`ensure_tracking`)."""
 
 
 @overload
-def ensure_tracking(
-    client: AsyncOrderCloud,
-    *,
-    client_id: str,
-    delivery_config: DeliveryConfig | Mapping[str, Any],
-    events: Iterable[TrackingEventType | str] = ALL_EVENTS,
-    prune: bool = False,
-    dry_run: bool = False,
-    event_name: str = "Tracking:",
-    config_data: Mapping[str, Any] | None = None,
-    fingerprint_secrets: bool = True,
-) -> Coroutine[Any, Any, Plan]: ...
+def ensure_tracking(client: OrderCloud, **setup: Unpack[TrackingSetup]) -> Plan: ...
+
+
+@overload
+def ensure_tracking(client: AsyncOrderCloud, **setup: Unpack[TrackingSetup]) -> Coroutine[Any, Any, Plan]: ...
 
 
 def ensure_tracking(
-    client: OrderCloud | AsyncOrderCloud,
-    *,
-    client_id: str,
-    delivery_config: DeliveryConfig | Mapping[str, Any],
-    events: Iterable[TrackingEventType | str] = ALL_EVENTS,
-    prune: bool = False,
-    dry_run: bool = False,
-    event_name: str = "Tracking:",
-    config_data: Mapping[str, Any] | None = None,
-    fingerprint_secrets: bool = True,
+    client: OrderCloud | AsyncOrderCloud, **setup: Unpack[TrackingSetup]
 ) -> Plan | Coroutine[Any, Any, Plan]:
     """Make the delivery config and one tracking event per type in ``events`` exist exactly as asked.
 
@@ -469,6 +466,9 @@ def ensure_tracking(
     create    TrackingEvent te-storefront-OrderSubmitted
     Dry run: would apply: 2 create
     """
+    check_keywords(setup, TrackingSetup, "ensure_tracking")
+    client_id = setup["client_id"]
+    delivery_config = setup["delivery_config"]
     if not client_id:
         raise ValueError("client_id is required")
     config = (
@@ -476,7 +476,7 @@ def ensure_tracking(
         if isinstance(delivery_config, DeliveryConfig)
         else DeliveryConfig.model_validate(dict(delivery_config))
     )
-    kinds = [TrackingEventType(e) for e in events]
+    kinds = [TrackingEventType(e) for e in setup.get("events", ALL_EVENTS)]
     unknown = [k.value for k in kinds if not k.is_known]
     if unknown:
         raise ValueError(f"Unknown event type(s) {unknown}; valid: {', '.join(e.value for e in ALL_EVENTS)}")
@@ -485,11 +485,11 @@ def ensure_tracking(
         client_id,
         config,
         list(dict.fromkeys(kinds)),
-        prune,
-        dry_run,
-        event_name,
-        config_data,
-        fingerprint_secrets,
+        setup.get("prune", False),
+        setup.get("dry_run", False),
+        setup.get("event_name", "Tracking:"),
+        setup.get("config_data"),
+        setup.get("fingerprint_secrets", True),
     )
     return drive(client, logic)
 

@@ -6,165 +6,107 @@ its own logs, httpx's request log and every error.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .._pagination import FilterValue, ListPage
-from .._requests import NOT_GIVEN, NotGiven, RequestSpec, Timeout
+from typing_extensions import Unpack
+
+from .._base_client import AsyncAPIClient, SyncAPIClient
+from .._pagination import ListPage
+from .._requests import RequestSpec
 from ..models.commerce import AccessToken, MeUser, Order
-from ._base import AsyncResource, SyncResource, coerce_model, list_query
-
-if TYPE_CHECKING:
-    from .._base_client import AsyncAPIClient, SyncAPIClient
+from ._base import Resource, body, call
+from ._params import ListParams, RequestOptions, split_list_params
 
 __all__ = ["AsyncMe", "Me"]
 
 OrderPage = ListPage[Order]
 
 
-def _anon_token(anon_user_token: str) -> str:
+def _anon_token(anon_user_token: str) -> list[tuple[str, str]]:
     if not isinstance(anon_user_token, str) or not anon_user_token.strip():
         raise ValueError("anon_user_token must be the anonymous shopper's access token (a non-empty string)")
-    return anon_user_token
+    return [("anonUserToken", anon_user_token)]
 
 
-class _Specs:
-    """Pure request specs shared by :class:`Me` and :class:`AsyncMe`."""
-
-    @staticmethod
-    def get(t: Timeout | NotGiven, tok: str | None) -> RequestSpec:
-        return RequestSpec("GET", "me", timeout=t, access_token=tok, operation="me.get")
-
-    @staticmethod
-    def register(
-        user: MeUser | Mapping[str, Any], anon_user_token: str, t: Timeout | NotGiven, tok: str | None
-    ) -> RequestSpec:
-        body = coerce_model(MeUser, user, "user").to_request_json()
-        params = [("anonUserToken", _anon_token(anon_user_token))]
-        # Not idempotent: registering twice would fail on the second username.
-        return RequestSpec(
-            "PUT",
-            "me/register",
-            params=params,
-            body=body,
-            timeout=t,
-            access_token=tok,
-            idempotent=False,
-            operation="me.register",
-        )
-
-    @staticmethod
-    def transfer(anon_user_token: str, t: Timeout | NotGiven, tok: str | None) -> RequestSpec:
-        params = [("anonUserToken", _anon_token(anon_user_token))]
-        return RequestSpec(
-            "PUT", "me/orders", params=params, timeout=t, access_token=tok, operation="me.transfer_anon_user_order"
-        )
-
-    @staticmethod
-    def list_orders(params: Sequence[tuple[str, str]], t: Timeout | NotGiven, tok: str | None) -> RequestSpec:
-        return RequestSpec("GET", "me/orders", params=params, timeout=t, access_token=tok, operation="me.list_orders")
+def _get(options: RequestOptions) -> RequestSpec:
+    return call("GET", "me", "me.get", options)
 
 
-def _date_params(from_date: datetime | str | None, to_date: datetime | str | None) -> list[tuple[str, str]]:
-    pairs = []
-    for key, value in (("from", from_date), ("to", to_date)):
-        if value is not None:
-            pairs.append((key, value.isoformat() if isinstance(value, datetime) else value))
-    return pairs
+def _register(user: MeUser | Mapping[str, Any], anon_user_token: str, options: RequestOptions) -> RequestSpec:
+    data = body(MeUser, user, "user")
+    # Not idempotent: registering twice would fail on the second username.
+    return call(
+        "PUT", "me/register", "me.register", options, params=_anon_token(anon_user_token), body=data, idempotent=False
+    )
 
 
-class Me(SyncResource):
+def _transfer(anon_user_token: str, options: RequestOptions) -> RequestSpec:
+    return call("PUT", "me/orders", "me.transfer_anon_user_order", options, params=_anon_token(anon_user_token))
+
+
+def _list_orders(from_date: datetime | str | None, to_date: datetime | str | None, params: ListParams) -> RequestSpec:
+    query, options = split_list_params(params, "me.list_orders")
+    dates = [
+        (key, value.isoformat() if isinstance(value, datetime) else value)
+        for key, value in (("from", from_date), ("to", to_date))
+        if value is not None
+    ]
+    return call("GET", "me/orders", "me.list_orders", options, params=[*dates, *query.params()])
+
+
+class Me(Resource[SyncAPIClient]):
     """The user the client acts as."""
 
-    def __init__(self, client: SyncAPIClient) -> None:
-        super().__init__(client)
-
-    def get(self, *, timeout: Timeout | NotGiven = NOT_GIVEN, access_token: str | None = None) -> MeUser:
+    def get(self, **options: Unpack[RequestOptions]) -> MeUser:
         """``GET /v1/me``."""
-        return self._client._request(_Specs.get(timeout, access_token), MeUser)
+        return self._client._request(_get(options), MeUser)
 
     def register(
-        self,
-        user: MeUser | Mapping[str, Any],
-        *,
-        anon_user_token: str,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-        access_token: str | None = None,
+        self, user: MeUser | Mapping[str, Any], *, anon_user_token: str, **options: Unpack[RequestOptions]
     ) -> AccessToken:
         """Turn the anonymous shopper into a registered user (their order moves with them)."""
-        spec = _Specs.register(user, anon_user_token, timeout, access_token)
-        return self._client._request(spec, AccessToken)
+        return self._client._request(_register(user, anon_user_token, options), AccessToken)
 
-    def transfer_anon_user_order(
-        self, anon_user_token: str, *, timeout: Timeout | NotGiven = NOT_GIVEN, access_token: str | None = None
-    ) -> None:
+    def transfer_anon_user_order(self, anon_user_token: str, **options: Unpack[RequestOptions]) -> None:
         """``PUT /v1/me/orders?anonUserToken=…``: move the anonymous shopper's order to this user (204)."""
-        self._client._send(_Specs.transfer(anon_user_token, timeout, access_token))
+        self._client._send(_transfer(anon_user_token, options))
 
     def list_orders(
         self,
         *,
         from_date: datetime | str | None = None,
         to_date: datetime | str | None = None,
-        search: str | None = None,
-        search_on: str | Sequence[str] | None = None,
-        sort_by: str | Sequence[str] | None = None,
-        page: int | None = None,
-        page_size: int | None = None,
-        filters: Mapping[str, FilterValue] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-        access_token: str | None = None,
+        **params: Unpack[ListParams],
     ) -> ListPage[Order]:
         """One page of this user's orders."""
-        query = list_query(search, search_on, sort_by, page, page_size, filters)
-        params = [*_date_params(from_date, to_date), *query.params()]
-        return self._client._request(_Specs.list_orders(params, timeout, access_token), OrderPage)
+        return self._client._request(_list_orders(from_date, to_date, params), OrderPage)
 
 
-class AsyncMe(AsyncResource):
+class AsyncMe(Resource[AsyncAPIClient]):
     """The current user, asynchronously. Same operations as :class:`Me`."""
 
-    def __init__(self, client: AsyncAPIClient) -> None:
-        super().__init__(client)
-
-    async def get(self, *, timeout: Timeout | NotGiven = NOT_GIVEN, access_token: str | None = None) -> MeUser:
+    async def get(self, **options: Unpack[RequestOptions]) -> MeUser:
         """``GET /v1/me``."""
-        return await self._client._request(_Specs.get(timeout, access_token), MeUser)
+        return await self._client._request(_get(options), MeUser)
 
     async def register(
-        self,
-        user: MeUser | Mapping[str, Any],
-        *,
-        anon_user_token: str,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-        access_token: str | None = None,
+        self, user: MeUser | Mapping[str, Any], *, anon_user_token: str, **options: Unpack[RequestOptions]
     ) -> AccessToken:
         """Turn the anonymous shopper into a registered user; returns the new user's token."""
-        spec = _Specs.register(user, anon_user_token, timeout, access_token)
-        return await self._client._request(spec, AccessToken)
+        return await self._client._request(_register(user, anon_user_token, options), AccessToken)
 
-    async def transfer_anon_user_order(
-        self, anon_user_token: str, *, timeout: Timeout | NotGiven = NOT_GIVEN, access_token: str | None = None
-    ) -> None:
+    async def transfer_anon_user_order(self, anon_user_token: str, **options: Unpack[RequestOptions]) -> None:
         """``PUT /v1/me/orders?anonUserToken=…``: move the anonymous shopper's order to this user (204)."""
-        await self._client._send(_Specs.transfer(anon_user_token, timeout, access_token))
+        await self._client._send(_transfer(anon_user_token, options))
 
     async def list_orders(
         self,
         *,
         from_date: datetime | str | None = None,
         to_date: datetime | str | None = None,
-        search: str | None = None,
-        search_on: str | Sequence[str] | None = None,
-        sort_by: str | Sequence[str] | None = None,
-        page: int | None = None,
-        page_size: int | None = None,
-        filters: Mapping[str, FilterValue] | None = None,
-        timeout: Timeout | NotGiven = NOT_GIVEN,
-        access_token: str | None = None,
+        **params: Unpack[ListParams],
     ) -> ListPage[Order]:
         """One page of this user's orders."""
-        query = list_query(search, search_on, sort_by, page, page_size, filters)
-        params = [*_date_params(from_date, to_date), *query.params()]
-        return await self._client._request(_Specs.list_orders(params, timeout, access_token), OrderPage)
+        return await self._client._request(_list_orders(from_date, to_date, params), OrderPage)
