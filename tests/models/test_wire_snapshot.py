@@ -1,8 +1,8 @@
-"""Every wire model keeps its contract: field names, JSON names, types, defaults and JSON schema.
+"""Every public wire model keeps its contract: field names and order, JSON names, types, defaults, JSON schema.
 
-The snapshot in ``data/wire_models.json`` was taken before the models were written more compactly; a
-difference is a change of what users send and receive. After an intended change of a model, rewrite
-the snapshot with ``python -m tests.models.test_wire_snapshot`` and review its diff.
+``data/wire_models.json`` is a snapshot; a difference is a change of what users send and receive. After
+an intended change of a model, rewrite it with ``python -m tests.models.test_wire_snapshot`` and review
+its diff.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _models() -> dict[str, type[OCModel]]:
     while pending:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())
-        if "[" not in cls.__name__ and cls.__module__ in MODULES:
+        if "[" not in cls.__name__ and not cls.__name__.startswith("_") and cls.__module__ in MODULES:
             found[f"{cls.__module__}.{cls.__qualname__}"] = cls
     return found
 

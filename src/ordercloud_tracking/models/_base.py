@@ -3,8 +3,10 @@
 Conventions (DESIGN §4):
 
 * snake_case attributes, the exact OrderCloud JSON name as alias; both names are accepted on input and
-  the alias is used on output. The alias is declared as ``validation_alias=`` plus ``serialization_alias=``
-  (never ``alias=``): type checkers read ``alias=`` as the ``__init__`` parameter name (PEP 681), so
+  the alias is used on output. :func:`wire_name` derives the alias from the attribute (``product_id`` →
+  ``ProductID``); the few fields OrderCloud spells otherwise (``OrderId``, ``LineSubTotal``) declare it.
+  An alias is set as ``validation_alias=`` plus ``serialization_alias=`` (never ``alias=``): type
+  checkers read ``alias=`` as the ``__init__`` parameter name (PEP 681), so
   ``LineItem(product_id="SKU-1", quantity=1)`` type-checks in pyright and in mypy without the pydantic
   plugin. :func:`json_name` gives a field's JSON name;
 * unknown fields are kept (``extra="allow"``) and written back untouched;
@@ -27,6 +29,7 @@ from typing import Annotated, Any, Final, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
+    AliasGenerator,
     BaseModel,
     ConfigDict,
     GetCoreSchemaHandler,
@@ -61,6 +64,7 @@ __all__ = [
     "reveal_context",
     "reveals_secrets",
     "scrub_validation_error",
+    "wire_name",
 ]
 
 JSONObject = dict[str, Any]
@@ -184,6 +188,17 @@ class OpenEnum(str, enum.Enum):
         return str(self.value)
 
 
+def wire_name(name: str) -> str:
+    """OrderCloud's JSON name for an attribute: PascalCase with ``id`` as ``ID``; ``xp`` stays ``xp``.
+
+    >>> wire_name("ship_from_address_id"), wire_name("line_subtotal"), wire_name("xp")
+    ('ShipFromAddressID', 'LineSubtotal', 'xp')
+    """
+    if name == "xp":
+        return name
+    return "".join("ID" if word == "id" else word.capitalize() for word in name.split("_"))
+
+
 def json_name(name: str, field: FieldInfo) -> str:
     """The JSON (wire) name of the model field ``name``: its serialization alias, else its name."""
     return field.serialization_alias or field.alias or name
@@ -211,6 +226,8 @@ class OCModel(BaseModel):
         use_enum_values=False,
         arbitrary_types_allowed=False,
         hide_input_in_errors=True,
+        # JSON names as validation and serialization aliases, never ``alias=`` (see the module docstring).
+        alias_generator=AliasGenerator(validation_alias=wire_name, serialization_alias=wire_name),
     )
 
     @classmethod
