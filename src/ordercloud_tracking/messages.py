@@ -200,6 +200,16 @@ class TrackingMessage(_MessageModel):
     backbone_type: ClassVar[str]
     namespace: ClassVar[str]
 
+    def __init_subclass__(
+        cls, *, event_type: TrackingEventType | None = None, type_name: str | None = None, **kwargs: Any
+    ) -> None:
+        # A typed message names its event and its type (``orders.submitted``) in its class statement.
+        super().__init_subclass__(**kwargs)
+        if event_type is not None and type_name is not None:
+            cls.event_type = event_type
+            cls.backbone_type = BACKBONE_PREFIX + type_name
+            cls.namespace = ORDERCLOUD_PREFIX + type_name
+
     user_context: UserContext | None = None
 
     # How the message was parsed lives in ``__pydantic_private__``, set by the parser; no ``PrivateAttr``,
@@ -228,12 +238,8 @@ class TrackingMessage(_MessageModel):
         return self.user_context.anonymous_id if self.user_context is not None else None
 
 
-class SessionIdentified(TrackingMessage):
+class SessionIdentified(TrackingMessage, event_type=TrackingEventType.USER_LOGGED_IN, type_name="sessions.identified"):
     """A shopper logged in (``UserLoggedIn``; ``sessions.identified``). This model has no ``xp``."""
-
-    event_type: ClassVar[TrackingEventType] = TrackingEventType.USER_LOGGED_IN
-    backbone_type: ClassVar[str] = BACKBONE_PREFIX + "sessions.identified"
-    namespace: ClassVar[str] = ORDERCLOUD_PREFIX + "sessions.identified"
 
     language: str | None = None
     currency: str | None = None
@@ -255,34 +261,24 @@ class OrderLineMessage(TrackingMessage):
     line_item: MessageLineItem | None = None
 
 
-class OrderLineAdded(OrderLineMessage):
+class OrderLineAdded(OrderLineMessage, event_type=TrackingEventType.LINE_ITEM_ADDED, type_name="orders.lines.added"):
     """A line item was added (``LineItemAdded``; ``orders.lines.added``).
 
     Also what a line message that declares no type parses as, with ``type_inferred`` set.
     """
 
-    event_type: ClassVar[TrackingEventType] = TrackingEventType.LINE_ITEM_ADDED
-    backbone_type: ClassVar[str] = BACKBONE_PREFIX + "orders.lines.added"
-    namespace: ClassVar[str] = ORDERCLOUD_PREFIX + "orders.lines.added"
 
-
-class OrderLineUpdated(OrderLineMessage):
+class OrderLineUpdated(
+    OrderLineMessage, event_type=TrackingEventType.LINE_ITEM_UPDATED, type_name="orders.lines.updated"
+):
     """A line item was updated (``LineItemUpdated``; ``orders.lines.updated``). Same shape as added."""
 
-    event_type: ClassVar[TrackingEventType] = TrackingEventType.LINE_ITEM_UPDATED
-    backbone_type: ClassVar[str] = BACKBONE_PREFIX + "orders.lines.updated"
-    namespace: ClassVar[str] = ORDERCLOUD_PREFIX + "orders.lines.updated"
 
-
-class OrderSubmitted(TrackingMessage):
+class OrderSubmitted(TrackingMessage, event_type=TrackingEventType.ORDER_SUBMITTED, type_name="orders.submitted"):
     """An order was submitted (``OrderSubmitted``; ``orders.submitted``). Note ``OrderID``.
 
     ``Payments`` are loose JSON objects; ``OrderDate`` is the string that was sent; no ``Language``.
     """
-
-    event_type: ClassVar[TrackingEventType] = TrackingEventType.ORDER_SUBMITTED
-    backbone_type: ClassVar[str] = BACKBONE_PREFIX + "orders.submitted"
-    namespace: ClassVar[str] = ORDERCLOUD_PREFIX + "orders.submitted"
 
     order_id: str | None = None
     currency: str | None = None

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import enum
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Any, Final, TypeVar, Union, get_args, get_origin
@@ -87,6 +87,7 @@ SECRET_KEYS: Final = frozenset(
     }
 )
 _MAX_MASK_DEPTH: Final = 64
+_T = TypeVar("_T")
 
 
 def reveal_context() -> dict[str, Any]:
@@ -132,6 +133,18 @@ def scrub_validation_error(exc: ValidationError) -> ValidationError:
         masked = MASK if any(_is_secret_key(part) for part in loc) and raw is not None else mask_secrets(raw)
         details.append({"type": PydanticCustomError(error["type"], error["msg"]), "loc": loc, "input": masked})
     return ValidationError.from_exception_data(exc.title, details, hide_input=True)
+
+
+def _scrubbing_errors(validate: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
+    """``validate(*args, **kwargs)``; a ``ValidationError`` comes out through :func:`scrub_validation_error`.
+
+    The clean error is raised outside the handler, so that the raw one is not kept as its ``__context__``.
+    """
+    try:
+        return validate(*args, **kwargs)
+    except ValidationError as exc:
+        error = scrub_validation_error(exc)
+    raise error
 
 
 def _number(value: Decimal) -> int | float | str:
@@ -262,15 +275,9 @@ class OCModel(BaseModel):
         return core_schema.with_info_wrap_validator_function(fill_absent_from_api, schema)
 
     # Every way in from outside scrubs a ValidationError of secrets (nested models are validated by
-    # pydantic-core inside the outer call, so only these entry points raise to the caller). The clean
-    # error is raised outside the handler so that the raw one is not kept as its __context__.
+    # pydantic-core inside the outer call, so only these entry points raise to the caller).
     def __init__(self, /, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-            return
-        except ValidationError as exc:
-            error = scrub_validation_error(exc)
-        raise error
+        _scrubbing_errors(super().__init__, **data)
 
     # Not a "custom __init__" to pydantic (as RootModel does): nested models are still validated by
     # pydantic-core with the caller's context, without calling this method.
@@ -279,29 +286,17 @@ class OCModel(BaseModel):
     @classmethod
     def model_validate(cls, *args: Any, **kwargs: Any) -> Self:
         """Validate a Python object (a ``ValidationError`` never holds a secret)."""
-        try:
-            return super().model_validate(*args, **kwargs)
-        except ValidationError as exc:
-            error = scrub_validation_error(exc)
-        raise error
+        return _scrubbing_errors(super().model_validate, *args, **kwargs)
 
     @classmethod
     def model_validate_json(cls, *args: Any, **kwargs: Any) -> Self:
         """Validate JSON (a ``ValidationError`` never holds a secret)."""
-        try:
-            return super().model_validate_json(*args, **kwargs)
-        except ValidationError as exc:
-            error = scrub_validation_error(exc)
-        raise error
+        return _scrubbing_errors(super().model_validate_json, *args, **kwargs)
 
     @classmethod
     def model_validate_strings(cls, *args: Any, **kwargs: Any) -> Self:
         """Validate a mapping of strings (a ``ValidationError`` never holds a secret)."""
-        try:
-            return super().model_validate_strings(*args, **kwargs)
-        except ValidationError as exc:
-            error = scrub_validation_error(exc)
-        raise error
+        return _scrubbing_errors(super().model_validate_strings, *args, **kwargs)
 
     @classmethod
     def from_api(cls, data: Any) -> Self:
