@@ -24,6 +24,11 @@ Required fields
     and defaults to ``None``. ``MeUser`` and ``OrderUser`` have no required fields (all their fields are
     optional in the API); ``Register`` checks its five required fields server side.
 
+Patch models
+    :class:`OrderPatch`, :class:`LineItemPatch`, :class:`UserPatch` and :class:`ApiClientPatch` hold the
+    fields a caller writes on their model, all optional. Each shares them with its model through a
+    private base (declared once), so the model lists them first, then the fields the API computes.
+
 Typed ``xp``
     Every model that carries ``xp`` is generic in the type of ``xp``, defaulting to ``dict[str, Any]``
     (a PEP 696 type-variable default from :mod:`typing_extensions`, understood by both pydantic and
