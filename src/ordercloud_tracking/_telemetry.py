@@ -297,14 +297,8 @@ class Call:
 
 def start_call(spec: RequestSpec, server: tuple[str, int, str]) -> Call | None:
     """The span for one SDK call, not yet current (``with`` it); ``None`` when nothing would record it."""
-    state = _state
+    state = _recorder()
     if state is None:
-        return None
-    if state is _UNLOADED:
-        state = _load()
-        if state is None:
-            return None
-    if not state.recording():
         return None
     template = server[2] + spec.path_template
     operation = spec.operation or f"{spec.method} {template}"

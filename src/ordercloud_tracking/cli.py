@@ -118,6 +118,22 @@ def _add_connection_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--base-url", help="explicit API base URL, e.g. a fake (ORDERCLOUD_BASE_URL)")
 
 
+def _add_list_command(
+    sub: argparse._SubParsersAction[_Parser],
+    name: str,
+    helps: tuple[str, str],
+    handler: Callable[[argparse.Namespace, IO[str]], int],
+) -> argparse.ArgumentParser:
+    """``ordercloud-tracking NAME list`` (``helps``: of NAME, of list) with the connection flags and ``--json``."""
+    group = sub.add_parser(name, help=helps[0])
+    actions = group.add_subparsers(dest=f"{name}_command", required=True, metavar="ACTION", parser_class=_Parser)
+    listing = actions.add_parser("list", help=helps[1])
+    _add_connection_flags(listing)
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(handler=handler)
+    return listing
+
+
 def _timeout(args: argparse.Namespace) -> float:
     timeout: float = getattr(args, "timeout", DEFAULT_TIMEOUT)
     return timeout
@@ -841,20 +857,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     doc.set_defaults(handler=cmd_doctor)
 
-    events = sub.add_parser("events", help="tracking events")
-    events_sub = events.add_subparsers(dest="events_command", required=True, metavar="ACTION", parser_class=_Parser)
-    events_list = events_sub.add_parser("list", help="list tracking events")
-    _add_connection_flags(events_list)
+    events_list = _add_list_command(sub, "events", ("tracking events", "list tracking events"), cmd_events_list)
     events_list.add_argument("--api-client", help="only this API client's events")
-    events_list.add_argument("--json", action="store_true")
-    events_list.set_defaults(handler=cmd_events_list)
-
-    configs = sub.add_parser("configs", help="delivery configurations")
-    configs_sub = configs.add_subparsers(dest="configs_command", required=True, metavar="ACTION", parser_class=_Parser)
-    configs_list = configs_sub.add_parser("list", help="list delivery configs (secrets are never returned)")
-    _add_connection_flags(configs_list)
-    configs_list.add_argument("--json", action="store_true")
-    configs_list.set_defaults(handler=cmd_configs_list)
+    configs_helps = ("delivery configurations", "list delivery configs (secrets are never returned)")
+    configs_list = _add_list_command(sub, "configs", configs_helps, cmd_configs_list)
 
     verify = sub.add_parser("verify", help="check a captured delivery body against its x-oc-hash")
     verify.add_argument("file", help="the raw body, exactly as received (- reads it from stdin)")

@@ -138,7 +138,7 @@ _OrderStatusText = Annotated[str | None, BeforeValidator(_enum_text(ORDER_STATUS
 class UserContext(_MessageModel):
     """Who caused the event: ``ID`` (the OrderCloud user, when authenticated) and ``AnonymousId`` (the beacon ID)."""
 
-    id: str | None = Field(default=None, validation_alias="ID", serialization_alias="ID")
+    id: str | None = None
     anonymous_id: str | None = Field(default=None, validation_alias="AnonymousId", serialization_alias="AnonymousId")
 
     @model_validator(mode="before")
@@ -154,23 +154,19 @@ class UserContext(_MessageModel):
 class MessageVariant(_MessageModel):
     """The variant of a message line (``VariantName``, ``VariantDescription``; no variant ID)."""
 
-    variant_name: str | None = Field(default=None, validation_alias="VariantName", serialization_alias="VariantName")
-    variant_description: str | None = Field(
-        default=None, validation_alias="VariantDescription", serialization_alias="VariantDescription"
-    )
+    variant_name: str | None = None
+    variant_description: str | None = None
 
 
 class MessageProduct(_MessageModel):
     """The product of a message line. ``Price`` is the unit price."""
 
-    product_id: str | None = Field(default=None, validation_alias="ProductID", serialization_alias="ProductID")
-    product_name: str | None = Field(default=None, validation_alias="ProductName", serialization_alias="ProductName")
-    product_description: str | None = Field(
-        default=None, validation_alias="ProductDescription", serialization_alias="ProductDescription"
-    )
-    price: Money | None = Field(default=None, validation_alias="Price", serialization_alias="Price")
-    variant: MessageVariant | None = Field(default=None, validation_alias="Variant", serialization_alias="Variant")
-    xp: dict[str, Any] | None = Field(default=None, validation_alias="xp", serialization_alias="xp")
+    product_id: str | None = None
+    product_name: str | None = None
+    product_description: str | None = None
+    price: Money | None = None
+    variant: MessageVariant | None = None
+    xp: dict[str, Any] | None = None
 
 
 class MessageLineItem(_MessageModel):
@@ -179,15 +175,15 @@ class MessageLineItem(_MessageModel):
     ``Price`` is the unit price, ``LineSubTotal`` (capital ``T``) price x quantity, ``LineTotal`` that minus discounts.
     """
 
-    line_id: str | None = Field(default=None, validation_alias="LineID", serialization_alias="LineID")
-    product: MessageProduct | None = Field(default=None, validation_alias="Product", serialization_alias="Product")
-    quantity: Money | None = Field(default=None, validation_alias="Quantity", serialization_alias="Quantity")
-    price: Money | None = Field(default=None, validation_alias="Price", serialization_alias="Price")
-    line_total: Money | None = Field(default=None, validation_alias="LineTotal", serialization_alias="LineTotal")
+    line_id: str | None = None
+    product: MessageProduct | None = None
+    quantity: Money | None = None
+    price: Money | None = None
+    line_total: Money | None = None
     line_subtotal: Money | None = Field(
         default=None, validation_alias="LineSubTotal", serialization_alias="LineSubTotal"
     )
-    xp: dict[str, Any] | None = Field(default=None, validation_alias="xp", serialization_alias="xp")
+    xp: dict[str, Any] | None = None
 
     @property
     def unit_price(self) -> Decimal | None:
@@ -204,9 +200,17 @@ class TrackingMessage(_MessageModel):
     backbone_type: ClassVar[str]
     namespace: ClassVar[str]
 
-    user_context: UserContext | None = Field(
-        default=None, validation_alias="UserContext", serialization_alias="UserContext"
-    )
+    def __init_subclass__(
+        cls, *, event_type: TrackingEventType | None = None, type_name: str | None = None, **kwargs: Any
+    ) -> None:
+        # A typed message names its event and its type (``orders.submitted``) in its class statement.
+        super().__init_subclass__(**kwargs)
+        if event_type is not None and type_name is not None:
+            cls.event_type = event_type
+            cls.backbone_type = BACKBONE_PREFIX + type_name
+            cls.namespace = ORDERCLOUD_PREFIX + type_name
+
+    user_context: UserContext | None = None
 
     # How the message was parsed lives in ``__pydantic_private__``, set by the parser; no ``PrivateAttr``,
     # whose initialisation would cost Python calls on every validated message (measured in ``make bench``).
@@ -234,18 +238,14 @@ class TrackingMessage(_MessageModel):
         return self.user_context.anonymous_id if self.user_context is not None else None
 
 
-class SessionIdentified(TrackingMessage):
+class SessionIdentified(TrackingMessage, event_type=TrackingEventType.USER_LOGGED_IN, type_name="sessions.identified"):
     """A shopper logged in (``UserLoggedIn``; ``sessions.identified``). This model has no ``xp``."""
 
-    event_type: ClassVar[TrackingEventType] = TrackingEventType.USER_LOGGED_IN
-    backbone_type: ClassVar[str] = BACKBONE_PREFIX + "sessions.identified"
-    namespace: ClassVar[str] = ORDERCLOUD_PREFIX + "sessions.identified"
-
-    language: str | None = Field(default=None, validation_alias="Language", serialization_alias="Language")
-    currency: str | None = Field(default=None, validation_alias="Currency", serialization_alias="Currency")
-    email: str | None = Field(default=None, validation_alias="Email", serialization_alias="Email")
-    first_name: str | None = Field(default=None, validation_alias="FirstName", serialization_alias="FirstName")
-    last_name: str | None = Field(default=None, validation_alias="LastName", serialization_alias="LastName")
+    language: str | None = None
+    currency: str | None = None
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
 
 
 class OrderLineMessage(TrackingMessage):
@@ -254,60 +254,42 @@ class OrderLineMessage(TrackingMessage):
     The line's ``Quantity`` is absolute, for an update as for an add.
     """
 
-    language: str | None = Field(default=None, validation_alias="Language", serialization_alias="Language")
-    currency: str | None = Field(default=None, validation_alias="Currency", serialization_alias="Currency")
-    email: str | None = Field(default=None, validation_alias="Email", serialization_alias="Email")
+    language: str | None = None
+    currency: str | None = None
+    email: str | None = None
     order_id: str | None = Field(default=None, validation_alias="OrderId", serialization_alias="OrderId")
-    line_item: MessageLineItem | None = Field(default=None, validation_alias="LineItem", serialization_alias="LineItem")
+    line_item: MessageLineItem | None = None
 
 
-class OrderLineAdded(OrderLineMessage):
+class OrderLineAdded(OrderLineMessage, event_type=TrackingEventType.LINE_ITEM_ADDED, type_name="orders.lines.added"):
     """A line item was added (``LineItemAdded``; ``orders.lines.added``).
 
     Also what a line message that declares no type parses as, with ``type_inferred`` set.
     """
 
-    event_type: ClassVar[TrackingEventType] = TrackingEventType.LINE_ITEM_ADDED
-    backbone_type: ClassVar[str] = BACKBONE_PREFIX + "orders.lines.added"
-    namespace: ClassVar[str] = ORDERCLOUD_PREFIX + "orders.lines.added"
 
-
-class OrderLineUpdated(OrderLineMessage):
+class OrderLineUpdated(
+    OrderLineMessage, event_type=TrackingEventType.LINE_ITEM_UPDATED, type_name="orders.lines.updated"
+):
     """A line item was updated (``LineItemUpdated``; ``orders.lines.updated``). Same shape as added."""
 
-    event_type: ClassVar[TrackingEventType] = TrackingEventType.LINE_ITEM_UPDATED
-    backbone_type: ClassVar[str] = BACKBONE_PREFIX + "orders.lines.updated"
-    namespace: ClassVar[str] = ORDERCLOUD_PREFIX + "orders.lines.updated"
 
-
-class OrderSubmitted(TrackingMessage):
+class OrderSubmitted(TrackingMessage, event_type=TrackingEventType.ORDER_SUBMITTED, type_name="orders.submitted"):
     """An order was submitted (``OrderSubmitted``; ``orders.submitted``). Note ``OrderID``.
 
     ``Payments`` are loose JSON objects; ``OrderDate`` is the string that was sent; no ``Language``.
     """
 
-    event_type: ClassVar[TrackingEventType] = TrackingEventType.ORDER_SUBMITTED
-    backbone_type: ClassVar[str] = BACKBONE_PREFIX + "orders.submitted"
-    namespace: ClassVar[str] = ORDERCLOUD_PREFIX + "orders.submitted"
-
-    order_id: str | None = Field(default=None, validation_alias="OrderID", serialization_alias="OrderID")
-    currency: str | None = Field(default=None, validation_alias="Currency", serialization_alias="Currency")
-    email: str | None = Field(default=None, validation_alias="Email", serialization_alias="Email")
-    order_date: str | None = Field(default=None, validation_alias="OrderDate", serialization_alias="OrderDate")
-    order_status: _OrderStatusText = Field(
-        default=None, validation_alias="OrderStatus", serialization_alias="OrderStatus"
-    )
-    order_total: Money | None = Field(default=None, validation_alias="OrderTotal", serialization_alias="OrderTotal")
-    order_subtotal: Money | None = Field(
-        default=None, validation_alias="OrderSubtotal", serialization_alias="OrderSubtotal"
-    )
-    payments: list[dict[str, Any]] | None = Field(
-        default=None, validation_alias="Payments", serialization_alias="Payments"
-    )
-    line_items: list[MessageLineItem] | None = Field(
-        default=None, validation_alias="LineItems", serialization_alias="LineItems"
-    )
-    xp: dict[str, Any] | None = Field(default=None, validation_alias="xp", serialization_alias="xp")
+    order_id: str | None = None
+    currency: str | None = None
+    email: str | None = None
+    order_date: str | None = None
+    order_status: _OrderStatusText = None
+    order_total: Money | None = None
+    order_subtotal: Money | None = None
+    payments: list[dict[str, Any]] | None = None
+    line_items: list[MessageLineItem] | None = None
+    xp: dict[str, Any] | None = None
 
 
 class UnknownMessage(BaseModel):

@@ -150,15 +150,37 @@ def _check_link(user_id: str, anonymous_id: str) -> None:
         raise ValueError("user_id and anonymous_id must be non-empty strings")
 
 
-def _positive(name: str, value: float) -> None:
+def _positive(name: str, value: float) -> float:
     if not value > 0:
         raise ValueError(f"{name} must be positive, not {value!r}")
+    return value
+
+
+class _ExpiringClaims:
+    """What both dedupe stores share: claims that expire after ``claim_ttl`` seconds."""
+
+    _claim_ttl: float
+
+    @property
+    def claim_ttl(self) -> float:
+        """Seconds after which an unfinished claim expires."""
+        return self._claim_ttl
+
+
+class _LinksFromMessages:
+    """What both identity-link stores share: :meth:`learn` records the link a message carries."""
+
+    def learn(self: IdentityLinks, message: Message) -> None:
+        """See :meth:`IdentityLinks.learn`; a message without both IDs is ignored."""
+        ids = _ids_of(message)
+        if ids is not None:
+            self.link(*ids)
 
 
 # --- in process ------------------------------------------------------------------------------------------
 
 
-class MemoryDedupeStore:
+class MemoryDedupeStore(_ExpiringClaims):
     """The in-process :class:`DedupeStore`: the latest completed state of the last ``maxsize`` entities."""
 
     def __init__(
@@ -166,9 +188,8 @@ class MemoryDedupeStore:
     ) -> None:
         if maxsize < 1:
             raise ValueError("maxsize must be at least 1")
-        _positive("claim_ttl", claim_ttl)
         self._maxsize = maxsize
-        self._claim_ttl = claim_ttl
+        self._claim_ttl = _positive("claim_ttl", claim_ttl)
         self._clock = clock
         self._completed: collections.OrderedDict[str, str] = collections.OrderedDict()
         self._claims: dict[tuple[str, str], float] = {}
@@ -178,11 +199,6 @@ class MemoryDedupeStore:
     def maxsize(self) -> int:
         """How many entities' completed states are kept at most (the least recently used go first)."""
         return self._maxsize
-
-    @property
-    def claim_ttl(self) -> float:
-        """Seconds after which an unfinished claim expires."""
-        return self._claim_ttl
 
     def claim(self, key: str, fingerprint: str) -> DedupeOutcome:
         """See :meth:`DedupeStore.claim`."""
@@ -221,7 +237,7 @@ class MemoryDedupeStore:
         return f"MemoryDedupeStore(maxsize={self._maxsize}, claim_ttl={self._claim_ttl})"
 
 
-class MemoryIdentityLinks:
+class MemoryIdentityLinks(_LinksFromMessages):
     """The in-process :class:`IdentityLinks`: the links of the last ``maxsize`` users (LRU)."""
 
     def __init__(self, maxsize: int = 100_000) -> None:
@@ -235,12 +251,6 @@ class MemoryIdentityLinks:
     def maxsize(self) -> int:
         """How many users' links are kept at most (the least recently linked or read go first)."""
         return self._maxsize
-
-    def learn(self, message: Message) -> None:
-        """See :meth:`IdentityLinks.learn`; a message without both IDs is ignored."""
-        ids = _ids_of(message)
-        if ids is not None:
-            self.link(*ids)
 
     def link(self, user_id: str, anonymous_id: str) -> None:
         """See :meth:`IdentityLinks.link` (``ValueError`` for an empty ID)."""
@@ -453,7 +463,7 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     db.execute("COMMIT")
 
 
-class SQLiteDedupeStore(_SQLiteFile):
+class SQLiteDedupeStore(_SQLiteFile, _ExpiringClaims):
     """A durable :class:`DedupeStore` on a local SQLite file, shared by threads and processes."""
 
     _schema = """
@@ -476,14 +486,8 @@ class SQLiteDedupeStore(_SQLiteFile):
         claim_ttl: float = DEFAULT_CLAIM_TTL,
         clock: Clock = time.time,
     ) -> None:
-        _positive("claim_ttl", claim_ttl)
-        self._claim_ttl = claim_ttl
+        self._claim_ttl = _positive("claim_ttl", claim_ttl)
         super().__init__(path, max_entries=max_entries, max_age=max_age, clock=clock)
-
-    @property
-    def claim_ttl(self) -> float:
-        """Seconds after which an unfinished claim expires."""
-        return self._claim_ttl
 
     def claim(self, key: str, fingerprint: str) -> DedupeOutcome:
         """See :meth:`DedupeStore.claim`; one ``BEGIN IMMEDIATE`` transaction (atomic across processes)."""
@@ -525,7 +529,7 @@ class SQLiteDedupeStore(_SQLiteFile):
         db.execute("DELETE FROM oct_dedupe_claims WHERE expires_at <= ?", (now,))
 
 
-class SQLiteIdentityLinks(_SQLiteFile):
+class SQLiteIdentityLinks(_SQLiteFile, _LinksFromMessages):
     """A durable :class:`IdentityLinks` on a local SQLite file, shared by threads and processes."""
 
     _schema = """
@@ -545,12 +549,6 @@ class SQLiteIdentityLinks(_SQLiteFile):
         clock: Clock = time.time,
     ) -> None:
         super().__init__(path, max_entries=max_entries, max_age=max_age, clock=clock)
-
-    def learn(self, message: Message) -> None:
-        """See :meth:`IdentityLinks.learn`; a message without both IDs is ignored."""
-        ids = _ids_of(message)
-        if ids is not None:
-            self.link(*ids)
 
     def link(self, user_id: str, anonymous_id: str) -> None:
         """See :meth:`IdentityLinks.link` (``ValueError`` for an empty ID)."""

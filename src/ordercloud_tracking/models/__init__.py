@@ -12,116 +12,22 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from .commerce import (
-        AccessToken,
-        Address,
-        ApiClient,
-        ApiClientPatch,
-        LineItem,
-        LineItemPatch,
-        LineItemProduct,
-        LineItemSpec,
-        LineItemVariant,
-        Locale,
-        MeUser,
-        Order,
-        OrderDirection,
-        OrderPatch,
-        OrderStatus,
-        OrderUser,
-        Payment,
-        PaymentTransaction,
-        PaymentType,
-        PriceBreak,
-        PriceMarkupType,
-        PriceSchedule,
-        Product,
-        ProductInventory,
-        User,
-        UserPatch,
-    )
-    from .delivery import (
-        AzureBlobConfig,
-        AzureTableConfig,
-        ContentHubConfig,
-        CosmosDbConfig,
-        DeliveryConfig,
-        DeliveryConfigPatch,
-        DeliveryTargets,
-        DiscoverEventConfig,
-        EventHubConfig,
-        HttpConfig,
-        KafkaConfig,
-        MailchimpConfig,
-        MandrillConfig,
-        MessageSenderConfig,
-        SearchIngestionConfig,
-        SearchIngestionContent,
-        SearchIngestionHttpContent,
-        SendEventConfig,
-    )
-    from .tracking import (
-        TrackingEvent,
-        TrackingEventPatch,
-        TrackingEventType,
-    )
+if TYPE_CHECKING:  # what type checkers see; at run time ``__getattr__`` loads a submodule on first use
+    from .commerce import *  # noqa: F403
+    from .delivery import *  # noqa: F403
+    from .tracking import *  # noqa: F403
 
-__all__ = [
-    "AccessToken",
-    "Address",
-    "ApiClient",
-    "ApiClientPatch",
-    "AzureBlobConfig",
-    "AzureTableConfig",
-    "ContentHubConfig",
-    "CosmosDbConfig",
-    "DeliveryConfig",
-    "DeliveryConfigPatch",
-    "DeliveryTargets",
-    "DiscoverEventConfig",
-    "EventHubConfig",
-    "HttpConfig",
-    "KafkaConfig",
-    "LineItem",
-    "LineItemPatch",
-    "LineItemProduct",
-    "LineItemSpec",
-    "LineItemVariant",
-    "Locale",
-    "MailchimpConfig",
-    "MandrillConfig",
-    "MeUser",
-    "MessageSenderConfig",
-    "Order",
-    "OrderDirection",
-    "OrderPatch",
-    "OrderStatus",
-    "OrderUser",
-    "Payment",
-    "PaymentTransaction",
-    "PaymentType",
-    "PriceBreak",
-    "PriceMarkupType",
-    "PriceSchedule",
-    "Product",
-    "ProductInventory",
-    "SearchIngestionConfig",
-    "SearchIngestionContent",
-    "SearchIngestionHttpContent",
-    "SendEventConfig",
-    "TrackingEvent",
-    "TrackingEventPatch",
-    "TrackingEventType",
-    "User",
-    "UserPatch",
-]
-
+# Each submodule's ``__all__`` is the list of its models; this package exports their union.
 _SUBMODULES = (".tracking", ".delivery", ".commerce")
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:  # the first submodule that exports it (a test keeps ``__all__`` their union)
+    if name == "__all__":  # ``from ordercloud_tracking.models import *``, ``dir()``: every submodule is loaded
+        modules = [importlib.import_module(submodule, __name__) for submodule in _SUBMODULES]
+        value: Any = sorted({exported for module in modules for exported in module.__all__})
+        globals()[name] = value
+        return value
+    if not name.startswith("_"):  # the first submodule that exports it, loaded now
         for submodule in _SUBMODULES:
             module = importlib.import_module(submodule, __name__)
             if name in module.__all__:
@@ -132,4 +38,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__getattr__("__all__")))

@@ -3,8 +3,10 @@
 Conventions (DESIGN §4):
 
 * snake_case attributes, the exact OrderCloud JSON name as alias; both names are accepted on input and
-  the alias is used on output. The alias is declared as ``validation_alias=`` plus ``serialization_alias=``
-  (never ``alias=``): type checkers read ``alias=`` as the ``__init__`` parameter name (PEP 681), so
+  the alias is used on output. :func:`wire_name` derives the alias from the attribute (``product_id`` →
+  ``ProductID``); the few fields OrderCloud spells otherwise (``OrderId``, ``LineSubTotal``) declare it.
+  An alias is set as ``validation_alias=`` plus ``serialization_alias=`` (never ``alias=``): type
+  checkers read ``alias=`` as the ``__init__`` parameter name (PEP 681), so
   ``LineItem(product_id="SKU-1", quantity=1)`` type-checks in pyright and in mypy without the pydantic
   plugin. :func:`json_name` gives a field's JSON name;
 * unknown fields are kept (``extra="allow"``) and written back untouched;
@@ -20,13 +22,14 @@ from __future__ import annotations
 
 import enum
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Annotated, Any, Final, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
+    AliasGenerator,
     BaseModel,
     ConfigDict,
     GetCoreSchemaHandler,
@@ -61,6 +64,7 @@ __all__ = [
     "reveal_context",
     "reveals_secrets",
     "scrub_validation_error",
+    "wire_name",
 ]
 
 JSONObject = dict[str, Any]
@@ -83,6 +87,7 @@ SECRET_KEYS: Final = frozenset(
     }
 )
 _MAX_MASK_DEPTH: Final = 64
+_T = TypeVar("_T")
 
 
 def reveal_context() -> dict[str, Any]:
@@ -128,6 +133,18 @@ def scrub_validation_error(exc: ValidationError) -> ValidationError:
         masked = MASK if any(_is_secret_key(part) for part in loc) and raw is not None else mask_secrets(raw)
         details.append({"type": PydanticCustomError(error["type"], error["msg"]), "loc": loc, "input": masked})
     return ValidationError.from_exception_data(exc.title, details, hide_input=True)
+
+
+def _scrubbing_errors(validate: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
+    """``validate(*args, **kwargs)``; a ``ValidationError`` comes out through :func:`scrub_validation_error`.
+
+    The clean error is raised outside the handler, so that the raw one is not kept as its ``__context__``.
+    """
+    try:
+        return validate(*args, **kwargs)
+    except ValidationError as exc:
+        error = scrub_validation_error(exc)
+    raise error
 
 
 def _number(value: Decimal) -> int | float | str:
@@ -184,6 +201,17 @@ class OpenEnum(str, enum.Enum):
         return str(self.value)
 
 
+def wire_name(name: str) -> str:
+    """OrderCloud's JSON name for an attribute: PascalCase with ``id`` as ``ID``; ``xp`` stays ``xp``.
+
+    >>> wire_name("ship_from_address_id"), wire_name("line_subtotal"), wire_name("xp")
+    ('ShipFromAddressID', 'LineSubtotal', 'xp')
+    """
+    if name == "xp":
+        return name
+    return "".join("ID" if word == "id" else word.capitalize() for word in name.split("_"))
+
+
 def json_name(name: str, field: FieldInfo) -> str:
     """The JSON (wire) name of the model field ``name``: its serialization alias, else its name."""
     return field.serialization_alias or field.alias or name
@@ -211,6 +239,8 @@ class OCModel(BaseModel):
         use_enum_values=False,
         arbitrary_types_allowed=False,
         hide_input_in_errors=True,
+        # JSON names as validation and serialization aliases, never ``alias=`` (see the module docstring).
+        alias_generator=AliasGenerator(validation_alias=wire_name, serialization_alias=wire_name),
     )
 
     @classmethod
@@ -245,15 +275,9 @@ class OCModel(BaseModel):
         return core_schema.with_info_wrap_validator_function(fill_absent_from_api, schema)
 
     # Every way in from outside scrubs a ValidationError of secrets (nested models are validated by
-    # pydantic-core inside the outer call, so only these entry points raise to the caller). The clean
-    # error is raised outside the handler so that the raw one is not kept as its __context__.
+    # pydantic-core inside the outer call, so only these entry points raise to the caller).
     def __init__(self, /, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-            return
-        except ValidationError as exc:
-            error = scrub_validation_error(exc)
-        raise error
+        _scrubbing_errors(super().__init__, **data)
 
     # Not a "custom __init__" to pydantic (as RootModel does): nested models are still validated by
     # pydantic-core with the caller's context, without calling this method.
@@ -262,29 +286,17 @@ class OCModel(BaseModel):
     @classmethod
     def model_validate(cls, *args: Any, **kwargs: Any) -> Self:
         """Validate a Python object (a ``ValidationError`` never holds a secret)."""
-        try:
-            return super().model_validate(*args, **kwargs)
-        except ValidationError as exc:
-            error = scrub_validation_error(exc)
-        raise error
+        return _scrubbing_errors(super().model_validate, *args, **kwargs)
 
     @classmethod
     def model_validate_json(cls, *args: Any, **kwargs: Any) -> Self:
         """Validate JSON (a ``ValidationError`` never holds a secret)."""
-        try:
-            return super().model_validate_json(*args, **kwargs)
-        except ValidationError as exc:
-            error = scrub_validation_error(exc)
-        raise error
+        return _scrubbing_errors(super().model_validate_json, *args, **kwargs)
 
     @classmethod
     def model_validate_strings(cls, *args: Any, **kwargs: Any) -> Self:
         """Validate a mapping of strings (a ``ValidationError`` never holds a secret)."""
-        try:
-            return super().model_validate_strings(*args, **kwargs)
-        except ValidationError as exc:
-            error = scrub_validation_error(exc)
-        raise error
+        return _scrubbing_errors(super().model_validate_strings, *args, **kwargs)
 
     @classmethod
     def from_api(cls, data: Any) -> Self:

@@ -89,25 +89,19 @@ def _revealed(value: Any) -> Any:
 class KafkaConfig(OCModel):
     """Target ``Kafka``: a Kafka topic reached with SASL credentials."""
 
-    bootstrap_servers: str = Field(validation_alias="BootstrapServers", serialization_alias="BootstrapServers")
-    sasl_username: str = Field(validation_alias="SaslUsername", serialization_alias="SaslUsername")
-    sasl_password: Secret | None = Field(validation_alias="SaslPassword", serialization_alias="SaslPassword")
-    topic: str = Field(validation_alias="Topic", serialization_alias="Topic")
+    bootstrap_servers: str
+    sasl_username: str
+    sasl_password: Secret | None
+    topic: str
 
 
 class HttpConfig(OCModel):
     """Target ``Http``: POST each message to an endpoint, signed with ``Secret`` (``x-oc-hash``)."""
 
-    endpoint: str = Field(validation_alias="Endpoint", serialization_alias="Endpoint")
-    secret: Annotated[Secret | None, caller_max_length(50)] = Field(
-        validation_alias="Secret", serialization_alias="Secret"
-    )
-    custom_auth_header_name: str | None = Field(
-        default=None, validation_alias="CustomAuthHeaderName", serialization_alias="CustomAuthHeaderName"
-    )
-    custom_auth_header_value: Annotated[Secret | None, caller_max_length(50)] = Field(
-        default=None, validation_alias="CustomAuthHeaderValue", serialization_alias="CustomAuthHeaderValue"
-    )
+    endpoint: str
+    secret: Annotated[Secret | None, caller_max_length(50)]
+    custom_auth_header_name: str | None = None
+    custom_auth_header_value: Annotated[Secret | None, caller_max_length(50)] = None
 
     @model_validator(mode="after")
     def _header_pair(self, info: ValidationInfo) -> Self:
@@ -118,13 +112,9 @@ class HttpConfig(OCModel):
 class SearchIngestionHttpContent(OCModel):
     """``SearchIngestion.Content.Http``: where to fetch content, with an optional custom auth header."""
 
-    endpoint: str = Field(validation_alias="Endpoint", serialization_alias="Endpoint")
-    custom_auth_header_name: str | None = Field(
-        default=None, validation_alias="CustomAuthHeaderName", serialization_alias="CustomAuthHeaderName"
-    )
-    custom_auth_header_value: Secret | None = Field(
-        default=None, validation_alias="CustomAuthHeaderValue", serialization_alias="CustomAuthHeaderValue"
-    )
+    endpoint: str
+    custom_auth_header_name: str | None = None
+    custom_auth_header_value: Secret | None = None
 
     @model_validator(mode="after")
     def _header_pair(self, info: ValidationInfo) -> Self:
@@ -135,101 +125,81 @@ class SearchIngestionHttpContent(OCModel):
 class SearchIngestionContent(OCModel):
     """``SearchIngestion.Content``: supported locales and an optional HTTP content source."""
 
-    locales: list[str] = Field(validation_alias="Locales", serialization_alias="Locales")
-    http: SearchIngestionHttpContent | None = Field(default=None, validation_alias="Http", serialization_alias="Http")
+    locales: list[str]
+    http: SearchIngestionHttpContent | None = None
 
 
 class SearchIngestionConfig(OCModel):
     """Target ``SearchIngestion`` (product sync only): Sitecore Search ingestion."""
 
-    domain: str = Field(validation_alias="Domain", serialization_alias="Domain")
-    source: str = Field(validation_alias="Source", serialization_alias="Source")
-    endpoint: str = Field(validation_alias="Endpoint", serialization_alias="Endpoint")
-    entity: str = Field(validation_alias="Entity", serialization_alias="Entity")
-    api_key: Secret | None = Field(validation_alias="ApiKey", serialization_alias="ApiKey")
-    content: SearchIngestionContent | None = Field(
-        default=None, validation_alias="Content", serialization_alias="Content"
-    )
+    domain: str
+    source: str
+    endpoint: str
+    entity: str
+    api_key: Secret | None
+    content: SearchIngestionContent | None = None
 
 
 class SendEventConfig(OCModel):
     """Target ``SendEvent`` (tracking events only): Sitecore Send."""
 
-    site_id: str = Field(validation_alias="SiteID", serialization_alias="SiteID")
-    service_endpoint: str | None = Field(validation_alias="ServiceEndpoint", serialization_alias="ServiceEndpoint")
+    site_id: str
+    service_endpoint: str | None
 
 
 class DiscoverEventConfig(OCModel):
     """Target ``DiscoverEvent`` (tracking events only): Sitecore Discover."""
 
-    client_id: str = Field(validation_alias="ClientID", serialization_alias="ClientID")
-    api_key: Secret | None = Field(validation_alias="ApiKey", serialization_alias="ApiKey")
-    service_endpoint: str = Field(validation_alias="ServiceEndpoint", serialization_alias="ServiceEndpoint")
+    client_id: str
+    api_key: Secret | None
+    service_endpoint: str
 
 
 class EventHubConfig(OCModel):
     """Target ``EventHub``: an Azure Event Hub."""
 
-    event_hub_name: str = Field(validation_alias="EventHubName", serialization_alias="EventHubName")
-    connection_string: Secret | None = Field(
-        validation_alias="ConnectionString", serialization_alias="ConnectionString"
-    )
+    event_hub_name: str
+    connection_string: Secret | None
 
 
 class AzureBlobConfig(OCModel):
     """Target ``AzureBlob``: an Azure storage account (blob container)."""
 
-    connection_string: Secret | None = Field(
-        validation_alias="ConnectionString", serialization_alias="ConnectionString"
-    )
-    override_container_name: str | None = Field(
-        default=None, validation_alias="OverrideContainerName", serialization_alias="OverrideContainerName"
-    )
+    connection_string: Secret | None
+    override_container_name: str | None = None
 
 
 class AzureTableConfig(OCModel):
     """Target ``AzureTable``: an Azure storage account (table)."""
 
-    connection_string: Secret | None = Field(
-        validation_alias="ConnectionString", serialization_alias="ConnectionString"
-    )
-    override_table_name: str | None = Field(
-        default=None, validation_alias="OverrideTableName", serialization_alias="OverrideTableName"
-    )
+    connection_string: Secret | None
+    override_table_name: str | None = None
 
 
 class CosmosDbConfig(OCModel):
     """Target ``CosmosDb``: an Azure Cosmos DB account."""
 
-    connection_string: Secret | None = Field(
-        validation_alias="ConnectionString", serialization_alias="ConnectionString"
-    )
-    override_database_name: str | None = Field(
-        default=None, validation_alias="OverrideDatabaseName", serialization_alias="OverrideDatabaseName"
-    )
+    connection_string: Secret | None
+    override_database_name: str | None = None
 
 
 class MandrillConfig(OCModel):
     """Target ``Mandrill`` (API up to v1.0.432; renamed ``Mailchimp`` later, see :class:`MailchimpConfig`)."""
 
-    api_key: Annotated[Secret | None, caller_max_length(50)] = Field(
-        validation_alias="ApiKey", serialization_alias="ApiKey"
-    )
+    api_key: Annotated[Secret | None, caller_max_length(50)]
 
 
 class MailchimpConfig(OCModel):
     """Target ``Mailchimp`` (spec 1.0.445 and later; formerly ``Mandrill``, see :class:`MandrillConfig`)."""
 
-    api_key: Secret | None = Field(default=None, validation_alias="ApiKey", serialization_alias="ApiKey")
+    api_key: Secret | None = None
 
 
 class MessageSenderConfig(OCModel):
     """Target ``MessageSender``. ``EndPoint`` (a KB sample's spelling) is read too; ``Endpoint`` is written."""
 
-    secret: Annotated[Secret | None, caller_max_length(50)] = Field(
-        validation_alias="Secret", serialization_alias="Secret"
-    )
-    endpoint: str = Field(validation_alias="Endpoint", serialization_alias="Endpoint")
+    secret: Annotated[Secret | None, caller_max_length(50)]
+    endpoint: str
 
     @model_validator(mode="before")
     @classmethod
@@ -245,14 +215,10 @@ class MessageSenderConfig(OCModel):
 class ContentHubConfig(OCModel):
     """Target ``ContentHub`` (product sync only): Sitecore Content Hub."""
 
-    api_key: Annotated[Secret | None, caller_max_length(50)] = Field(
-        validation_alias="ApiKey", serialization_alias="ApiKey"
-    )
-    endpoint: str = Field(validation_alias="Endpoint", serialization_alias="Endpoint")
-    target_schema_name: str = Field(validation_alias="TargetSchemaName", serialization_alias="TargetSchemaName")
-    config_data: dict[str, Any] | None = Field(
-        default=None, validation_alias="ConfigData", serialization_alias="ConfigData"
-    )
+    api_key: Annotated[Secret | None, caller_max_length(50)]
+    endpoint: str
+    target_schema_name: str
+    config_data: dict[str, Any] | None = None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -263,35 +229,19 @@ class ContentHubConfig(OCModel):
 class DeliveryTargets(OCModel):
     """Where messages go: every key is optional; unknown (newer) targets are kept and written back."""
 
-    kafka: KafkaConfig | None = Field(default=None, validation_alias="Kafka", serialization_alias="Kafka")
-    http: HttpConfig | None = Field(default=None, validation_alias="Http", serialization_alias="Http")
-    search_ingestion: SearchIngestionConfig | None = Field(
-        default=None, validation_alias="SearchIngestion", serialization_alias="SearchIngestion"
-    )
-    send_event: SendEventConfig | None = Field(
-        default=None, validation_alias="SendEvent", serialization_alias="SendEvent"
-    )
-    discover_event: DiscoverEventConfig | None = Field(
-        default=None, validation_alias="DiscoverEvent", serialization_alias="DiscoverEvent"
-    )
-    event_hub: EventHubConfig | None = Field(default=None, validation_alias="EventHub", serialization_alias="EventHub")
-    azure_blob: AzureBlobConfig | None = Field(
-        default=None, validation_alias="AzureBlob", serialization_alias="AzureBlob"
-    )
-    azure_table: AzureTableConfig | None = Field(
-        default=None, validation_alias="AzureTable", serialization_alias="AzureTable"
-    )
-    cosmos_db: CosmosDbConfig | None = Field(default=None, validation_alias="CosmosDb", serialization_alias="CosmosDb")
-    mandrill: MandrillConfig | None = Field(default=None, validation_alias="Mandrill", serialization_alias="Mandrill")
-    mailchimp: MailchimpConfig | None = Field(
-        default=None, validation_alias="Mailchimp", serialization_alias="Mailchimp"
-    )
-    message_sender: MessageSenderConfig | None = Field(
-        default=None, validation_alias="MessageSender", serialization_alias="MessageSender"
-    )
-    content_hub: ContentHubConfig | None = Field(
-        default=None, validation_alias="ContentHub", serialization_alias="ContentHub"
-    )
+    kafka: KafkaConfig | None = None
+    http: HttpConfig | None = None
+    search_ingestion: SearchIngestionConfig | None = None
+    send_event: SendEventConfig | None = None
+    discover_event: DiscoverEventConfig | None = None
+    event_hub: EventHubConfig | None = None
+    azure_blob: AzureBlobConfig | None = None
+    azure_table: AzureTableConfig | None = None
+    cosmos_db: CosmosDbConfig | None = None
+    mandrill: MandrillConfig | None = None
+    mailchimp: MailchimpConfig | None = None
+    message_sender: MessageSenderConfig | None = None
+    content_hub: ContentHubConfig | None = None
 
     def configured(self) -> list[str]:
         """JSON keys of the targets that are set (not null): known ones in field order, then unknown ones."""
@@ -305,27 +255,20 @@ class DeliveryTargets(OCModel):
 class DeliveryConfig(OCModel):
     """A delivery configuration (``/v1/integrations/deliveryconfig``)."""
 
-    id: str | None = Field(default=None, validation_alias="ID", serialization_alias="ID")
-    name: Annotated[str, caller_max_length(128)] = Field(validation_alias="Name", serialization_alias="Name")
-    enabled: bool | None = Field(default=None, validation_alias="Enabled", serialization_alias="Enabled")
-    delivery_targets: DeliveryTargets = Field(validation_alias="DeliveryTargets", serialization_alias="DeliveryTargets")
+    id: str | None = None
+    name: Annotated[str, caller_max_length(128)]
+    enabled: bool | None = None
+    delivery_targets: DeliveryTargets
 
 
 class DeliveryConfigPatch(OCModel):
     """A partial :class:`DeliveryConfig` for PATCH: only the fields you give are sent (``None`` as null)."""
 
-    id: str | None = Field(default=None, validation_alias="ID", serialization_alias="ID")
-    name: Annotated[str | None, caller_max_length(128)] = Field(
-        default=None, validation_alias="Name", serialization_alias="Name"
-    )
-    enabled: bool | None = Field(default=None, validation_alias="Enabled", serialization_alias="Enabled")
+    id: str | None = None
+    name: Annotated[str | None, caller_max_length(128)] = None
+    enabled: bool | None = None
     # dict first, left to right: a dict is always kept as written (never half-converted to a model).
-    delivery_targets: dict[str, Any] | DeliveryTargets | None = Field(
-        default=None,
-        validation_alias="DeliveryTargets",
-        serialization_alias="DeliveryTargets",
-        union_mode="left_to_right",
-    )
+    delivery_targets: dict[str, Any] | DeliveryTargets | None = Field(default=None, union_mode="left_to_right")
 
     @field_serializer("delivery_targets", mode="wrap")
     def _mask_plain_targets(

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field
-
 from ._base import OCModel, OpenEnum, caller_max_length
 
 __all__ = ["TrackingEvent", "TrackingEventPatch", "TrackingEventType"]
@@ -27,32 +25,20 @@ class TrackingEventType(OpenEnum):
 class TrackingEvent(OCModel):
     """A tracking event (``/v1/integrations/trackingEvents``)."""
 
-    id: Annotated[str | None, caller_max_length(100)] = Field(
-        default=None, validation_alias="ID", serialization_alias="ID"
-    )
-    event_type: TrackingEventType = Field(validation_alias="EventType", serialization_alias="EventType")
-    client_id: str = Field(validation_alias="ClientID", serialization_alias="ClientID")
-    name: str = Field(validation_alias="Name", serialization_alias="Name")
-    config_data: dict[str, Any] | str | None = Field(
-        default=None, validation_alias="ConfigData", serialization_alias="ConfigData"
-    )
-    delivery_config_id: str | None = Field(validation_alias="DeliveryConfigID", serialization_alias="DeliveryConfigID")
+    id: Annotated[str | None, caller_max_length(100)] = None
+    event_type: TrackingEventType
+    client_id: str
+    name: str
+    config_data: dict[str, Any] | str | None = None
+    delivery_config_id: str | None
 
 
 class TrackingEventPatch(OCModel):
     """A partial :class:`TrackingEvent` for PATCH: only the fields you give are sent (``None`` as null)."""
 
-    id: Annotated[str | None, caller_max_length(100)] = Field(
-        default=None, validation_alias="ID", serialization_alias="ID"
-    )
-    event_type: TrackingEventType | None = Field(
-        default=None, validation_alias="EventType", serialization_alias="EventType"
-    )
-    client_id: str | None = Field(default=None, validation_alias="ClientID", serialization_alias="ClientID")
-    name: str | None = Field(default=None, validation_alias="Name", serialization_alias="Name")
-    config_data: dict[str, Any] | str | None = Field(
-        default=None, validation_alias="ConfigData", serialization_alias="ConfigData"
-    )
-    delivery_config_id: str | None = Field(
-        default=None, validation_alias="DeliveryConfigID", serialization_alias="DeliveryConfigID"
-    )
+    id: Annotated[str | None, caller_max_length(100)] = None
+    event_type: TrackingEventType | None = None
+    client_id: str | None = None
+    name: str | None = None
+    config_data: dict[str, Any] | str | None = None
+    delivery_config_id: str | None = None

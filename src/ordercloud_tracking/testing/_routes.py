@@ -22,60 +22,52 @@ _ORDER_LINE = _ORDER + r"/lineitems/(?P<line_id>[^/]+)"
 _CART_LINE = r"/v1/cart/lineitems/(?P<line_id>[^/]+)"
 _EVENT = r"/v1/integrations/trackingEvents/(?P<event_id>[^/]+)"
 _CONFIG = r"/v1/integrations/deliveryconfig/(?P<config_id>[^/]+)"
+_API_CLIENT = r"/v1/apiclients/(?P<client_id>[^/]+)"
 
-_TABLE: list[tuple[str, str, Handler]] = [
-    ("POST", r"/oauth/token", oauth.token),
-    ("GET", r"/v1/me", oauth.me_get),
-    ("PUT", r"/v1/me/orders", oauth.me_transfer),
-    ("GET", r"/v1/me/orders", commerce.me_list_orders),
-    ("PUT", r"/v1/me/register", oauth.me_register),
-    ("GET", r"/v1/cart", commerce.cart_get),
-    ("GET", r"/v1/cart/lineitems", commerce.cart_list_lines),
-    ("POST", r"/v1/cart/lineitems", commerce.cart_add_line),
-    ("GET", _CART_LINE, commerce.cart_get_line),
-    ("PUT", _CART_LINE, commerce.cart_save_line),
-    ("PATCH", _CART_LINE, commerce.cart_patch_line),
-    ("DELETE", _CART_LINE, commerce.cart_delete_line),
-    ("PATCH", r"/v1/cart/fromuser", commerce.cart_from_user),
-    ("POST", r"/v1/cart/submit", commerce.cart_submit),
-    ("GET", r"/v1/orders/(?P<direction>[^/]+)", commerce.order_list),
-    ("POST", r"/v1/orders/(?P<direction>[^/]+)", commerce.order_create),
-    ("GET", _ORDER, commerce.order_get),
-    ("GET", _ORDER + "/lineitems", commerce.order_list_lines),
-    ("POST", _ORDER + "/lineitems", commerce.order_add_line),
-    ("GET", _ORDER_LINE, commerce.order_get_line),
-    ("PUT", _ORDER_LINE, commerce.order_save_line),
-    ("PATCH", _ORDER_LINE, commerce.order_patch_line),
-    ("DELETE", _ORDER_LINE, commerce.order_delete_line),
-    ("POST", _ORDER + "/submit", commerce.order_submit),
-    ("GET", r"/v1/apiclients", integrations.api_client_list),
-    ("GET", r"/v1/apiclients/(?P<client_id>[^/]+)", integrations.api_client_get),
-    ("PATCH", r"/v1/apiclients/(?P<client_id>[^/]+)", integrations.api_client_patch),
-    ("GET", r"/v1/integrations/trackingEvents", integrations.te_list),
-    ("POST", r"/v1/integrations/trackingEvents", integrations.te_create),
-    ("GET", _EVENT, integrations.te_get),
-    ("PUT", _EVENT, integrations.te_save),
-    ("PATCH", _EVENT, integrations.te_patch),
-    ("DELETE", _EVENT, integrations.te_delete),
-    ("GET", r"/v1/integrations/deliveryconfig", integrations.dc_list),
-    ("POST", r"/v1/integrations/deliveryconfig", integrations.dc_create),
-    ("GET", _CONFIG, integrations.dc_get),
-    ("PUT", _CONFIG, integrations.dc_save),
-    ("PATCH", _CONFIG, integrations.dc_patch),
-    ("DELETE", _CONFIG, integrations.dc_delete),
-]
 
-#: ``(method, path pattern, handler)``; a handler takes the state, the request and the path's named groups.
-ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
-    (method, re.compile(path), handler) for method, path, handler in _TABLE
+def _item(get: Handler, save: Handler, patch: Handler, delete: Handler) -> dict[str, Handler]:
+    """The methods of one object's path: read it, replace it, update it in part, delete it."""
+    return {"GET": get, "PUT": save, "PATCH": patch, "DELETE": delete}
+
+
+_TABLE: dict[str, dict[str, Handler]] = {
+    r"/oauth/token": {"POST": oauth.token},
+    r"/v1/me": {"GET": oauth.me_get},
+    r"/v1/me/orders": {"PUT": oauth.me_transfer, "GET": commerce.me_list_orders},
+    r"/v1/me/register": {"PUT": oauth.me_register},
+    r"/v1/cart": {"GET": commerce.cart_get},
+    r"/v1/cart/lineitems": {"GET": commerce.cart_list_lines, "POST": commerce.cart_add_line},
+    _CART_LINE: _item(
+        commerce.cart_get_line, commerce.cart_save_line, commerce.cart_patch_line, commerce.cart_delete_line
+    ),
+    r"/v1/cart/fromuser": {"PATCH": commerce.cart_from_user},
+    r"/v1/cart/submit": {"POST": commerce.cart_submit},
+    r"/v1/orders/(?P<direction>[^/]+)": {"GET": commerce.order_list, "POST": commerce.order_create},
+    _ORDER: {"GET": commerce.order_get},
+    _ORDER + "/lineitems": {"GET": commerce.order_list_lines, "POST": commerce.order_add_line},
+    _ORDER_LINE: _item(
+        commerce.order_get_line, commerce.order_save_line, commerce.order_patch_line, commerce.order_delete_line
+    ),
+    _ORDER + "/submit": {"POST": commerce.order_submit},
+    r"/v1/apiclients": {"GET": integrations.api_client_list},
+    _API_CLIENT: {"GET": integrations.api_client_get, "PATCH": integrations.api_client_patch},
+    r"/v1/integrations/trackingEvents": {"GET": integrations.te_list, "POST": integrations.te_create},
+    _EVENT: _item(integrations.te_get, integrations.te_save, integrations.te_patch, integrations.te_delete),
+    r"/v1/integrations/deliveryconfig": {"GET": integrations.dc_list, "POST": integrations.dc_create},
+    _CONFIG: _item(integrations.dc_get, integrations.dc_save, integrations.dc_patch, integrations.dc_delete),
+}
+
+#: ``(path pattern, {method: handler})``; a handler takes the state, the request and the path's named groups.
+ROUTES: list[tuple[re.Pattern[str], dict[str, Handler]]] = [
+    (re.compile(path), methods) for path, methods in _TABLE.items()
 ]
 
 
 def _route(state: State, request: FakeRequest) -> FakeResponse:  # noqa: RET503 - fail() never returns
-    for method, pattern, handler in ROUTES:
+    for pattern, methods in ROUTES:
         match = pattern.fullmatch(request.path)
-        if match is not None and method == request.method:
-            return handler(state, request, **match.groupdict())
+        if match is not None and request.method in methods:
+            return methods[request.method](state, request, **match.groupdict())
     # A method the fake lacks on a path it knows (``DELETE /v1/cart``, ``POST /v1/apiclients``) is a real
     # OrderCloud route too: it is "not implemented" (501), never a 405 that looks like OrderCloud's.
     fail(
