@@ -338,9 +338,9 @@ class _Counters:
         self._lock = threading.Lock()
         self.processed = self.duplicates = self.retried = self.dead_lettered = 0
 
-    def add(self, name: Literal["processed", "duplicates", "retried", "dead_lettered"]) -> None:
+    def add(self, name: Literal["processed", "duplicates", "retried", "dead_lettered"], n: int = 1) -> None:
         with self._lock:
-            setattr(self, name, getattr(self, name) + 1)
+            setattr(self, name, getattr(self, name) + n)
 
     def snapshot(self, partitions: tuple[PartitionLag, ...]) -> ConsumerStats:
         with self._lock:

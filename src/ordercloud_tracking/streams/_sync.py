@@ -8,8 +8,19 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .._telemetry import handler_timer
-from ._base import _SLICE, BATCH, _ConsumerBase, _DeadLetter, _Handle, _names, _Signals, _Wait, is_async_callable
+from .._telemetry import handler_timer, tracing
+from ._base import (
+    _SLICE,
+    CHUNK,
+    _ConsumerBase,
+    _DeadLetter,
+    _Handle,
+    _names,
+    _Signals,
+    _Wait,
+    is_async_callable,
+    take,
+)
 from ._core import KafkaDelivery, _Partition, _ProducerPump, confluent_kafka
 
 _log = logging.getLogger("ordercloud_tracking.streams")
@@ -133,7 +144,7 @@ class TrackingConsumer(_ConsumerBase):
     ) -> None:
         last_commit = time.monotonic()
         while not self._stopping.is_set():
-            self._route(consumer.consume(BATCH, 0.1))
+            self._route(consumer.consume(*self._fetch_size()))
             for part in self._ready():
                 workers.submit(self._drain, part, handler)
             pause, resume = self._flow()
@@ -202,19 +213,68 @@ class TrackingConsumer(_ConsumerBase):
     # --- workers ------------------------------------------------------------------------------------------
 
     def _drain(self, part: _Partition, handler: Callable[[KafkaDelivery], Any]) -> None:
+        """Handle the waiting records of ``part``, then those of any other partition waiting for a worker
+        (taking it over here is quicker than waiting for the poll loop to hand it out)."""
+        current: _Partition | None = part
+        while current is not None:
+            try:
+                self._drain_partition(current, handler)
+            except BaseException as exc:  # a bug or KeyboardInterrupt in a worker: stop, commit nothing more
+                self._fail(exc)
+                current.running = False
+                return
+            current = self._next_part(current)
+
+    def _drain_partition(self, part: _Partition, handler: Callable[[KafkaDelivery], Any]) -> None:
+        pending = part.pending
+        while pending and not self._stopping.is_set() and not part.revoked:
+            chunk = take(pending, CHUNK)
+            self._took()
+            if not self._drain_chunk(part, chunk, handler):
+                return
+
+    def _drain_chunk(self, part: _Partition, chunk: list[Any], handler: Callable[[KafkaDelivery], Any]) -> bool:
+        """Handle ``chunk`` in order; ``False``: stop draining (stopped, revoked, or a record abandoned)."""
+        start = 0
+        while start < len(chunk):
+            # Spans are per record: with tracing on, every record takes the one-by-one path.
+            done, failed = (0, None) if tracing() else self._handle_chunk(part, chunk, start, handler)
+            start += done
+            if start == len(chunk):
+                break
+            if failed is None and (self._stopping.is_set() or part.revoked):
+                return False
+            record = chunk[start]  # undecodable, a repeated key, in flight elsewhere, or it failed once
+            if not self._process(part, record, handler, failed):
+                return False
+            part.done = record.offset() + 1
+            start += 1
+        return True
+
+    def _handle_chunk(
+        self, part: _Partition, chunk: list[Any], start: int, handler: Callable[[KafkaDelivery], Any]
+    ) -> tuple[int, Exception | None]:
+        """Perform :meth:`_ConsumerBase._chunk_steps` on the records of ``chunk`` from ``start`` on."""
+        claimed = self._claim_chunk(chunk, start)
+        if not claimed:
+            return 0, None
+        steps = self._chunk_steps(part, claimed)
+        outcome: Exception | None = None
         try:
-            while not self._stopping.is_set() and not part.revoked:
+            delivery = next(steps)
+            while True:
                 try:
-                    record = part.pending.popleft()
-                except IndexError:
-                    break
-                if not self._process(part, record, handler):
-                    break
-                part.done = record.offset() + 1
-        except BaseException as exc:  # a bug or KeyboardInterrupt in a worker: stop, commit nothing more
-            self._fail(exc)
+                    handler(delivery)
+                    outcome = None
+                except Exception as exc:
+                    outcome = exc
+                except BaseException as exc:
+                    steps.throw(exc)  # completes what is done, releases the other claims, re-raises
+                delivery = steps.send(outcome)
+        except StopIteration as end:
+            return end.value  # type: ignore[no-any-return]
         finally:
-            part.running = False
+            steps.close()
 
     def _wait(self, part: _Partition, seconds: float) -> bool:
         """Sleep ``seconds`` unless stopped or revoked meanwhile (then ``False``: abandon the record)."""
@@ -226,9 +286,11 @@ class TrackingConsumer(_ConsumerBase):
             time.sleep(min(_SLICE, left))
         return False
 
-    def _process(self, part: _Partition, record: Any, handler: Callable[[KafkaDelivery], Any]) -> bool:
+    def _process(
+        self, part: _Partition, record: Any, handler: Callable[[KafkaDelivery], Any], failed: Exception | None = None
+    ) -> bool:
         """Perform the steps of one record (see ``_ConsumerBase._steps``); ``True`` when it is done."""
-        steps = self._record_steps(record)
+        steps = self._record_steps(record, failed)
         outcome: Any = None
         try:
             step = next(steps)
