@@ -184,7 +184,7 @@ def decode_record(
     ...               (("type", b"sitecore.ordercloud.messages.orders.lines.updated"),)).event_type
     <TrackingEventType.LINE_ITEM_UPDATED: 'LineItemUpdated'>
     """
-    record_headers: RecordHeaders = tuple((str(k), v) for k, v in (headers or ()))
+    record_headers: RecordHeaders = tuple(headers) if headers else ()
     if value is None:
         raise InvalidPayloadError("Record has no value (a tombstone)")
     # A record header declares the type (Event Hubs' `type` property, CloudEvents' `ce_type`): it is not a guess.
