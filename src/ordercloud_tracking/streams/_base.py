@@ -349,13 +349,34 @@ class _ConsumerBase:
                 item.duplicate = claim == "duplicate"
         return chosen
 
-    def _chunk_steps(
-        self, part: _Partition, claimed: Sequence[_Claimed]
-    ) -> Generator[KafkaDelivery, Exception | None, tuple[int, Exception | None]]:
-        """Handle ``claimed`` (from :meth:`_claim_chunk`) in order: yields each delivery to hand to the
-        handler (duplicates are skipped) and receives ``None`` or the ``Exception`` it raised (a
-        ``BaseException`` is thrown in). Returns how many records are done and, when the record after
-        them failed its first attempt, that error (its claim is released; the caller goes on with its
+    def _chunk_steps(self, part: _Partition, chunk: Sequence[Any]) -> Generator[_Step, Any, bool]:
+        """Handle the records of ``chunk`` in order (the steps of :meth:`_steps`); whether all are done.
+
+        Runs of records are decoded and claimed together (:meth:`_claim_chunk`, :meth:`_claimed_steps`);
+        a record that cannot be, and one whose first attempt failed, go through :meth:`_steps` (so do all
+        when spans are recorded: a span is one record's).
+        """
+        start = 0
+        while start < len(chunk):
+            done, failed = (0, None) if tracing() else (yield from self._claimed_steps(part, chunk, start))
+            start += done
+            if start == len(chunk):
+                break
+            if failed is None and (self._stopping.is_set() or part.revoked):
+                return False
+            record = chunk[start]  # undecodable, a repeated key, in flight elsewhere, or it failed once
+            if not (yield from self._record_steps(record, failed)):
+                return False
+            part.done = record.offset() + 1
+            start += 1
+        return True
+
+    def _claimed_steps(
+        self, part: _Partition, chunk: Sequence[Any], start: int
+    ) -> Generator[_Step, Any, tuple[int, Exception | None]]:
+        """Handle the records of ``chunk`` from ``start`` on that :meth:`_claim_chunk` claims, in order: a
+        ``_Handle`` step for each (duplicates are skipped). Returns how many records are done and, when the
+        record after them failed its first attempt, that error (its claim is released; the caller goes on with its
         retries through :meth:`_steps`). Stops early when the consumer stops or the partition is revoked.
 
         Each completion is written as soon as its handler succeeded, before the record counts as done,
@@ -363,6 +384,9 @@ class _ConsumerBase:
         in-process ``MemoryDedupeStore``, which a crash loses anyway, gets the chunk's completions in
         one batch at the end. Unused claims are released. ``part.done`` only moves past completed records.
         """
+        claimed = self._claim_chunk(chunk, start)
+        if not claimed:
+            return 0, None
         store = self._dedupe
         deferred: list[_Claimed] | None = [] if isinstance(store, _memory_store()) else None
         metered = instruments() is not None  # per-record metrics only when a meter provider is set up
@@ -380,9 +404,9 @@ class _ConsumerBase:
                 else:
                     if metered:
                         with handler_timer(delivery.event_type, delivery.topic):
-                            error = yield delivery
+                            error = yield _Handle(delivery)
                     else:
-                        error = yield delivery
+                        error = yield _Handle(delivery)
                     if error is not None:
                         failed = error
                         break
@@ -440,7 +464,7 @@ class _ConsumerBase:
         try:
             delivery = _decode(record)
         except (InvalidPayloadError, TypeError) as exc:
-            written: bool = yield _DeadLetter(exc, 1)
+            written: bool = yield _DeadLetter(record, exc, 1)
             record_outcome("dead_lettered" if written else "failed", record.topic(), 0, error=exc)
             return written
         store = self._dedupe
@@ -460,7 +484,8 @@ class _ConsumerBase:
                     continue
                 attempt += 1
                 try:
-                    error = yield _Handle(delivery)
+                    with handler_timer(delivery.event_type, delivery.topic):
+                        error = yield _Handle(delivery)
                 except BaseException:
                     if store is not None:
                         store.release(key, fingerprint)
@@ -474,7 +499,7 @@ class _ConsumerBase:
                 if store is not None:
                     store.release(key, fingerprint)
             if attempt > self._retries:
-                written = yield _DeadLetter(error, attempt)
+                written = yield _DeadLetter(record, error, attempt)
                 record_outcome(
                     "dead_lettered" if written else "failed", delivery.topic, attempt, delivery.event_type, error
                 )
@@ -573,9 +598,13 @@ def take(pending: collections.deque[Any], n: int) -> list[Any]:
     return taken
 
 
-@attrs.frozen
 class _Handle:
-    delivery: KafkaDelivery
+    """Call the handler with ``delivery``; the outcome sent back is ``None`` or the ``Exception`` it raised."""
+
+    __slots__ = ("delivery",)
+
+    def __init__(self, delivery: KafkaDelivery) -> None:
+        self.delivery = delivery
 
 
 @attrs.frozen
@@ -585,6 +614,7 @@ class _Wait:
 
 @attrs.frozen
 class _DeadLetter:
+    record: Any
     error: BaseException
     attempts: int
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Generator
+from typing import Any, TypeVar
 
-from .._telemetry import handler_timer, tracing
 from ._base import (
     _SLICE,
     CHUNK,
@@ -17,6 +16,7 @@ from ._base import (
     _Handle,
     _names,
     _Signals,
+    _Step,
     _Wait,
     is_async_callable,
     take,
@@ -24,6 +24,7 @@ from ._base import (
 from ._core import KafkaDelivery, _Partition, _ProducerPump, confluent_kafka
 
 _log = logging.getLogger("ordercloud_tracking.streams")
+T = TypeVar("T")
 
 
 class TrackingConsumer(_ConsumerBase):
@@ -230,51 +231,8 @@ class TrackingConsumer(_ConsumerBase):
         while pending and not self._stopping.is_set() and not part.revoked:
             chunk = take(pending, CHUNK)
             self._took()
-            if not self._drain_chunk(part, chunk, handler):
+            if not self._perform(part, self._chunk_steps(part, chunk), handler):
                 return
-
-    def _drain_chunk(self, part: _Partition, chunk: list[Any], handler: Callable[[KafkaDelivery], Any]) -> bool:
-        """Handle ``chunk`` in order; ``False``: stop draining (stopped, revoked, or a record abandoned)."""
-        start = 0
-        while start < len(chunk):
-            # Spans are per record: with tracing on, every record takes the one-by-one path.
-            done, failed = (0, None) if tracing() else self._handle_chunk(part, chunk, start, handler)
-            start += done
-            if start == len(chunk):
-                break
-            if failed is None and (self._stopping.is_set() or part.revoked):
-                return False
-            record = chunk[start]  # undecodable, a repeated key, in flight elsewhere, or it failed once
-            if not self._process(part, record, handler, failed):
-                return False
-            part.done = record.offset() + 1
-            start += 1
-        return True
-
-    def _handle_chunk(
-        self, part: _Partition, chunk: list[Any], start: int, handler: Callable[[KafkaDelivery], Any]
-    ) -> tuple[int, Exception | None]:
-        """Perform :meth:`_ConsumerBase._chunk_steps` on the records of ``chunk`` from ``start`` on."""
-        claimed = self._claim_chunk(chunk, start)
-        if not claimed:
-            return 0, None
-        steps = self._chunk_steps(part, claimed)
-        outcome: Exception | None = None
-        try:
-            delivery = next(steps)
-            while True:
-                try:
-                    handler(delivery)
-                    outcome = None
-                except Exception as exc:
-                    outcome = exc
-                except BaseException as exc:
-                    steps.throw(exc)  # completes what is done, releases the other claims, re-raises
-                delivery = steps.send(outcome)
-        except StopIteration as end:
-            return end.value  # type: ignore[no-any-return]
-        finally:
-            steps.close()
 
     def _wait(self, part: _Partition, seconds: float) -> bool:
         """Sleep ``seconds`` unless stopped or revoked meanwhile (then ``False``: abandon the record)."""
@@ -286,35 +244,32 @@ class TrackingConsumer(_ConsumerBase):
             time.sleep(min(_SLICE, left))
         return False
 
-    def _process(
-        self, part: _Partition, record: Any, handler: Callable[[KafkaDelivery], Any], failed: Exception | None = None
-    ) -> bool:
-        """Perform the steps of one record (see ``_ConsumerBase._steps``); ``True`` when it is done."""
-        steps = self._record_steps(record, failed)
+    def _perform(self, part: _Partition, steps: Generator[_Step, Any, T], handler: Callable[[KafkaDelivery], Any]) -> T:
+        """Perform ``steps`` (see ``_ConsumerBase._steps``) and return what they return."""
         outcome: Any = None
         try:
             step = next(steps)
             while True:
                 if isinstance(step, _Handle):
                     try:
-                        with handler_timer(step.delivery.event_type, step.delivery.topic):
-                            handler(step.delivery)
+                        handler(step.delivery)
                         outcome = None
                     except Exception as exc:
                         outcome = exc
                     except BaseException as exc:
-                        steps.throw(exc)  # releases the claim, re-raises
+                        steps.throw(exc)  # releases the claims, re-raises
                 elif isinstance(step, _Wait):
                     outcome = self._wait(part, step.seconds)
                 else:
-                    outcome = self._dead_letter(record, step)
+                    outcome = self._dead_letter(step)
                 step = steps.send(outcome)
         except StopIteration as done:
-            return bool(done.value)
+            return done.value  # type: ignore[no-any-return]
         finally:
-            steps.close()  # an exception or a cancellation on the way: end the record's span here
+            steps.close()  # an exception or a cancellation on the way: end the record's span, release claims
 
-    def _dead_letter(self, record: Any, step: _DeadLetter) -> bool:
+    def _dead_letter(self, step: _DeadLetter) -> bool:
+        record = step.record
         target = self._dead_letter_record(record, step.error, step.attempts)
         if target is None or self._pump is None:
             return False
