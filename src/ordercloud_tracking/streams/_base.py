@@ -85,6 +85,10 @@ class _ConsumerBase:
         confluent_kafka()  # the missing extra is reported now, not at run()
         self._settings = settings
         self._dedupe = dedupe_store(dedupe)
+        from ..stores import MemoryDedupeStore  # loaded by dedupe_store() already
+
+        # Lost with the process anyway: its completions can wait for the end of a chunk (see _claimed_steps).
+        self._in_process_store = isinstance(self._dedupe, MemoryDedupeStore)
         self._dead_letter_topic: str | None = (
             f"{settings.topic}.dlq" if dead_letter_topic is _DEFAULT_DLQ else dead_letter_topic
         )
@@ -388,7 +392,7 @@ class _ConsumerBase:
         if not claimed:
             return 0, None
         store = self._dedupe
-        deferred: list[_Claimed] | None = [] if isinstance(store, _memory_store()) else None
+        deferred: list[_Claimed] | None = [] if self._in_process_store else None
         metered = instruments() is not None  # per-record metrics only when a meter provider is set up
         done = processed = duplicates = 0
         failed: Exception | None = None
@@ -579,12 +583,6 @@ def _batch(store: DedupeStore) -> contextlib.AbstractContextManager[Any]:
     """The store's ``batch()`` (many calls as one step) when it has one, else nothing."""
     batch = getattr(store, "batch", None)
     return batch() if callable(batch) else contextlib.nullcontext()
-
-
-def _memory_store() -> type[Any]:
-    from ..stores import MemoryDedupeStore
-
-    return MemoryDedupeStore
 
 
 def take(pending: collections.deque[Any], n: int) -> list[Any]:

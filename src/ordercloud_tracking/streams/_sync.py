@@ -38,11 +38,14 @@ class TrackingConsumer(_ConsumerBase):
       record was skipped as a duplicate, or dead-lettered) for that record and every earlier record of
       its partition.
     - **Order per partition.** A partition's records are handled one after the other; up to
-      ``max_in_flight`` partitions are handled at the same time, each in a worker thread. A partition
-      with ``max_pending`` records fetched and waiting is paused until half of them are done.
+      ``max_in_flight`` partitions are handled at the same time, each in a worker thread. Fetched
+      records wait in librdkafka's queue; a few hundred at a time are taken into Python, and a partition
+      with ``max_pending`` records waiting there is paused until half of them are done.
     - **Duplicates** (a redelivery after a crash or a rebalance) are skipped through ``dedupe`` (a
       :class:`~ordercloud_tracking.stores.DedupeStore`; ``"memory"`` by default, ``None`` for none):
-      claim → handler → complete, release when the handler fails.
+      claim → handler → complete, release when the handler fails. A partition's waiting records are
+      claimed up to 32 at a time in one store batch; each completion is written right after its handler
+      (a ``MemoryDedupeStore``'s, which a crash loses anyway, once for the batch).
     - **Failures.** A handler exception is retried ``retries`` times with exponential backoff from
       ``retry_backoff`` seconds; then the record goes to ``dead_letter_topic`` (``<topic>.dlq`` by
       default) with ``oc-dlq-*`` headers (error type and message, original topic, partition, offset,
