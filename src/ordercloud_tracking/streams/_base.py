@@ -379,9 +379,10 @@ class _ConsumerBase:
         self, part: _Partition, chunk: Sequence[Any], start: int
     ) -> Generator[_Step, Any, tuple[int, Exception | None]]:
         """Handle the records of ``chunk`` from ``start`` on that :meth:`_claim_chunk` claims, in order: a
-        ``_Handle`` step for each (duplicates are skipped). Returns how many records are done and, when the
-        record after them failed its first attempt, that error (its claim is released; the caller goes on with its
-        retries through :meth:`_steps`). Stops early when the consumer stops or the partition is revoked.
+        ``_Handle`` step for each (duplicates are skipped). Returns how many records are done and, when
+        the record after them failed its first attempt, that error (its claim is released; the caller
+        goes on with its retries through :meth:`_steps`). Stops early when the consumer stops or the
+        partition is revoked.
 
         Each completion is written as soon as its handler succeeded, before the record counts as done,
         so after a crash a durable store (SQLite) repeats at most the record that was in progress; an
@@ -444,9 +445,9 @@ class _ConsumerBase:
 
     def _record_steps(self, record: Any, failed: Exception | None = None) -> Generator[_Step, Any, bool]:
         """:meth:`_steps`, inside the record's span (continuing the producer's trace) when spans are recorded."""
-        return self._traced_steps(record) if tracing() else self._steps(record, failed)
+        return self._traced_steps(record, failed) if tracing() else self._steps(record, failed)
 
-    def _traced_steps(self, record: Any) -> Generator[_Step, Any, bool]:
+    def _traced_steps(self, record: Any, failed: Exception | None) -> Generator[_Step, Any, bool]:
         with record_span(
             record.topic(),
             record.partition(),
@@ -454,7 +455,7 @@ class _ConsumerBase:
             consumer_group=self._settings.group_id,
             headers=record.headers,
         ):
-            return (yield from self._steps(record))
+            return (yield from self._steps(record, failed))
 
     def _steps(self, record: Any, failed: Exception | None = None) -> Generator[_Step, Any, bool]:
         """Handle one record: yields what to do, receives its outcome, returns whether the record is done.
