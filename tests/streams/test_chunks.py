@@ -151,3 +151,29 @@ def test_memory_store_batch_holds_the_store_for_other_threads() -> None:
         store.complete("order:o-1", "a")
     other.join(10)
     assert outcome == ["duplicate"]
+
+
+def test_metrics_without_tracing_count_each_record_of_a_chunk(cluster: KafkaCluster) -> None:
+    # A meter provider without a tracer provider: records keep the chunked path, and each is still counted.
+    from ordercloud_tracking import configure_telemetry
+    from tests.test_telemetry import Telemetry
+
+    otel = Telemetry()
+    configure_telemetry(meter_provider=otel.meter_provider)
+    try:
+        cluster.create_topic("tracking", partitions=1)
+        three, two = order_body("o-1", total=3), order_body("o-1", total=2)
+        produce(cluster.bootstrap_servers, "tracking", [three, three, two, order_body("o-2")], partition=0)
+        running = start("sync", settings_for(cluster), lambda _delivery: None)
+        running.wait_for(lambda: running.consumer.stats.processed + running.consumer.stats.duplicates == 4)
+        running.stop()
+        outcomes = {
+            str(dict(point.attributes)["ordercloud.outcome"]): point.value
+            for point in otel.metric_points("ordercloud_tracking.records")
+        }
+        durations = sum(point.count for point in otel.metric_points("ordercloud_tracking.handler.duration"))
+    finally:
+        configure_telemetry()
+        otel.meter_provider.shutdown()
+    assert outcomes == {"processed": 3, "duplicate": 1}
+    assert durations == 3
