@@ -267,7 +267,8 @@ class TrackingConsumer(_ConsumerBase):
                     outcome = self._dead_letter(step)
                 step = steps.send(outcome)
         except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+            value: T = done.value  # what the steps returned
+            return value
         finally:
             steps.close()  # an exception or a cancellation on the way: end the record's span, release claims
 
