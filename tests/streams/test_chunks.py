@@ -177,3 +177,27 @@ def test_metrics_without_tracing_count_each_record_of_a_chunk(cluster: KafkaClus
         otel.meter_provider.shutdown()
     assert outcomes == {"processed": 3, "duplicate": 1}
     assert durations == 3
+
+
+def test_a_partition_stuck_in_a_slow_handler_does_not_hold_up_the_others(cluster: KafkaCluster) -> None:
+    # Partition 0's first record blocks until partition 1 is done: with the records fetched into Python
+    # bounded, partition 1 must still get its records while partition 0's wait for a worker.
+    cluster.create_topic("tracking", partitions=2)
+    servers = cluster.bootstrap_servers
+    produce(servers, "tracking", [order_body(f"a-{n}") for n in range(600)], partition=0)
+    produce(servers, "tracking", [order_body(f"b-{n}") for n in range(400)], partition=1)
+    second_done = threading.Event()
+    handled = [0, 0]
+
+    def handle(delivery: KafkaDelivery) -> None:
+        handled[delivery.partition] += 1
+        if delivery.partition == 0 and delivery.offset == 0:
+            second_done.wait(60)
+        elif delivery.partition == 1 and handled[1] == 400:
+            second_done.set()
+
+    running = start("sync", settings_for(cluster), handle, max_in_flight=2)
+    running.wait_for(second_done.is_set, timeout=20)
+    running.wait_for(lambda: running.consumer.stats.processed == 1000)
+    running.stop()
+    assert handled == [600, 400]

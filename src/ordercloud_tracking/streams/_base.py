@@ -255,21 +255,31 @@ class _ConsumerBase:
         """Records fetched and waiting for a worker, over all partitions."""
         return sum(len(part.pending) for part in tuple(self._parts.values()))
 
+    def _busy(self) -> bool:
+        """Whether records fetched now would wait: every worker is busy, or every partition has one."""
+        parts = tuple(self._parts.values())
+        running = sum(1 for part in parts if part.running)
+        return running >= self._max_in_flight or running >= len(parts)
+
+    def _full(self) -> bool:
+        return self._buffered() >= BUFFER and self._busy()
+
     def _fetch_size(self) -> tuple[int, float]:
-        """(how many records to ask the consumer for, how long to wait for them): none wanted (at most
-        0.1 s spent waiting for the workers to make room) is still a call, which serves rebalances."""
-        buffered = self._buffered()
-        if buffered >= BUFFER:
+        """(how many records to ask the consumer for, how long to wait for them). While every worker is
+        busy and ``BUFFER`` records wait, the poll loop waits (at most 0.1 s) for room; taking one record
+        without waiting still serves rebalances. A free worker gets records within 0.1 s, even when the
+        waiting ones are all one slow partition's (being woken each time a worker ends costs more)."""
+        if self._full():
             self._room.clear()
-            if self._buffered() >= BUFFER:
+            if self._full():
                 self._room.wait(0.1)
-            buffered = self._buffered()
-            if buffered >= BUFFER:
+            if self._full():
                 return 1, 0.0
-        return min(BATCH, 2 * BUFFER - buffered), 0.1
+        wanted = 2 * BUFFER - self._buffered()
+        return min(BATCH, max(wanted, 1 if self._busy() else BUFFER)), 0.1
 
     def _took(self) -> None:
-        """A worker took records: wake the poll loop when it may fetch more."""
+        """A worker took records: wake the poll loop when few are left."""
         if not self._room.is_set() and self._buffered() < BUFFER // 2:
             self._room.set()
 

@@ -228,6 +228,7 @@ class TrackingConsumer(_ConsumerBase):
                 current.running = False
                 return
             current = self._next_part(current)
+        self._took()
 
     def _drain_partition(self, part: _Partition, handler: Callable[[KafkaDelivery], Any]) -> None:
         pending = part.pending
