@@ -201,3 +201,16 @@ def test_a_partition_stuck_in_a_slow_handler_does_not_hold_up_the_others(cluster
     running.wait_for(lambda: running.consumer.stats.processed == 1000)
     running.stop()
     assert handled == [600, 400]
+
+
+def test_without_a_dedupe_store_every_record_is_handled_even_a_repeat(cluster: KafkaCluster, kind: str) -> None:
+    cluster.create_topic("tracking", partitions=1)
+    three = order_body("o-1", total=3)
+    produce(cluster.bootstrap_servers, "tracking", [three, three, order_body("o-2"), three], partition=0)
+    handled: list[int] = []
+    running = start(kind, settings_for(cluster), lambda d: handled.append(d.offset), dedupe=None)
+    running.wait_for(lambda: running.consumer.stats.processed == 4)
+    running.stop()
+    assert handled == [0, 1, 2, 3]
+    assert running.consumer.stats.duplicates == 0
+    assert committed(cluster.bootstrap_servers, "shop", "tracking", 1) == [4]
