@@ -619,8 +619,8 @@ def _decode_envelope(raw: bytes, head: re.Match[bytes], override: _Type | None) 
     payload = raw[start:end]
     if not payload.startswith(b"{"):
         return None
-    try:
-        message = chosen.cls.model_validate_json(payload)
+    try:  # the validator itself: its ValidationError never leaves here (the full path then decides)
+        message = chosen.cls.__pydantic_validator__.validate_json(payload)
     except ValidationError:  # not the message, or more keys after Payload: the full path decides
         return None
     if message.__pydantic_extra__ and _top_level(message).wrapped:
@@ -639,7 +639,7 @@ def _decode_bare(raw: bytes, override: _Type | None, hint: _Type | None) -> Deco
     if cls is None:
         return None
     try:
-        message = cls.model_validate_json(raw)
+        message = cls.__pydantic_validator__.validate_json(raw)
     except ValidationError:
         return None
     inferred = _fast_check(message, override, hint)
@@ -652,18 +652,25 @@ def _decode_bare(raw: bytes, override: _Type | None, hint: _Type | None) -> Deco
 def _decode(
     body: bytes | bytearray | memoryview | str | Mapping[str, Any], override: _Type | None, hint: _Type | None
 ) -> DecodedDelivery:
-    if isinstance(body, Mapping):
+    if type(body) is bytes and not body.startswith(b"\xef\xbb\xbf"):  # a record value, a request body: no copy
+        raw = body
+    elif isinstance(body, Mapping):
         obj = dict(body)
         raw = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str).encode()  # what is hashed
+        return _decode_object(obj, raw, override, hint)
     elif isinstance(body, (bytes, bytearray, memoryview, str)):
         raw = _raw_bytes(body)
-        head = _ENVELOPE_HEAD.match(raw)
-        fast = _decode_envelope(raw, head, override) if head else _decode_bare(raw, override, hint)
-        if fast is not None:
-            return fast
-        obj = _load(raw)
     else:
         raise TypeError(f"parse_message() takes bytes, str or a mapping, not {type(body).__name__}")
+    head = _ENVELOPE_HEAD.match(raw)
+    fast = _decode_envelope(raw, head, override) if head else _decode_bare(raw, override, hint)
+    if fast is not None:
+        return fast
+    return _decode_object(_load(raw), raw, override, hint)
+
+
+def _decode_object(obj: Any, raw: bytes, override: _Type | None, hint: _Type | None) -> DecodedDelivery:
+    """The full path: ``obj`` is the parsed body, ``raw`` what is hashed when nothing better is known."""
     if not isinstance(obj, dict):
         raise InvalidPayloadError(f"Body is JSON but not an object (got {type(obj).__name__})")
     found = _unwrap(obj)
@@ -692,7 +699,23 @@ def decode_delivery(
 
     ``event_type`` overrides what the body says; ``type_hint`` only names a body that declares none (``?type=``).
     """
-    return _decode(body, _Type.of(event_type), _Type.of(type_hint))
+    return _decode(body, _type_of(event_type), _type_of(type_hint))
+
+
+_TYPES: dict[str, _Type] = {}  # type names seen (a record header per record): resolved once
+
+
+def _type_of(value: _TypeName | None) -> _Type | None:
+    """``_Type.of(value)``, remembered for names given as text."""
+    if type(value) is not str:
+        return _Type.of(value)
+    found = _TYPES.get(value)
+    if found is None:
+        found = _Type(message_class_for(value), _type_text(value))
+        if len(_TYPES) >= 256:  # the names are few; anything else is not worth keeping
+            _TYPES.clear()
+        _TYPES[value] = found
+    return found
 
 
 def parse_message(
@@ -727,7 +750,7 @@ def parse_record(value: bytes | bytearray | memoryview | str, type_header: str |
     if isinstance(type_header, (bytes, bytearray)):
         type_header = bytes(type_header).decode("utf-8", "replace")
     hint = type_header if type_header and type_header.strip() else None
-    return _decode(value, None, _Type.of(hint)).message
+    return _decode(value, None, _type_of(hint)).message
 
 
 # --- builders: what OrderCloud does server-side --------------------------------------------------------

@@ -193,12 +193,27 @@ class MemoryDedupeStore(_ExpiringClaims):
         self._clock = clock
         self._completed: collections.OrderedDict[str, str] = collections.OrderedDict()
         self._claims: dict[tuple[str, str], float] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     @property
     def maxsize(self) -> int:
         """How many entities' completed states are kept at most (the least recently used go first)."""
         return self._maxsize
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Make the calls in the block one step for other threads (the store is locked once for all).
+
+        As with :meth:`SQLiteDedupeStore.batch`: claim many deliveries at once, or complete them, but
+        never hold a batch across a handler (other threads wait for it).
+
+        >>> store = MemoryDedupeStore()
+        >>> with store.batch():
+        ...     [store.claim(key, "v1") for key in ("order:o-1", "order:o-2")]
+        ['new', 'new']
+        """
+        with self._lock:
+            yield
 
     def claim(self, key: str, fingerprint: str) -> DedupeOutcome:
         """See :meth:`DedupeStore.claim`."""

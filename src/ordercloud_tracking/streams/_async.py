@@ -7,14 +7,26 @@ import inspect
 import logging
 import signal
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Generator
+from typing import Any, TypeVar
 
-from .._telemetry import handler_timer
-from ._base import _SLICE, BATCH, _ConsumerBase, _DeadLetter, _Handle, _names, _Wait, is_async_callable
+from ._base import (
+    _SLICE,
+    BATCH,
+    CHUNK,
+    _ConsumerBase,
+    _DeadLetter,
+    _Handle,
+    _names,
+    _Step,
+    _Wait,
+    is_async_callable,
+    take,
+)
 from ._core import KafkaDelivery, TopicPartitionKey, _Partition, _ProducerPump, confluent_kafka
 
 _log = logging.getLogger("ordercloud_tracking.streams")
+T = TypeVar("T")
 
 
 class AsyncTrackingConsumer(_ConsumerBase):
@@ -180,15 +192,11 @@ class AsyncTrackingConsumer(_ConsumerBase):
         _log.warning("Lost %s (not committed: another consumer owns them now)", _names(partitions))
 
     async def _drain(self, part: _Partition, handler: Callable[[KafkaDelivery], Any]) -> None:
+        pending = part.pending
         try:
-            while not self._stopping.is_set() and not part.revoked:
-                try:
-                    record = part.pending.popleft()
-                except IndexError:
+            while pending and not self._stopping.is_set() and not part.revoked:
+                if not await self._perform(part, self._chunk_steps(part, take(pending, CHUNK)), handler):
                     break
-                if not await self._process(part, record, handler):
-                    break
-                part.done = record.offset() + 1
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
@@ -214,33 +222,35 @@ class AsyncTrackingConsumer(_ConsumerBase):
         if inspect.isawaitable(result):
             await result
 
-    async def _process(self, part: _Partition, record: Any, handler: Callable[[KafkaDelivery], Any]) -> bool:
-        """Perform the steps of one record (see ``_ConsumerBase._steps``); ``True`` when it is done."""
-        steps = self._record_steps(record)
+    async def _perform(
+        self, part: _Partition, steps: Generator[_Step, Any, T], handler: Callable[[KafkaDelivery], Any]
+    ) -> T:
+        """Perform ``steps`` (see ``_ConsumerBase._steps``) and return what they return."""
         outcome: Any = None
         try:
             step = next(steps)
             while True:
                 if isinstance(step, _Handle):
                     try:
-                        with handler_timer(step.delivery.event_type, step.delivery.topic):
-                            await self._call(handler, step.delivery)
+                        await self._call(handler, step.delivery)
                         outcome = None
                     except Exception as exc:
                         outcome = exc
-                    except BaseException as exc:  # cancelled: release the claim, re-raise
+                    except BaseException as exc:  # cancelled: release the claims, re-raise
                         steps.throw(exc)
                 elif isinstance(step, _Wait):
                     outcome = await self._wait(part, step.seconds)
                 else:
-                    outcome = await self._dead_letter(record, step)
+                    outcome = await self._dead_letter(step)
                 step = steps.send(outcome)
         except StopIteration as done:
-            return bool(done.value)
+            value: T = done.value  # what the steps returned
+            return value
         finally:
-            steps.close()  # an exception or a cancellation on the way: end the record's span here
+            steps.close()  # an exception or a cancellation on the way: end the record's span, release claims
 
-    async def _dead_letter(self, record: Any, step: _DeadLetter) -> bool:
+    async def _dead_letter(self, step: _DeadLetter) -> bool:
+        record = step.record
         target = self._dead_letter_record(record, step.error, step.attempts)
         if target is None or self._pump is None:
             return False

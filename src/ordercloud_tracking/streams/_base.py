@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import inspect
 import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .._errors import InvalidPayloadError
-from .._telemetry import count, record_outcome, record_span, set_consumer_lag, tracing
+from .._telemetry import count, handler_timer, instruments, record_outcome, record_span, set_consumer_lag, tracing
 from ._core import (
     LIBRDKAFKA_LOGGER,
     ConsumerFailedError,
@@ -32,10 +34,18 @@ from ._core import (
 )
 from ._settings import KafkaSettings
 
+if TYPE_CHECKING:
+    from ..stores import DedupeStore
+
 _log = logging.getLogger("ordercloud_tracking.streams")
 
 _DEFAULT_DLQ: Any = object()
 BATCH = 500
+# Records fetched but not handled yet wait in librdkafka's (C) queue, not as Python objects: the poll loop
+# takes more when fewer than BUFFER are waiting here. Every record object alive is one more for the
+# garbage collector to walk (at 50,000 buffered records, its collections cost more than the decoding).
+BUFFER = 128
+CHUNK = 32  # records of one partition decoded and claimed together (one store batch; few live at once)
 
 
 def is_async_callable(handler: object) -> bool:
@@ -75,6 +85,10 @@ class _ConsumerBase:
         confluent_kafka()  # the missing extra is reported now, not at run()
         self._settings = settings
         self._dedupe = dedupe_store(dedupe)
+        from ..stores import MemoryDedupeStore  # loaded by dedupe_store() already
+
+        # Lost with the process anyway: its completions can wait for the end of a chunk (see _claimed_steps).
+        self._in_process_store = isinstance(self._dedupe, MemoryDedupeStore)
         self._dead_letter_topic: str | None = (
             f"{settings.topic}.dlq" if dead_letter_topic is _DEFAULT_DLQ else dead_letter_topic
         )
@@ -90,6 +104,9 @@ class _ConsumerBase:
         self._config = dict(config or {})
         self._counters = _Counters()
         self._parts: dict[TopicPartitionKey, _Partition] = {}
+        # Guards _parts and which partitions have a worker (the poll loop and the sync workers both pick).
+        self._sched_lock = threading.Lock()
+        self._room = threading.Event()  # set by workers when the poll loop may fetch more (see BUFFER)
         self._stopping = threading.Event()
         self._failure: BaseException | None = None
         self._started = False
@@ -186,19 +203,22 @@ class _ConsumerBase:
         self._stopping.set()
 
     def _assigned(self, partitions: Iterable[Any]) -> None:
-        for tp in partitions:
-            self._parts[(tp.topic, tp.partition)] = _Partition(tp.topic, tp.partition)
+        with self._sched_lock:
+            for tp in partitions:
+                self._parts[(tp.topic, tp.partition)] = _Partition(tp.topic, tp.partition)
         _log.info("Assigned %s", _names(partitions))
 
     def _take_revoked(self, partitions: Iterable[Any]) -> list[_Partition]:
         taken = []
+        with self._sched_lock:
+            for tp in partitions:
+                part = self._parts.pop((tp.topic, tp.partition), None)
+                if part is not None:
+                    part.revoked = True
+                    part.pending.clear()
+                    taken.append(part)
         for tp in partitions:
-            part = self._parts.pop((tp.topic, tp.partition), None)
             set_consumer_lag(tp.topic, tp.partition, self._settings.group_id or "", None)
-            if part is not None:
-                part.revoked = True
-                part.pending.clear()
-                taken.append(part)
         return taken
 
     def _route(self, records: Iterable[Any]) -> None:
@@ -217,17 +237,64 @@ class _ConsumerBase:
                 part.pending.append(record)
 
     def _ready(self) -> list[_Partition]:
-        """Partitions with records waiting and no worker on them (at most ``max_in_flight`` running)."""
-        running = sum(1 for part in self._parts.values() if part.running)
-        ready = []
-        for part in self._parts.values():
-            if running >= self._max_in_flight:
-                break
-            if part.pending and not part.running and not part.revoked:
-                part.running = True
-                running += 1
-                ready.append(part)
-        return ready
+        """Partitions with records waiting and no worker on them (at most ``max_in_flight`` running);
+        each is marked running: the caller starts a worker on it."""
+        with self._sched_lock:
+            running = sum(1 for part in self._parts.values() if part.running)
+            ready = []
+            for part in self._parts.values():
+                if running >= self._max_in_flight:
+                    break
+                if part.pending and not part.running and not part.revoked:
+                    part.running = True
+                    running += 1
+                    ready.append(part)
+            return ready
+
+    def _buffered(self) -> int:
+        """Records fetched and waiting for a worker, over all partitions."""
+        return sum(len(part.pending) for part in tuple(self._parts.values()))
+
+    def _busy(self) -> bool:
+        """Whether records fetched now would wait: every worker is busy, or every partition has one."""
+        parts = tuple(self._parts.values())
+        running = sum(1 for part in parts if part.running)
+        return running >= self._max_in_flight or running >= len(parts)
+
+    def _full(self) -> bool:
+        return self._buffered() >= BUFFER and self._busy()
+
+    def _fetch_size(self) -> tuple[int, float]:
+        """(how many records to ask the consumer for, how long to wait for them). While every worker is
+        busy and ``BUFFER`` records wait, the poll loop waits (at most 0.1 s) for room; taking one record
+        without waiting still serves rebalances. A free worker gets records within 0.1 s, even when the
+        waiting ones are all one slow partition's (being woken each time a worker ends costs more)."""
+        if self._full():
+            self._room.clear()
+            if self._full():
+                self._room.wait(0.1)
+            if self._full():
+                return 1, 0.0
+        wanted = 2 * BUFFER - self._buffered()
+        return min(BATCH, max(wanted, 1 if self._busy() else BUFFER)), 0.1
+
+    def _took(self) -> None:
+        """A worker took records: wake the poll loop when few are left."""
+        if not self._room.is_set() and self._buffered() < BUFFER // 2:
+            self._room.set()
+
+    def _next_part(self, part: _Partition) -> _Partition | None:
+        """A worker done with ``part`` takes another partition with records waiting (without waiting for
+        the poll loop), or ``None``: then it ends."""
+        with self._sched_lock:
+            part.running = False
+            if self._stopping.is_set():
+                return None
+            for other in self._parts.values():
+                if other.pending and not other.running and not other.revoked:
+                    other.running = True
+                    return other
+            return None
 
     def _flow(self) -> tuple[list[Any], list[Any]]:
         """(partitions to pause, partitions to resume) so no partition buffers more than ``max_pending``."""
@@ -265,13 +332,132 @@ class _ConsumerBase:
     def _report_lag(self, part: _Partition) -> None:
         set_consumer_lag(part.topic, part.partition, self._settings.group_id or "", part.lag().lag)
 
+    # --- a partition's records a chunk at a time: the same policy with far fewer store calls -----------
+
+    def _claim_chunk(self, records: Sequence[Any], start: int) -> list[_Claimed]:
+        """Decode ``records[start:]`` and claim them in one store batch, up to the first record that must
+        take the one-by-one path (:meth:`_steps`): undecodable, the delivery key of an earlier record of
+        the batch (its claim depends on that one's completion: entity-latest-state), or in flight
+        elsewhere. Empty when ``records[start]`` is such a record. Every claim made is the caller's:
+        :meth:`_chunk_steps` completes or releases it.
+        """
+        chosen: list[_Claimed] = []
+        keys: set[str] = set()
+        for index in range(start, len(records)):
+            try:
+                delivery = _decode(records[index])
+            except (InvalidPayloadError, TypeError):
+                break
+            if delivery.delivery_key in keys:
+                break
+            keys.add(delivery.delivery_key)
+            chosen.append(_Claimed(records[index], delivery))
+        store = self._dedupe
+        if store is None or not chosen:
+            return chosen
+        with _batch(store):
+            for index, item in enumerate(chosen):
+                claim = store.claim(item.delivery.delivery_key, item.delivery.fingerprint)
+                if claim == "in_flight":
+                    return chosen[:index]
+                item.duplicate = claim == "duplicate"
+        return chosen
+
+    def _chunk_steps(self, part: _Partition, chunk: Sequence[Any]) -> Generator[_Step, Any, bool]:
+        """Handle the records of ``chunk`` in order (the steps of :meth:`_steps`); whether all are done.
+
+        Runs of records are decoded and claimed together (:meth:`_claim_chunk`, :meth:`_claimed_steps`);
+        a record that cannot be, and one whose first attempt failed, go through :meth:`_steps` (so do all
+        when spans are recorded: a span is one record's).
+        """
+        start = 0
+        while start < len(chunk):
+            done, failed = (0, None) if tracing() else (yield from self._claimed_steps(part, chunk, start))
+            start += done
+            if start == len(chunk):
+                break
+            if failed is None and (self._stopping.is_set() or part.revoked):
+                return False
+            record = chunk[start]  # undecodable, a repeated key, in flight elsewhere, or it failed once
+            if not (yield from self._record_steps(record, failed)):
+                return False
+            part.done = record.offset() + 1
+            start += 1
+        return True
+
+    def _claimed_steps(
+        self, part: _Partition, chunk: Sequence[Any], start: int
+    ) -> Generator[_Step, Any, tuple[int, Exception | None]]:
+        """Handle the records of ``chunk`` from ``start`` on that :meth:`_claim_chunk` claims, in order: a
+        ``_Handle`` step for each (duplicates are skipped). Returns how many records are done and, when
+        the record after them failed its first attempt, that error (its claim is released; the caller
+        goes on with its retries through :meth:`_steps`). Stops early when the consumer stops or the
+        partition is revoked.
+
+        Each completion is written as soon as its handler succeeded, before the record counts as done,
+        so after a crash a durable store (SQLite) repeats at most the record that was in progress; an
+        in-process ``MemoryDedupeStore``, which a crash loses anyway, gets the chunk's completions in
+        one batch at the end. Unused claims are released. ``part.done`` only moves past completed records.
+        """
+        claimed = self._claim_chunk(chunk, start)
+        if not claimed:
+            return 0, None
+        store = self._dedupe
+        deferred: list[_Claimed] | None = [] if self._in_process_store else None
+        metered = instruments() is not None  # per-record metrics only when a meter provider is set up
+        done = processed = duplicates = 0
+        failed: Exception | None = None
+        try:
+            for item in claimed:
+                if self._stopping.is_set() or part.revoked:
+                    break
+                delivery = item.delivery
+                if item.duplicate:
+                    duplicates += 1
+                    if metered:
+                        record_outcome("duplicate", delivery.topic, 0, delivery.event_type)
+                else:
+                    if metered:
+                        with handler_timer(delivery.event_type, delivery.topic):
+                            error = yield _Handle(delivery)
+                    else:
+                        error = yield _Handle(delivery)
+                    if error is not None:
+                        failed = error
+                        break
+                    if deferred is not None:
+                        deferred.append(item)
+                    elif store is not None:
+                        store.complete(delivery.delivery_key, delivery.fingerprint)
+                    processed += 1
+                    if metered:
+                        record_outcome("processed", delivery.topic, 1, delivery.event_type)
+                done += 1
+                if not deferred:
+                    part.done = item.record.offset() + 1
+        finally:  # a BaseException too: what was handled is completed, the other claims are released
+            unused = [item for item in claimed[done:] if not item.duplicate] if store is not None else []
+            if store is not None and (deferred or unused):
+                with _batch(store):
+                    for item in deferred or ():
+                        store.complete(item.delivery.delivery_key, item.delivery.fingerprint)
+                    for item in unused:
+                        store.release(item.delivery.delivery_key, item.delivery.fingerprint)
+            if done:
+                part.done = claimed[done - 1].record.offset() + 1
+            if processed:
+                self._counters.add("processed", processed)
+            if duplicates:
+                self._counters.add("duplicates", duplicates)
+        return done, failed
+
     # --- one record, as steps the executors perform (the same policy for threads and asyncio) ----------
 
-    def _record_steps(self, record: Any) -> Generator[_Step, Any, bool]:
+    def _record_steps(self, record: Any, failed: Exception | None = None) -> Generator[_Step, Any, bool]:
         """:meth:`_steps`, inside the record's span (continuing the producer's trace) when spans are recorded."""
-        return self._traced_steps(record) if tracing() else self._steps(record)
+        return self._traced_steps(record, failed) if tracing() else self._steps(record, failed)
 
-    def _traced_steps(self, record: Any) -> Generator[_Step, Any, bool]:
+    def _traced_steps(self, record: Any, failed: Exception | None) -> Generator[_Step, Any, bool]:
         with record_span(
             record.topic(),
             record.partition(),
@@ -279,53 +465,56 @@ class _ConsumerBase:
             consumer_group=self._settings.group_id,
             headers=record.headers,
         ):
-            return (yield from self._steps(record))
+            return (yield from self._steps(record, failed))
 
-    def _steps(self, record: Any) -> Generator[_Step, Any, bool]:
+    def _steps(self, record: Any, failed: Exception | None = None) -> Generator[_Step, Any, bool]:
         """Handle one record: yields what to do, receives its outcome, returns whether the record is done.
 
         ``_Handle`` → ``None`` (succeeded) or the ``Exception`` it raised (a ``BaseException`` is thrown
         in); ``_Wait`` → whether to go on (``False``: stopped or revoked meanwhile, abandon the record);
         ``_DeadLetter`` → whether it was written. Done means handled, a duplicate, or dead-lettered.
+        ``failed``: the first attempt was made already (by :meth:`_chunk_steps`), raised this, and its
+        claim was released; the steps go on from its retry.
         """
         try:
-            delivery = decode_record(
-                record.topic(), record.partition(), record.offset(), record.key(), record.value(), record.headers()
-            )
+            delivery = _decode(record)
         except (InvalidPayloadError, TypeError) as exc:
-            written: bool = yield _DeadLetter(exc, 1)
+            written: bool = yield _DeadLetter(record, exc, 1)
             record_outcome("dead_lettered" if written else "failed", record.topic(), 0, error=exc)
             return written
         store = self._dedupe
         key, fingerprint = delivery.delivery_key, delivery.fingerprint
-        attempt = 0
+        attempt = 0 if failed is None else 1
+        error: Exception | None = failed
         while True:
-            claim = store.claim(key, fingerprint) if store is not None else "new"
-            if claim == "duplicate":
-                self._counters.add("duplicates")
-                record_outcome("duplicate", delivery.topic, attempt, delivery.event_type)
-                return True
-            if claim == "in_flight":  # another consumer is on it (a rebalance moved it): wait for its outcome
-                if not (yield _Wait(_SLICE)):
-                    return False
-                continue
-            attempt += 1
-            try:
-                error: Exception | None = yield _Handle(delivery)
-            except BaseException:
+            if error is None:
+                claim = store.claim(key, fingerprint) if store is not None else "new"
+                if claim == "duplicate":
+                    self._counters.add("duplicates")
+                    record_outcome("duplicate", delivery.topic, attempt, delivery.event_type)
+                    return True
+                if claim == "in_flight":  # another consumer is on it (a rebalance moved it): wait for its outcome
+                    if not (yield _Wait(_SLICE)):
+                        return False
+                    continue
+                attempt += 1
+                try:
+                    with handler_timer(delivery.event_type, delivery.topic):
+                        error = yield _Handle(delivery)
+                except BaseException:
+                    if store is not None:
+                        store.release(key, fingerprint)
+                    raise
+                if error is None:
+                    if store is not None:
+                        store.complete(key, fingerprint)
+                    self._counters.add("processed")
+                    record_outcome("processed", delivery.topic, attempt, delivery.event_type)
+                    return True
                 if store is not None:
                     store.release(key, fingerprint)
-                raise
-            if error is None:
-                if store is not None:
-                    store.complete(key, fingerprint)
-                self._counters.add("processed")
-                record_outcome("processed", delivery.topic, attempt, delivery.event_type)
-                return True
-            if store is not None:
-                store.release(key, fingerprint)
             if attempt > self._retries:
-                written = yield _DeadLetter(error, attempt)
+                written = yield _DeadLetter(record, error, attempt)
                 record_outcome(
                     "dead_lettered" if written else "failed", delivery.topic, attempt, delivery.event_type, error
                 )
@@ -343,6 +532,7 @@ class _ConsumerBase:
             )
             if not (yield _Wait(backoff(attempt, self._retry_backoff))):
                 return False
+            error = None
 
     def _dead_letter_record(
         self, record: Any, error: BaseException, attempts: int
@@ -383,9 +573,47 @@ class _ConsumerBase:
         return failure
 
 
-@attrs.frozen
+class _Claimed:
+    """A record of a chunk, decoded and claimed (``duplicate``: the claim said so, nothing is held)."""
+
+    __slots__ = ("delivery", "duplicate", "record")
+
+    def __init__(self, record: Any, delivery: KafkaDelivery) -> None:
+        self.record = record
+        self.delivery = delivery
+        self.duplicate = False
+
+
+def _decode(record: Any) -> KafkaDelivery:
+    return decode_record(
+        record.topic(), record.partition(), record.offset(), record.key(), record.value(), record.headers()
+    )
+
+
+def _batch(store: DedupeStore) -> contextlib.AbstractContextManager[Any]:
+    """The store's ``batch()`` (many calls as one step) when it has one, else nothing."""
+    batch = getattr(store, "batch", None)
+    return batch() if callable(batch) else contextlib.nullcontext()
+
+
+def take(pending: collections.deque[Any], n: int) -> list[Any]:
+    """Up to ``n`` records from the front of ``pending`` (which a revocation may clear meanwhile)."""
+    taken: list[Any] = []
+    try:
+        for _ in range(min(n, len(pending))):
+            taken.append(pending.popleft())
+    except IndexError:
+        pass
+    return taken
+
+
 class _Handle:
-    delivery: KafkaDelivery
+    """Call the handler with ``delivery``; the outcome sent back is ``None`` or the ``Exception`` it raised."""
+
+    __slots__ = ("delivery",)
+
+    def __init__(self, delivery: KafkaDelivery) -> None:
+        self.delivery = delivery
 
 
 @attrs.frozen
@@ -395,6 +623,7 @@ class _Wait:
 
 @attrs.frozen
 class _DeadLetter:
+    record: Any
     error: BaseException
     attempts: int
 

@@ -184,7 +184,7 @@ def decode_record(
     ...               (("type", b"sitecore.ordercloud.messages.orders.lines.updated"),)).event_type
     <TrackingEventType.LINE_ITEM_UPDATED: 'LineItemUpdated'>
     """
-    record_headers: RecordHeaders = tuple((str(k), v) for k, v in (headers or ()))
+    record_headers: RecordHeaders = tuple(headers) if headers else ()
     if value is None:
         raise InvalidPayloadError("Record has no value (a tombstone)")
     # A record header declares the type (Event Hubs' `type` property, CloudEvents' `ce_type`): it is not a guess.
@@ -338,9 +338,9 @@ class _Counters:
         self._lock = threading.Lock()
         self.processed = self.duplicates = self.retried = self.dead_lettered = 0
 
-    def add(self, name: Literal["processed", "duplicates", "retried", "dead_lettered"]) -> None:
+    def add(self, name: Literal["processed", "duplicates", "retried", "dead_lettered"], n: int = 1) -> None:
         with self._lock:
-            setattr(self, name, getattr(self, name) + 1)
+            setattr(self, name, getattr(self, name) + n)
 
     def snapshot(self, partitions: tuple[PartitionLag, ...]) -> ConsumerStats:
         with self._lock:

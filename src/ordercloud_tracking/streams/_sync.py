@@ -5,14 +5,26 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Generator
+from typing import Any, TypeVar
 
-from .._telemetry import handler_timer
-from ._base import _SLICE, BATCH, _ConsumerBase, _DeadLetter, _Handle, _names, _Signals, _Wait, is_async_callable
+from ._base import (
+    _SLICE,
+    CHUNK,
+    _ConsumerBase,
+    _DeadLetter,
+    _Handle,
+    _names,
+    _Signals,
+    _Step,
+    _Wait,
+    is_async_callable,
+    take,
+)
 from ._core import KafkaDelivery, _Partition, _ProducerPump, confluent_kafka
 
 _log = logging.getLogger("ordercloud_tracking.streams")
+T = TypeVar("T")
 
 
 class TrackingConsumer(_ConsumerBase):
@@ -26,11 +38,14 @@ class TrackingConsumer(_ConsumerBase):
       record was skipped as a duplicate, or dead-lettered) for that record and every earlier record of
       its partition.
     - **Order per partition.** A partition's records are handled one after the other; up to
-      ``max_in_flight`` partitions are handled at the same time, each in a worker thread. A partition
-      with ``max_pending`` records fetched and waiting is paused until half of them are done.
+      ``max_in_flight`` partitions are handled at the same time, each in a worker thread. Fetched
+      records wait in librdkafka's queue; a few hundred at a time are taken into Python, and a partition
+      with ``max_pending`` records waiting there is paused until half of them are done.
     - **Duplicates** (a redelivery after a crash or a rebalance) are skipped through ``dedupe`` (a
       :class:`~ordercloud_tracking.stores.DedupeStore`; ``"memory"`` by default, ``None`` for none):
-      claim → handler → complete, release when the handler fails.
+      claim → handler → complete, release when the handler fails. A partition's waiting records are
+      claimed up to 32 at a time in one store batch; each completion is written right after its handler
+      (a ``MemoryDedupeStore``'s, which a crash loses anyway, once for the batch).
     - **Failures.** A handler exception is retried ``retries`` times with exponential backoff from
       ``retry_backoff`` seconds; then the record goes to ``dead_letter_topic`` (``<topic>.dlq`` by
       default) with ``oc-dlq-*`` headers (error type and message, original topic, partition, offset,
@@ -133,7 +148,7 @@ class TrackingConsumer(_ConsumerBase):
     ) -> None:
         last_commit = time.monotonic()
         while not self._stopping.is_set():
-            self._route(consumer.consume(BATCH, 0.1))
+            self._route(consumer.consume(*self._fetch_size()))
             for part in self._ready():
                 workers.submit(self._drain, part, handler)
             pause, resume = self._flow()
@@ -202,19 +217,26 @@ class TrackingConsumer(_ConsumerBase):
     # --- workers ------------------------------------------------------------------------------------------
 
     def _drain(self, part: _Partition, handler: Callable[[KafkaDelivery], Any]) -> None:
-        try:
-            while not self._stopping.is_set() and not part.revoked:
-                try:
-                    record = part.pending.popleft()
-                except IndexError:
-                    break
-                if not self._process(part, record, handler):
-                    break
-                part.done = record.offset() + 1
-        except BaseException as exc:  # a bug or KeyboardInterrupt in a worker: stop, commit nothing more
-            self._fail(exc)
-        finally:
-            part.running = False
+        """Handle the waiting records of ``part``, then those of any other partition waiting for a worker
+        (taking it over here is quicker than waiting for the poll loop to hand it out)."""
+        current: _Partition | None = part
+        while current is not None:
+            try:
+                self._drain_partition(current, handler)
+            except BaseException as exc:  # a bug or KeyboardInterrupt in a worker: stop, commit nothing more
+                self._fail(exc)
+                current.running = False
+                return
+            current = self._next_part(current)
+        self._took()
+
+    def _drain_partition(self, part: _Partition, handler: Callable[[KafkaDelivery], Any]) -> None:
+        pending = part.pending
+        while pending and not self._stopping.is_set() and not part.revoked:
+            chunk = take(pending, CHUNK)
+            self._took()
+            if not self._perform(part, self._chunk_steps(part, chunk), handler):
+                return
 
     def _wait(self, part: _Partition, seconds: float) -> bool:
         """Sleep ``seconds`` unless stopped or revoked meanwhile (then ``False``: abandon the record)."""
@@ -226,33 +248,33 @@ class TrackingConsumer(_ConsumerBase):
             time.sleep(min(_SLICE, left))
         return False
 
-    def _process(self, part: _Partition, record: Any, handler: Callable[[KafkaDelivery], Any]) -> bool:
-        """Perform the steps of one record (see ``_ConsumerBase._steps``); ``True`` when it is done."""
-        steps = self._record_steps(record)
+    def _perform(self, part: _Partition, steps: Generator[_Step, Any, T], handler: Callable[[KafkaDelivery], Any]) -> T:
+        """Perform ``steps`` (see ``_ConsumerBase._steps``) and return what they return."""
         outcome: Any = None
         try:
             step = next(steps)
             while True:
                 if isinstance(step, _Handle):
                     try:
-                        with handler_timer(step.delivery.event_type, step.delivery.topic):
-                            handler(step.delivery)
+                        handler(step.delivery)
                         outcome = None
                     except Exception as exc:
                         outcome = exc
                     except BaseException as exc:
-                        steps.throw(exc)  # releases the claim, re-raises
+                        steps.throw(exc)  # releases the claims, re-raises
                 elif isinstance(step, _Wait):
                     outcome = self._wait(part, step.seconds)
                 else:
-                    outcome = self._dead_letter(record, step)
+                    outcome = self._dead_letter(step)
                 step = steps.send(outcome)
         except StopIteration as done:
-            return bool(done.value)
+            value: T = done.value  # what the steps returned
+            return value
         finally:
-            steps.close()  # an exception or a cancellation on the way: end the record's span here
+            steps.close()  # an exception or a cancellation on the way: end the record's span, release claims
 
-    def _dead_letter(self, record: Any, step: _DeadLetter) -> bool:
+    def _dead_letter(self, step: _DeadLetter) -> bool:
+        record = step.record
         target = self._dead_letter_record(record, step.error, step.attempts)
         if target is None or self._pump is None:
             return False
