@@ -108,18 +108,12 @@ def test_ten_thousand_events_through_three_consumers_in_one_group(cluster: Kafka
 CHILD = textwrap.dedent(
     """
     import sys
-    from ordercloud_tracking import stores
+    from ordercloud_tracking.stores import SQLiteDedupeStore
     from ordercloud_tracking.streams import KafkaSettings, TrackingConsumer
 
     servers, out, store_path = sys.argv[1], sys.argv[2], sys.argv[3]
-    sqlite = getattr(stores, "SQLiteDedupeStore", None)
-    if sqlite is None:
-        store = stores.MemoryDedupeStore()
-    else:  # a claim held by the killed process must expire soon for the restart to take over
-        try:
-            store = sqlite(store_path, claim_ttl=5.0)
-        except TypeError:
-            store = sqlite(store_path)
+    # A claim held by the killed process must expire soon for the restart to take over its entities.
+    store = SQLiteDedupeStore(store_path, claim_ttl=5.0)
     consumer = TrackingConsumer(
         KafkaSettings(servers, "tracking", group_id="shop"),
         dedupe=store,
@@ -185,9 +179,6 @@ def test_a_consumer_killed_with_sigkill_and_restarted_loses_nothing(cluster: Kaf
     handled = _handled(out)
     assert set(handled) == all_records(4, 250)  # none lost
     twice = [key for key, n in collections.Counter(handled).items() if n > 1]
-    if hasattr(stores, "SQLiteDedupeStore"):
-        # Durable dedupe: only the records in progress at the kill (at most max_in_flight=2) repeat.
-        assert len(twice) <= 2
-    else:
-        # In-memory dedupe dies with the process: what was handled after the last commit repeats.
-        assert all(key in set(handled[:killed_at]) for key in twice)
+    # Each completion is durable before the next record of its partition is handled: only a record whose
+    # handler had run when the process died (at most one per worker, max_in_flight=2) can be handled again.
+    assert len(twice) <= 2
