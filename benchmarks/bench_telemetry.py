@@ -17,7 +17,7 @@ The same three states for the receiver and the consumer (issue 15, second part),
 
 * a signed ``OrderSubmitted`` delivery through ``wsgi_app`` (verify, parse, dedupe off, a no-op
   handler): the delivery span, the deliveries counter and the handler timer;
-* one Kafka record through ``TrackingConsumer._process`` (decode, dedupe off, a no-op handler) on a
+* one Kafka record through ``TrackingConsumer's record steps`` (decode, dedupe off, a no-op handler) on a
   stand-in record object: the record span (continuing a ``traceparent`` header), the records counter
   and the handler timer.
 
@@ -57,7 +57,7 @@ def run() -> list[dict[str, Any]]:
 
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(NoOpExporter()))
-    states = {
+    states: dict[str, Any] = {
         OFF: None,
         API: telemetry._Telemetry(None, None, http_spans=False),
         SDK: telemetry._Telemetry(provider, None, http_spans=False),
@@ -145,7 +145,7 @@ def _receiver_and_consumer(provider: Any) -> list[dict[str, Any]]:
     from ordercloud_tracking.streams import KafkaSettings, TrackingConsumer
     from ordercloud_tracking.streams._core import _Partition
 
-    states = {
+    states: dict[str, Any] = {
         OFF: None,
         API: telemetry._Telemetry(None, None, http_spans=False),
         SDK: telemetry._Telemetry(provider, MeterProvider(), http_spans=False),
@@ -167,7 +167,7 @@ def _receiver_and_consumer(provider: Any) -> list[dict[str, Any]]:
     record = _Record(0)
 
     def consume() -> object:
-        return consumer._process(part, record, lambda delivery: None)
+        return consumer._perform(part, consumer._record_steps(record), lambda delivery: None)
 
     def subject(state: object, fn: Callable[[], object]) -> Callable[[], object]:
         def call() -> object:
@@ -191,7 +191,7 @@ def _receiver_and_consumer(provider: Any) -> list[dict[str, Any]]:
         for bench, fn, hooks, what in (
             ("wsgi_app delivery (in process), OpenTelemetry", deliver, delivery_hooks, "one SERVER span per delivery"),
             (
-                "consumer record (TrackingConsumer._process, no broker), OpenTelemetry",
+                "consumer record (TrackingConsumer's record steps, no broker), OpenTelemetry",
                 consume,
                 record_hooks,
                 "one CONSUMER span",
