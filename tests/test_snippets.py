@@ -52,7 +52,7 @@ TIMEOUT = 60
 NOT_OFFLINE: frozenset[str] = frozenset(
     {
         "README.md:73",  # the quick start against your own marketplace
-        "docs/guides/kafka.md:171",  # the receiver-to-Kafka wiring: your brokers
+        "docs/guides/kafka.md:210",  # the receiver-to-Kafka wiring: your brokers
         "docs/guides/receiving.md:226",  # a Redis-backed DedupeStore: the redis package and a server
     }
 )

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -279,6 +280,69 @@ def test_sqlite_dedupe_survives_a_restart(tmp_path: Path) -> None:
         assert store.claim("line:o-1:li-1", "q3") == "new"  # ...until it expires
         assert len(store) == 1
     assert query(path, "PRAGMA journal_mode") == [("wal",)]
+
+
+@attrs.frozen
+class _Keyed:
+    delivery_key: str
+    fingerprint: str
+
+
+def test_completing_commits_the_handlers_writes_with_the_completion(tmp_path: Path) -> None:
+    path = tmp_path / "dedupe.db"
+    delivery = _Keyed("order:o-1", "f1")
+    with SQLiteDedupeStore(path) as store:
+        assert store.claim(delivery.delivery_key, delivery.fingerprint) == "new"
+        with store.completing(delivery) as db:
+            db.execute("CREATE TABLE orders (id TEXT PRIMARY KEY)")
+            db.execute("INSERT INTO orders VALUES ('o-1')")
+            assert query(path, "SELECT count(*) FROM oct_dedupe_completed") == [(0,)]  # not committed yet
+        assert store.claim(delivery.delivery_key, delivery.fingerprint) == "duplicate"
+    assert query(path, "SELECT id FROM orders") == [("o-1",)]
+    assert query(path, "SELECT count(*) FROM oct_dedupe_claims") == [(0,)]
+
+
+def test_a_completing_block_that_raises_keeps_neither_its_writes_nor_the_completion(tmp_path: Path) -> None:
+    path = tmp_path / "dedupe.db"
+    delivery = _Keyed("order:o-1", "f1")
+    with SQLiteDedupeStore(path) as store:
+        with store.completing(delivery) as db:
+            db.execute("CREATE TABLE orders (id TEXT PRIMARY KEY)")
+        assert store.claim(delivery.delivery_key, delivery.fingerprint) == "duplicate"
+        retry = _Keyed("order:o-1", "f2")
+        assert store.claim(retry.delivery_key, retry.fingerprint) == "new"
+
+        def handler_failing_after_its_write() -> None:
+            with store.completing(retry) as db:
+                db.execute("INSERT INTO orders VALUES ('o-1')")
+                raise RuntimeError("the handler failed after writing")
+
+        with pytest.raises(RuntimeError):
+            handler_failing_after_its_write()
+        assert store.claim(retry.delivery_key, retry.fingerprint) == "in_flight"  # the claim is still the caller's
+        store.release(retry.delivery_key, retry.fingerprint)
+        assert store.claim(retry.delivery_key, retry.fingerprint) == "new"  # handled again, from scratch
+    assert query(path, "SELECT count(*) FROM orders") == [(0,)]
+
+
+def test_a_process_killed_inside_completing_keeps_neither_its_writes_nor_the_completion(tmp_path: Path) -> None:
+    path = tmp_path / "dedupe.db"
+    with SQLiteDedupeStore(path) as store, store.completing(_Keyed("setup", "f")) as db:
+        db.execute("CREATE TABLE orders (id TEXT PRIMARY KEY)")
+    child = (
+        "import os, signal, sys\n"
+        "from ordercloud_tracking.stores import SQLiteDedupeStore\n"
+        "class D:\n    delivery_key = 'order:o-1'\n    fingerprint = 'f1'\n"
+        "store = SQLiteDedupeStore(sys.argv[1])\n"
+        "with store.completing(D()) as db:\n"
+        "    db.execute(\"INSERT INTO orders VALUES ('o-1')\")\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", child, str(path)], capture_output=True, check=False)  # noqa: S603
+    assert done.returncode == -9, done.stderr
+    with SQLiteDedupeStore(path) as store:
+        assert store.claim("order:o-1", "f1") == "new"  # not done: the redelivery is handled
+    assert query(path, "SELECT count(*) FROM orders") == [(0,)]  # and nothing of the first attempt was kept
 
 
 def test_sqlite_dedupe_is_pruned_by_count_as_it_goes(tmp_path: Path) -> None:

@@ -119,6 +119,16 @@ class DedupeStore(Protocol):
         ...
 
 
+class Keyed(Protocol):
+    """What :meth:`SQLiteDedupeStore.completing` needs of a delivery (the consumers' and receivers' have it)."""
+
+    @property
+    def delivery_key(self) -> str: ...
+
+    @property
+    def fingerprint(self) -> str: ...
+
+
 @runtime_checkable
 class IdentityLinks(Protocol):
     """Remembers the anonymous (beacon) ID of each OrderCloud user ID; the latest link wins."""
@@ -528,12 +538,42 @@ class SQLiteDedupeStore(_SQLiteFile, _ExpiringClaims):
     def complete(self, key: str, fingerprint: str) -> None:
         """See :meth:`DedupeStore.complete`."""
         with self._write() as db:
-            db.execute("DELETE FROM oct_dedupe_claims WHERE key = ? AND fingerprint = ?", (key, fingerprint))
-            db.execute(
-                "INSERT OR REPLACE INTO oct_dedupe_completed (key, fingerprint, completed_at) VALUES (?, ?, ?)",
-                (key, fingerprint, self._clock()),
-            )
+            self._complete_in(db, key, fingerprint)
         self._wrote()
+
+    @contextmanager
+    def completing(self, delivery: Keyed) -> Iterator[sqlite3.Connection]:
+        """Your handler's writes to this database and the completion of ``delivery``, in one transaction.
+
+        Both commit when the block ends, or neither does (the block raised, the process died): a
+        redelivery then finds the delivery either done — a duplicate, never handled again — or not done,
+        with none of its writes kept. Effectively once, for what the handler keeps in this file. The block
+        holds the file's write lock: do the database writes there, nothing slow. ``delivery`` is what a
+        consumer or receiver hands your handler (it has ``delivery_key`` and ``fingerprint``).
+
+        >>> import tempfile, pathlib
+        >>> from ordercloud_tracking.messages import decode_delivery
+        >>> store = SQLiteDedupeStore(pathlib.Path(tempfile.mkdtemp()) / "dedupe.sqlite3")
+        >>> delivery = decode_delivery(b'{"OrderID": "o-1", "LineItems": []}')
+        >>> store.claim(delivery.delivery_key, delivery.fingerprint)
+        'new'
+        >>> with store.completing(delivery) as db:
+        ...     _ = db.execute("CREATE TABLE IF NOT EXISTS orders (id TEXT PRIMARY KEY)")
+        ...     _ = db.execute("INSERT INTO orders VALUES (?)", (delivery.message.order_id,))
+        >>> store.claim(delivery.delivery_key, delivery.fingerprint)
+        'duplicate'
+        """
+        with self._write() as db:
+            yield db
+            self._complete_in(db, delivery.delivery_key, delivery.fingerprint)
+        self._wrote()
+
+    def _complete_in(self, db: sqlite3.Connection, key: str, fingerprint: str) -> None:
+        db.execute("DELETE FROM oct_dedupe_claims WHERE key = ? AND fingerprint = ?", (key, fingerprint))
+        db.execute(
+            "INSERT OR REPLACE INTO oct_dedupe_completed (key, fingerprint, completed_at) VALUES (?, ?, ?)",
+            (key, fingerprint, self._clock()),
+        )
 
     def release(self, key: str, fingerprint: str) -> None:
         """See :meth:`DedupeStore.release`."""

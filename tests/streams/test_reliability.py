@@ -6,7 +6,9 @@ Each test asserts exactly which records were handled (by partition and offset).
 from __future__ import annotations
 
 import collections
+import contextlib
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -14,6 +16,8 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from ordercloud_tracking import stores
 from ordercloud_tracking.streams import KafkaDelivery, KafkaSettings
@@ -123,19 +127,23 @@ CHILD = textwrap.dedent(
     )
     handled = open(out, "a", buffering=1)
 
-    def handle(delivery):
+    def handle_into_a_file(delivery):
         handled.write(f"{delivery.partition} {delivery.offset}\\n")
         handled.flush()  # in the kernel now: a SIGKILL does not lose it
 
-    consumer.run(handle)
+    def handle_into_the_store(delivery):  # the effect and the completion commit together
+        with store.completing(delivery) as db:
+            db.execute("INSERT INTO handled VALUES (?, ?)", (delivery.partition, delivery.offset))
+
+    consumer.run(handle_into_a_file if sys.argv[4] == "file" else handle_into_the_store)
     print("stopped cleanly")
     """
 )
 
 
-def _spawn(servers: str, out: Path, store: Path) -> subprocess.Popen[str]:
+def _spawn(servers: str, out: Path, store: Path, effect: str) -> subprocess.Popen[str]:
     return subprocess.Popen(  # noqa: S603 - our own interpreter and script
-        [sys.executable, "-c", CHILD, servers, str(out), str(store)],
+        [sys.executable, "-c", CHILD, servers, str(out), str(store), effect],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -149,6 +157,11 @@ def _handled(out: Path) -> list[tuple[int, int]]:
     return [(int(p), int(o)) for p, o in (line.split() for line in lines if line.count(" ") == 1)]
 
 
+def _handled_in(store: Path) -> list[tuple[int, int]]:
+    with contextlib.closing(sqlite3.connect(store)) as db:
+        return [(int(p), int(o)) for p, o in db.execute("SELECT part, offset FROM handled")]
+
+
 def _wait(condition: Callable[[], bool], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -156,29 +169,42 @@ def _wait(condition: Callable[[], bool], timeout: float) -> None:
         time.sleep(0.05)
 
 
-def test_a_consumer_killed_with_sigkill_and_restarted_loses_nothing(cluster: KafkaCluster, tmp_path: Path) -> None:
+@pytest.mark.parametrize("effect", ["file", "store"])
+def test_a_consumer_killed_with_sigkill_and_restarted_loses_nothing(
+    cluster: KafkaCluster, tmp_path: Path, effect: str
+) -> None:
+    """``file``: the handler appends to a file; ``store``: it writes to the dedupe store's database inside
+    ``SQLiteDedupeStore.completing`` (its effect and the completion commit together)."""
     cluster.create_topic("tracking", partitions=4)
     produce_evenly(cluster, "tracking", 4, 250)
     out, store = tmp_path / "handled.txt", tmp_path / "dedupe.sqlite3"
+    with contextlib.closing(sqlite3.connect(store)) as db:
+        db.execute("CREATE TABLE handled (part INTEGER NOT NULL, offset INTEGER NOT NULL)")
+        db.commit()
 
-    first = _spawn(cluster.bootstrap_servers, out, store)
-    _wait(lambda: len(_handled(out)) >= 150 or first.poll() is not None, 60)
+    def handled() -> list[tuple[int, int]]:
+        return _handled(out) if effect == "file" else _handled_in(store)
+
+    first = _spawn(cluster.bootstrap_servers, out, store, effect)
+    _wait(lambda: len(handled()) >= 150 or first.poll() is not None, 60)
     assert first.poll() is None, first.communicate()
     first.send_signal(signal.SIGKILL)
     first.communicate(timeout=30)
-    killed_at = len(_handled(out))
-    assert killed_at < 1000  # killed mid-run
+    assert len(handled()) < 1000  # killed mid-run
 
-    second = _spawn(cluster.bootstrap_servers, out, store)
-    _wait(lambda: set(_handled(out)) >= all_records(4, 250) or second.poll() is not None, 60)
+    second = _spawn(cluster.bootstrap_servers, out, store, effect)
+    _wait(lambda: set(handled()) >= all_records(4, 250) or second.poll() is not None, 60)
     second.send_signal(signal.SIGTERM)  # graceful: finishes and commits, exit 0
     stdout, stderr = second.communicate(timeout=30)
     assert second.returncode == 0, stderr
     assert "stopped cleanly" in stdout
 
-    handled = _handled(out)
-    assert set(handled) == all_records(4, 250)  # none lost
-    twice = [key for key, n in collections.Counter(handled).items() if n > 1]
-    # Each completion is durable before the next record of its partition is handled: only a record whose
-    # handler had run when the process died (at most one per worker, max_in_flight=2) can be handled again.
-    assert len(twice) <= 2
+    seen = handled()
+    assert set(seen) == all_records(4, 250)  # none lost
+    twice = [key for key, n in collections.Counter(seen).items() if n > 1]
+    if effect == "store":
+        assert twice == []  # none handled twice: a record's effect is kept exactly when it is completed
+    else:
+        # Each completion is durable before the next record of its partition is handled: only a record whose
+        # handler had run when the process died (at most one per worker, max_in_flight=2) can be handled again.
+        assert len(twice) <= 2
