@@ -10,7 +10,9 @@
     * ``TrackingConsumer`` (memory dedupe): decode (envelope, typed model), in-memory dedupe claim and
       completion, a no-op handler, offsets committed as it goes and at stop — target ≥ 0.5x raw's
       records/s;
-    * ``TrackingConsumer`` with ``SQLiteDedupeStore`` (a new file each round) — target ≥ 0.3x.
+    * ``TrackingConsumer`` with ``SQLiteDedupeStore`` (a new file each round) — target ≥ 0.3x;
+    * ``AsyncTrackingConsumer`` (memory dedupe, an ``async`` no-op handler, the loop of ``asyncio.run``) —
+      informational, the note gives records/s.
 
     Timed from the first record a subject receives to its last one (joining the group is the same for
     all and not what is measured); the figure is seconds per record, the ratio records/s over raw's.
@@ -56,6 +58,7 @@ SECRET = "bench-secret-value"
 RAW = "raw confluent-kafka consume + json.loads"
 OURS = "TrackingConsumer, memory dedupe, no-op handler"
 OURS_SQLITE = "TrackingConsumer, SQLiteDedupeStore, no-op handler"
+OURS_ASYNC = "AsyncTrackingConsumer, memory dedupe, async no-op handler"
 
 
 def line_item_added(i: int) -> dict[str, Any]:
@@ -137,17 +140,22 @@ def _raw(servers: str, group: str) -> float:
     return elapsed
 
 
-def _ours(servers: str, group: str, dedupe: Any) -> float:
-    """Seconds from the first record handled to the last, for ``TrackingConsumer`` with a no-op handler."""
-    from ordercloud_tracking.streams import KafkaSettings, TrackingConsumer
+def _ours(servers: str, group: str, dedupe: Any, *, asynchronous: bool = False) -> float:
+    """Seconds from the first record handled to the last, for ``TrackingConsumer`` with a no-op handler
+    (``asynchronous``: ``AsyncTrackingConsumer`` with an ``async`` one, in ``asyncio.run``)."""
+    from ordercloud_tracking.streams import AsyncTrackingConsumer, KafkaSettings, TrackingConsumer
 
     settings = KafkaSettings(servers, TOPIC, group_id=group)
-    consumer = TrackingConsumer(settings, dedupe=dedupe, stats_interval=None)
+    kind = AsyncTrackingConsumer if asynchronous else TrackingConsumer
+    consumer = kind(settings, dedupe=dedupe, stats_interval=None)
     marks: list[float] = []
 
     def handle(_delivery: object) -> None:
         if not marks:
             marks.append(time.perf_counter())
+
+    async def handle_async(delivery: object) -> None:
+        handle(delivery)
 
     def watch() -> None:
         while consumer.stats.processed < RECORDS:
@@ -157,7 +165,10 @@ def _ours(servers: str, group: str, dedupe: Any) -> float:
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    consumer.run(handle)
+    if isinstance(consumer, AsyncTrackingConsumer):
+        asyncio.run(consumer.run(handle_async))
+    else:
+        consumer.run(handle)
     watcher.join()
     stats = consumer.stats
     if stats.processed != RECORDS or stats.duplicates or stats.dead_lettered:
@@ -186,6 +197,7 @@ def consume_rows() -> list[dict[str, Any]]:
             RAW: lambda group: _raw(servers, group),
             OURS: lambda group: _ours(servers, group, "memory"),
             OURS_SQLITE: sqlite_run,
+            OURS_ASYNC: lambda group: _ours(servers, group, "memory", asynchronous=True),
         }
         for fn in subjects.values():  # warm-up: imports, first connections
             fn(f"warm-{next(counter)}")
@@ -207,6 +219,15 @@ def consume_rows() -> list[dict[str, Any]]:
             f"ours (SQLite) {rate[OURS_SQLITE]:,.0f}",
         ),
         row(bench, OURS_SQLITE, timings[OURS_SQLITE], RAW, timings[RAW], ">= 0.3x"),
+        row(
+            bench,
+            OURS_ASYNC,
+            timings[OURS_ASYNC],
+            RAW,
+            timings[RAW],
+            note=f"records/s: raw {rate[RAW]:,.0f}, AsyncTrackingConsumer (memory) {rate[OURS_ASYNC]:,.0f} "
+            f"({rate[OURS_ASYNC] / rate[RAW]:.2f}x raw's)",
+        ),
     ]
 
 

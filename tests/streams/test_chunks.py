@@ -4,9 +4,12 @@ order kept through a retry — and the poll loop keeps only a few fetched record
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +19,26 @@ from ordercloud_tracking.streams._base import BATCH, BUFFER
 from ordercloud_tracking.testing import KafkaCluster
 
 from .conftest import FAST_GROUP, committed, order_body, produce, start
+
+
+def pausing(kind: str, gate: Callable[[KafkaDelivery], threading.Event | None]) -> Callable[[KafkaDelivery], Any]:
+    """A handler for a consumer of ``kind`` that calls ``gate`` and waits until the event it returns is set:
+    a plain handler blocks its worker thread; the async one awaits it (the event loop goes on meanwhile)."""
+    if kind == "sync":
+
+        def plain(delivery: KafkaDelivery) -> None:
+            event = gate(delivery)
+            if event is not None:
+                event.wait(60)
+
+        return plain
+
+    async def on_the_loop(delivery: KafkaDelivery) -> None:
+        event = gate(delivery)
+        if event is not None:
+            await asyncio.to_thread(event.wait, 60)
+
+    return on_the_loop
 
 
 def settings_for(cluster: KafkaCluster) -> KafkaSettings:
@@ -112,22 +135,23 @@ def test_a_record_after_an_undecodable_one_in_the_same_chunk_is_handled(cluster:
     assert running.consumer.stats.dead_lettered == 2
 
 
-def test_the_poll_loop_keeps_only_a_few_fetched_records_waiting(cluster: KafkaCluster) -> None:
+def test_the_poll_loop_keeps_only_a_few_fetched_records_waiting(cluster: KafkaCluster, kind: str) -> None:
     # Records wait in librdkafka's queue, not as Python objects: 5,000 of them in Python made the garbage
-    # collector's passes cost more than decoding the records.
+    # collector's passes cost more than decoding the records. The async poll loop waits for room without
+    # blocking the event loop (the handler below sleeps on it).
     cluster.create_topic("tracking", partitions=1)
     produce(cluster.bootstrap_servers, "tracking", [order_body(f"o-{n}") for n in range(3000)], partition=0)
     blocked, release = threading.Event(), threading.Event()
     waiting: list[int] = []
 
-    def handle(delivery: KafkaDelivery) -> None:
+    def gate(delivery: KafkaDelivery) -> threading.Event | None:
         if delivery.offset == 0:
             blocked.set()
-            release.wait(30)
+            return release
+        return None
 
-    running = start("sync", settings_for(cluster), handle)
+    running = start(kind, settings_for(cluster), pausing(kind, gate))
     consumer = running.consumer
-    assert isinstance(consumer, TrackingConsumer)
     running.wait_for(blocked.is_set)
     for _ in range(50):  # while the only worker is blocked, the poll loop goes round many times
         waiting.append(consumer._buffered())
@@ -136,6 +160,7 @@ def test_the_poll_loop_keeps_only_a_few_fetched_records_waiting(cluster: KafkaCl
     running.wait_for(lambda: consumer.stats.processed == 3000)
     running.stop()
     assert 0 < max(waiting) <= BUFFER + BATCH
+    assert committed(cluster.bootstrap_servers, "shop", "tracking", 1) == [3000]
 
 
 def test_memory_store_batch_holds_the_store_for_other_threads() -> None:
@@ -179,7 +204,7 @@ def test_metrics_without_tracing_count_each_record_of_a_chunk(cluster: KafkaClus
     assert durations == 3
 
 
-def test_a_partition_stuck_in_a_slow_handler_does_not_hold_up_the_others(cluster: KafkaCluster) -> None:
+def test_a_partition_stuck_in_a_slow_handler_does_not_hold_up_the_others(cluster: KafkaCluster, kind: str) -> None:
     # Partition 0's first record blocks until partition 1 is done: with the records fetched into Python
     # bounded, partition 1 must still get its records while partition 0's wait for a worker.
     cluster.create_topic("tracking", partitions=2)
@@ -188,19 +213,23 @@ def test_a_partition_stuck_in_a_slow_handler_does_not_hold_up_the_others(cluster
     produce(servers, "tracking", [order_body(f"b-{n}") for n in range(400)], partition=1)
     second_done = threading.Event()
     handled = [0, 0]
+    order: dict[int, list[int]] = {0: [], 1: []}
 
-    def handle(delivery: KafkaDelivery) -> None:
+    def gate(delivery: KafkaDelivery) -> threading.Event | None:
         handled[delivery.partition] += 1
+        order[delivery.partition].append(delivery.offset)
         if delivery.partition == 0 and delivery.offset == 0:
-            second_done.wait(60)
-        elif delivery.partition == 1 and handled[1] == 400:
+            return second_done
+        if delivery.partition == 1 and handled[1] == 400:
             second_done.set()
+        return None
 
-    running = start("sync", settings_for(cluster), handle, max_in_flight=2)
+    running = start(kind, settings_for(cluster), pausing(kind, gate), max_in_flight=2)
     running.wait_for(second_done.is_set, timeout=20)
     running.wait_for(lambda: running.consumer.stats.processed == 1000)
     running.stop()
     assert handled == [600, 400]
+    assert order == {0: list(range(600)), 1: list(range(400))}
 
 
 def test_without_a_dedupe_store_every_record_is_handled_even_a_repeat(cluster: KafkaCluster, kind: str) -> None:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import signal
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from typing import Any, TypeVar
 
 from ._base import (
     _SLICE,
-    BATCH,
-    CHUNK,
+    ROOM_WAIT,
     _ConsumerBase,
     _DeadLetter,
     _Handle,
@@ -21,7 +21,6 @@ from ._base import (
     _Step,
     _Wait,
     is_async_callable,
-    take,
 )
 from ._core import KafkaDelivery, TopicPartitionKey, _Partition, _ProducerPump, confluent_kafka
 
@@ -60,8 +59,11 @@ class AsyncTrackingConsumer(_ConsumerBase):
     OrderSubmitted order:o-1
     """
 
+    _room: asyncio.Event  # set by the tasks, on the loop: the poll loop awaits it without blocking the loop
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._room = asyncio.Event()
         self._pump: _ProducerPump | None = None
         self._tasks: dict[TopicPartitionKey, asyncio.Task[None]] = {}
 
@@ -104,7 +106,7 @@ class AsyncTrackingConsumer(_ConsumerBase):
                 [self._settings.topic], on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
             )
             with signals:
-                await self._loop(consumer, handler)
+                await self._loop(consumer, _caller(handler))
         finally:
             try:
                 await consumer.close()
@@ -114,11 +116,14 @@ class AsyncTrackingConsumer(_ConsumerBase):
         if self._failure is not None:
             raise self._failure
 
-    async def _loop(self, consumer: Any, handler: Callable[[KafkaDelivery], Any]) -> None:
+    async def _loop(self, consumer: Any, handler: _Call) -> None:
         last_commit = time.monotonic()
         try:
             while not self._stopping.is_set():
-                self._route(await consumer.consume(BATCH, 0.1))
+                if self._wait_for_room():
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._room.wait(), ROOM_WAIT)
+                self._route(await consumer.consume(*self._fetch_size()))
                 for part in self._ready():
                     self._tasks[(part.topic, part.partition)] = asyncio.create_task(self._drain(part, handler))
                 pause, resume = self._flow()
@@ -191,18 +196,33 @@ class AsyncTrackingConsumer(_ConsumerBase):
                 task.cancel()
         _log.warning("Lost %s (not committed: another consumer owns them now)", _names(partitions))
 
-    async def _drain(self, part: _Partition, handler: Callable[[KafkaDelivery], Any]) -> None:
-        pending = part.pending
+    async def _drain(self, part: _Partition, handler: _Call) -> None:
+        """Handle the waiting records of ``part``, then those of any other partition waiting for a task
+        (taking it over here is quicker than waiting for the poll loop to hand it out)."""
+        current: _Partition | None = part
         try:
-            while pending and not self._stopping.is_set() and not part.revoked:
-                if not await self._perform(part, self._chunk_steps(part, take(pending, CHUNK)), handler):
-                    break
+            while current is not None:
+                while chunk := self._next_chunk(current):
+                    if not await self._perform(current, self._chunk_steps(current, chunk), handler):
+                        break
+                current = self._take_over(current)
         except asyncio.CancelledError:
             raise
         except BaseException as exc:
             self._fail(exc)
         finally:
-            part.running = False
+            if current is not None:
+                current.running = False
+            self._took()
+
+    def _take_over(self, part: _Partition) -> _Partition | None:
+        """:meth:`_next_part`, with this task filed under the partition it takes (revocation and loss find it there)."""
+        other = self._next_part(part)
+        if other is not None:
+            task = self._tasks.pop((part.topic, part.partition), None)
+            if task is not None:
+                self._tasks[(other.topic, other.partition)] = task
+        return other
 
     async def _wait(self, part: _Partition, seconds: float) -> bool:
         deadline = time.monotonic() + seconds
@@ -213,18 +233,7 @@ class AsyncTrackingConsumer(_ConsumerBase):
             await asyncio.sleep(min(_SLICE, left))
         return False
 
-    @staticmethod
-    async def _call(handler: Callable[[KafkaDelivery], Any], delivery: KafkaDelivery) -> None:
-        if is_async_callable(handler):
-            await handler(delivery)
-            return
-        result = await asyncio.to_thread(handler, delivery)
-        if inspect.isawaitable(result):
-            await result
-
-    async def _perform(
-        self, part: _Partition, steps: Generator[_Step, Any, T], handler: Callable[[KafkaDelivery], Any]
-    ) -> T:
+    async def _perform(self, part: _Partition, steps: Generator[_Step, Any, T], handler: _Call) -> T:
         """Perform ``steps`` (see ``_ConsumerBase._steps``) and return what they return."""
         outcome: Any = None
         try:
@@ -232,7 +241,7 @@ class AsyncTrackingConsumer(_ConsumerBase):
             while True:
                 if isinstance(step, _Handle):
                     try:
-                        await self._call(handler, step.delivery)
+                        await handler(step.delivery)
                         outcome = None
                     except Exception as exc:
                         outcome = exc
@@ -263,6 +272,22 @@ class AsyncTrackingConsumer(_ConsumerBase):
         except Exception as exc:
             failure = exc
         return self._dead_lettered(record, step.attempts, failure)
+
+
+_Call = Callable[[KafkaDelivery], Awaitable[Any]]
+
+
+def _caller(handler: Callable[[KafkaDelivery], Any]) -> _Call:
+    """``handler`` as a coroutine function: an ``async`` one as it is, a plain one in a worker thread."""
+    if is_async_callable(handler):
+        return handler
+
+    async def in_a_thread(delivery: KafkaDelivery) -> None:
+        result = await asyncio.to_thread(handler, delivery)
+        if inspect.isawaitable(result):
+            await result
+
+    return in_a_thread
 
 
 class _LoopSignals:

@@ -10,7 +10,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
@@ -46,6 +46,7 @@ BATCH = 500
 # garbage collector to walk (at 50,000 buffered records, its collections cost more than the decoding).
 BUFFER = 128
 CHUNK = 32  # records of one partition decoded and claimed together (one store batch; few live at once)
+ROOM_WAIT = 0.1  # how long a full poll loop waits for its workers to take records before it polls anyway
 
 
 def is_async_callable(handler: object) -> bool:
@@ -54,8 +55,21 @@ def is_async_callable(handler: object) -> bool:
     )
 
 
+class _Flag(Protocol):
+    """What the shared code does with ``_room``: a ``threading.Event`` or, on the event loop, an ``asyncio.Event``."""
+
+    def is_set(self) -> bool: ...
+
+    def set(self) -> None: ...
+
+    def clear(self) -> None: ...
+
+
 class _ConsumerBase:
     """Options, partition bookkeeping, stats and failure policy; the subclasses do the I/O."""
+
+    # Set by workers when the poll loop may fetch more (see BUFFER); each subclass makes the event it can wait on.
+    _room: _Flag
 
     def __init__(
         self,
@@ -106,7 +120,6 @@ class _ConsumerBase:
         self._parts: dict[TopicPartitionKey, _Partition] = {}
         # Guards _parts and which partitions have a worker (the poll loop and the sync workers both pick).
         self._sched_lock = threading.Lock()
-        self._room = threading.Event()  # set by workers when the poll loop may fetch more (see BUFFER)
         self._stopping = threading.Event()
         self._failure: BaseException | None = None
         self._started = False
@@ -264,17 +277,21 @@ class _ConsumerBase:
     def _full(self) -> bool:
         return self._buffered() >= BUFFER and self._busy()
 
+    def _wait_for_room(self) -> bool:
+        """Whether the poll loop waits for ``_room`` (at most ``ROOM_WAIT`` s) before it polls: every worker
+        is busy and ``BUFFER`` records wait. (``_room`` is cleared here; a worker taking records sets it.)"""
+        if not self._full():
+            return False
+        self._room.clear()
+        return self._full()
+
     def _fetch_size(self) -> tuple[int, float]:
-        """(how many records to ask the consumer for, how long to wait for them). While every worker is
-        busy and ``BUFFER`` records wait, the poll loop waits (at most 0.1 s) for room; taking one record
-        without waiting still serves rebalances. A free worker gets records within 0.1 s, even when the
-        waiting ones are all one slow partition's (being woken each time a worker ends costs more)."""
+        """(how many records to ask the consumer for, how long to wait for them), after
+        :meth:`_wait_for_room`. Still full: one record without waiting (that still serves rebalances). A
+        free worker gets records within ``ROOM_WAIT``, even when the waiting ones are all one slow
+        partition's (being woken each time a worker ends costs more)."""
         if self._full():
-            self._room.clear()
-            if self._full():
-                self._room.wait(0.1)
-            if self._full():
-                return 1, 0.0
+            return 1, 0.0
         wanted = 2 * BUFFER - self._buffered()
         return min(BATCH, max(wanted, 1 if self._busy() else BUFFER)), 0.1
 
@@ -283,12 +300,23 @@ class _ConsumerBase:
         if not self._room.is_set() and self._buffered() < BUFFER // 2:
             self._room.set()
 
+    def _next_chunk(self, part: _Partition) -> list[Any]:
+        """The next ``CHUNK`` of ``part``'s waiting records for its worker; empty when none wait, the consumer
+        stops or the partition was revoked."""
+        if self._stopping.is_set() or part.revoked:
+            return []
+        chunk = take(part.pending, CHUNK)
+        if chunk:
+            self._took()
+        return chunk
+
     def _next_part(self, part: _Partition) -> _Partition | None:
         """A worker done with ``part`` takes another partition with records waiting (without waiting for
-        the poll loop), or ``None``: then it ends."""
+        the poll loop), or ``None``: then it ends (at once when ``part`` was revoked: a revocation waits
+        for it)."""
         with self._sched_lock:
             part.running = False
-            if self._stopping.is_set():
+            if self._stopping.is_set() or part.revoked:
                 return None
             for other in self._parts.values():
                 if other.pending and not other.running and not other.revoked:

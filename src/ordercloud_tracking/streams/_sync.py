@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import threading
 import time
 from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 from ._base import (
     _SLICE,
-    CHUNK,
+    ROOM_WAIT,
     _ConsumerBase,
     _DeadLetter,
     _Handle,
@@ -19,7 +20,6 @@ from ._base import (
     _Step,
     _Wait,
     is_async_callable,
-    take,
 )
 from ._core import KafkaDelivery, _Partition, _ProducerPump, confluent_kafka
 
@@ -77,8 +77,11 @@ class TrackingConsumer(_ConsumerBase):
     OrderSubmitted order:o-1
     """
 
+    _room: threading.Event
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._room = threading.Event()
         self._consumer: Any = None
         self._pump: _ProducerPump | None = None
 
@@ -148,6 +151,8 @@ class TrackingConsumer(_ConsumerBase):
     ) -> None:
         last_commit = time.monotonic()
         while not self._stopping.is_set():
+            if self._wait_for_room():
+                self._room.wait(ROOM_WAIT)
             self._route(consumer.consume(*self._fetch_size()))
             for part in self._ready():
                 workers.submit(self._drain, part, handler)
@@ -231,10 +236,7 @@ class TrackingConsumer(_ConsumerBase):
         self._took()
 
     def _drain_partition(self, part: _Partition, handler: Callable[[KafkaDelivery], Any]) -> None:
-        pending = part.pending
-        while pending and not self._stopping.is_set() and not part.revoked:
-            chunk = take(pending, CHUNK)
-            self._took()
+        while chunk := self._next_chunk(part):
             if not self._perform(part, self._chunk_steps(part, chunk), handler):
                 return
 
