@@ -60,6 +60,7 @@ class AsyncTrackingConsumer(_ConsumerBase):
     """
 
     _room: asyncio.Event  # set by the tasks, on the loop: the poll loop awaits it without blocking the loop
+    _whole_batches = True  # each poll is a round trip through a thread: fewer, larger ones
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -70,6 +70,9 @@ class _ConsumerBase:
 
     # Set by workers when the poll loop may fetch more (see BUFFER); each subclass makes the event it can wait on.
     _room: _Flag
+    # Whether the poll loop asks for BATCH records whenever it is not full (up to about BUFFER + BATCH wait then),
+    # rather than topping up to 2 * BUFFER.
+    _whole_batches = False
 
     def __init__(
         self,
@@ -292,6 +295,8 @@ class _ConsumerBase:
         partition's (being woken each time a worker ends costs more)."""
         if self._full():
             return 1, 0.0
+        if self._whole_batches:
+            return BATCH, 0.1
         wanted = 2 * BUFFER - self._buffered()
         return min(BATCH, max(wanted, 1 if self._busy() else BUFFER)), 0.1
 
