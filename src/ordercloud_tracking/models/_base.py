@@ -234,10 +234,7 @@ class OCModel(BaseModel):
     model_config = ConfigDict(
         extra="allow",
         validate_by_name=True,
-        validate_by_alias=True,
         serialize_by_alias=True,
-        use_enum_values=False,
-        arbitrary_types_allowed=False,
         hide_input_in_errors=True,
         # JSON names as validation and serialization aliases, never ``alias=`` (see the module docstring).
         alias_generator=AliasGenerator(validation_alias=wire_name, serialization_alias=wire_name),

@@ -62,22 +62,14 @@ from ._delivery import DeliveryAttempt, DeliveryPipeline, HttpBody, HttpDelivery
 from ._journal import DEFAULT_JOURNAL_LIMIT, Faults, JournalEntry, Ring
 from ._produce import KafkaOptions, KafkaRecordForm
 from ._routes import dispatch
-from ._seed import (
-    ADMIN_CLIENT_ID,
-    ADMIN_CLIENT_SECRET,
-    DEFAULT_SEED,
-    STOREFRONT_CLIENT_ID,
-    Seed,
-    SeedApiClient,
-    SeedProduct,
-    SeedUser,
-)
+from ._seed import ADMIN_CLIENT_ID, ADMIN_CLIENT_SECRET, DEFAULT_SEED, STOREFRONT_CLIENT_ID, Seed
 from ._state import Emission, FakeClock, State
 from ._wire import FakeRequest, FakeResponse
 
 if TYPE_CHECKING:
     from .._client import AsyncOrderCloud, OrderCloud
     from ..identity import AsyncShopperSession, ShopperSession
+    from ._seed import SeedApiClient, SeedProduct, SeedUser
     from .server import FakeServer
 
 __all__ = ["DEFAULT_BASE_URL", "FakeOrderCloud", "Outcome"]
