@@ -700,6 +700,21 @@ async def test_token_endpoint_outage_is_retried(mode: Mode) -> None:
     assert sleeps.calls == [0.5]
 
 
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_token_request_that_cannot_connect_releases_the_token_lock(mode: Mode) -> None:
+    # The failed attempt's exception (and the frames it holds) outlives the attempt: the lock must not.
+    server = Server()
+    server.token_replies.extend([httpx.ConnectError, server.mint])
+    sleeps = Sleeps()
+    client = make_client(mode, server, policy=retry_policy(sleeps, random=lambda: 1.0))
+
+    token = await resolve(client.get_access_token())
+
+    assert token == "tok-1"
+    assert len(server.token_requests) == 2
+    assert sleeps.calls == [0.5]
+
+
 # ---------------------------------------------------------------------------------- decode_token
 
 

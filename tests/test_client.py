@@ -61,8 +61,8 @@ async def test_every_region_and_environment_sends_to_its_base_url(mode: Mode, re
     server = Server()
     client = make_client(mode, server, environment=environment, region=region, base_url=None)
     base = REGION_TABLE[(region, environment)]
-    assert client.base_url == base
-    assert client.auth_url == f"{base}/oauth/token"
+    assert client.options.base_url == base
+    assert client.options.auth_url == f"{base}/oauth/token"
 
     await resolve(client.tracking_events.get("te1"))
 
@@ -74,8 +74,8 @@ async def test_every_region_and_environment_sends_to_its_base_url(mode: Mode, re
 def test_default_is_production_us_west() -> None:
     client = OrderCloud("client-id", "client-secret")
     try:
-        assert client.base_url == "https://api.ordercloud.io"
-        assert client.auth_url == "https://api.ordercloud.io/oauth/token"
+        assert client.options.base_url == "https://api.ordercloud.io"
+        assert client.options.auth_url == "https://api.ordercloud.io/oauth/token"
     finally:
         client.close()
 
@@ -109,8 +109,8 @@ def test_explicit_base_url_wins_over_environment_and_region(base_url: str | http
     server = Server()
     client = make_client("sync", server, base_url=base_url, environment="sandbox", region="japan-east")
     assert isinstance(client, OrderCloud)
-    assert client.base_url == expected
-    assert client.auth_url == f"{expected}/oauth/token"
+    assert client.options.base_url == expected
+    assert client.options.auth_url == f"{expected}/oauth/token"
     client.tracking_events.get("te1")
     assert [str(r.url) for r in server.requests] == [
         f"{expected}/oauth/token",
@@ -130,7 +130,7 @@ def test_base_url_must_be_http() -> None:
 async def test_auth_url_moves_only_the_token_endpoint(mode: Mode, auth_url: str) -> None:
     server = Server()
     client = make_client(mode, server, auth_url=auth_url)
-    assert client.auth_url == "https://auth.ordercloud.io/oauth/token"
+    assert client.options.auth_url == "https://auth.ordercloud.io/oauth/token"
 
     await resolve(client.tracking_events.get("te1"))
 
@@ -146,10 +146,10 @@ async def test_auth_url_moves_only_the_token_endpoint(mode: Mode, auth_url: str)
 def test_client_id_and_secret_make_a_client_credentials_grant_with_the_scopes() -> None:
     client = OrderCloud("client-id", "client-secret", scopes=["TrackingEventAdmin", "DeliveryConfigAdmin"])
     try:
-        assert client.grant == ClientCredentials(
+        assert client.options.grant == ClientCredentials(
             "client-id", "client-secret", scopes=("TrackingEventAdmin", "DeliveryConfigAdmin")
         )
-        assert client.client_id == "client-id"
+        assert client.options.client_id == "client-id"
     finally:
         client.close()
 
@@ -212,8 +212,8 @@ async def test_with_options_shares_the_pool_and_the_token_cache(mode: Mode) -> N
     assert copy is not client
     assert copy._http is client._http
     assert copy.token_cache is client.token_cache
-    assert copy.max_retries == 0
-    assert client.max_retries == 2
+    assert copy.options.retry_policy.max_retries == 0
+    assert client.options.retry_policy.max_retries == 2
 
     await resolve(client.tracking_events.get("te1"))
     await resolve(copy.tracking_events.get("te1"))
@@ -250,7 +250,7 @@ async def test_with_options_new_grant_gets_its_own_token_cache(mode: Mode) -> No
 
     assert [r.url.path for r in server.token_requests] == ["/oauth/token", "/oauth/token"]
     assert [bearer(r) for r in server.api_requests] == ["tok-1", "tok-2"]
-    assert shopper.client_id == "client-id"
+    assert shopper.options.client_id == "client-id"
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -259,7 +259,7 @@ async def test_with_options_access_token_acts_as_that_user(mode: Mode) -> None:
     client = make_client(mode, server)
     as_user = client.with_options(access_token="user-token")
 
-    assert isinstance(as_user.grant, StaticToken)
+    assert isinstance(as_user.options.grant, StaticToken)
     assert as_user.token_cache is not client.token_cache
 
     await resolve(as_user.tracking_events.get("te1"))
@@ -284,8 +284,8 @@ async def test_a_client_is_built_from_frozen_options_that_with_options_evolves(m
     copy = client.with_options(timeout=5.0, headers={"X-Trace": "t"})
     assert copy.options == attrs.evolve(options, timeout=5.0, headers={**options.headers, "X-Trace": "t"})
     assert client.options is options  # the original is untouched
-    assert copy.timeout == 5.0
-    assert client.timeout == 30.0
+    assert copy.options.timeout == 5.0
+    assert client.options.timeout == 30.0
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -298,12 +298,12 @@ async def test_new_token_cache_and_with_options_token_cache_act_through_a_privat
 
     assert private is not shared.token_cache  # nobody else gets this cache
     assert private.grant == grant
-    assert private.token_url == client.auth_url
+    assert private.token_url == client.options.auth_url
 
     session = client.with_options(token_cache=private)
     assert session.token_cache is private
-    assert session.grant == grant
-    assert session.client_id == "client-id"
+    assert session.options.grant == grant
+    assert session.options.client_id == "client-id"
     assert session._http is client._http
     await resolve(session.tracking_events.get("te1"))
     assert private.access_token == "tok-1"
@@ -467,7 +467,7 @@ async def test_constructor_max_retries_is_used(mode: Mode) -> None:
     sleeps = Sleeps()
     server = Server(default=lambda request: httpx.Response(503))
     client = make_client(mode, server, policy=retry_policy(sleeps), max_retries=4)
-    assert client.max_retries == 4
+    assert client.options.retry_policy.max_retries == 4
     with pytest.raises(InternalServerError):
         await resolve(client.tracking_events.get("te1"))
     assert len(server.api_requests) == 5
@@ -500,7 +500,7 @@ async def test_first_async_call_fetches_a_token_over_real_http() -> None:
 
 def test_max_retries_defaults_to_2_or_the_policy_and_an_explicit_value_wins() -> None:
     policy = RetryPolicy(max_retries=5)
-    assert OrderCloud(grant=StaticToken("t")).max_retries == 2
-    assert OrderCloud(grant=StaticToken("t"), retry_policy=policy).max_retries == 5
-    assert OrderCloud(grant=StaticToken("t"), retry_policy=policy, max_retries=2).max_retries == 2
-    assert AsyncOrderCloud(grant=StaticToken("t"), max_retries=0).max_retries == 0
+    assert OrderCloud(grant=StaticToken("t")).options.retry_policy.max_retries == 2
+    assert OrderCloud(grant=StaticToken("t"), retry_policy=policy).options.retry_policy.max_retries == 5
+    assert OrderCloud(grant=StaticToken("t"), retry_policy=policy, max_retries=2).options.retry_policy.max_retries == 2
+    assert AsyncOrderCloud(grant=StaticToken("t"), max_retries=0).options.retry_policy.max_retries == 0

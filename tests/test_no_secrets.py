@@ -131,7 +131,7 @@ async def test_flows_with_every_kind_of_secret_leave_no_trace(mode: Mode, debug_
     server = Server(token_prefix=TOKEN_PREFIX).reply(httpx.Response(401), httpx.Response(503))
     admin = make_client(mode, server, grant=ClientCredentials("client-id", CLIENT_SECRET), clock=clock)
     await resolve(admin.tracking_events.get("te1"))
-    objects += [admin, admin.token_cache, admin._auth, admin.grant]
+    objects += [admin, admin.token_cache, admin._auth, admin.options.grant]
 
     # 2. Password grant with a refresh token; the refresh is refused and the password is sent again.
     server = Server(token_prefix=TOKEN_PREFIX, refresh_token=REFRESH_TOKEN, expires_in=600)
@@ -190,7 +190,15 @@ async def test_flows_with_every_kind_of_secret_leave_no_trace(mode: Mode, debug_
     await resolve(as_user._send(per_call))
     static = make_client(mode, server, grant=StaticToken(STATIC_TOKEN))
     await resolve(static.tracking_events.get("te1"))
-    objects += [as_user, as_user.token_cache, as_user.grant, per_call, static, static.grant, static.token_cache]
+    objects += [
+        as_user,
+        as_user.token_cache,
+        as_user.options.grant,
+        per_call,
+        static,
+        static.options.grant,
+        static.token_cache,
+    ]
 
     # 6. Write-only delivery secrets: sent on create and save, and in a patch.
     server = Server(token_prefix=TOKEN_PREFIX, default=lambda request: httpx.Response(200, json=TE_JSON))

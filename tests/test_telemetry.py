@@ -344,7 +344,7 @@ def _instrumented_client(fake: FakeOrderCloud, otel: Telemetry) -> OrderCloud:
     http = httpx.Client(transport=fake.transport())
     HTTPXClientInstrumentor.instrument_client(http, tracer_provider=otel.tracer_provider)
     return OrderCloud(
-        grant=fake.client().grant,
+        grant=fake.client().options.grant,
         base_url=fake.base_url,
         http_client=http,
         owns_http_client=True,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import threading
 import time
@@ -555,24 +556,26 @@ class OrderCloudAuth(httpx.Auth):
     def sync_token(self, http: httpx.Client, timeout: Mapping[str, Any] | None = None) -> str:
         """A valid access token, fetched through ``http`` if needed (single-flight)."""
         driver = self._run_sync(self._obtain(timeout if timeout is not None else http.timeout.as_dict()))
-        try:
-            request = next(driver)
-            while True:
-                request = driver.send(http.send(request, auth=None))
-        except StopIteration as stop:
-            token: str = stop.value
-            return token
+        with contextlib.closing(driver):  # a failed send releases the lock now, not when the GC gets to it
+            try:
+                request = next(driver)
+                while True:
+                    request = driver.send(http.send(request, auth=None))
+            except StopIteration as stop:
+                token: str = stop.value
+                return token
 
     async def async_token(self, http: httpx.AsyncClient, timeout: Mapping[str, Any] | None = None) -> str:
         """A valid access token, fetched through ``http`` if needed (single-flight)."""
         results: list[str] = []
         driver = self._run_async(self._obtain(timeout if timeout is not None else http.timeout.as_dict()), results)
-        try:
-            request = await driver.__anext__()
-            while True:
-                request = await driver.asend(await http.send(request, auth=None))
-        except StopAsyncIteration:
-            return results[0]
+        async with contextlib.aclosing(driver):
+            try:
+                request = await driver.__anext__()
+                while True:
+                    request = await driver.asend(await http.send(request, auth=None))
+            except StopAsyncIteration:
+                return results[0]
 
 
 class TokenCaches:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 import attrs
 import httpx
@@ -147,56 +147,6 @@ class BaseClient(Generic[HttpT]):
         """This client's options (frozen; ``with_options`` makes a copy with others)."""
         return self._options
 
-    @property
-    def base_url(self) -> str:
-        """The API base URL (no trailing ``/v1``)."""
-        return self._options.base_url
-
-    @property
-    def auth_url(self) -> str:
-        """The token endpoint."""
-        return self._options.auth_url
-
-    @property
-    def environment(self) -> str | None:
-        """The environment (``None`` when ``base_url`` was given)."""
-        return self._options.environment
-
-    @property
-    def region(self) -> str | None:
-        """The region (``None`` when ``base_url`` was given)."""
-        return self._options.region
-
-    @property
-    def client_id(self) -> str | None:
-        """The API client ID (the grant's, when the grant has one)."""
-        return self._options.client_id
-
-    @property
-    def timeout(self) -> Timeout:
-        """The default timeout of every request."""
-        return self._options.timeout
-
-    @property
-    def grant(self) -> Grant | None:
-        """The grant this client authenticates with."""
-        return self._options.grant
-
-    @property
-    def max_retries(self) -> int:
-        """How many times a failed request is retried."""
-        return self._retry.max_retries
-
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        """When and how long to wait before retrying."""
-        return self._retry
-
-    @property
-    def token_cache(self) -> TokenCache | None:
-        """The token cache (shared with ``with_options`` copies that keep the grant)."""
-        return self._token_cache
-
     def with_options(
         self,
         *,
@@ -231,13 +181,19 @@ class BaseClient(Generic[HttpT]):
         clone._setup(options, http=self._http, owns_http=False, caches=self._caches, token_cache=cache)
         return clone
 
+    @property
+    def token_cache(self) -> TokenCache | None:
+        """The token cache (shared with ``with_options`` copies that keep the grant)."""
+        return self._token_cache
+
     def new_token_cache(self, grant: Grant) -> TokenCache:
         """A token cache for ``grant`` that no other client shares (one shopper's session)."""
         caches = self._caches
         return TokenCache(grant, caches.token_url, refresh_skew=caches.refresh_skew, clock=caches.clock)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r}, client_id={self.client_id!r}, grant={self.grant!r})"
+        options = self._options
+        return f"{type(self).__name__}(base_url={options.base_url!r}, client_id={options.client_id!r}, grant={options.grant!r})"
 
     # ---------------------------------------------------------------------------- request building
     def _build(self, spec: RequestSpec) -> httpx.Request:
@@ -298,36 +254,27 @@ class BaseClient(Generic[HttpT]):
                 attempt + 1,
             )
 
-    def _delay_or_raise(
-        self,
-        spec: RequestSpec,
-        retries: int,
-        *,
-        response: httpx.Response | None = None,
-        error: httpx.TransportError | TokenError | None = None,
-    ) -> float:
-        """How long to wait before the next attempt; raises the mapped error when not retrying.
+    def _delay_after(self, spec: RequestSpec, retries: int, started: float, outcome: object) -> float | None:
+        """How long to wait before the next attempt after ``outcome`` (``None``: it is the result).
 
-        Called outside any ``except`` block, so the error raised is not chained to an httpx exception.
+        Raises the mapped error when not retrying. ``outcome`` is what an attempt returned or the
+        ``httpx.TransportError`` / ``TokenError`` it raised; called outside any ``except`` block, so the
+        error raised is not chained to an httpx exception.
         """
-        if response is not None:
-            decision = retry_delay(
-                self._retry,
-                retries,
-                idempotent=spec.is_idempotent,
-                status=response.status_code,
-                retry_after_header=response.headers.get("retry-after"),
-            )
-        else:
-            decision = retry_delay(self._retry, retries, idempotent=spec.is_idempotent, error=error)
+        if isinstance(outcome, httpx.Response):
+            self._log(outcome, started, retries)
+            if outcome.is_success:
+                return None
+        elif not isinstance(outcome, (httpx.TransportError, TokenError)):
+            return None  # an attempt's own result (a token)
+        decision = retry_delay(self._retry, retries, idempotent=spec.is_idempotent, outcome=outcome)
         if decision.delay is None:
-            if response is not None:
-                raise api_error(response, retry_after=decision.retry_after, subject=spec.subject)
-            if isinstance(error, httpx.TransportError):
-                raise connection_error(error)
-            assert error is not None
-            raise error
-        reason = f"HTTP {response.status_code}" if response is not None else type(error).__name__
+            if isinstance(outcome, httpx.Response):
+                raise api_error(outcome, retry_after=decision.retry_after, subject=spec.subject)
+            if isinstance(outcome, httpx.TransportError):
+                raise connection_error(outcome)
+            raise outcome
+        reason = f"HTTP {outcome.status_code}" if isinstance(outcome, httpx.Response) else type(outcome).__name__
         log.info(
             "Retrying %s %s in %.2f s after %s (retry %d)", spec.method, spec.path, decision.delay, reason, retries + 1
         )
@@ -372,20 +319,14 @@ class SyncAPIClient(BaseClient[httpx.Client]):
         retries = 0
         while True:
             started = time.perf_counter()
-            failure: httpx.TransportError | TokenError | None = None
+            outcome: R | httpx.TransportError | TokenError
             try:
-                result = attempt()
+                outcome = attempt()
             except (httpx.TransportError, TokenError) as exc:
-                failure = exc
-            if failure is not None:
-                delay = self._delay_or_raise(spec, retries, error=failure)
-            elif not isinstance(result, httpx.Response):
-                return result
-            else:
-                self._log(result, started, retries)
-                if result.is_success:
-                    return result
-                delay = self._delay_or_raise(spec, retries, response=result)
+                outcome = exc
+            delay = self._delay_after(spec, retries, started, outcome)
+            if delay is None:
+                return cast("R", outcome)
             self._retry.sleep(delay)
             retries += 1
 
@@ -440,20 +381,14 @@ class AsyncAPIClient(BaseClient[httpx.AsyncClient]):
         retries = 0
         while True:
             started = time.perf_counter()
-            failure: httpx.TransportError | TokenError | None = None
+            outcome: R | httpx.TransportError | TokenError
             try:
-                result = await attempt()
+                outcome = await attempt()
             except (httpx.TransportError, TokenError) as exc:
-                failure = exc
-            if failure is not None:
-                delay = self._delay_or_raise(spec, retries, error=failure)
-            elif not isinstance(result, httpx.Response):
-                return result
-            else:
-                self._log(result, started, retries)
-                if result.is_success:
-                    return result
-                delay = self._delay_or_raise(spec, retries, response=result)
+                outcome = exc
+            delay = self._delay_after(spec, retries, started, outcome)
+            if delay is None:
+                return cast("R", outcome)
             await self._retry.async_sleep(delay)
             retries += 1
 

@@ -101,28 +101,24 @@ class RetryDecision:
 _NO_RETRY: Final = RetryDecision(None)
 
 
-def retry_delay(
-    policy: RetryPolicy,
-    retry_number: int,
-    *,
-    idempotent: bool,
-    status: int | None = None,
-    retry_after_header: str | None = None,
-    error: BaseException | None = None,
-) -> RetryDecision:
-    """Whether to retry after an answer with ``status`` or after ``error``, and after how long."""
-    if status is None and error is not None:
+def retry_delay(policy: RetryPolicy, retry_number: int, *, idempotent: bool, outcome: object) -> RetryDecision:
+    """Whether to retry after ``outcome`` (an ``httpx.Response`` or the exception an attempt raised), and after how long."""
+    retry_after_header: str | None = None
+    if isinstance(outcome, BaseException):
         import httpx
 
-        token_status = getattr(error, "status_code", None)
-        if isinstance(token_status, int):  # a TokenError: the API request was never sent
-            status, idempotent = token_status, True
-        elif isinstance(error, httpx.TransportError):
+        status = getattr(outcome, "status_code", None)
+        if isinstance(status, int):  # a TokenError: the API request was never sent
+            idempotent = True
+        elif isinstance(outcome, httpx.TransportError):
             if retry_number >= policy.max_retries:
                 return _NO_RETRY
-            if idempotent or not may_have_reached_server(error):
+            if idempotent or not may_have_reached_server(outcome):
                 return RetryDecision(policy.backoff(retry_number))
             return _NO_RETRY
+    else:
+        status = getattr(outcome, "status_code", None)
+        retry_after_header = getattr(outcome, "headers", {}).get("retry-after")
     if status is None or not (status in _RETRY_ANY_METHOD_STATUSES or status >= 500) or status in _NEVER_RETRY:
         return _NO_RETRY
     retry_after = parse_retry_after(retry_after_header, policy.clock())

@@ -352,7 +352,7 @@ def cmd_setup(args: argparse.Namespace, out: IO[str]) -> int:
     spec = _setup_spec(args)
     with _client(args) as client:
         _progress(
-            f"{'Planning' if args.dry_run else 'Applying'} tracking for {spec['client_id']} on {client.base_url} …"
+            f"{'Planning' if args.dry_run else 'Applying'} tracking for {spec['client_id']} on {client.options.base_url} …"
         )
         try:
             plan = ensure_tracking(
@@ -385,7 +385,7 @@ def cmd_doctor(args: argparse.Namespace, out: IO[str]) -> int:
             "which API client's tracking? pass --api-client ID (the storefront's API client, not the admin one)"
         )
     with _client(args) as client:
-        _progress(f"Checking tracking for {api_client} on {client.base_url} (--timeout {_timeout(args):g} s) …")
+        _progress(f"Checking tracking for {api_client} on {client.options.base_url} (--timeout {_timeout(args):g} s) …")
         try:
             report = doctor(client, client_id=api_client)
         except ValueError as exc:  # an API client ID that cannot be one (a "/" in it)
@@ -436,7 +436,7 @@ def _with_kafka_probes(client: OrderCloud, report: Any, *, timeout: float) -> An
 def cmd_events_list(args: argparse.Namespace, out: IO[str]) -> int:
     filters = {"ClientID": args.api_client} if args.api_client else None
     with _client(args) as client:
-        _progress(f"Listing tracking events on {client.base_url} …")
+        _progress(f"Listing tracking events on {client.options.base_url} …")
         events = list(client.tracking_events.iter_all(filters=filters))
     if args.json:
         _emit_json([e.to_request(exclude_unset=False) for e in events], out)
@@ -448,7 +448,7 @@ def cmd_events_list(args: argparse.Namespace, out: IO[str]) -> int:
 
 def cmd_configs_list(args: argparse.Namespace, out: IO[str]) -> int:
     with _client(args) as client:
-        _progress(f"Listing delivery configs on {client.base_url} …")
+        _progress(f"Listing delivery configs on {client.options.base_url} …")
         configs = list(client.delivery_configs.iter_all())
     if args.json:
         _emit_json([c.model_dump(mode="json", by_alias=True) for c in configs], out)

@@ -223,7 +223,7 @@ class _Session(Generic[C]):
     @classmethod
     def _new(cls, client: C, options: SessionOptions) -> Self:
         check_keywords(options, SessionOptions, f"{cls.__name__}.start")
-        client_id = options.get("client_id") or client.client_id
+        client_id = options.get("client_id") or client.options.client_id
         if not client_id:
             raise ValueError("client_id is required (the storefront API client's ID)")
         anon_user_id = options.get("anon_user_id") or _new_anon_user_id()
