@@ -343,3 +343,52 @@ def test_a_record_abandoned_at_stop_is_not_committed_and_not_handled_twice(clust
     assert handled == [("first", "order:o-slow"), ("second", "order:o-next")]
     assert second.consumer.stats.duplicates == 1
     assert committed(cluster.bootstrap_servers, "shop", "tracking", 1) == [2]
+
+
+class Interrupted(BaseException):
+    """Not an ``Exception``: what a KeyboardInterrupt or a SystemExit is to the consumer."""
+
+
+def test_a_base_exception_in_the_handler_stops_the_consumer_and_releases_the_claim(
+    cluster: KafkaCluster, kind: str
+) -> None:
+    cluster.create_topic("tracking", partitions=1)
+    produce(cluster.bootstrap_servers, "tracking", [order_body("o-1")], partition=0)
+    store = stores.MemoryDedupeStore()
+    delivered: list[KafkaDelivery] = []
+
+    def handle(delivery: KafkaDelivery) -> None:
+        delivered.append(delivery)
+        raise Interrupted
+
+    running = start(kind, settings_for(cluster), handle, dedupe=store)
+
+    assert isinstance(running.finished(), Interrupted)
+    assert len(delivered) == 1  # not retried, not dead-lettered
+    assert store.claim(delivered[0].delivery_key, delivered[0].fingerprint) == "new"  # the next consumer handles it
+    assert committed(cluster.bootstrap_servers, "shop", "tracking", 1) == [-1001]
+
+
+def test_an_async_handler_cancelled_at_stop_releases_its_claim_and_is_not_committed(cluster: KafkaCluster) -> None:
+    cluster.create_topic("tracking", partitions=1)
+    produce(cluster.bootstrap_servers, "tracking", [order_body("o-1")], partition=0)
+    store = stores.MemoryDedupeStore()
+    delivered: list[KafkaDelivery] = []
+    cancelled = threading.Event()
+
+    async def handle(delivery: KafkaDelivery) -> None:
+        delivered.append(delivery)
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    running = start("async", settings_for(cluster), handle, dedupe=store, stop_timeout=0.2)
+    running.wait_for(lambda: bool(delivered))
+    running.stop()
+
+    assert running.error is None
+    assert cancelled.is_set()
+    assert store.claim(delivered[0].delivery_key, delivered[0].fingerprint) == "new"
+    assert committed(cluster.bootstrap_servers, "shop", "tracking", 1) == [-1001]

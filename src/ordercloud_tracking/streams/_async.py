@@ -11,18 +11,8 @@ import time
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, TypeVar
 
-from ._base import (
-    _SLICE,
-    ROOM_WAIT,
-    _ConsumerBase,
-    _DeadLetter,
-    _Handle,
-    _names,
-    _Step,
-    _Wait,
-    is_async_callable,
-)
-from ._core import KafkaDelivery, TopicPartitionKey, _Partition, _ProducerPump, confluent_kafka
+from ._base import ROOM_WAIT, _ConsumerBase, _DeadLetter, _Handle, _names, _Run, _Step, _Wait, is_async_callable
+from ._core import KafkaDelivery, TopicPartitionKey, _Partition, confluent_kafka
 
 _log = logging.getLogger("ordercloud_tracking.streams")
 T = TypeVar("T")
@@ -65,7 +55,6 @@ class AsyncTrackingConsumer(_ConsumerBase):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._room = asyncio.Event()
-        self._pump: _ProducerPump | None = None
         self._tasks: dict[TopicPartitionKey, asyncio.Task[None]] = {}
 
     async def __aenter__(self) -> AsyncTrackingConsumer:
@@ -101,8 +90,7 @@ class AsyncTrackingConsumer(_ConsumerBase):
                 await consumer.list_topics(self._settings.topic, timeout=self._connect_timeout)
             except kafka.KafkaException as exc:
                 raise self._connection_error(exc.args[0] if exc.args else exc) from None
-            if self._dead_letter_topic is not None:
-                self._pump = _ProducerPump(self._settings, {})
+            self._open_pump()
             await consumer.subscribe(
                 [self._settings.topic], on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
             )
@@ -143,30 +131,20 @@ class AsyncTrackingConsumer(_ConsumerBase):
         await self._commit(consumer, asynchronous=False)
 
     async def _commit(self, consumer: Any, *, asynchronous: bool, parts: list[_Partition] | None = None) -> None:
-        chosen = list(self._parts.values()) if parts is None else parts
-        offsets = self._offsets(chosen)
-        if not offsets:
-            return
-        kafka = confluent_kafka()
-        try:
-            await consumer.commit(offsets=offsets, asynchronous=asynchronous)
-        except kafka.KafkaException as exc:
-            _log.warning("Commit of %s failed (they are committed later or redelivered): %s", _names(offsets), exc)
-            return
-        self._mark_committed(offsets, {(p.topic, p.partition): p for p in chosen})
+        if plan := self._commit_plan(parts):
+            try:
+                await consumer.commit(offsets=plan.offsets, asynchronous=asynchronous)
+            except confluent_kafka().KafkaException as exc:
+                plan.failed(exc)
+            else:
+                plan.done()
 
     async def _refresh_lag(self, consumer: Any) -> None:
         kafka = confluent_kafka()
         for part in list(self._parts.values()):
-            try:
-                _low, high = await consumer.get_watermark_offsets(
-                    kafka.TopicPartition(part.topic, part.partition), cached=True
-                )
-            except kafka.KafkaException:
-                continue
-            if high is not None and high >= 0:
-                part.high_watermark = high
-                self._report_lag(part)
+            where = kafka.TopicPartition(part.topic, part.partition)
+            with contextlib.suppress(kafka.KafkaException):
+                self._note_high_watermark(part, (await consumer.get_watermark_offsets(where, cached=True))[1])
 
     async def _finish(self, parts: list[_Partition], timeout: float) -> None:
         """Let the tasks on ``parts`` finish their current record; cancel them after ``timeout``."""
@@ -226,56 +204,45 @@ class AsyncTrackingConsumer(_ConsumerBase):
         return other
 
     async def _wait(self, part: _Partition, seconds: float) -> bool:
-        deadline = time.monotonic() + seconds
-        while not self._stopping.is_set() and not part.revoked:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return True
-            await asyncio.sleep(min(_SLICE, left))
-        return False
+        for pause in self._pauses(part, seconds):
+            await asyncio.sleep(pause)
+        return self._wanted(part)
 
     async def _perform(self, part: _Partition, steps: Generator[_Step, Any, T], handler: _Call) -> T:
-        """Perform ``steps`` (see ``_ConsumerBase._steps``) and return what they return."""
-        outcome: Any = None
-        try:
-            step = next(steps)
-            while True:
+        """Perform ``steps`` (see ``_ConsumerBase._steps``) and return what they return; a cancellation
+        on the way releases the claims."""
+        with _Run(steps) as run:
+            while (step := run.step) is not None:
                 if isinstance(step, _Handle):
-                    try:
-                        await handler(step.delivery)
-                        outcome = None
-                    except Exception as exc:
-                        outcome = exc
-                    except BaseException as exc:  # cancelled: release the claims, re-raise
-                        steps.throw(exc)
+                    run.send(await _call(handler, step.delivery))
                 elif isinstance(step, _Wait):
-                    outcome = await self._wait(part, step.seconds)
+                    run.send(await self._wait(part, step.seconds))
                 else:
-                    outcome = await self._dead_letter(step)
-                step = steps.send(outcome)
-        except StopIteration as done:
-            value: T = done.value  # what the steps returned
-            return value
-        finally:
-            steps.close()  # an exception or a cancellation on the way: end the record's span, release claims
+                    run.send(await self._dead_letter(step))
+        return run.value
 
     async def _dead_letter(self, step: _DeadLetter) -> bool:
-        record = step.record
-        target = self._dead_letter_record(record, step.error, step.attempts)
-        if target is None or self._pump is None:
+        target = self._dead_letter_target(step)
+        if target is None:
             return False
-        topic, headers = target
-        failure: BaseException | None = None
+        pump, message = target
         try:
-            await asyncio.wait_for(
-                self._pump.asend(topic, record.value(), record.key(), headers), timeout=max(self._stop_timeout, 1.0) * 3
-            )
+            await asyncio.wait_for(pump.asend(*message), timeout=self._dead_letter_timeout)
         except Exception as exc:
-            failure = exc
-        return self._dead_lettered(record, step.attempts, failure)
+            return self._dead_lettered(step, exc)
+        return self._dead_lettered(step)
 
 
 _Call = Callable[[KafkaDelivery], Awaitable[Any]]
+
+
+async def _call(handler: _Call, delivery: KafkaDelivery) -> Exception | None:
+    """Await ``handler``: the ``Exception`` it raised, or ``None`` (a ``BaseException`` propagates)."""
+    try:
+        await handler(delivery)
+    except Exception as exc:
+        return exc
+    return None
 
 
 def _caller(handler: Callable[[KafkaDelivery], Any]) -> _Call:

@@ -9,8 +9,8 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import attrs
 
@@ -25,6 +25,7 @@ from ._core import (
     TopicPartitionKey,
     _Counters,
     _Partition,
+    _ProducerPump,
     backoff,
     confluent_kafka,
     dead_letter_headers,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from ..stores import DedupeStore
 
 _log = logging.getLogger("ordercloud_tracking.streams")
+T = TypeVar("T")
 
 _DEFAULT_DLQ: Any = object()
 BATCH = 500
@@ -125,6 +127,7 @@ class _ConsumerBase:
         self._sched_lock = threading.Lock()
         self._stopping = threading.Event()
         self._failure: BaseException | None = None
+        self._pump: _ProducerPump | None = None  # writes dead letters (see _open_pump)
         self._started = False
         self._last_stats = time.monotonic()
 
@@ -182,6 +185,11 @@ class _ConsumerBase:
         if self._started:
             raise RuntimeError(f"{type(self).__name__}.run() can be called once; make a new consumer")
         self._started = True
+
+    def _open_pump(self) -> None:
+        """Start the producer that writes dead letters (none without a dead-letter topic)."""
+        if self._dead_letter_topic is not None:
+            self._pump = _ProducerPump(self._settings, {})
 
     def _consumer_config(self) -> dict[str, Any]:
         return self._settings.client_config(
@@ -308,7 +316,7 @@ class _ConsumerBase:
     def _next_chunk(self, part: _Partition) -> list[Any]:
         """The next ``CHUNK`` of ``part``'s waiting records for its worker; empty when none wait, the consumer
         stops or the partition was revoked."""
-        if self._stopping.is_set() or part.revoked:
+        if not self._wanted(part):
             return []
         chunk = take(part.pending, CHUNK)
         if chunk:
@@ -321,7 +329,7 @@ class _ConsumerBase:
         for it)."""
         with self._sched_lock:
             part.running = False
-            if self._stopping.is_set() or part.revoked:
+            if not self._wanted(part):
                 return None
             for other in self._parts.values():
                 if other.pending and not other.running and not other.revoked:
@@ -343,16 +351,28 @@ class _ConsumerBase:
                 resume.append(kafka.TopicPartition(part.topic, part.partition))
         return pause, resume
 
+    def _pauses(self, part: _Partition, seconds: float) -> Iterator[float]:
+        """The sleeps a wait of ``seconds`` is made of; fewer when the consumer stops or ``part`` is revoked."""
+        deadline = time.monotonic() + seconds
+        while self._wanted(part):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            yield min(_SLICE, left)
+
+    def _wanted(self, part: _Partition) -> bool:
+        """Whether ``part``'s records are still to be handled here (not stopping, not revoked)."""
+        return not self._stopping.is_set() and not part.revoked
+
     def _offsets(self, parts: Iterable[_Partition]) -> list[Any]:
         kafka = confluent_kafka()
         return [kafka.TopicPartition(p.topic, p.partition, p.done) for p in parts if p.uncommitted()]
 
-    @staticmethod
-    def _mark_committed(offsets: Iterable[Any], parts: Mapping[TopicPartitionKey, _Partition]) -> None:
-        for tp in offsets:
-            part = parts.get((tp.topic, tp.partition))
-            if part is not None and tp.offset > part.committed:
-                part.committed = tp.offset
+    def _commit_plan(self, parts: list[_Partition] | None) -> _CommitPlan | None:
+        """What to commit for ``parts`` (every assigned partition by default); ``None`` when nothing is new."""
+        chosen = list(self._parts.values()) if parts is None else parts
+        offsets = self._offsets(chosen)
+        return _CommitPlan(offsets, chosen) if offsets else None
 
     def _maybe_log_stats(self) -> None:
         if not self._stats_interval:
@@ -362,8 +382,10 @@ class _ConsumerBase:
             self._last_stats = now
             _log.info("Kafka consumer %s: %s", self._settings.group_id, self.stats.describe())
 
-    def _report_lag(self, part: _Partition) -> None:
-        set_consumer_lag(part.topic, part.partition, self._settings.group_id or "", part.lag().lag)
+    def _note_high_watermark(self, part: _Partition, high: int | None) -> None:
+        if high is not None and high >= 0:
+            part.high_watermark = high
+            set_consumer_lag(part.topic, part.partition, self._settings.group_id or "", part.lag().lag)
 
     # --- a partition's records a chunk at a time: the same policy with far fewer store calls -----------
 
@@ -409,7 +431,7 @@ class _ConsumerBase:
             start += done
             if start == len(chunk):
                 break
-            if failed is None and (self._stopping.is_set() or part.revoked):
+            if failed is None and not self._wanted(part):
                 return False
             record = chunk[start]  # undecodable, a repeated key, in flight elsewhere, or it failed once
             if not (yield from self._record_steps(record, failed)):
@@ -442,7 +464,7 @@ class _ConsumerBase:
         failed: Exception | None = None
         try:
             for item in claimed:
-                if self._stopping.is_set() or part.revoked:
+                if not self._wanted(part):
                     break
                 delivery = item.delivery
                 if item.duplicate:
@@ -567,31 +589,37 @@ class _ConsumerBase:
                 return False
             error = None
 
-    def _dead_letter_record(
-        self, record: Any, error: BaseException, attempts: int
-    ) -> tuple[str, list[tuple[str, bytes]]] | None:
-        """(topic, headers) to write ``record`` to, or ``None`` after failing the consumer (no such topic)."""
-        if self._dead_letter_topic is None:
-            self._fail(self._gave_up(record, error, attempts))
+    def _dead_letter_target(self, step: _DeadLetter) -> tuple[_ProducerPump, _Message] | None:
+        """The producer and the message (topic, value, key, headers) that dead-letter ``step.record``, or
+        ``None`` after failing the consumer (no dead-letter topic)."""
+        record = step.record
+        if self._dead_letter_topic is None or self._pump is None:
+            self._fail(self._gave_up(record, step.error, step.attempts))
             return None
         headers = dead_letter_headers(
             record.headers() or [],
             topic=record.topic(),
             partition=record.partition(),
             offset=record.offset(),
-            error=error,
-            attempts=attempts,
+            error=step.error,
+            attempts=step.attempts,
             secrets=self._settings.secrets(),
         )
-        return self._dead_letter_topic, headers
+        return self._pump, (self._dead_letter_topic, record.value(), record.key(), headers)
 
-    def _dead_lettered(self, record: Any, attempts: int, failure: BaseException | None) -> bool:
+    @property
+    def _dead_letter_timeout(self) -> float:
+        return max(self._stop_timeout, 1.0) * 3
+
+    def _dead_lettered(self, step: _DeadLetter, failure: BaseException | None = None) -> bool:
         """Count and log the outcome of a dead-letter write; a failed write stops the consumer."""
         if failure is not None:
-            self._fail(self._gave_up(record, failure, attempts))
+            self._fail(self._gave_up(step.record, failure, step.attempts))
             return False
         self._counters.add("dead_lettered")
-        _log.warning("Dead-lettered %s to %s after %d attempt(s)", _where(record), self._dead_letter_topic, attempts)
+        _log.warning(
+            "Dead-lettered %s to %s after %d attempt(s)", _where(step.record), self._dead_letter_topic, step.attempts
+        )
         return True
 
     def _gave_up(self, record: Any, error: BaseException, attempts: int) -> ConsumerFailedError:
@@ -662,6 +690,63 @@ class _DeadLetter:
 
 
 _Step = _Handle | _Wait | _DeadLetter
+_Message = tuple[str, bytes, "bytes | None", list[tuple[str, bytes]]]  # topic, value, key, headers
+
+
+class _Run(Generic[T]):
+    """An executor's hold on a record's steps (``_ConsumerBase._steps``): ``step`` is the next one to
+    perform (``None`` once they returned ``value``), ``send`` its outcome. An exception that leaves the
+    ``with`` block is thrown into the steps (they release their claims and end the span); they are closed.
+    """
+
+    __slots__ = ("_steps", "step", "value")
+
+    def __init__(self, steps: Generator[_Step, Any, T]) -> None:
+        self._steps = steps
+        self.step: _Step | None = None
+        self.value: T
+
+    def __enter__(self) -> _Run[T]:
+        self.send(None)
+        return self
+
+    def send(self, outcome: object) -> None:
+        try:
+            self.step = self._steps.send(outcome)
+        except StopIteration as done:
+            self.step = None
+            self.value = done.value
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, traceback: object) -> None:
+        try:
+            if exc is not None and self.step is not None:
+                with contextlib.suppress(StopIteration):
+                    self._steps.throw(exc)  # re-raises exc (the with block goes on raising it)
+        except BaseException as raised:
+            if raised is not exc:
+                raise
+        finally:
+            self._steps.close()
+
+
+@attrs.frozen
+class _CommitPlan:
+    """The offsets to commit for ``parts``; ``done()`` or ``failed(error)`` once the commit returned."""
+
+    offsets: list[Any]
+    parts: list[_Partition]
+
+    def done(self) -> None:
+        parts = {(p.topic, p.partition): p for p in self.parts}
+        for tp in self.offsets:
+            part = parts.get((tp.topic, tp.partition))
+            if part is not None and tp.offset > part.committed:
+                part.committed = tp.offset
+
+    def failed(self, error: BaseException) -> None:
+        _log.warning("Commit of %s failed (they are committed later or redelivered): %s", _names(self.offsets), error)
+
+
 _SLICE = 0.05  # how often a waiting record looks at stop() and revocation
 
 

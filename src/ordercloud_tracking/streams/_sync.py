@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import logging
 import threading
 import time
@@ -10,18 +11,18 @@ from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 from ._base import (
-    _SLICE,
     ROOM_WAIT,
     _ConsumerBase,
     _DeadLetter,
     _Handle,
     _names,
+    _Run,
     _Signals,
     _Step,
     _Wait,
     is_async_callable,
 )
-from ._core import KafkaDelivery, _Partition, _ProducerPump, confluent_kafka
+from ._core import KafkaDelivery, _Partition, confluent_kafka
 
 _log = logging.getLogger("ordercloud_tracking.streams")
 T = TypeVar("T")
@@ -83,7 +84,6 @@ class TrackingConsumer(_ConsumerBase):
         super().__init__(*args, **kwargs)
         self._room = threading.Event()
         self._consumer: Any = None
-        self._pump: _ProducerPump | None = None
 
     def __enter__(self) -> TrackingConsumer:
         return self
@@ -118,8 +118,7 @@ class TrackingConsumer(_ConsumerBase):
                 consumer.list_topics(self._settings.topic, timeout=self._connect_timeout)
             except kafka.KafkaException as exc:
                 raise self._connection_error(exc.args[0] if exc.args else exc) from None
-            if self._dead_letter_topic is not None:
-                self._pump = _ProducerPump(self._settings, {})
+            self._open_pump()
             consumer.subscribe(
                 [self._settings.topic], on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
             )
@@ -170,30 +169,20 @@ class TrackingConsumer(_ConsumerBase):
         self._commit(consumer, asynchronous=False)
 
     def _commit(self, consumer: Any, *, asynchronous: bool, parts: list[_Partition] | None = None) -> None:
-        chosen = list(self._parts.values()) if parts is None else parts
-        offsets = self._offsets(chosen)
-        if not offsets:
-            return
-        kafka = confluent_kafka()
-        try:
-            consumer.commit(offsets=offsets, asynchronous=asynchronous)
-        except kafka.KafkaException as exc:
-            _log.warning("Commit of %s failed (they are committed later or redelivered): %s", _names(offsets), exc)
-            return
-        self._mark_committed(offsets, {(p.topic, p.partition): p for p in chosen})
+        if plan := self._commit_plan(parts):
+            try:
+                consumer.commit(offsets=plan.offsets, asynchronous=asynchronous)
+            except confluent_kafka().KafkaException as exc:
+                plan.failed(exc)
+            else:
+                plan.done()
 
     def _refresh_lag(self, consumer: Any) -> None:
         kafka = confluent_kafka()
         for part in list(self._parts.values()):
-            try:
-                _low, high = consumer.get_watermark_offsets(
-                    kafka.TopicPartition(part.topic, part.partition), cached=True
-                )
-            except kafka.KafkaException:
-                continue
-            if high is not None and high >= 0:
-                part.high_watermark = high
-                self._report_lag(part)
+            where = kafka.TopicPartition(part.topic, part.partition)
+            with contextlib.suppress(kafka.KafkaException):
+                self._note_high_watermark(part, consumer.get_watermark_offsets(where, cached=True)[1])
 
     @staticmethod
     def _finish(parts: list[_Partition], timeout: float) -> None:
@@ -242,50 +231,38 @@ class TrackingConsumer(_ConsumerBase):
 
     def _wait(self, part: _Partition, seconds: float) -> bool:
         """Sleep ``seconds`` unless stopped or revoked meanwhile (then ``False``: abandon the record)."""
-        deadline = time.monotonic() + seconds
-        while not self._stopping.is_set() and not part.revoked:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return True
-            time.sleep(min(_SLICE, left))
-        return False
+        for pause in self._pauses(part, seconds):
+            time.sleep(pause)
+        return self._wanted(part)
 
     def _perform(self, part: _Partition, steps: Generator[_Step, Any, T], handler: Callable[[KafkaDelivery], Any]) -> T:
         """Perform ``steps`` (see ``_ConsumerBase._steps``) and return what they return."""
-        outcome: Any = None
-        try:
-            step = next(steps)
-            while True:
+        with _Run(steps) as run:
+            while (step := run.step) is not None:
                 if isinstance(step, _Handle):
-                    try:
-                        handler(step.delivery)
-                        outcome = None
-                    except Exception as exc:
-                        outcome = exc
-                    except BaseException as exc:
-                        steps.throw(exc)  # releases the claims, re-raises
+                    run.send(_call(handler, step.delivery))
                 elif isinstance(step, _Wait):
-                    outcome = self._wait(part, step.seconds)
+                    run.send(self._wait(part, step.seconds))
                 else:
-                    outcome = self._dead_letter(step)
-                step = steps.send(outcome)
-        except StopIteration as done:
-            value: T = done.value  # what the steps returned
-            return value
-        finally:
-            steps.close()  # an exception or a cancellation on the way: end the record's span, release claims
+                    run.send(self._dead_letter(step))
+        return run.value
 
     def _dead_letter(self, step: _DeadLetter) -> bool:
-        record = step.record
-        target = self._dead_letter_record(record, step.error, step.attempts)
-        if target is None or self._pump is None:
+        target = self._dead_letter_target(step)
+        if target is None:
             return False
-        topic, headers = target
-        failure: BaseException | None = None
+        pump, message = target
         try:
-            self._pump.send(topic, record.value(), record.key(), headers).result(
-                timeout=max(self._stop_timeout, 1.0) * 3
-            )
+            pump.send(*message).result(timeout=self._dead_letter_timeout)
         except Exception as exc:
-            failure = exc
-        return self._dead_lettered(record, step.attempts, failure)
+            return self._dead_lettered(step, exc)
+        return self._dead_lettered(step)
+
+
+def _call(handler: Callable[[KafkaDelivery], Any], delivery: KafkaDelivery) -> Exception | None:
+    """Call ``handler``: the ``Exception`` it raised, or ``None`` (a ``BaseException`` propagates)."""
+    try:
+        handler(delivery)
+    except Exception as exc:
+        return exc
+    return None
