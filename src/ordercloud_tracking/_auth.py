@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import asyncio
 
 from ._errors import MissingCredentialsError, TokenError, token_error
+from ._flow import Driven
 from ._public import set_public_home
 from ._retry import TOKEN_REQUEST_EXTENSION
 from ._telemetry import token_rejected, token_requested
@@ -485,67 +486,42 @@ class OrderCloudAuth(httpx.Auth):
         yield _RELEASE
         return token
 
-    # Drivers ------------------------------------------------------------------------------------
+    # Drivers: perform the flow's steps (requests through httpx, the token lock) --------------------------
     def _run_sync(self, flow: Generator[_Step, Any, T]) -> Generator[httpx.Request, httpx.Response, T]:
-        lock = self.cache.thread_lock
-        held = False
-        try:
-            step = next(flow)
-            while True:
+        mutex = self.cache.thread_lock
+        with Driven(flow) as run, _Holding(mutex) as lock:
+            while (step := run.step) is not None:
                 if isinstance(step, httpx.Request):
                     response = yield step
                     response.read()  # overriding sync_auth_flow skips httpx's requires_response_body read
-                    step = flow.send(response)
-                elif step == _ACQUIRE:
-                    lock.acquire()
-                    held = True
-                    step = next(flow)
-                elif step == _TRY_ACQUIRE:
-                    held = lock.acquire(blocking=False)
-                    step = flow.send(held)
-                else:
+                    run.send(response)
+                elif step == _RELEASE:
                     lock.release()
-                    held = False
-                    step = next(flow)
-        except StopIteration as stop:
-            result: T = stop.value
-            return result
-        finally:
-            if held:
-                lock.release()
-            flow.close()
+                    run.send(None)
+                else:
+                    lock.held = mutex.acquire(blocking=step == _ACQUIRE)
+                    run.send(lock.held)
+        return run.value
 
     async def _run_async(
         self, flow: Generator[_Step, Any, Any], results: list[Any]
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        lock = self.cache.async_lock()
-        held = False
-        try:
-            step = next(flow)
-            while True:
+        mutex = self.cache.async_lock()
+        with Driven(flow) as run, _Holding(mutex) as lock:
+            while (step := run.step) is not None:
                 if isinstance(step, httpx.Request):
                     response = yield step
                     await response.aread()  # overriding async_auth_flow skips httpx's body read
-                    step = flow.send(response)
-                elif step == _ACQUIRE:
-                    await lock.acquire()
-                    held = True
-                    step = next(flow)
-                elif step == _TRY_ACQUIRE:
-                    held = not lock.locked()
-                    if held:
-                        await lock.acquire()  # the lock is free, so this does not wait
-                    step = flow.send(held)
-                else:
+                    run.send(response)
+                elif step == _RELEASE:
                     lock.release()
-                    held = False
-                    step = next(flow)
-        except StopIteration as stop:
-            results.append(stop.value)
-        finally:
-            if held:
-                lock.release()
-            flow.close()
+                    run.send(None)
+                elif step == _ACQUIRE or not mutex.locked():
+                    lock.held = await mutex.acquire()  # after _TRY_ACQUIRE: free, so this does not wait
+                    run.send(lock.held)
+                else:
+                    run.send(False)  # _TRY_ACQUIRE while another task refreshes
+        results.append(run.value)
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         return self._run_sync(self._flow(request))
@@ -576,6 +552,25 @@ class OrderCloudAuth(httpx.Auth):
                     request = await driver.asend(await http.send(request, auth=None))
             except StopAsyncIteration:
                 return results[0]
+
+
+@attrs.define
+class _Holding:
+    """The token lock as a driver holds it; whatever is still held is released on the way out."""
+
+    lock: threading.Lock | asyncio.Lock
+    held: bool = False
+
+    def release(self) -> None:
+        self.lock.release()
+        self.held = False
+
+    def __enter__(self) -> _Holding:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.held:
+            self.release()
 
 
 class TokenCaches:

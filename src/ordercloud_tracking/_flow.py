@@ -4,7 +4,8 @@ A flow is written once, as a generator over either client. It yields :class:`Cal
 method of :class:`~ordercloud_tracking.OrderCloud` or :class:`~ordercloud_tracking.AsyncOrderCloud` with
 its arguments) and gets back each call's result, or its exception raised at the ``yield``.
 :func:`run_sync` performs the calls; :func:`run_async` awaits them. The auth flow in ``_auth.py`` works
-the same way.
+the same way, and so do the Kafka consumers' records: each executor holds its generator in a
+:class:`Driven`.
 
 A flow takes each result with ``yield from``, so the result is typed as the method's return type (after
 ``await`` for the async client)::
@@ -16,6 +17,7 @@ A flow takes each result with ``yield from``, so the result is typed as the meth
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from collections.abc import Callable, Coroutine, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeAlias, TypeVar, overload
@@ -25,11 +27,12 @@ import attrs
 if TYPE_CHECKING:
     from ._base_client import AsyncAPIClient, SyncAPIClient
 
-__all__ = ["Call", "Flow", "call", "drive", "run_async", "run_sync"]
+__all__ = ["Call", "Driven", "Flow", "call", "drive", "run_async", "run_sync"]
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 R = TypeVar("R")
+S = TypeVar("S")
 P = ParamSpec("P")
 
 
@@ -59,44 +62,73 @@ def call(fn: Callable[P, Any], /, *args: P.args, **kwargs: P.kwargs) -> Call[Any
     return Call(fn, args, kwargs)
 
 
-@attrs.frozen
-class _Return(Generic[R]):
-    value: R
+class Driven(Generic[S, R]):
+    """A generator an executor drives: ``step`` is what it yielded last, ``None`` once it returned ``value``;
+    ``send`` a result or ``throw`` an exception in to resume it. An exception that leaves the ``with`` block
+    while a step is pending is thrown in (the generator cleans up: claims, locks, spans); then it is closed.
+    """
 
+    __slots__ = ("_gen", "step", "value")
 
-def _resume(flow: Flow[R], result: object = None, error: Exception | None = None) -> Call[Any] | _Return[R]:
-    """Send ``result`` (or throw ``error``) into ``flow``: its next call, or what it returned."""
-    try:
-        return flow.send(result) if error is None else flow.throw(error)
-    except StopIteration as stop:
-        return _Return(stop.value)
+    def __init__(self, gen: Generator[S, Any, R]) -> None:
+        self._gen = gen
+        self.step: S | None = None
+        self.value: R
+        self.send(None)
+
+    def send(self, result: object) -> None:
+        self._resume(self._gen.send, result)
+
+    def throw(self, error: BaseException) -> None:
+        self._resume(self._gen.throw, error)
+
+    def _resume(self, resume: Callable[[Any], S], arg: object) -> None:
+        self.step = None  # while it runs: if it raises, nothing is pending
+        try:
+            self.step = resume(arg)
+        except StopIteration as done:
+            self.value = done.value
+
+    def __enter__(self) -> Driven[S, R]:
+        return self
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, traceback: object) -> None:
+        try:
+            if exc is not None and self.step is not None:
+                with contextlib.suppress(StopIteration):
+                    self._gen.throw(exc)  # re-raises exc, which goes on out of the with block
+        except BaseException as raised:
+            if raised is not exc:
+                raise
+        finally:
+            self._gen.close()
 
 
 def run_sync(flow: Flow[R]) -> R:
     """Run a flow built on :class:`~ordercloud_tracking.OrderCloud`, performing each call as it comes."""
-    step = _resume(flow)
-    while isinstance(step, Call):
-        try:
-            result = step.fn(*step.args, **step.kwargs)
-        except Exception as exc:
-            step = _resume(flow, error=exc)
-        else:
-            step = _resume(flow, result)
-    return step.value
+    with Driven(flow) as run:
+        while (step := run.step) is not None:
+            try:
+                result = step.fn(*step.args, **step.kwargs)
+            except Exception as exc:
+                run.throw(exc)
+            else:
+                run.send(result)
+    return run.value
 
 
 async def run_async(flow: Flow[R]) -> R:
     """Run a flow built on :class:`~ordercloud_tracking.AsyncOrderCloud`, awaiting each call as it comes."""
-    step = _resume(flow)
-    while isinstance(step, Call):
-        try:
-            pending = step.fn(*step.args, **step.kwargs)
-            result = await pending if inspect.isawaitable(pending) else pending
-        except Exception as exc:
-            step = _resume(flow, error=exc)
-        else:
-            step = _resume(flow, result)
-    return step.value
+    with Driven(flow) as run:
+        while (step := run.step) is not None:
+            try:
+                pending = step.fn(*step.args, **step.kwargs)
+                result = await pending if inspect.isawaitable(pending) else pending
+            except Exception as exc:
+                run.throw(exc)
+            else:
+                run.send(result)
+    return run.value
 
 
 def drive(client: SyncAPIClient | AsyncAPIClient, flow: Flow[R]) -> R | Coroutine[Any, Any, R]:

@@ -11,7 +11,8 @@ import time
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, TypeVar
 
-from ._base import ROOM_WAIT, _ConsumerBase, _DeadLetter, _Handle, _names, _Run, _Step, _Wait, is_async_callable
+from .._flow import Driven
+from ._base import ROOM_WAIT, _ConsumerBase, _DeadLetter, _Handle, _names, _Step, _Wait, is_async_callable
 from ._core import KafkaDelivery, TopicPartitionKey, _Partition, confluent_kafka
 
 _log = logging.getLogger("ordercloud_tracking.streams")
@@ -211,7 +212,7 @@ class AsyncTrackingConsumer(_ConsumerBase):
     async def _perform(self, part: _Partition, steps: Generator[_Step, Any, T], handler: _Call) -> T:
         """Perform ``steps`` (see ``_ConsumerBase._steps``) and return what they return; a cancellation
         on the way releases the claims."""
-        with _Run(steps) as run:
+        with Driven(steps) as run:
             while (step := run.step) is not None:
                 if isinstance(step, _Handle):
                     run.send(await _call(handler, step.delivery))

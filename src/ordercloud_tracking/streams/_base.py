@@ -10,7 +10,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from ..stores import DedupeStore
 
 _log = logging.getLogger("ordercloud_tracking.streams")
-T = TypeVar("T")
 
 _DEFAULT_DLQ: Any = object()
 BATCH = 500
@@ -691,42 +690,6 @@ class _DeadLetter:
 
 _Step = _Handle | _Wait | _DeadLetter
 _Message = tuple[str, bytes, "bytes | None", list[tuple[str, bytes]]]  # topic, value, key, headers
-
-
-class _Run(Generic[T]):
-    """An executor's hold on a record's steps (``_ConsumerBase._steps``): ``step`` is the next one to
-    perform (``None`` once they returned ``value``), ``send`` its outcome. An exception that leaves the
-    ``with`` block is thrown into the steps (they release their claims and end the span); they are closed.
-    """
-
-    __slots__ = ("_steps", "step", "value")
-
-    def __init__(self, steps: Generator[_Step, Any, T]) -> None:
-        self._steps = steps
-        self.step: _Step | None = None
-        self.value: T
-
-    def __enter__(self) -> _Run[T]:
-        self.send(None)
-        return self
-
-    def send(self, outcome: object) -> None:
-        try:
-            self.step = self._steps.send(outcome)
-        except StopIteration as done:
-            self.step = None
-            self.value = done.value
-
-    def __exit__(self, exc_type: object, exc: BaseException | None, traceback: object) -> None:
-        try:
-            if exc is not None and self.step is not None:
-                with contextlib.suppress(StopIteration):
-                    self._steps.throw(exc)  # re-raises exc (the with block goes on raising it)
-        except BaseException as raised:
-            if raised is not exc:
-                raise
-        finally:
-            self._steps.close()
 
 
 @attrs.frozen

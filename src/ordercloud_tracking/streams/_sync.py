@@ -10,13 +10,13 @@ import time
 from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
+from .._flow import Driven
 from ._base import (
     ROOM_WAIT,
     _ConsumerBase,
     _DeadLetter,
     _Handle,
     _names,
-    _Run,
     _Signals,
     _Step,
     _Wait,
@@ -237,7 +237,7 @@ class TrackingConsumer(_ConsumerBase):
 
     def _perform(self, part: _Partition, steps: Generator[_Step, Any, T], handler: Callable[[KafkaDelivery], Any]) -> T:
         """Perform ``steps`` (see ``_ConsumerBase._steps``) and return what they return."""
-        with _Run(steps) as run:
+        with Driven(steps) as run:
             while (step := run.step) is not None:
                 if isinstance(step, _Handle):
                     run.send(_call(handler, step.delivery))
