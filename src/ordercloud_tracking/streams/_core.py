@@ -51,8 +51,11 @@ class KafkaConnectionError(OrderCloudError):
 
     The message names the bootstrap servers, never the password.
 
-    >>> str(KafkaConnectionError("localhost:1", "timed out after 5 s"))
+    >>> error = KafkaConnectionError("localhost:1", "timed out after 5 s")
+    >>> str(error)
     'Could not reach Kafka at localhost:1: timed out after 5 s'
+    >>> error.bootstrap_servers, error.reason
+    ('localhost:1', 'timed out after 5 s')
     """
 
     def __init__(self, bootstrap_servers: str, reason: str) -> None:
