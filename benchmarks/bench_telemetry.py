@@ -143,7 +143,7 @@ def _receiver_and_consumer(provider: Any) -> list[dict[str, Any]]:
     from ordercloud_tracking import _telemetry as telemetry
     from ordercloud_tracking.receiver import Receiver, sign_payload, wsgi_app
     from ordercloud_tracking.streams import KafkaSettings, TrackingConsumer
-    from ordercloud_tracking.streams._core import _Partition
+    from ordercloud_tracking.streams._core import Partition
 
     states: dict[str, Any] = {
         OFF: None,
@@ -163,7 +163,7 @@ def _receiver_and_consumer(provider: Any) -> list[dict[str, Any]]:
         return app(environ, lambda status, headers: None)
 
     consumer = TrackingConsumer(KafkaSettings("127.0.0.1:1", "tracking", group_id="bench"), dedupe=None)
-    part = _Partition("tracking", 0)
+    part = Partition("tracking", 0)
     record = _Record(0)
 
     def consume() -> object:

@@ -30,8 +30,8 @@ import httpx
 if TYPE_CHECKING:
     import asyncio
 
+from ._driven import Driven
 from ._errors import MissingCredentialsError, TokenError, token_error
-from ._flow import Driven
 from ._public import set_public_home
 from ._retry import TOKEN_REQUEST_EXTENSION
 from ._telemetry import token_rejected, token_requested

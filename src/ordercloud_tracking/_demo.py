@@ -86,7 +86,7 @@ def _send_delta_note(send: dict[str, Any], quantity: Any) -> str | None:
     return None
 
 
-def _message_summary(body: dict[str, Any]) -> str:
+def message_summary(body: dict[str, Any]) -> str:
     """One readable line for a delivered OrderCloud message."""
     who = _who(body.get("UserContext"))
     if "LineItems" in body:
@@ -111,7 +111,7 @@ def _payload(raw: bytes) -> dict[str, Any]:
     return {str(key): value for key, value in body.items()} if isinstance(body, dict) else {}
 
 
-def _send_summary(body: dict[str, Any]) -> str:
+def send_summary(body: dict[str, Any]) -> str:
     text = f"{body.get('actionType')} ContactId {body.get('ContactId')}"
     if body.get("ContactEmailAddress"):
         text += f" <{body['ContactEmailAddress']}>"
@@ -127,7 +127,7 @@ def _send_summary(body: dict[str, Any]) -> str:
     return text
 
 
-def _discover_summary(body: dict[str, Any]) -> str:
+def discover_summary(body: dict[str, Any]) -> str:
     who = body.get("uuid") or body.get("user_id")
     value = body.get("value") or {}
     text = f"{body.get('type')}:{body.get('name')} {'uuid' if body.get('uuid') else 'user_id'} {who}"
@@ -219,18 +219,18 @@ def run_demo(out: IO[str], *, as_json: bool = False, kafka: bool = True) -> int:
                 message = _payload(delivery.raw)
                 quantity = (message.get("LineItem") or {}).get("Quantity")
                 _line(out, f"  ↳ {delivery.event_type} → Http [{delivery.status}, {verdict}]")
-                _line(out, f"      {_message_summary(message)}")
+                _line(out, f"      {message_summary(message)}")
             elif delivery.error and delivery.error.startswith("skipped"):
                 _line(out, f"    {delivery.target}: nothing to send ({delivery.error.removeprefix('skipped: ')})")
             elif not delivery.ok:
                 _line(out, f"    {delivery.target}: {status}")
             elif delivery.target == "SendEvent":
-                _line(out, f"    Send:     {_send_summary(delivery.body)}")
+                _line(out, f"    Send:     {send_summary(delivery.body)}")
                 note = _send_delta_note(delivery.body, quantity) if delivery.event_type == "LineItemUpdated" else None
                 if note:
                     _line(out, f"              {note}")
             else:
-                _line(out, f"    Discover: {_discover_summary(delivery.body)}")
+                _line(out, f"    Discover: {discover_summary(delivery.body)}")
         return len(fake.deliveries)
 
     with fake.client() as admin:

@@ -5,7 +5,7 @@ method of :class:`~ordercloud_tracking.OrderCloud` or :class:`~ordercloud_tracki
 its arguments) and gets back each call's result, or its exception raised at the ``yield``.
 :func:`run_sync` performs the calls; :func:`run_async` awaits them. The auth flow in ``_auth.py`` works
 the same way, and so do the Kafka consumers' records: each executor holds its generator in a
-:class:`Driven`.
+:class:`~ordercloud_tracking._driven.Driven`.
 
 A flow takes each result with ``yield from``, so the result is typed as the method's return type (after
 ``await`` for the async client)::
@@ -17,22 +17,22 @@ A flow takes each result with ``yield from``, so the result is typed as the meth
 
 from __future__ import annotations
 
-import contextlib
 import inspect
 from collections.abc import Callable, Coroutine, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeAlias, TypeVar, overload
 
 import attrs
 
+from ._driven import Driven
+
 if TYPE_CHECKING:
     from ._base_client import AsyncAPIClient, SyncAPIClient
 
-__all__ = ["Call", "Driven", "Flow", "call", "drive", "run_async", "run_sync"]
+__all__ = ["Call", "Flow", "call", "drive", "run_async", "run_sync"]
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 R = TypeVar("R")
-S = TypeVar("S")
 P = ParamSpec("P")
 
 
@@ -60,48 +60,6 @@ def call(fn: Callable[P, Coroutine[Any, Any, T]] | Callable[P, T], /, *args: P.a
 def call(fn: Callable[P, Any], /, *args: P.args, **kwargs: P.kwargs) -> Call[Any]:
     """``fn(*args, **kwargs)`` as a typed step of a flow: ``result = yield from call(fn, ...)``."""
     return Call(fn, args, kwargs)
-
-
-class Driven(Generic[S, R]):
-    """A generator an executor drives: ``step`` is what it yielded last, ``None`` once it returned ``value``;
-    ``send`` a result or ``throw`` an exception in to resume it. An exception that leaves the ``with`` block
-    while a step is pending is thrown in (the generator cleans up: claims, locks, spans); then it is closed.
-    """
-
-    __slots__ = ("_gen", "step", "value")
-
-    def __init__(self, gen: Generator[S, Any, R]) -> None:
-        self._gen = gen
-        self.step: S | None = None
-        self.value: R
-        self.send(None)
-
-    def send(self, result: object) -> None:
-        self._resume(self._gen.send, result)
-
-    def throw(self, error: BaseException) -> None:
-        self._resume(self._gen.throw, error)
-
-    def _resume(self, resume: Callable[[Any], S], arg: object) -> None:
-        self.step = None  # while it runs: if it raises, nothing is pending
-        try:
-            self.step = resume(arg)
-        except StopIteration as done:
-            self.value = done.value
-
-    def __enter__(self) -> Driven[S, R]:
-        return self
-
-    def __exit__(self, exc_type: object, exc: BaseException | None, traceback: object) -> None:
-        try:
-            if exc is not None and self.step is not None:
-                with contextlib.suppress(StopIteration):
-                    self._gen.throw(exc)  # re-raises exc, which goes on out of the with block
-        except BaseException as raised:
-            if raised is not exc:
-                raise
-        finally:
-            self._gen.close()
 
 
 def run_sync(flow: Flow[R]) -> R:

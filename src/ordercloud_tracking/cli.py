@@ -677,7 +677,7 @@ def _consumed(delivery: Any, links: Any) -> dict[str, Any]:
 
 
 def _consumed_line(record: Mapping[str, Any]) -> str:
-    from ._demo import _discover_summary, _message_summary, _send_summary
+    from ._demo import discover_summary, message_summary, send_summary
 
     def target(body: Any, summary: Callable[[dict[str, Any]], str]) -> str:
         if body is None:
@@ -688,8 +688,8 @@ def _consumed_line(record: Mapping[str, Any]) -> str:
 
     where = f"{record['topic']}[{record['partition']}]@{record['offset']}"
     return (
-        f"{where} {record['event_type'] or 'unknown'} {record['delivery_key']}: {_message_summary(record['message'])}"
-        f" | Send: {target(record['send'], _send_summary)} | Discover: {target(record['discover'], _discover_summary)}"
+        f"{where} {record['event_type'] or 'unknown'} {record['delivery_key']}: {message_summary(record['message'])}"
+        f" | Send: {target(record['send'], send_summary)} | Discover: {target(record['discover'], discover_summary)}"
     )
 
 

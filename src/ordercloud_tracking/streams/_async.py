@@ -11,15 +11,15 @@ import time
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, TypeVar
 
-from .._flow import Driven
-from ._base import ROOM_WAIT, _ConsumerBase, _DeadLetter, _Handle, _names, _Step, _Wait, is_async_callable
-from ._core import KafkaDelivery, TopicPartitionKey, _Partition, confluent_kafka
+from .._driven import Driven
+from ._base import ROOM_WAIT, ConsumerBase, DeadLetter, Handle, Step, Wait, is_async_callable, partition_names
+from ._core import KafkaDelivery, Partition, TopicPartitionKey, confluent_kafka
 
 _log = logging.getLogger("ordercloud_tracking.streams")
 T = TypeVar("T")
 
 
-class AsyncTrackingConsumer(_ConsumerBase):
+class AsyncTrackingConsumer(ConsumerBase):
     """The asyncio twin of :class:`~ordercloud_tracking.streams.TrackingConsumer` (same options and semantics).
 
     ``await run(handler)`` consumes until :meth:`stop`, SIGINT or SIGTERM. An ``async`` handler runs on
@@ -131,7 +131,7 @@ class AsyncTrackingConsumer(_ConsumerBase):
             await self._finish(list(self._parts.values()), self._stop_timeout)
         await self._commit(consumer, asynchronous=False)
 
-    async def _commit(self, consumer: Any, *, asynchronous: bool, parts: list[_Partition] | None = None) -> None:
+    async def _commit(self, consumer: Any, *, asynchronous: bool, parts: list[Partition] | None = None) -> None:
         if plan := self._commit_plan(parts):
             try:
                 await consumer.commit(offsets=plan.offsets, asynchronous=asynchronous)
@@ -147,7 +147,7 @@ class AsyncTrackingConsumer(_ConsumerBase):
             with contextlib.suppress(kafka.KafkaException):
                 self._note_high_watermark(part, (await consumer.get_watermark_offsets(where, cached=True))[1])
 
-    async def _finish(self, parts: list[_Partition], timeout: float) -> None:
+    async def _finish(self, parts: list[Partition], timeout: float) -> None:
         """Let the tasks on ``parts`` finish their current record; cancel them after ``timeout``."""
         tasks = [task for part in parts if (task := self._tasks.pop((part.topic, part.partition), None)) is not None]
         tasks = [task for task in tasks if not task.done()]
@@ -167,19 +167,19 @@ class AsyncTrackingConsumer(_ConsumerBase):
         parts = self._take_revoked(partitions)
         await self._finish(parts, self._revoke_timeout)
         await self._commit(consumer, asynchronous=False, parts=parts)
-        _log.info("Revoked %s", _names(partitions))
+        _log.info("Revoked %s", partition_names(partitions))
 
     async def _on_lost(self, consumer: Any, partitions: list[Any]) -> None:
         for part in self._take_revoked(partitions):
             task = self._tasks.pop((part.topic, part.partition), None)
             if task is not None:
                 task.cancel()
-        _log.warning("Lost %s (not committed: another consumer owns them now)", _names(partitions))
+        _log.warning("Lost %s (not committed: another consumer owns them now)", partition_names(partitions))
 
-    async def _drain(self, part: _Partition, handler: _Call) -> None:
+    async def _drain(self, part: Partition, handler: _Call) -> None:
         """Handle the waiting records of ``part``, then those of any other partition waiting for a task
         (taking it over here is quicker than waiting for the poll loop to hand it out)."""
-        current: _Partition | None = part
+        current: Partition | None = part
         try:
             while current is not None:
                 while chunk := self._next_chunk(current):
@@ -195,7 +195,7 @@ class AsyncTrackingConsumer(_ConsumerBase):
                 current.running = False
             self._took()
 
-    def _take_over(self, part: _Partition) -> _Partition | None:
+    def _take_over(self, part: Partition) -> Partition | None:
         """:meth:`_next_part`, with this task filed under the partition it takes (revocation and loss find it there)."""
         other = self._next_part(part)
         if other is not None:
@@ -204,25 +204,25 @@ class AsyncTrackingConsumer(_ConsumerBase):
                 self._tasks[(other.topic, other.partition)] = task
         return other
 
-    async def _wait(self, part: _Partition, seconds: float) -> bool:
+    async def _wait(self, part: Partition, seconds: float) -> bool:
         for pause in self._pauses(part, seconds):
             await asyncio.sleep(pause)
         return self._wanted(part)
 
-    async def _perform(self, part: _Partition, steps: Generator[_Step, Any, T], handler: _Call) -> T:
-        """Perform ``steps`` (see ``_ConsumerBase._steps``) and return what they return; a cancellation
+    async def _perform(self, part: Partition, steps: Generator[Step, Any, T], handler: _Call) -> T:
+        """Perform ``steps`` (see ``ConsumerBase._steps``) and return what they return; a cancellation
         on the way releases the claims."""
         with Driven(steps) as run:
             while (step := run.step) is not None:
-                if isinstance(step, _Handle):
+                if isinstance(step, Handle):
                     run.send(await _call(handler, step.delivery))
-                elif isinstance(step, _Wait):
+                elif isinstance(step, Wait):
                     run.send(await self._wait(part, step.seconds))
                 else:
                     run.send(await self._dead_letter(step))
         return run.value
 
-    async def _dead_letter(self, step: _DeadLetter) -> bool:
+    async def _dead_letter(self, step: DeadLetter) -> bool:
         target = self._dead_letter_target(step)
         if target is None:
             return False

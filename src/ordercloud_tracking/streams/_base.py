@@ -20,12 +20,12 @@ from ._core import (
     LIBRDKAFKA_LOGGER,
     ConsumerFailedError,
     ConsumerStats,
+    Counters,
     DedupeOption,
     KafkaDelivery,
+    Partition,
+    ProducerPump,
     TopicPartitionKey,
-    _Counters,
-    _Partition,
-    _ProducerPump,
     backoff,
     confluent_kafka,
     dead_letter_headers,
@@ -66,7 +66,7 @@ class _Flag(Protocol):
     def clear(self) -> None: ...
 
 
-class _ConsumerBase:
+class ConsumerBase:
     """Options, partition bookkeeping, stats and failure policy; the subclasses do the I/O."""
 
     # Set by workers when the poll loop may fetch more (see BUFFER); each subclass makes the event it can wait on.
@@ -120,13 +120,13 @@ class _ConsumerBase:
         self._commit_interval = commit_interval
         self._stats_interval = stats_interval
         self._config = dict(config or {})
-        self._counters = _Counters()
-        self._parts: dict[TopicPartitionKey, _Partition] = {}
+        self._counters = Counters()
+        self._parts: dict[TopicPartitionKey, Partition] = {}
         # Guards _parts and which partitions have a worker (the poll loop and the sync workers both pick).
         self._sched_lock = threading.Lock()
         self._stopping = threading.Event()
         self._failure: BaseException | None = None
-        self._pump: _ProducerPump | None = None  # writes dead letters (see _open_pump)
+        self._pump: ProducerPump | None = None  # writes dead letters (see _open_pump)
         self._started = False
         self._last_stats = time.monotonic()
 
@@ -188,7 +188,7 @@ class _ConsumerBase:
     def _open_pump(self) -> None:
         """Start the producer that writes dead letters (none without a dead-letter topic)."""
         if self._dead_letter_topic is not None:
-            self._pump = _ProducerPump(self._settings, {})
+            self._pump = ProducerPump(self._settings, {})
 
     def _consumer_config(self) -> dict[str, Any]:
         return self._settings.client_config(
@@ -228,10 +228,10 @@ class _ConsumerBase:
     def _assigned(self, partitions: Iterable[Any]) -> None:
         with self._sched_lock:
             for tp in partitions:
-                self._parts[(tp.topic, tp.partition)] = _Partition(tp.topic, tp.partition)
-        _log.info("Assigned %s", _names(partitions))
+                self._parts[(tp.topic, tp.partition)] = Partition(tp.topic, tp.partition)
+        _log.info("Assigned %s", partition_names(partitions))
 
-    def _take_revoked(self, partitions: Iterable[Any]) -> list[_Partition]:
+    def _take_revoked(self, partitions: Iterable[Any]) -> list[Partition]:
         taken = []
         with self._sched_lock:
             for tp in partitions:
@@ -259,7 +259,7 @@ class _ConsumerBase:
             if part is not None and not part.revoked:
                 part.pending.append(record)
 
-    def _ready(self) -> list[_Partition]:
+    def _ready(self) -> list[Partition]:
         """Partitions with records waiting and no worker on them (at most ``max_in_flight`` running);
         each is marked running: the caller starts a worker on it."""
         with self._sched_lock:
@@ -312,7 +312,7 @@ class _ConsumerBase:
         if not self._room.is_set() and self._buffered() < BUFFER // 2:
             self._room.set()
 
-    def _next_chunk(self, part: _Partition) -> list[Any]:
+    def _next_chunk(self, part: Partition) -> list[Any]:
         """The next ``CHUNK`` of ``part``'s waiting records for its worker; empty when none wait, the consumer
         stops or the partition was revoked."""
         if not self._wanted(part):
@@ -322,7 +322,7 @@ class _ConsumerBase:
             self._took()
         return chunk
 
-    def _next_part(self, part: _Partition) -> _Partition | None:
+    def _next_part(self, part: Partition) -> Partition | None:
         """A worker done with ``part`` takes another partition with records waiting (without waiting for
         the poll loop), or ``None``: then it ends (at once when ``part`` was revoked: a revocation waits
         for it)."""
@@ -350,7 +350,7 @@ class _ConsumerBase:
                 resume.append(kafka.TopicPartition(part.topic, part.partition))
         return pause, resume
 
-    def _pauses(self, part: _Partition, seconds: float) -> Iterator[float]:
+    def _pauses(self, part: Partition, seconds: float) -> Iterator[float]:
         """The sleeps a wait of ``seconds`` is made of; fewer when the consumer stops or ``part`` is revoked."""
         deadline = time.monotonic() + seconds
         while self._wanted(part):
@@ -359,15 +359,15 @@ class _ConsumerBase:
                 return
             yield min(_SLICE, left)
 
-    def _wanted(self, part: _Partition) -> bool:
+    def _wanted(self, part: Partition) -> bool:
         """Whether ``part``'s records are still to be handled here (not stopping, not revoked)."""
         return not self._stopping.is_set() and not part.revoked
 
-    def _offsets(self, parts: Iterable[_Partition]) -> list[Any]:
+    def _offsets(self, parts: Iterable[Partition]) -> list[Any]:
         kafka = confluent_kafka()
         return [kafka.TopicPartition(p.topic, p.partition, p.done) for p in parts if p.uncommitted()]
 
-    def _commit_plan(self, parts: list[_Partition] | None) -> _CommitPlan | None:
+    def _commit_plan(self, parts: list[Partition] | None) -> _CommitPlan | None:
         """What to commit for ``parts`` (every assigned partition by default); ``None`` when nothing is new."""
         chosen = list(self._parts.values()) if parts is None else parts
         offsets = self._offsets(chosen)
@@ -381,7 +381,7 @@ class _ConsumerBase:
             self._last_stats = now
             _log.info("Kafka consumer %s: %s", self._settings.group_id, self.stats.describe())
 
-    def _note_high_watermark(self, part: _Partition, high: int | None) -> None:
+    def _note_high_watermark(self, part: Partition, high: int | None) -> None:
         if high is not None and high >= 0:
             part.high_watermark = high
             set_consumer_lag(part.topic, part.partition, self._settings.group_id or "", part.lag().lag)
@@ -417,7 +417,7 @@ class _ConsumerBase:
                 item.duplicate = claim == "duplicate"
         return chosen
 
-    def _chunk_steps(self, part: _Partition, chunk: Sequence[Any]) -> Generator[_Step, Any, bool]:
+    def _chunk_steps(self, part: Partition, chunk: Sequence[Any]) -> Generator[Step, Any, bool]:
         """Handle the records of ``chunk`` in order (the steps of :meth:`_steps`); whether all are done.
 
         Runs of records are decoded and claimed together (:meth:`_claim_chunk`, :meth:`_claimed_steps`);
@@ -440,10 +440,10 @@ class _ConsumerBase:
         return True
 
     def _claimed_steps(
-        self, part: _Partition, chunk: Sequence[Any], start: int
-    ) -> Generator[_Step, Any, tuple[int, Exception | None]]:
+        self, part: Partition, chunk: Sequence[Any], start: int
+    ) -> Generator[Step, Any, tuple[int, Exception | None]]:
         """Handle the records of ``chunk`` from ``start`` on that :meth:`_claim_chunk` claims, in order: a
-        ``_Handle`` step for each (duplicates are skipped). Returns how many records are done and, when
+        ``Handle`` step for each (duplicates are skipped). Returns how many records are done and, when
         the record after them failed its first attempt, that error (its claim is released; the caller
         goes on with its retries through :meth:`_steps`). Stops early when the consumer stops or the
         partition is revoked.
@@ -473,9 +473,9 @@ class _ConsumerBase:
                 else:
                     if metered:
                         with handler_timer(delivery.event_type, delivery.topic):
-                            error = yield _Handle(delivery)
+                            error = yield Handle(delivery)
                     else:
-                        error = yield _Handle(delivery)
+                        error = yield Handle(delivery)
                     if error is not None:
                         failed = error
                         break
@@ -507,11 +507,11 @@ class _ConsumerBase:
 
     # --- one record, as steps the executors perform (the same policy for threads and asyncio) ----------
 
-    def _record_steps(self, record: Any, failed: Exception | None = None) -> Generator[_Step, Any, bool]:
+    def _record_steps(self, record: Any, failed: Exception | None = None) -> Generator[Step, Any, bool]:
         """:meth:`_steps`, inside the record's span (continuing the producer's trace) when spans are recorded."""
         return self._traced_steps(record, failed) if tracing() else self._steps(record, failed)
 
-    def _traced_steps(self, record: Any, failed: Exception | None) -> Generator[_Step, Any, bool]:
+    def _traced_steps(self, record: Any, failed: Exception | None) -> Generator[Step, Any, bool]:
         with record_span(
             record.topic(),
             record.partition(),
@@ -521,19 +521,19 @@ class _ConsumerBase:
         ):
             return (yield from self._steps(record, failed))
 
-    def _steps(self, record: Any, failed: Exception | None = None) -> Generator[_Step, Any, bool]:
+    def _steps(self, record: Any, failed: Exception | None = None) -> Generator[Step, Any, bool]:
         """Handle one record: yields what to do, receives its outcome, returns whether the record is done.
 
-        ``_Handle`` → ``None`` (succeeded) or the ``Exception`` it raised (a ``BaseException`` is thrown
-        in); ``_Wait`` → whether to go on (``False``: stopped or revoked meanwhile, abandon the record);
-        ``_DeadLetter`` → whether it was written. Done means handled, a duplicate, or dead-lettered.
+        ``Handle`` → ``None`` (succeeded) or the ``Exception`` it raised (a ``BaseException`` is thrown
+        in); ``Wait`` → whether to go on (``False``: stopped or revoked meanwhile, abandon the record);
+        ``DeadLetter`` → whether it was written. Done means handled, a duplicate, or dead-lettered.
         ``failed``: the first attempt was made already (by :meth:`_chunk_steps`), raised this, and its
         claim was released; the steps go on from its retry.
         """
         try:
             delivery = _decode(record)
         except (InvalidPayloadError, TypeError) as exc:
-            written: bool = yield _DeadLetter(record, exc, 1)
+            written: bool = yield DeadLetter(record, exc, 1)
             record_outcome("dead_lettered" if written else "failed", record.topic(), 0, error=exc)
             return written
         store = self._dedupe
@@ -548,13 +548,13 @@ class _ConsumerBase:
                     record_outcome("duplicate", delivery.topic, attempt, delivery.event_type)
                     return True
                 if claim == "in_flight":  # another consumer is on it (a rebalance moved it): wait for its outcome
-                    if not (yield _Wait(_SLICE)):
+                    if not (yield Wait(_SLICE)):
                         return False
                     continue
                 attempt += 1
                 try:
                     with handler_timer(delivery.event_type, delivery.topic):
-                        error = yield _Handle(delivery)
+                        error = yield Handle(delivery)
                 except BaseException:
                     if store is not None:
                         store.release(key, fingerprint)
@@ -568,7 +568,7 @@ class _ConsumerBase:
                 if store is not None:
                     store.release(key, fingerprint)
             if attempt > self._retries:
-                written = yield _DeadLetter(record, error, attempt)
+                written = yield DeadLetter(record, error, attempt)
                 record_outcome(
                     "dead_lettered" if written else "failed", delivery.topic, attempt, delivery.event_type, error
                 )
@@ -584,11 +584,11 @@ class _ConsumerBase:
                 self._retries + 1,
                 error_text(error, self._settings.secrets()),
             )
-            if not (yield _Wait(backoff(attempt, self._retry_backoff))):
+            if not (yield Wait(backoff(attempt, self._retry_backoff))):
                 return False
             error = None
 
-    def _dead_letter_target(self, step: _DeadLetter) -> tuple[_ProducerPump, _Message] | None:
+    def _dead_letter_target(self, step: DeadLetter) -> tuple[ProducerPump, _Message] | None:
         """The producer and the message (topic, value, key, headers) that dead-letter ``step.record``, or
         ``None`` after failing the consumer (no dead-letter topic)."""
         record = step.record
@@ -610,7 +610,7 @@ class _ConsumerBase:
     def _dead_letter_timeout(self) -> float:
         return max(self._stop_timeout, 1.0) * 3
 
-    def _dead_lettered(self, step: _DeadLetter, failure: BaseException | None = None) -> bool:
+    def _dead_lettered(self, step: DeadLetter, failure: BaseException | None = None) -> bool:
         """Count and log the outcome of a dead-letter write; a failed write stops the consumer."""
         if failure is not None:
             self._fail(self._gave_up(step.record, failure, step.attempts))
@@ -667,7 +667,7 @@ def take(pending: collections.deque[Any], n: int) -> list[Any]:
     return taken
 
 
-class _Handle:
+class Handle:
     """Call the handler with ``delivery``; the outcome sent back is ``None`` or the ``Exception`` it raised."""
 
     __slots__ = ("delivery",)
@@ -677,18 +677,18 @@ class _Handle:
 
 
 @attrs.frozen
-class _Wait:
+class Wait:
     seconds: float
 
 
 @attrs.frozen
-class _DeadLetter:
+class DeadLetter:
     record: Any
     error: BaseException
     attempts: int
 
 
-_Step = _Handle | _Wait | _DeadLetter
+Step = Handle | Wait | DeadLetter
 _Message = tuple[str, bytes, "bytes | None", list[tuple[str, bytes]]]  # topic, value, key, headers
 
 
@@ -697,7 +697,7 @@ class _CommitPlan:
     """The offsets to commit for ``parts``; ``done()`` or ``failed(error)`` once the commit returned."""
 
     offsets: list[Any]
-    parts: list[_Partition]
+    parts: list[Partition]
 
     def done(self) -> None:
         parts = {(p.topic, p.partition): p for p in self.parts}
@@ -707,7 +707,9 @@ class _CommitPlan:
                 part.committed = tp.offset
 
     def failed(self, error: BaseException) -> None:
-        _log.warning("Commit of %s failed (they are committed later or redelivered): %s", _names(self.offsets), error)
+        _log.warning(
+            "Commit of %s failed (they are committed later or redelivered): %s", partition_names(self.offsets), error
+        )
 
 
 _SLICE = 0.05  # how often a waiting record looks at stop() and revocation
@@ -721,11 +723,11 @@ def _where(record: Any) -> str:
     return f"{record.topic()}[{record.partition()}]@{record.offset()}"
 
 
-def _names(partitions: Iterable[Any]) -> str:
+def partition_names(partitions: Iterable[Any]) -> str:
     return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing"
 
 
-class _Signals:
+class Signals:
     """SIGINT/SIGTERM call ``stop`` while ``run()`` is running in the main thread; restored afterwards."""
 
     def __init__(self, stop: Callable[[], None]) -> None:

@@ -1,6 +1,6 @@
 """What the sync and async consumers and the forwarder share: decoding, keys, errors, stats, bookkeeping.
 
-Nothing here does I/O on its own except :class:`_ProducerPump`, which serves delivery reports of one
+Nothing here does I/O on its own except :class:`ProducerPump`, which serves delivery reports of one
 librdkafka producer to threads (``concurrent.futures``) and event loops (``asyncio``) alike.
 """
 
@@ -336,7 +336,7 @@ class ConsumerStats:
         )
 
 
-class _Counters:
+class Counters:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.processed = self.duplicates = self.retried = self.dead_lettered = 0
@@ -353,7 +353,7 @@ class _Counters:
 # --- partition bookkeeping ---------------------------------------------------------------------------------
 
 
-class _Partition:
+class Partition:
     """One assigned partition: records waiting, and the offset everything before which is done.
 
     Records of a partition are handled one after the other, so "done" is a single watermark: the
@@ -387,7 +387,7 @@ TopicPartitionKey: TypeAlias = "tuple[str, int]"
 # --- producing with acknowledgements -----------------------------------------------------------------------
 
 
-class _ProducerPump:
+class ProducerPump:
     """One librdkafka producer whose delivery reports resolve futures of threads and event loops.
 
     A single daemon thread calls ``poll()``; :meth:`send` returns a ``concurrent.futures.Future``

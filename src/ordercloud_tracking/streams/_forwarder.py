@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._telemetry import inject_context, producer_span
 from ..messages import Message, OrderLineMessage, OrderSubmitted, SessionIdentified, TrackingMessage
-from ._core import KafkaDelivery, KafkaForwardError, _ProducerPump
+from ._core import KafkaDelivery, KafkaForwardError, ProducerPump
 
 if TYPE_CHECKING:
     from ..receiver import Delivery
@@ -101,7 +101,7 @@ class KafkaForwarder:
             raise ValueError("timeout must be positive")
         self._settings = settings
         self._timeout = timeout
-        self._pump = _ProducerPump(settings, {"message.timeout.ms": max(1, int(timeout * 1000)), **dict(config or {})})
+        self._pump = ProducerPump(settings, {"message.timeout.ms": max(1, int(timeout * 1000)), **dict(config or {})})
         self._closed = False
 
     @property

@@ -10,25 +10,15 @@ import time
 from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
-from .._flow import Driven
-from ._base import (
-    ROOM_WAIT,
-    _ConsumerBase,
-    _DeadLetter,
-    _Handle,
-    _names,
-    _Signals,
-    _Step,
-    _Wait,
-    is_async_callable,
-)
-from ._core import KafkaDelivery, _Partition, confluent_kafka
+from .._driven import Driven
+from ._base import ROOM_WAIT, ConsumerBase, DeadLetter, Handle, Signals, Step, Wait, is_async_callable, partition_names
+from ._core import KafkaDelivery, Partition, confluent_kafka
 
 _log = logging.getLogger("ordercloud_tracking.streams")
 T = TypeVar("T")
 
 
-class TrackingConsumer(_ConsumerBase):
+class TrackingConsumer(ConsumerBase):
     """Consume tracking messages from a Kafka topic (or an Event Hub) in a consumer group, at least once.
 
     ``run(handler)`` blocks until :meth:`stop` (from any thread or from the handler), SIGINT or SIGTERM.
@@ -126,7 +116,7 @@ class TrackingConsumer(_ConsumerBase):
                 self._max_in_flight, thread_name_prefix="ordercloud-kafka-worker"
             )
             try:
-                with _Signals(self.stop):
+                with Signals(self.stop):
                     self._loop(consumer, workers, handler)
             finally:
                 self._stopping.set()  # workers finish their record and take no more
@@ -168,7 +158,7 @@ class TrackingConsumer(_ConsumerBase):
         self._finish(list(self._parts.values()), self._stop_timeout)
         self._commit(consumer, asynchronous=False)
 
-    def _commit(self, consumer: Any, *, asynchronous: bool, parts: list[_Partition] | None = None) -> None:
+    def _commit(self, consumer: Any, *, asynchronous: bool, parts: list[Partition] | None = None) -> None:
         if plan := self._commit_plan(parts):
             try:
                 consumer.commit(offsets=plan.offsets, asynchronous=asynchronous)
@@ -185,7 +175,7 @@ class TrackingConsumer(_ConsumerBase):
                 self._note_high_watermark(part, consumer.get_watermark_offsets(where, cached=True)[1])
 
     @staticmethod
-    def _finish(parts: list[_Partition], timeout: float) -> None:
+    def _finish(parts: list[Partition], timeout: float) -> None:
         """Wait (up to ``timeout``) for the workers on ``parts`` to finish their record; abandon the rest."""
         deadline = time.monotonic() + timeout
         while any(p.running and not p.abandoned for p in parts) and time.monotonic() < deadline:
@@ -202,18 +192,18 @@ class TrackingConsumer(_ConsumerBase):
         parts = self._take_revoked(partitions)
         self._finish(parts, self._revoke_timeout)
         self._commit(consumer, asynchronous=False, parts=parts)
-        _log.info("Revoked %s", _names(partitions))
+        _log.info("Revoked %s", partition_names(partitions))
 
     def _on_lost(self, consumer: Any, partitions: list[Any]) -> None:
         self._take_revoked(partitions)
-        _log.warning("Lost %s (not committed: another consumer owns them now)", _names(partitions))
+        _log.warning("Lost %s (not committed: another consumer owns them now)", partition_names(partitions))
 
     # --- workers ------------------------------------------------------------------------------------------
 
-    def _drain(self, part: _Partition, handler: Callable[[KafkaDelivery], Any]) -> None:
+    def _drain(self, part: Partition, handler: Callable[[KafkaDelivery], Any]) -> None:
         """Handle the waiting records of ``part``, then those of any other partition waiting for a worker
         (taking it over here is quicker than waiting for the poll loop to hand it out)."""
-        current: _Partition | None = part
+        current: Partition | None = part
         while current is not None:
             try:
                 self._drain_partition(current, handler)
@@ -224,30 +214,30 @@ class TrackingConsumer(_ConsumerBase):
             current = self._next_part(current)
         self._took()
 
-    def _drain_partition(self, part: _Partition, handler: Callable[[KafkaDelivery], Any]) -> None:
+    def _drain_partition(self, part: Partition, handler: Callable[[KafkaDelivery], Any]) -> None:
         while chunk := self._next_chunk(part):
             if not self._perform(part, self._chunk_steps(part, chunk), handler):
                 return
 
-    def _wait(self, part: _Partition, seconds: float) -> bool:
+    def _wait(self, part: Partition, seconds: float) -> bool:
         """Sleep ``seconds`` unless stopped or revoked meanwhile (then ``False``: abandon the record)."""
         for pause in self._pauses(part, seconds):
             time.sleep(pause)
         return self._wanted(part)
 
-    def _perform(self, part: _Partition, steps: Generator[_Step, Any, T], handler: Callable[[KafkaDelivery], Any]) -> T:
-        """Perform ``steps`` (see ``_ConsumerBase._steps``) and return what they return."""
+    def _perform(self, part: Partition, steps: Generator[Step, Any, T], handler: Callable[[KafkaDelivery], Any]) -> T:
+        """Perform ``steps`` (see ``ConsumerBase._steps``) and return what they return."""
         with Driven(steps) as run:
             while (step := run.step) is not None:
-                if isinstance(step, _Handle):
+                if isinstance(step, Handle):
                     run.send(_call(handler, step.delivery))
-                elif isinstance(step, _Wait):
+                elif isinstance(step, Wait):
                     run.send(self._wait(part, step.seconds))
                 else:
                     run.send(self._dead_letter(step))
         return run.value
 
-    def _dead_letter(self, step: _DeadLetter) -> bool:
+    def _dead_letter(self, step: DeadLetter) -> bool:
         target = self._dead_letter_target(step)
         if target is None:
             return False
