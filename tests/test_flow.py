@@ -6,13 +6,14 @@ mypy checks the ``assert_type`` lines: a call's result is typed as the method's 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Generator
 from typing import Any, TypeVar
 
 import pytest
 from typing_extensions import assert_type
 
 from ordercloud_tracking import AsyncOrderCloud, NotFoundError, OrderCloud
+from ordercloud_tracking._driven import Driven
 from ordercloud_tracking._flow import Flow, call, drive, run_async, run_sync
 from ordercloud_tracking.models.tracking import TrackingEvent
 from ordercloud_tracking.testing import STOREFRONT_CLIENT_ID, FakeOrderCloud
@@ -103,3 +104,41 @@ def test_a_call_never_shows_its_arguments() -> None:
 
     assert "transfer_anon_user_order" in repr(step)
     assert "anon-token-5f2a" not in repr(step)
+
+
+# ------------------------------------------------------------------------------ Driven, the shared driver
+
+
+def test_driven_sends_results_and_keeps_what_the_generator_returned() -> None:
+    def steps() -> Generator[str, int, int]:
+        first = yield "a"
+        second = yield "b"
+        return first + second
+
+    seen: list[str] = []
+    with Driven(steps()) as run:
+        while (step := run.step) is not None:
+            seen.append(step)
+            run.send(len(seen))
+
+    assert seen == ["a", "b"]
+    assert run.value == 3
+
+
+def test_an_exception_leaving_the_block_is_thrown_into_the_generator_which_is_closed() -> None:
+    events: list[str] = []
+
+    def steps() -> Generator[str, object, None]:
+        try:
+            yield "hold a claim"
+            yield "never reached"
+        except KeyboardInterrupt:
+            events.append("released on KeyboardInterrupt")
+            raise
+        finally:
+            events.append("closed")
+
+    with pytest.raises(KeyboardInterrupt), Driven(steps()):
+        raise KeyboardInterrupt  # what a handler may raise between two steps
+
+    assert events == ["released on KeyboardInterrupt", "closed"]
