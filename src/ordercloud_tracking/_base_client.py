@@ -193,7 +193,8 @@ class BaseClient(Generic[HttpT]):
 
     def __repr__(self) -> str:
         options = self._options
-        return f"{type(self).__name__}(base_url={options.base_url!r}, client_id={options.client_id!r}, grant={options.grant!r})"
+        fields = f"base_url={options.base_url!r}, client_id={options.client_id!r}, grant={options.grant!r}"
+        return f"{type(self).__name__}({fields})"
 
     # ---------------------------------------------------------------------------- request building
     def _build(self, spec: RequestSpec) -> httpx.Request:

@@ -102,7 +102,8 @@ _NO_RETRY: Final = RetryDecision(None)
 
 
 def retry_delay(policy: RetryPolicy, retry_number: int, *, idempotent: bool, outcome: object) -> RetryDecision:
-    """Whether to retry after ``outcome`` (an ``httpx.Response`` or the exception an attempt raised), and after how long."""
+    """Whether to retry after ``outcome`` (an ``httpx.Response``, or the exception an attempt raised), and
+    after how long."""
     retry_after_header: str | None = None
     if isinstance(outcome, BaseException):
         import httpx
