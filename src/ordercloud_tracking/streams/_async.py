@@ -215,7 +215,12 @@ class AsyncTrackingConsumer(ConsumerBase):
         with Driven(steps) as run:
             while (step := run.step) is not None:
                 if isinstance(step, Handle):
-                    run.send(await _call(handler, step.delivery))
+                    try:
+                        await handler(step.delivery)
+                    except Exception as exc:  # a BaseException leaves the block: Driven throws it into the steps
+                        run.send(exc)
+                    else:
+                        run.send(None)
                 elif isinstance(step, Wait):
                     run.send(await self._wait(part, step.seconds))
                 else:
@@ -235,15 +240,6 @@ class AsyncTrackingConsumer(ConsumerBase):
 
 
 _Call = Callable[[KafkaDelivery], Awaitable[Any]]
-
-
-async def _call(handler: _Call, delivery: KafkaDelivery) -> Exception | None:
-    """Await ``handler``: the ``Exception`` it raised, or ``None`` (a ``BaseException`` propagates)."""
-    try:
-        await handler(delivery)
-    except Exception as exc:
-        return exc
-    return None
 
 
 def _caller(handler: Callable[[KafkaDelivery], Any]) -> _Call:

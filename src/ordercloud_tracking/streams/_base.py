@@ -689,7 +689,7 @@ class DeadLetter:
 
 
 Step = Handle | Wait | DeadLetter
-_Message = tuple[str, bytes, "bytes | None", list[tuple[str, bytes]]]  # topic, value, key, headers
+_Message = tuple[str, bytes, bytes | None, list[tuple[str, bytes]]]  # topic, value, key, headers
 
 
 @attrs.frozen

@@ -230,7 +230,12 @@ class TrackingConsumer(ConsumerBase):
         with Driven(steps) as run:
             while (step := run.step) is not None:
                 if isinstance(step, Handle):
-                    run.send(_call(handler, step.delivery))
+                    try:
+                        handler(step.delivery)
+                    except Exception as exc:  # a BaseException leaves the block: Driven throws it into the steps
+                        run.send(exc)
+                    else:
+                        run.send(None)
                 elif isinstance(step, Wait):
                     run.send(self._wait(part, step.seconds))
                 else:
@@ -247,12 +252,3 @@ class TrackingConsumer(ConsumerBase):
         except Exception as exc:
             return self._dead_lettered(step, exc)
         return self._dead_lettered(step)
-
-
-def _call(handler: Callable[[KafkaDelivery], Any], delivery: KafkaDelivery) -> Exception | None:
-    """Call ``handler``: the ``Exception`` it raised, or ``None`` (a ``BaseException`` propagates)."""
-    try:
-        handler(delivery)
-    except Exception as exc:
-        return exc
-    return None
